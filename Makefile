@@ -1,0 +1,47 @@
+# The two commands of the README: `make demo` and `make test`. Both install what they need.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.kb-installed
+PORT ?= 8000
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install system-deps demo build serve test lint bench clean
+
+install: $(STAMP) system-deps
+
+# torch first and pinned: a plain `torch` requirement would pull gigabytes of CUDA wheels.
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip setuptools wheel
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# Debian packages: Chromium for browser tests and screenshots, espeak-ng for sample narration,
+# PostgreSQL for the analytics store tests. Skipped in seconds when already present.
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+build: install
+	$(VENV)/bin/mkdocs build --strict
+
+demo: install
+	$(VENV)/bin/mkdocs build
+	-$(VENV)/bin/kb demo-traffic --db analytics.db --replace
+	$(VENV)/bin/kb serve --host 127.0.0.1 --port $(PORT)
+
+test: install
+	bash scripts/run-tests.sh
+
+lint: install
+	$(VENV)/bin/ruff check kb_tools tests bench scripts
+
+bench: install
+	$(PY) -m bench
+
+clean:
+	rm -rf site search_index/* .kb_cache build *.egg-info
