@@ -1,0 +1,61 @@
+"""The `kb` MkDocs plugin's settings. Every option has a default, so `plugins: [search, kb]`
+works on any MkDocs project; each one is documented in the README (a test checks that)."""
+
+from __future__ import annotations
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+
+
+class KbConfig(Config):
+    enabled = c.Type(bool, default=True)
+    """Switch the whole plugin off (e.g. `enabled: !ENV [KB_ENABLED, true]`)."""
+
+    categories = c.Type(dict, default={})
+    """Allowed article categories, slug -> display title. Empty: any category is accepted."""
+
+    languages = c.ListOfItems(c.Type(str), default=["en"])
+    """Languages of the site. The first is the default (articles at the top of docs/); the
+    others live in docs/<lang>/."""
+
+    facts_file = c.Type(str, default="policy.yml")
+    """YAML file of policy facts, relative to mkdocs.yml, referenced as {{ policy.key.path }}."""
+
+    search = c.Type(bool, default=True)
+    """Build the hybrid search index after the pages are rendered."""
+
+    index_dir = c.Type(str, default="search_index")
+    """Where the search index is written, relative to mkdocs.yml."""
+
+    model = c.Type(str, default="all-MiniLM-L6-v2")
+    """Sentence-transformers model: a name of a packaged model or a path to a local folder."""
+
+    query_prefix = c.Type(str, default="")
+    """Text put before every query before embedding (e5 models want "query: ")."""
+
+    passage_prefix = c.Type(str, default="")
+    """Text put before every chunk before embedding (e5 models want "passage: ")."""
+
+    cache_dir = c.Type(str, default=".kb_cache")
+    """Cache of embeddings and processed videos, relative to mkdocs.yml."""
+
+    videos_dir = c.Type(str, default="videos")
+    """Folder of video sources (<id>.yml beside the media and captions), relative to mkdocs.yml."""
+
+    video_crf = c.Type(int, default=23)
+    """H.264 constant rate factor for transcoded videos (lower is better and bigger)."""
+
+    video_max_height = c.Type(int, default=720)
+    """Videos taller than this are scaled down, keeping the aspect ratio."""
+
+    video_jobs = c.Type(int, default=0)
+    """Videos processed at once; 0 means one per CPU core."""
+
+    feedback = c.Type(bool, default=True)
+    """Show "Was this page helpful?" under every article."""
+
+    api_url = c.Type(str, default="")
+    """Base URL of `kb serve` for site search and events; empty means the site's own origin."""
+
+    analytics = c.Type(bool, default=True)
+    """Send anonymous usage events (no cookies, no IP addresses) to `kb serve`'s collector."""
