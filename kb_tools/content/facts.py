@@ -1,0 +1,126 @@
+"""Policy facts: the numbers that policies repeat, kept in one YAML file.
+
+Markdown in every language says ``{{ policy.returns.window_days }}``; the build writes the
+value. ``{{ policy.returns.window_days | digits }}`` writes it in the page language's digits.
+Changing a number in ``policy.yml`` changes every page that mentions it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kb_tools.content.frontmatter import decode_utf8, did_you_mean
+from kb_tools.problems import Problem, error
+
+FACT_RE = re.compile(r"\{\{\s*policy\.([A-Za-z0-9_.\-]+)\s*(?:\|\s*([A-Za-z_]+)\s*)?\}\}")
+FILTERS = ("digits",)
+DIGITS = {
+    "bn": "০১২৩৪৫৬৭৮৯",
+    "gu": "૦૧૨૩૪૫૬૭૮૯",
+    "hi": "०१२३४५६७८९",
+}
+
+
+@dataclass
+class PolicyFacts:
+    """Flattened policy facts: {"returns.window_days": 14, ...}."""
+
+    path: str = ""  # as shown to writers, e.g. "policy.yml"
+    values: dict[str, Any] = field(default_factory=dict)
+    groups: set[str] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, path: Path, rel_path: str) -> tuple[PolicyFacts, list[Problem]]:
+        facts = cls(path=rel_path)
+        if not path.exists():
+            return facts, []
+        text, problems = decode_utf8(path.read_bytes(), rel_path)
+        if text is None:
+            return facts, problems
+        for n, line in enumerate(text.split("\n"), start=1):
+            if "\t" in line:
+                return facts, [
+                    error(rel_path, n, "tab character: YAML allows only spaces; replace the tab with spaces")
+                ]
+        try:
+            data = yaml.safe_load(text)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            return facts, [
+                error(
+                    rel_path,
+                    mark.line + 1 if mark else 1,
+                    f"policy facts are not valid YAML ({exc.problem}): fix the file",
+                )
+            ]
+        if data is None:
+            return facts, []
+        if not isinstance(data, dict):
+            return facts, [error(rel_path, 1, "policy facts must be a mapping of names to values")]
+        facts._flatten(data, "")
+        return facts, []
+
+    def _flatten(self, data: dict[Any, Any], prefix: str) -> None:
+        for key, value in data.items():
+            name = f"{prefix}{key}"
+            if isinstance(value, dict):
+                self.groups.add(name)
+                self._flatten(value, name + ".")
+            else:
+                self.values[name] = value
+
+    def resolve(self, key: str, filt: str | None, lang: str) -> tuple[str | None, str | None]:
+        """Return (text, None) or (None, the reason it cannot be resolved)."""
+        if filt is not None and filt not in FILTERS:
+            return None, f"unknown filter '| {filt}' on policy.{key}: the only filter is '| digits'"
+        if key not in self.values:
+            if key in self.groups:
+                inside = sorted(k for k in self.values if k.startswith(key + "."))[:4]
+                return None, (
+                    f"policy.{key} is a group, not a value: use one of "
+                    + ", ".join(f"policy.{k}" for k in inside)
+                )
+            where = f" in {self.path}" if self.path else ""
+            hint = did_you_mean(key, sorted(self.values))
+            if hint:
+                hint = hint.replace("'", "'policy.", 1)
+            return None, f"unknown policy key 'policy.{key}'{hint or ''} (add it{where} or fix the name)"
+        value = self.values[key]
+        text = _format(value)
+        if filt == "digits" and lang in DIGITS:
+            text = text.translate(str.maketrans("0123456789", DIGITS[lang]))
+        return text, None
+
+    def substitute(self, markdown: str, lang: str) -> str:
+        """Replace every resolvable reference; unresolvable ones stay visible (and are reported
+        by `check_references`)."""
+
+        def repl(m: re.Match[str]) -> str:
+            text, _ = self.resolve(m.group(1), m.group(2), lang)
+            return m.group(0) if text is None else text
+
+        return FACT_RE.sub(repl, markdown)
+
+    def check_references(self, body: str, first_line: int, rel_path: str, lang: str) -> list[Problem]:
+        problems = []
+        for line_no, line in enumerate(body.split("\n"), start=first_line):
+            for m in FACT_RE.finditer(line):
+                _, why = self.resolve(m.group(1), m.group(2), lang)
+                if why:
+                    problems.append(error(rel_path, line_no, why))
+        return problems
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list):
+        return ", ".join(_format(v) for v in value)
+    return str(value)

@@ -1,0 +1,255 @@
+"""Reading one Markdown article: bytes -> text -> front matter -> a validated `Article`.
+
+Every problem a writer can cause is reported as a `Problem` with the file and line, and a hint
+that says what to do. Nothing here raises on bad input: a broken article yields problems and
+(where possible) a partial `Article`, so one bad file never hides the problems of the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kb_tools.problems import Problem, error
+
+#: Front-matter keys an article may use. Anything else is reported with a "did you mean".
+ARTICLE_KEYS = (
+    "title",
+    "summary",
+    "category",
+    "tags",
+    "products",
+    "lang",
+    "review_by",
+    "videos",
+    "contact_topic",
+)
+LIST_KEYS = ("tags", "products", "videos")
+TEXT_KEYS = ("title", "summary", "category", "lang", "contact_topic")
+
+# Unicode blocks of the scripts we detect; anything else counts as Latin/English.
+SCRIPT_LANGS = (
+    ("bn", 0x0980, 0x09FF),  # Bengali
+    ("gu", 0x0A80, 0x0AFF),  # Gujarati
+    ("hi", 0x0900, 0x097F),  # Devanagari
+)
+
+
+@dataclass
+class Article:
+    """One Markdown page of the help center with its validated front matter."""
+
+    src_path: str  # relative to docs_dir, with "/" separators: "returns/return-policy.md"
+    rel_path: str  # relative to the project root, as shown to writers: "docs/returns/..."
+    title: str = ""
+    summary: str = ""
+    category: str = ""
+    tags: list[str] = field(default_factory=list)
+    products: list[str] = field(default_factory=list)
+    lang: str = ""
+    review_by: dt.date | None = None
+    videos: list[str] = field(default_factory=list)
+    contact_topic: str = ""
+    body: str = ""
+    body_line: int = 1  # line number of the body's first line in the file
+    key_lines: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def slug(self) -> str:
+        return Path(self.src_path).stem
+
+    @property
+    def is_index(self) -> bool:
+        return Path(self.src_path).name in ("index.md", "README.md")
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    """A hint like " (did you mean 'category'?)", or "" when nothing is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f": did you mean '{close[0]}'?" if close else ""
+
+
+def detect_script_lang(text: str, default: str = "en") -> str:
+    """The language whose script dominates `text` among the Indic scripts we know."""
+    counts = {lang: 0 for lang, _, _ in SCRIPT_LANGS}
+    latin = 0
+    for ch in text:
+        cp = ord(ch)
+        for lang, lo, hi in SCRIPT_LANGS:
+            if lo <= cp <= hi:
+                counts[lang] += 1
+                break
+        else:
+            if ch.isalpha():
+                latin += 1
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] > latin else default
+
+
+def decode_utf8(data: bytes, rel_path: str) -> tuple[str | None, list[Problem]]:
+    """Decode a file as UTF-8 (a BOM is allowed), or explain where it is not UTF-8."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        byte = data[exc.start : exc.start + 1].hex().upper()
+        return None, [
+            error(
+                rel_path,
+                line,
+                f"file is not valid UTF-8 (byte 0x{byte}): save it as UTF-8 in your editor",
+            )
+        ]
+    return unicodedata.normalize("NFC", text.replace("\r\n", "\n")), []
+
+
+def split_front_matter(text: str, rel_path: str) -> tuple[str | None, str, int, list[Problem]]:
+    """Return (front matter text or None, body, line of the body's start, problems)."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        return None, text, 1, []
+    for i in range(1, len(lines)):
+        if lines[i].rstrip() in ("---", "..."):
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1 :]), i + 2, []
+    return (
+        None,
+        text,
+        1,
+        [
+            error(
+                rel_path,
+                1,
+                "front matter starts with '---' but never ends: add a line '---' after the last key",
+            )
+        ],
+    )
+
+
+def parse_front_matter(
+    fm_text: str, rel_path: str
+) -> tuple[dict[str, Any] | None, dict[str, int], list[Problem]]:
+    """Parse front matter YAML, returning (mapping, line of each key, problems)."""
+    problems: list[Problem] = []
+    for n, line in enumerate(fm_text.split("\n"), start=2):
+        if "\t" in line:
+            problems.append(
+                error(
+                    rel_path,
+                    n,
+                    "tab character in front matter: YAML allows only spaces here; "
+                    "replace the tab with spaces",
+                )
+            )
+    if problems:
+        return None, {}, problems
+    try:
+        node = yaml.compose(fm_text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(fm_text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line + 2) if mark else 1
+        what = exc.problem or "syntax error"
+        if exc.context:
+            what = f"{exc.context}, {what}"
+        return (
+            None,
+            {},
+            [
+                error(
+                    rel_path,
+                    line,
+                    f"front matter is not valid YAML ({what}): fix the YAML between the '---' lines",
+                )
+            ],
+        )
+    if data is None:
+        return {}, {}, []
+    if not isinstance(data, dict):
+        return (
+            None,
+            {},
+            [error(rel_path, 2, "front matter must be a list of 'key: value' lines")],
+        )
+    key_lines: dict[str, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, _ in node.value:
+            key_lines[str(key_node.value)] = key_node.start_mark.line + 2
+    return data, key_lines, []
+
+
+def load_article(path: Path, docs_dir: Path, project_dir: Path) -> tuple[Article | None, list[Problem]]:
+    """Read and validate one article's file and front matter (site-wide checks are elsewhere)."""
+    src_path = path.relative_to(docs_dir).as_posix()
+    try:
+        rel_path = path.relative_to(project_dir).as_posix()
+    except ValueError:
+        rel_path = str(path)
+    text, problems = decode_utf8(path.read_bytes(), rel_path)
+    if text is None:
+        return None, problems
+    fm_text, body, body_line, problems = split_front_matter(text, rel_path)
+    if problems:
+        return None, problems
+    article = Article(src_path=src_path, rel_path=rel_path, body=body, body_line=body_line)
+    if fm_text is None:
+        return article, [
+            error(
+                rel_path,
+                1,
+                "missing front matter: start the file with '---', a line 'title: ...', and '---'",
+            )
+        ]
+    data, key_lines, problems = parse_front_matter(fm_text, rel_path)
+    if data is None:
+        return None, problems
+    article.key_lines = key_lines
+    problems.extend(_fill_article(article, data, key_lines))
+    return article, problems
+
+
+def _fill_article(article: Article, data: dict[str, Any], key_lines: dict[str, int]) -> list[Problem]:
+    problems: list[Problem] = []
+    rel = article.rel_path
+    for key, value in data.items():
+        line = key_lines.get(str(key), 2)
+        key = str(key)
+        if key not in ARTICLE_KEYS:
+            hint = did_you_mean(key, ARTICLE_KEYS) or f": allowed keys are {', '.join(ARTICLE_KEYS)}"
+            problems.append(error(rel, line, f"unknown front-matter key '{key}'{hint}"))
+            continue
+        if key in TEXT_KEYS:
+            if not isinstance(value, str | int | float) or isinstance(value, bool):
+                problems.append(error(rel, line, f"'{key}' must be text, not {_kind(value)}"))
+                continue
+            setattr(article, key, str(value).strip())
+        elif key in LIST_KEYS:
+            items = [value] if isinstance(value, str) else value
+            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+                problems.append(
+                    error(rel, line, f"'{key}' must be a list of words, like: {key}: [a, b]")
+                )
+                continue
+            setattr(article, key, [i.strip() for i in items if i.strip()])
+        elif key == "review_by":
+            if isinstance(value, dt.datetime):
+                value = value.date()
+            if not isinstance(value, dt.date):
+                problems.append(
+                    error(rel, line, f"'review_by' must be a date like 2027-03-31, not '{value}'")
+                )
+                continue
+            article.review_by = value
+    if not article.title:
+        line = key_lines.get("title", 1)
+        problems.append(error(rel, line, "missing 'title': every article needs 'title: ...' in its front matter"))
+    return problems
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", dict: "a mapping", bool: "true/false"}.get(type(value), type(value).__name__)

@@ -1,0 +1,219 @@
+"""The whole help center's content: every article, the policy facts, and the site-wide checks
+(categories, languages, duplicate slugs, broken links, unknown facts, stale articles).
+
+`ContentSite.load()` is what both `kb check` and the MkDocs plugin call, so the two report the
+same problems with the same words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kb_tools.content.facts import PolicyFacts
+from kb_tools.content.frontmatter import Article, detect_script_lang, did_you_mean, load_article
+from kb_tools.problems import Problem, error, warning
+
+LINK_RE = re.compile(r"(?<!!)\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+FENCE_RE = re.compile(r"^\s*(```|~~~)")
+
+
+@dataclass
+class ContentSettings:
+    """The parts of the plugin's settings that content checks need."""
+
+    languages: list[str] = field(default_factory=lambda: ["en"])
+    categories: dict[str, Any] = field(default_factory=dict)
+    facts_file: str = "policy.yml"
+    today: dt.date | None = None  # for stale checks; None means today
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0] if self.languages else "en"
+
+
+@dataclass
+class ContentSite:
+    project_dir: Path
+    docs_dir: Path
+    settings: ContentSettings
+    articles: dict[str, Article] = field(default_factory=dict)  # by src_path
+    facts: PolicyFacts = field(default_factory=PolicyFacts)
+    problems: list[Problem] = field(default_factory=list)
+
+    @classmethod
+    def load(
+        cls,
+        project_dir: Path,
+        docs_dir: Path,
+        settings: ContentSettings,
+        video_ids: set[str] | None = None,
+    ) -> ContentSite:
+        site = cls(project_dir=project_dir, docs_dir=docs_dir, settings=settings)
+        facts_path = project_dir / settings.facts_file
+        site.facts, problems = PolicyFacts.load(facts_path, _rel(facts_path, project_dir))
+        site.problems.extend(problems)
+        for path in sorted(docs_dir.rglob("*.md")):
+            if any(part.startswith(".") for part in path.relative_to(docs_dir).parts):
+                continue
+            article, problems = load_article(path, docs_dir, project_dir)
+            site.problems.extend(problems)
+            if article is not None:
+                site._settle_language(article)
+                site.articles[article.src_path] = article
+        for article in site.articles.values():
+            site.problems.extend(site._check_article(article, video_ids))
+        site.problems.extend(site._check_duplicate_slugs())
+        site.problems.sort(key=lambda p: (p.path, p.line, p.message))
+        return site
+
+    # -- languages ---------------------------------------------------------------------------
+
+    def folder_language(self, src_path: str) -> str | None:
+        first = src_path.split("/", 1)[0]
+        if "/" in src_path and first in self.settings.languages[1:]:
+            return first
+        return None
+
+    def _settle_language(self, article: Article) -> None:
+        if article.lang:
+            return
+        article.lang = self.folder_language(article.src_path) or (
+            detect_script_lang(article.title + " " + article.body, self.settings.default_language)
+            if len(self.settings.languages) > 1
+            else self.settings.default_language
+        )
+
+    def translation_key(self, src_path: str) -> str:
+        """The path shared by an article and its translations: "bn/returns/x.md" -> "returns/x.md"."""
+        lang = self.folder_language(src_path)
+        return src_path[len(lang) + 1 :] if lang else src_path
+
+    def translations(self, src_path: str) -> dict[str, str]:
+        """{lang: src_path} of every existing translation of the article, itself included."""
+        key = self.translation_key(src_path)
+        found = {}
+        for lang in self.settings.languages:
+            candidate = key if lang == self.settings.default_language else f"{lang}/{key}"
+            if candidate in self.articles:
+                found[lang] = candidate
+        return found
+
+    # -- checks ------------------------------------------------------------------------------
+
+    def category_title(self, slug: str, lang: str) -> str | None:
+        value = self.settings.categories.get(slug)
+        if isinstance(value, dict):
+            return value.get(lang) or value.get(self.settings.default_language)
+        return value
+
+    def _check_article(self, article: Article, video_ids: set[str] | None) -> list[Problem]:
+        problems: list[Problem] = []
+        rel, lines = article.rel_path, article.key_lines
+        cats = self.settings.categories
+        if article.category and cats and article.category not in cats:
+            hint = did_you_mean(article.category, list(cats)) or f": use one of {', '.join(cats)}"
+            problems.append(
+                error(
+                    rel,
+                    lines.get("category", 1),
+                    f"unknown category '{article.category}'{hint} "
+                    "(categories are listed in mkdocs.yml under plugins > kb > categories)",
+                )
+            )
+        if article.lang and article.lang not in self.settings.languages:
+            problems.append(
+                error(
+                    rel,
+                    lines.get("lang", 1),
+                    f"unknown language '{article.lang}': the site's languages are "
+                    f"{', '.join(self.settings.languages)} (plugins > kb > languages in mkdocs.yml)",
+                )
+            )
+        today = self.settings.today or dt.date.today()
+        if article.review_by and article.review_by < today:
+            problems.append(
+                warning(
+                    rel,
+                    lines.get("review_by", 1),
+                    f"stale: review_by {article.review_by.isoformat()} has passed; "
+                    "check the article is still right and move the date",
+                )
+            )
+        if video_ids is not None:
+            for vid in article.videos:
+                if vid not in video_ids:
+                    hint = did_you_mean(vid, sorted(video_ids))
+                    problems.append(
+                        error(rel, lines.get("videos", 1), f"unknown video '{vid}'{hint} (videos are videos/<id>.yml)")
+                    )
+        problems.extend(self.facts.check_references(article.body, article.body_line, rel, article.lang))
+        problems.extend(self._check_links(article))
+        return problems
+
+    def _check_links(self, article: Article) -> list[Problem]:
+        problems: list[Problem] = []
+        in_fence = False
+        base = posixpath.dirname(article.src_path)
+        for line_no, line in enumerate(article.body.split("\n"), start=article.body_line):
+            if FENCE_RE.match(line):
+                in_fence = not in_fence
+                continue
+            if in_fence:
+                continue
+            for m in LINK_RE.finditer(line):
+                target = m.group(1).split("#", 1)[0].split("?", 1)[0]
+                if not target or "://" in target or target.startswith(("/", "mailto:", "tel:")):
+                    continue
+                if not target.endswith(".md"):
+                    continue
+                resolved = posixpath.normpath(posixpath.join(base, target))
+                if resolved in self.articles or (self.docs_dir / resolved).exists():
+                    continue
+                close = did_you_mean(resolved, sorted(self.articles))
+                hint = ""
+                if close:
+                    suggestion = close.split("'")[1]
+                    hint = f": did you mean '{posixpath.relpath(suggestion, base or '.')}'?"
+                problems.append(
+                    error(
+                        article.rel_path,
+                        line_no,
+                        f"link to '{target}' but no page docs/{resolved} exists{hint}",
+                    )
+                )
+        return problems
+
+    def _check_duplicate_slugs(self) -> list[Problem]:
+        problems: list[Problem] = []
+        seen: dict[tuple[str, str], Article] = {}
+        for article in self.articles.values():
+            if article.is_index:
+                continue
+            key = (article.lang, article.slug)
+            first = seen.setdefault(key, article)
+            if first is not article:
+                problems.append(
+                    error(
+                        article.rel_path,
+                        1,
+                        f"duplicate slug '{article.slug}' in language '{article.lang}': "
+                        f"{first.rel_path} has it too; rename one of the files",
+                    )
+                )
+        return problems
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+
+def _rel(path: Path, project_dir: Path) -> str:
+    try:
+        return path.relative_to(project_dir).as_posix()
+    except ValueError:
+        return str(path)

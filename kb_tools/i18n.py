@@ -1,0 +1,116 @@
+"""One site, several languages: a navigation per language and the language switcher.
+
+Articles in the default language live at the top of docs/, translations in docs/<lang>/ with
+the same paths. MkDocs builds one navigation for everything; we split it so a Bengali page
+shows the Bengali navigation (with Bengali section titles), and previous/next links stay
+inside one language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mkdocs.structure.nav import Navigation, Section
+from mkdocs.structure.pages import Page
+
+from kb_tools.content.site import ContentSite
+
+LANGUAGE_NAMES = {
+    "en": "English",
+    "bn": "বাংলা",
+    "gu": "ગુજરાતી",
+    "hi": "हिन्दी",
+}
+
+
+def language_name(lang: str) -> str:
+    return LANGUAGE_NAMES.get(lang, lang)
+
+
+@dataclass
+class LanguageNavs:
+    navs: dict[str, Navigation] = field(default_factory=dict)
+    default: str = "en"
+
+    @classmethod
+    def split(cls, nav: Navigation, site: ContentSite, category_order: list[str]) -> LanguageNavs:
+        default = site.settings.default_language
+        others = set(site.settings.languages[1:])
+        by_lang: dict[str, list] = {default: []}
+        for item in nav.items:
+            lang = _item_language(item, site)
+            if lang in others and isinstance(item, Section):
+                by_lang[lang] = list(item.children)
+                for child in item.children:
+                    child.parent = None
+            else:
+                by_lang[default].append(item)
+        result = cls(default=default)
+        for lang, items in by_lang.items():
+            items = _order(items, site, category_order)
+            for item in items:
+                _retitle(item, site, lang)
+            pages = [p for p in nav.pages if _page_language(p, site) == lang]
+            for i, page in enumerate(pages):
+                page.previous_page = pages[i - 1] if i else None
+                page.next_page = pages[i + 1] if i + 1 < len(pages) else None
+            result.navs[lang] = Navigation(items, pages)
+        return result
+
+    def for_language(self, lang: str) -> Navigation:
+        return self.navs.get(lang) or self.navs[self.default]
+
+
+def _page_language(page: Page, site: ContentSite) -> str:
+    article = site.articles.get(page.file.src_uri)
+    if article is not None:
+        return article.lang
+    return site.folder_language(page.file.src_uri) or site.settings.default_language
+
+
+def _item_language(item, site: ContentSite) -> str:
+    if isinstance(item, Page):
+        return _page_language(item, site)
+    if isinstance(item, Section):
+        langs = {_item_language(child, site) for child in item.children}
+        if len(langs) == 1:
+            return langs.pop()
+    return site.settings.default_language
+
+
+def _section_slug(section: Section) -> str | None:
+    for child in section.children:
+        if isinstance(child, Page):
+            parts = child.file.src_uri.split("/")
+            return parts[-2] if len(parts) >= 2 else None
+    return None
+
+
+def _order(items: list, site: ContentSite, category_order: list[str]) -> list:
+    """Home first, then sections in the order of the categories in mkdocs.yml, then the rest."""
+
+    def key(item) -> tuple[int, int]:
+        if isinstance(item, Page):
+            return (0, 0)
+        slug = _section_slug(item) if isinstance(item, Section) else None
+        if slug in category_order:
+            return (1, category_order.index(slug))
+        return (2, 0)
+
+    return sorted(items, key=key)
+
+
+def _retitle(item, site: ContentSite, lang: str) -> None:
+    """Give a category section the title of its index article, or its configured title."""
+    if not isinstance(item, Section):
+        return
+    slug = _section_slug(item)
+    for child in item.children:
+        if isinstance(child, Page) and child.file.src_uri.endswith("index.md"):
+            article = site.articles.get(child.file.src_uri)
+            if article is not None and article.title:
+                item.title = article.title
+                return
+    title = site.category_title(slug, lang) if slug else None
+    if title:
+        item.title = title

@@ -1,0 +1,266 @@
+"""The `kb` MkDocs plugin: thin hooks that wire content -> video -> search index.
+
+Any MkDocs project can say `plugins: [search, kb]`. The work is done by the library modules
+(`kb_tools.content`, `kb_tools.video`, `kb_tools.search`); this file only calls them at the
+right moment of the build and reports their problems through MkDocs' logger, so they are
+warnings normally and a failed build under `mkdocs build --strict`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.config_options import ExtraScriptValue
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.nav import Navigation
+from mkdocs.structure.pages import Page
+
+from kb_tools.config import KbConfig
+from kb_tools.content.site import ContentSite
+from kb_tools.errors import KbError
+from kb_tools.i18n import LanguageNavs, language_name
+from kb_tools.project import content_settings
+from kb_tools.records import PageRecord
+
+log = get_plugin_logger(__name__)
+
+PACKAGE_DIR = Path(__file__).parent
+ASSETS_DIR = PACKAGE_DIR / "assets"
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+ASSET_PREFIX = "assets/kb/"
+
+
+class KbPlugin(BasePlugin[KbConfig]):
+    supports_multiple_instances = False
+
+    def __init__(self) -> None:
+        self.site: ContentSite | None = None
+        self.videos: Any = None  # kb_tools.video.build.VideoLibrary, imported only when used
+        self.records: list[PageRecord] = []
+        self.navs: LanguageNavs | None = None
+        self.updated: dict[str, str] = {}
+        self.project_dir = Path.cwd()
+
+    # -- configuration ---------------------------------------------------------------------
+
+    def on_config(self, config):
+        if not self.config.enabled:
+            return config
+        self.project_dir = Path(config.config_file_path or "mkdocs.yml").resolve().parent
+        # Our templates (e.g. the Gujarati UI labels Material lacks) come after a custom_dir,
+        # before the theme's own, so a site can still override them.
+        dirs = config.theme.dirs
+        dirs.insert(1 if config.theme.custom_dir else 0, str(TEMPLATES_DIR))
+        for asset in sorted(ASSETS_DIR.glob("*")):
+            uri = ASSET_PREFIX + asset.name
+            if asset.suffix == ".css" and uri not in config.extra_css:
+                config.extra_css.append(uri)
+            elif asset.suffix == ".js" and all(str(s) != uri for s in config.extra_javascript):
+                script = ExtraScriptValue(uri)
+                script.defer = True
+                config.extra_javascript.append(script)
+        if self.config.api_url:
+            config.extra.setdefault("kb_api", self.config.api_url.rstrip("/"))
+        return config
+
+    @event_priority(50)  # before other plugins see the files, so generated pages are in nav
+    def on_files(self, files: Files, config) -> Files:
+        if not self.config.enabled:
+            return files
+        video_ids = self._load_videos(config)
+        self.site = ContentSite.load(
+            self.project_dir, Path(config.docs_dir), content_settings(self.config), video_ids
+        )
+        for problem in self.site.problems:
+            log.warning(str(problem))
+        if self.videos is not None:
+            for src_uri, markdown in self.videos.pages().items():
+                files.append(File.generated(config, src_uri, content=markdown))
+        for asset in sorted(ASSETS_DIR.glob("*")):
+            files.append(File.generated(config, ASSET_PREFIX + asset.name, abs_src_path=str(asset)))
+        self.updated = _last_updated(Path(config.docs_dir))
+        self.records = []
+        return files
+
+    def _load_videos(self, config) -> set[str] | None:
+        videos_dir = self.project_dir / self.config.videos_dir
+        if not videos_dir.is_dir():
+            return None
+        from kb_tools.video.build import VideoLibrary
+
+        self.videos = VideoLibrary(
+            self.project_dir,
+            videos_dir,
+            self.project_dir / self.config.cache_dir,
+            crf=self.config.video_crf,
+            max_height=self.config.video_max_height,
+            jobs=self.config.video_jobs,
+        )
+        for problem in self.videos.load():
+            log.warning(str(problem))
+        return {r.id for r in self.videos.records()}
+
+    def on_nav(self, nav: Navigation, config, files: Files) -> Navigation:
+        if not self.config.enabled or self.site is None:
+            return nav
+        self.navs = LanguageNavs.split(nav, self.site, list(self.config.categories))
+        return self.navs.for_language(self.site.settings.default_language)
+
+    # -- pages -------------------------------------------------------------------------------
+
+    def on_page_markdown(self, markdown: str, page: Page, config, files: Files) -> str:
+        if not self.config.enabled or self.site is None:
+            return markdown
+        article = self.site.articles.get(page.file.src_uri)
+        lang = article.lang if article else self._page_lang(page)
+        markdown = self.site.facts.substitute(markdown, lang)
+        if self.videos is not None:
+            markdown, problems = self.videos.render_embeds(markdown, page.file.src_uri)
+            for problem in problems:
+                log.warning(str(problem))
+        if page.file.src_uri in self.updated:
+            page.meta.setdefault("revision_date", self.updated[page.file.src_uri])
+        return markdown
+
+    def on_page_content(self, html: str, page: Page, config, files: Files) -> str:
+        if not self.config.enabled or self.site is None:
+            return html
+        article = self.site.articles.get(page.file.src_uri)
+        if article is None:
+            return html
+        if self.config.feedback and not article.is_index:
+            html += f'\n<div class="kb-feedback" data-url="{page.url}"></div>\n'
+        self.records.append(
+            PageRecord(
+                url=page.url,
+                title=article.title or page.title or "",
+                html=html,
+                lang=article.lang,
+                summary=article.summary,
+                category=article.category,
+                products=tuple(article.products),
+                tags=tuple(article.tags),
+                contact_topic=article.contact_topic,
+                kind="article",
+                src_path=article.src_path,
+            )
+        )
+        return html
+
+    def on_page_context(self, context: dict, page: Page, config, nav: Navigation) -> dict:
+        if not self.config.enabled or self.site is None:
+            return context
+        lang = self._page_lang(page)
+        # Pages render one after the other right after this hook, so setting the language
+        # here gives each page its own <html lang>, UI labels and navigation.
+        config.theme["language"] = lang
+        if self.navs is not None:
+            context["nav"] = self.navs.for_language(lang)
+        if len(self.site.settings.languages) > 1:
+            config.extra["alternate"] = self._alternates(page)
+        return context
+
+    def _page_lang(self, page: Page) -> str:
+        article = self.site.articles.get(page.file.src_uri) if self.site else None
+        if article is not None:
+            return article.lang
+        if self.site is not None:
+            return self.site.folder_language(page.file.src_uri) or self.site.settings.default_language
+        return "en"
+
+    def _alternates(self, page: Page) -> list[dict[str, str]]:
+        assert self.site is not None
+        found = self.site.translations(page.file.src_uri)
+        default = self.site.settings.default_language
+        alternates = []
+        for lang in self.site.settings.languages:
+            if lang in found:
+                link = _url_of(found[lang])
+            else:
+                link = "" if lang == default else f"{lang}/"
+            # Relative to the site root without a leading "/": Material's `url` filter then makes
+            # it relative to the page, so the site also works under a sub-path or from file://.
+            alternates.append({"name": language_name(lang), "link": link or "./", "lang": lang})
+        return alternates
+
+    # -- after the pages: videos and the search index ------------------------------------------
+
+    def on_post_build(self, config) -> None:
+        if not self.config.enabled:
+            return
+        site_dir = Path(config.site_dir)
+        video_records = []
+        if self.videos is not None:
+            try:
+                problems = self.videos.process(site_dir, progress=_progress())
+            except KbError as exc:
+                raise PluginError(str(exc)) from exc
+            for problem in problems:
+                log.warning(str(problem))
+            video_records = self.videos.records()
+        if not self.config.search:
+            return
+        from kb_tools.search import build_index
+
+        try:
+            manifest = build_index(
+                self.records,
+                video_records,
+                self.project_dir / self.config.index_dir,
+                model=self.config.model,
+                query_prefix=self.config.query_prefix,
+                passage_prefix=self.config.passage_prefix,
+                cache_dir=self.project_dir / self.config.cache_dir,
+                progress=_progress(),
+            )
+        except KbError as exc:
+            raise PluginError(f"search index not built, the previous one is kept: {exc}") from exc
+        log.info(f"search index: {manifest.get('chunks', '?')} chunks in {self.config.index_dir}/")
+
+
+def _url_of(src_path: str) -> str:
+    """Directory-style URL of a docs-relative Markdown path ("a/b.md" -> "a/b/")."""
+    stem = src_path[:-3]
+    if stem == "index" or stem.endswith("/index"):
+        return stem[: -len("index")]
+    return stem + "/"
+
+
+def _progress() -> bool:
+    return os.environ.get("KB_PROGRESS", "1") != "0"
+
+
+def _last_updated(docs_dir: Path) -> dict[str, str]:
+    """Last commit date of every file under docs/ from one `git log` call; file mtimes for
+    files git does not know (or when there is no git)."""
+    dates: dict[str, str] = {}
+    try:
+        top = subprocess.run(
+            ["git", "-C", str(docs_dir), "rev-parse", "--show-toplevel"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()
+        out = subprocess.run(
+            ["git", "-C", top, "log", "--format=%x00%cs", "--name-only", "--", str(docs_dir)],
+            capture_output=True, text=True, timeout=30, check=True,
+        ).stdout
+        prefix = docs_dir.resolve().relative_to(Path(top).resolve()).as_posix() + "/"
+        date = ""
+        for line in out.splitlines():
+            if line.startswith("\x00"):
+                date = line[1:]
+            elif line.startswith(prefix):
+                dates.setdefault(line[len(prefix) :], date)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        pass
+    for path in docs_dir.rglob("*.md"):
+        rel = path.relative_to(docs_dir).as_posix()
+        if rel not in dates:
+            dates[rel] = dt.date.fromtimestamp(path.stat().st_mtime).isoformat()
+    return dates
+

@@ -1,0 +1,57 @@
+"""Shared fixtures: the sample help center built once per test session, in a temporary copy of
+the project, exactly as a writer builds it (`mkdocs build`)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@dataclass
+class SampleBuild:
+    project_dir: Path
+    site_dir: Path
+    index_dir: Path
+    log: str
+
+
+def copy_project(dest: Path) -> Path:
+    """A copy of the sample project (content and config, no build outputs) in `dest`."""
+    for name in ("docs", "videos"):
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, dest / name)
+    for name in ("mkdocs.yml", "policy.yml"):
+        if (ROOT / name).exists():
+            shutil.copy2(ROOT / name, dest / name)
+    return dest
+
+
+def mkdocs_build(project_dir: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", *args],
+        cwd=project_dir,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KB_PROGRESS": "0", **(env or {})},
+        timeout=1200,
+    )
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory) -> SampleBuild:
+    """The sample help center built with `mkdocs build --strict` (site, videos and index)."""
+    project = copy_project(tmp_path_factory.mktemp("sample"))
+    result = mkdocs_build(project, "--strict")
+    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr[-4000:]}"
+    return SampleBuild(project, project / "site", project / "search_index", result.stderr)

@@ -1,0 +1,240 @@
+"""`kb check` and the checks inside `mkdocs build`: each broken article gets its own
+`path:line: message`, pinned here word for word."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kb_tools.cli import main
+from kb_tools.content import detect_script_lang
+from tests.conftest import mkdocs_build
+
+MKDOCS_YML = """\
+site_name: Test shop help
+theme:
+  name: material
+  font: false
+plugins:
+  - search
+  - kb:
+      languages: [en, bn, gu]
+      search: false
+      categories:
+        returns: Returns
+        shipping: Shipping
+"""
+
+GOOD = """\
+---
+title: Return policy
+summary: How returns work.
+category: returns
+tags: [returns]
+review_by: 2099-01-01
+contact_topic: returns
+---
+# Return policy
+
+You can return most items within {{ policy.returns.window_days }} days.
+See [shipping](../shipping/costs.md).
+"""
+
+SHIPPING = """\
+---
+title: Shipping costs
+category: shipping
+---
+Free above {{ policy.shipping.free_threshold.BD }}.
+"""
+
+
+def write(root: Path, rel: str, text: str | bytes) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    write(tmp_path, "mkdocs.yml", MKDOCS_YML)
+    write(tmp_path, "policy.yml", "returns:\n  window_days: 14\nshipping:\n  free_threshold:\n    BD: '৳2,000'\n")
+    write(tmp_path, "docs/index.md", "---\ntitle: Help\n---\n# Help\n")
+    write(tmp_path, "docs/returns/return-policy.md", GOOD)
+    write(tmp_path, "docs/shipping/costs.md", SHIPPING)
+    return tmp_path
+
+
+def kb_check(project: Path, *args: str):
+    runner = CliRunner()
+    return runner.invoke(main, ["check", "--config", str(project / "mkdocs.yml"), *args])
+
+
+def test_clean_site_passes(project: Path) -> None:
+    result = kb_check(project)
+    assert result.exit_code == 0, result.output
+    assert "0 errors, 0 warnings in 3 articles" in result.output
+
+
+CASES = {
+    "broken YAML": (
+        "---\ntitle: Broken\ncategory: [returns\n---\nbody\n",
+        "docs/returns/broken.md:3: error: front matter is not valid YAML (while parsing a flow "
+        "sequence, expected ',' or ']', but got '<stream end>'): fix the YAML between the '---' lines",
+    ),
+    "tab in front matter": (
+        "---\ntitle: Tabbed\n\tcategory: returns\n---\nbody\n",
+        "docs/returns/broken.md:3: error: tab character in front matter: YAML allows only spaces "
+        "here; replace the tab with spaces",
+    ),
+    "missing title": (
+        "---\nsummary: no title here\ncategory: returns\n---\nbody\n",
+        "docs/returns/broken.md:1: error: missing 'title': every article needs 'title: ...' in its "
+        "front matter",
+    ),
+    "unknown category": (
+        "---\ntitle: Wrong category\ncategory: retuns\n---\nbody\n",
+        "docs/returns/broken.md:3: error: unknown category 'retuns': did you mean 'returns'? "
+        "(categories are listed in mkdocs.yml under plugins > kb > categories)",
+    ),
+    "unknown key": (
+        "---\ntitle: Typo in a key\ncatgory: returns\n---\nbody\n",
+        "docs/returns/broken.md:3: error: unknown front-matter key 'catgory': did you mean 'category'?",
+    ),
+    "non-UTF-8 file": (
+        "---\ntitle: Caf\xe9\n---\n".encode("latin-1"),
+        "docs/returns/broken.md:2: error: file is not valid UTF-8 (byte 0xE9): save it as UTF-8 in "
+        "your editor",
+    ),
+    "broken link": (
+        "---\ntitle: Linking\n---\nline one\nSee [the policy](return-polcy.md#step-1).\n",
+        "docs/returns/broken.md:5: error: link to 'return-polcy.md' but no page "
+        "docs/returns/return-polcy.md exists: did you mean 'return-policy.md'?",
+    ),
+    "unknown policy key": (
+        "---\ntitle: Facts\n---\n\nWithin {{ policy.returns.windw_days }} days.\n",
+        "docs/returns/broken.md:5: error: unknown policy key 'policy.returns.windw_days': did you "
+        "mean 'policy.returns.window_days'? (add it in policy.yml or fix the name)",
+    ),
+    "policy group instead of value": (
+        "---\ntitle: Facts\n---\nAbove {{ policy.shipping.free_threshold }}.\n",
+        "docs/returns/broken.md:4: error: policy.shipping.free_threshold is a group, not a value: "
+        "use one of policy.shipping.free_threshold.BD",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_each_broken_article_has_its_own_message(project: Path, case: str) -> None:
+    text, expected = CASES[case]
+    write(project, "docs/returns/broken.md", text)
+    result = kb_check(project)
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.startswith("docs/")]
+    assert lines == [expected]
+
+
+def test_duplicate_slug_in_one_language(project: Path) -> None:
+    write(project, "docs/shipping/return-policy.md", "---\ntitle: Another\n---\nbody\n")
+    result = kb_check(project)
+    assert result.exit_code == 1
+    assert (
+        "docs/shipping/return-policy.md:1: error: duplicate slug 'return-policy' in language 'en': "
+        "docs/returns/return-policy.md has it too; rename one of the files" in result.output
+    )
+
+
+def test_same_slug_in_another_language_is_a_translation(project: Path) -> None:
+    write(project, "docs/bn/returns/return-policy.md", "---\ntitle: ফেরত নীতি\n---\nফেরত\n")
+    assert kb_check(project).exit_code == 0
+
+
+def test_stale_article_is_a_warning_not_an_error(project: Path) -> None:
+    write(project, "docs/returns/old.md", "---\ntitle: Old\nreview_by: 2020-01-31\n---\nbody\n")
+    result = kb_check(project)
+    assert result.exit_code == 0
+    assert (
+        "docs/returns/old.md:3: warning: stale: review_by 2020-01-31 has passed; check the "
+        "article is still right and move the date" in result.output
+    )
+    assert kb_check(project, "--strict").exit_code == 1
+
+
+def test_every_problem_is_listed_not_just_the_first(project: Path) -> None:
+    write(project, "docs/returns/a.md", "---\ntitle: A\ncategory: nope\n---\n")
+    write(project, "docs/returns/b.md", "---\nsummary: no title\n---\n")
+    result = kb_check(project)
+    assert "docs/returns/a.md:3" in result.output and "docs/returns/b.md:1" in result.output
+    assert "2 errors, 0 warnings" in result.output
+
+
+def test_missing_config_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["check", "--config", str(tmp_path / "mkdocs.yml")])
+    assert result.exit_code == 1
+    assert "no such file: run kb in the folder of mkdocs.yml or pass --config" in result.output
+
+
+def test_build_warns_normally_and_fails_under_strict(project: Path) -> None:
+    write(project, "docs/returns/broken.md", "---\ntitle: X\ncategory: retuns\n---\nbody\n")
+    relaxed = mkdocs_build(project)
+    assert relaxed.returncode == 0
+    assert "docs/returns/broken.md:3: error: unknown category 'retuns'" in relaxed.stderr
+    strict = mkdocs_build(project, "--strict")
+    assert strict.returncode == 1
+    assert "docs/returns/broken.md:3: error: unknown category 'retuns'" in strict.stderr
+
+
+def test_policy_facts_change_every_page_in_every_language(project: Path) -> None:
+    write(
+        project,
+        "docs/bn/returns/return-policy.md",
+        "---\ntitle: ফেরত নীতি\ncategory: returns\n---\n{{ policy.returns.window_days | digits }} দিনের মধ্যে ফেরত।\n",
+    )
+    assert mkdocs_build(project, "--strict").returncode == 0
+    en = (project / "site/returns/return-policy/index.html").read_text()
+    bn = (project / "site/bn/returns/return-policy/index.html").read_text()
+    assert "within 14 days" in en and "১৪ দিনের মধ্যে" in bn
+    write(project, "policy.yml", "returns:\n  window_days: 30\nshipping:\n  free_threshold:\n    BD: '৳2,000'\n")
+    assert mkdocs_build(project, "--strict").returncode == 0
+    en = (project / "site/returns/return-policy/index.html").read_text()
+    bn = (project / "site/bn/returns/return-policy/index.html").read_text()
+    assert "within 30 days" in en and "৩০ দিনের মধ্যে" in bn
+    assert "within 14 days" not in en
+
+
+def test_pages_get_their_language_switcher_and_nav(project: Path) -> None:
+    write(project, "docs/bn/index.md", "---\ntitle: সাহায্য কেন্দ্র\n---\nস্বাগতম\n")
+    write(project, "docs/bn/returns/return-policy.md", "---\ntitle: ফেরত নীতি\ncategory: returns\n---\nফেরত\n")
+    assert mkdocs_build(project, "--strict").returncode == 0
+    bn = (project / "site/bn/returns/return-policy/index.html").read_text()
+    en = (project / "site/returns/return-policy/index.html").read_text()
+    assert '<html lang="bn"' in bn and '<html lang="en"' in en
+    # The switcher on the English page leads to the Bengali translation of the same page,
+    # and to the Gujarati home page where there is no translation.
+    assert 'href="../../bn/returns/return-policy/" hreflang="bn"' in en
+    assert 'href="../../gu/" hreflang="gu"' in en
+    # The Bengali page's navigation lists Bengali pages only.
+    assert "Shipping costs" not in bn.split('class="md-content"')[0]
+    assert "Shipping costs" in en
+
+
+def test_script_detection() -> None:
+    assert detect_script_lang("আমি কিভাবে পণ্য ফেরত দেব") == "bn"
+    assert detect_script_lang("હું મારો ઓર્ડર કેવી રીતે ટ્રેક કરું") == "gu"
+    assert detect_script_lang("मेरा ऑर्डर कहाँ है") == "hi"
+    assert detect_script_lang("Where is my order? ১২৩") == "en"
+
+
+def test_any_mkdocs_project_works_with_default_settings(tmp_path: Path) -> None:
+    write(tmp_path, "mkdocs.yml", "site_name: Plain\nplugins:\n  - search\n  - kb:\n      search: false\n")
+    write(tmp_path, "docs/index.md", "---\ntitle: Hello\n---\n# Hello\n")
+    result = mkdocs_build(tmp_path, "--strict")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "site/index.html").exists()
