@@ -134,7 +134,9 @@ class KbPlugin(BasePlugin[KbConfig]):
         article = self.site.articles.get(page.file.src_uri)
         if article is None:
             return html
-        if self.config.feedback and not article.is_index:
+        if article.is_index:
+            return html  # home and category pages list articles; search them, not the lists
+        if self.config.feedback:
             html += f'\n<div class="kb-feedback" data-url="{page.url}"></div>\n'
         self.records.append(
             PageRecord(
