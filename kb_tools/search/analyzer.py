@@ -1,0 +1,217 @@
+"""Unicode-correct tokens for English, Bengali, Gujarati and Hindi help pages.
+
+Python's ``\\w`` does not match combining marks, so whoosh's default tokenizer cuts Indic
+words apart at every vowel sign and virama (``পণ্য`` becomes ``পণ``). Here a token is a run
+of letters, combining marks, digits and ZWJ/ZWNJ, after NFC normalisation. Then:
+
+* case folding; digits of any script become ASCII digits (``৭`` == ``7``);
+* Latin-script words are stemmed with the English Porter stemmer (English only: a Bengali or
+  Gujarati word is never fed to it);
+* Bengali, Gujarati and Devanagari words lose one common inflectional suffix
+  (``ফেরতের`` -> ``ফেরত``, ``ઓર્ડરની`` -> ``ઓર્ડર``), a light stemmer that keeps at least two
+  letters of the stem.
+
+The same function analyses pages at index time, queries at search time and snippet text,
+so all three agree on what a word is.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from whoosh.analysis import Token, Tokenizer
+from whoosh.lang.porter import stem as _porter_stem
+
+
+def _mark_ranges() -> str:
+    # Combining marks live in planes 0, 1 and 14 only; scanning those takes ~30 ms once.
+    chars: list[str] = []
+    for start, stop in ((0, 0x20000), (0xE0000, 0xE0200)):
+        for cp in range(start, stop):
+            if unicodedata.category(chr(cp))[0] == "M":
+                chars.append(chr(cp))
+    # Collapse into ranges for a compact character class.
+    out: list[str] = []
+    i = 0
+    while i < len(chars):
+        j = i
+        while j + 1 < len(chars) and ord(chars[j + 1]) == ord(chars[j]) + 1:
+            j += 1
+        a, b = chars[i], chars[j]
+        out.append(re.escape(a) if a == b else f"{re.escape(a)}-{re.escape(b)}")
+        i = j + 1
+    return "".join(out)
+
+
+# [^\W_] is "letter or digit" (str.isalnum) in Python's Unicode re; marks and ZWNJ/ZWJ added.
+WORD_RE = re.compile(f"(?:[^\\W_]|[{_mark_ranges()}\u200c\u200d])+")
+
+ENGLISH_STOP_WORDS = frozenset(
+    """a an and are as at be been but by can could did do does for from had has have how i
+    if in into is it its me my of on or our so than that the their them then there these they
+    this to was we were what when where which who why will with would you your""".split()
+)
+
+SCRIPTS = ("bn", "gu", "hi")
+
+
+def script_of(ch: str) -> str:
+    """'bn' (Bengali), 'gu' (Gujarati), 'hi' (Devanagari), 'latin' or 'other' for one char."""
+    cp = ord(ch)
+    if 0x0980 <= cp <= 0x09FF:
+        return "bn"
+    if 0x0A80 <= cp <= 0x0AFF:
+        return "gu"
+    if 0x0900 <= cp <= 0x097F or 0xA8E0 <= cp <= 0xA8FF:
+        return "hi"
+    if cp < 0x0250 or 0x1E00 <= cp <= 0x1EFF:
+        return "latin" if ch.isalpha() else "other"
+    return "other"
+
+
+def detect_script(text: str) -> str | None:
+    """The dominant Indic script of a query ('bn', 'gu', 'hi') or None (Latin / other)."""
+    counts = {"bn": 0, "gu": 0, "hi": 0, "latin": 0}
+    for ch in text:
+        s = script_of(ch)
+        if s in counts:
+            counts[s] += 1
+    indic = max(SCRIPTS, key=lambda s: counts[s])
+    if counts[indic] and counts[indic] >= counts["latin"] * 0.5:
+        return indic
+    return None
+
+
+# Longest first within each list. Single consonant suffixes (Bengali "র") are left out on
+# purpose: "অর্ডার" (order) itself ends in "র", stripping it would split order/orders.
+_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "bn": (
+        "গুলোকে", "গুলোর", "গুলির", "গুলো", "গুলি", "দেরকে", "য়েরা", "দের", "য়ের", "টিকে",
+        "টাকে", "টির", "টার", "খানা", "েরা", "েতে", "ের", "কে", "তে", "রা", "টি", "টা", "য়",
+        "ে", "ী",
+    ),
+    "gu": (
+        "ઓમાં", "ઓનું", "ઓની", "ઓના", "ઓનો", "ઓને", "ઓથી", "માં", "નું", "નાં", "થી", "ઓ", "નો",
+        "ની", "ના", "ને", "એ", "ે", "ો", "ી", "ા",
+    ),
+    "hi": (
+        "ियों", "ियाँ", "ियां", "ाओं", "ाएँ", "ाएं", "ों", "ें", "ाँ", "ां", "ी", "े", "ो", "ा",
+    ),
+}
+
+
+def _letters(word: str) -> int:
+    return sum(1 for ch in word if unicodedata.category(ch) == "Lo")
+
+
+@lru_cache(maxsize=100_000)
+def indic_stem(word: str, script: str) -> str:
+    """Strip one inflectional suffix, keeping a stem of at least two letters."""
+    for suffix in _SUFFIXES.get(script, ()):
+        if word.endswith(suffix) and len(word) > len(suffix):
+            stem = word[: -len(suffix)]
+            if _letters(stem) >= 2:
+                return stem
+    return word
+
+
+@lru_cache(maxsize=100_000)
+def normalize_word(raw: str, stem: bool = True) -> str:
+    """One raw token (already NFC) -> the indexed term."""
+    word = raw.casefold()
+    if any(ch.isdigit() for ch in word):
+        word = "".join(str(unicodedata.digit(ch)) if ch.isdigit() else ch for ch in word)
+    if not stem:
+        return word
+    script = script_of(word[0])
+    if script == "latin":
+        if word.isascii() and word.isalpha():
+            return _porter_stem(word)
+        return word
+    if script in _SUFFIXES:
+        return indic_stem(word, script)
+    return word
+
+
+@dataclass(frozen=True)
+class Word:
+    term: str  # the analysed form
+    start: int  # offsets into the NFC text
+    end: int
+
+
+def words(text: str, *, stem: bool = True, stopwords: bool = True) -> list[Word]:
+    """Analyse ``text`` (NFC-normalised here) into terms with character offsets."""
+    text = unicodedata.normalize("NFC", text)
+    out: list[Word] = []
+    for m in WORD_RE.finditer(text):
+        raw = m.group(0).strip("\u200c\u200d")
+        if not raw:
+            continue
+        if stopwords and raw.isascii() and raw.lower() in ENGLISH_STOP_WORDS:
+            continue
+        out.append(Word(normalize_word(raw, stem), m.start(), m.end()))
+    return out
+
+
+def terms(text: str) -> list[str]:
+    """Just the analysed terms of ``text``."""
+    return [w.term for w in words(text)]
+
+
+class KbTokenizer(Tokenizer):
+    """The whoosh side of :func:`words`: use as the analyzer of every text field."""
+
+    def __eq__(self, other: object) -> bool:
+        return self.__class__ is other.__class__
+
+    def __hash__(self) -> int:
+        return hash(self.__class__.__name__)
+
+    def __call__(  # type: ignore[override]
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            t.original = t.text = value
+            t.boost = 1.0
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar, t.endchar = start_char, start_char + len(value)
+            yield t
+            return
+        for pos, w in enumerate(words(value)):
+            t.text = w.term
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = w.term
+            if positions:
+                t.pos = start_pos + pos
+            if chars:
+                t.startchar, t.endchar = start_char + w.start, start_char + w.end
+            yield t
+
+
+def analyzer() -> KbTokenizer:
+    return KbTokenizer()
+
+
+if __name__ == "__main__":  # pragma: no cover - handy for writers: analyse a phrase
+    print(terms(" ".join(sys.argv[1:])))

@@ -1,0 +1,164 @@
+"""``build_index``: chunks -> whoosh index + vectors + manifest, swapped in atomically.
+
+A rebuild first fingerprints every chunk and the settings. When the fingerprint equals the
+one in the existing manifest, the index is kept as it is and neither torch nor
+sentence-transformers is imported (that import alone costs seconds). Otherwise only chunks
+whose text is not in the embedding cache are embedded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kb_tools.errors import SearchIndexError
+from kb_tools.records import PageRecord, VideoRecord
+from kb_tools.search.chunking import Chunk, chunk_all
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+CHUNKS = "chunks.json"
+VECTORS = "vectors.npy"
+_OWN = {MANIFEST, CHUNKS, VECTORS, "vocab.json", "lexical"}
+
+
+def _fingerprint(chunks: list[Chunk], model_key: str, query_prefix: str, passage_prefix: str) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps([SCHEMA_VERSION, model_key, query_prefix, passage_prefix]).encode())
+    for c in chunks:
+        h.update(json.dumps(c.to_json(), ensure_ascii=False, sort_keys=True).encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _read_manifest(out_dir: Path) -> dict | None:
+    try:
+        return json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _complete(out_dir: Path) -> bool:
+    return all((out_dir / name).exists() for name in _OWN)
+
+
+def build_index(
+    pages: list[PageRecord],
+    videos: list[VideoRecord],
+    out_dir: Path,
+    *,
+    model: str,
+    query_prefix: str = "",
+    passage_prefix: str = "",
+    cache_dir: Path,
+    progress: bool = True,
+) -> dict:
+    """Build the search index of ``pages`` and ``videos`` into ``out_dir`` and return its
+    manifest. The previous index stays in place until the new one is complete."""
+    from kb_tools.search.embeddings import model_key, resolve_model, text_hash
+
+    t0 = time.perf_counter()
+    out_dir = Path(out_dir)
+    cache_dir = Path(cache_dir)
+    folder = resolve_model(model)
+    key = model_key(folder)
+    chunks = chunk_all(pages, videos)
+    fingerprint = _fingerprint(chunks, key, query_prefix, passage_prefix)
+    old = _read_manifest(out_dir)
+    if old and old.get("schema") == SCHEMA_VERSION and old.get("fingerprint") == fingerprint and _complete(out_dir):
+        return {**old, "embedded": 0, "reused": True}
+
+    import numpy as np
+
+    from kb_tools.search.embeddings import EmbeddingCache, get_encoder
+    from kb_tools.search.lexical import write_index
+
+    texts = [passage_prefix + c.embed_text() for c in chunks]
+    hashes = [text_hash(t) for t in texts]
+    cache = EmbeddingCache(cache_dir, key)
+    try:
+        known = cache.get_many(hashes)
+        missing = list(dict.fromkeys(h for h in hashes if h not in known))
+        dimension = None
+        if missing:
+            encoder = get_encoder(folder)
+            dimension = encoder.dimension
+            todo = {h: t for h, t in zip(hashes, texts, strict=True) if h in set(missing)}
+            if progress:
+                print(f"kb search: embedding {len(todo)} of {len(chunks)} chunks", file=sys.stderr)
+            vecs = encoder.encode(list(todo.values()), progress=progress)
+            new = [(h, v.tobytes()) for h, v in zip(todo, vecs, strict=True)]
+            cache.put_many(new)
+            known.update(new)
+        if chunks:
+            matrix = np.stack([np.frombuffer(known[h], dtype=np.float32) for h in hashes])
+            dimension = int(matrix.shape[1])
+        else:
+            if dimension is None:
+                dimension = get_encoder(folder).dimension
+            matrix = np.zeros((0, dimension), dtype=np.float32)
+    finally:
+        cache.close()
+
+    parent = out_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = parent / f".{out_dir.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        write_index(chunks, tmp)
+        np.save(tmp / VECTORS, matrix)
+        (tmp / CHUNKS).write_text(
+            json.dumps([c.to_json() for c in chunks], ensure_ascii=False), encoding="utf-8"
+        )
+        manifest = {
+            "schema": SCHEMA_VERSION,
+            "model": model,
+            "model_path": str(folder),
+            "model_key": key,
+            "dimension": dimension,
+            "query_prefix": query_prefix,
+            "passage_prefix": passage_prefix,
+            "chunks": len(chunks),
+            "pages": len({c.page_url for c in chunks}),
+            "counts": {
+                "lang": dict(Counter(c.lang for c in chunks)),
+                "kind": dict(Counter(c.kind for c in chunks)),
+            },
+            "fingerprint": fingerprint,
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "build_seconds": round(time.perf_counter() - t0, 3),
+            "embedded": len(missing),
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        # Keep what others put in the folder (e.g. a README) across the swap.
+        if out_dir.is_dir():
+            for p in out_dir.iterdir():
+                if p.name not in _OWN and p.is_file():
+                    shutil.copy2(p, tmp / p.name)
+        _swap(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return {**manifest, "reused": False}
+
+
+def _swap(new: Path, target: Path) -> None:
+    old = target.parent / f".{target.name}.old-{os.getpid()}"
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.replace(target, old)
+    try:
+        os.replace(new, target)
+    except OSError as e:
+        if old.exists():
+            os.replace(old, target)
+        raise SearchIndexError(f"could not move the new search index into {target}: {e}") from e
+    shutil.rmtree(old, ignore_errors=True)

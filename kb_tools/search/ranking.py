@@ -1,0 +1,118 @@
+"""Fusing the lexical and semantic lists, grouping hits by page, and snippets."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from kb_tools.search.analyzer import words
+
+
+@dataclass(frozen=True)
+class FusionSettings:
+    """Weights tuned on bench/queries.yaml (see bench/bench_relevance.py)."""
+
+    method: str = "weighted"  # "weighted" | "rrf"
+    semantic_weight: float = 0.6  # weighted: share of the semantic score
+    semantic_weight_indic: float = 0.15  # same, for Bengali/Gujarati/Hindi queries
+    rrf_k: float = 60.0
+    rrf_lexical: float = 1.0
+    rrf_semantic: float = 1.0
+    rrf_semantic_indic: float = 0.3
+    same_lang_boost: float = 0.25  # a bn/gu query prefers pages in its language
+    context_boost: float = 0.3  # context="product:x" boosts chunks about x
+    second_section_ratio: float = 0.6  # a page's 2nd section shows if it scores this close
+
+
+DEFAULT_FUSION = FusionSettings()
+
+
+def weighted_fusion(
+    lexical: list[tuple[int, float]], semantic: dict[int, float], w_sem: float
+) -> dict[int, float]:
+    """Score = w·cosine' + (1-w)·bm25/max(bm25); cosine' rescales the candidates' cosines to
+    [0, 1] so neither side dominates by its units."""
+    cands = {cid for cid, _ in lexical} | set(semantic)
+    if not cands:
+        return {}
+    top_lex = max((s for _, s in lexical), default=0.0) or 1.0
+    lex = {cid: s / top_lex for cid, s in lexical}
+    sems = [semantic.get(c, 0.0) for c in cands]
+    lo, hi = min(sems), max(sems)
+    span = (hi - lo) or 1.0
+    return {
+        c: w_sem * ((semantic.get(c, lo) - lo) / span) + (1 - w_sem) * lex.get(c, 0.0)
+        for c in cands
+    }
+
+
+def rrf_fusion(
+    lexical: list[int], semantic: list[int], k: float, w_lex: float, w_sem: float
+) -> dict[int, float]:
+    """Reciprocal rank fusion: sum of w / (k + rank) over the lists a chunk appears in."""
+    out: dict[int, float] = {}
+    for w, ranked in ((w_lex, lexical), (w_sem, semantic)):
+        for rank, cid in enumerate(ranked, 1):
+            out[cid] = out.get(cid, 0.0) + w / (k + rank)
+    return out
+
+
+def group_by_page(
+    ranked: list[tuple[int, float]], page_of: list[str], k: int, ratio: float
+) -> list[tuple[int, float]]:
+    """Pages in the order of their best chunk; each page's best section first, then at most
+    one more of its sections when that one scores within ``ratio`` of the best."""
+    pages: dict[str, list[tuple[int, float]]] = {}
+    for cid, score in ranked:
+        pages.setdefault(page_of[cid], []).append((cid, score))
+    out: list[tuple[int, float]] = []
+    for items in pages.values():
+        best = items[0]
+        out.append(best)
+        if len(items) > 1 and best[1] > 0 and items[1][1] >= ratio * best[1]:
+            out.append(items[1])
+        if len(out) >= k:
+            break
+    return out[:k]
+
+
+def snippet(text: str, match_terms: set[str], prefixes: set[str], width: int = 200) -> str:
+    """About ``width`` characters of ``text`` around the best cluster of matched words,
+    HTML-escaped, matched words wrapped in <mark>."""
+    if not text:
+        return ""
+    ws = words(text)
+    hits = [w for w in ws if w.term in match_terms or any(w.term.startswith(p) for p in prefixes)]
+    if hits:
+        # Window starting at the hit that has the most other hits within ``width`` chars.
+        best_i, best_n = 0, -1
+        for i, h in enumerate(hits):
+            n = sum(1 for o in hits[i:] if o.end - h.start <= width)
+            if n > best_n:
+                best_i, best_n = i, n
+        start = max(0, hits[best_i].start - 40)
+    else:
+        start = 0
+    from kb_tools.search.chunking import _nfc
+
+    text = _nfc(text)
+    end = min(len(text), start + width)
+    # Do not cut words in half.
+    if start > 0:
+        sp = text.rfind(" ", 0, start)
+        start = sp + 1 if sp != -1 else 0
+    if end < len(text):
+        sp = text.find(" ", end)
+        end = sp if sp != -1 and sp - end < 30 else end
+    out: list[str] = ["…" if start > 0 else ""]
+    pos = start
+    for h in hits:
+        if h.start < start or h.end > end:
+            continue
+        out.append(html.escape(text[pos : h.start]))
+        out.append("<mark>" + html.escape(text[h.start : h.end]) + "</mark>")
+        pos = h.end
+    out.append(html.escape(text[pos:end]))
+    if end < len(text):
+        out.append("…")
+    return "".join(out)

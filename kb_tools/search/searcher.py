@@ -1,0 +1,218 @@
+"""``Searcher``: the read-only, thread-safe query side of a built index."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from kb_tools.errors import SearchIndexError
+from kb_tools.search.analyzer import detect_script
+from kb_tools.search.build import CHUNKS, MANIFEST, SCHEMA_VERSION, VECTORS
+from kb_tools.search.chunking import Chunk
+from kb_tools.search.ranking import (
+    DEFAULT_FUSION,
+    FusionSettings,
+    group_by_page,
+    rrf_fusion,
+    snippet,
+    weighted_fusion,
+)
+
+MAX_QUERY_CHARS = 512
+CANDIDATES = 50
+MODES = ("hybrid", "lexical", "semantic")
+REBUILD = "run `mkdocs build` (or `KB_SEARCH=true mkdocs build`) to rebuild it"
+
+
+@dataclass(frozen=True)
+class Hit:
+    url: str  # site-relative: "returns/start-a-return/#step-2"
+    title: str
+    section: str
+    snippet: str  # HTML-escaped, matched words in <mark>
+    score: float
+    lang: str
+    kind: str  # "article" | "video"
+    start: float | None = None  # seconds, for video hits
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Searcher:
+    """Open the index in ``index_dir`` (raises SearchIndexError when missing or stale).
+
+    The embedding model loads on the first semantic or hybrid query, or on ``warm_up()``.
+    """
+
+    def __init__(self, index_dir: str | Path, *, fusion: FusionSettings = DEFAULT_FUSION) -> None:
+        import numpy as np
+
+        from kb_tools.search.lexical import LexicalIndex
+
+        self.index_dir = Path(index_dir)
+        self.fusion = fusion
+        mpath = self.index_dir / MANIFEST
+        if not mpath.exists():
+            raise SearchIndexError(f"no search index in {self.index_dir}: {REBUILD}")
+        try:
+            manifest = json.loads(mpath.read_text(encoding="utf-8"))
+        except ValueError as e:
+            raise SearchIndexError(f"{mpath} is unreadable ({e}): {REBUILD}") from e
+        if manifest.get("schema") != SCHEMA_VERSION:
+            raise SearchIndexError(
+                f"the search index in {self.index_dir} has schema {manifest.get('schema')!r}, "
+                f"this version reads schema {SCHEMA_VERSION}: {REBUILD}"
+            )
+        self.manifest: dict[str, Any] = manifest
+        try:
+            raw = json.loads((self.index_dir / CHUNKS).read_text(encoding="utf-8"))
+            self.chunks = [Chunk.from_json(d) for d in raw]
+            self.vectors = np.load(self.index_dir / VECTORS)
+            self.lexical = LexicalIndex(self.index_dir)
+        except Exception as e:
+            raise SearchIndexError(f"the search index in {self.index_dir} is broken ({e}): {REBUILD}") from e
+        self._page_of = [c.page_url for c in self.chunks]
+        self._lock = threading.Lock()
+        self._lex_lock = threading.Lock()
+        self._tensor: Any = None
+        self._encoder: Any = None
+        self._masks: dict[tuple[str, str], Any] = {}
+
+    # -- model ---------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Load the model and run one query, so the first user query is fast."""
+        self._semantic_scores("warm up", None)
+
+    def _ensure_model(self) -> None:
+        if self._encoder is not None:
+            return
+        with self._lock:
+            if self._encoder is not None:
+                return
+            import torch
+
+            from kb_tools.search.embeddings import get_encoder, resolve_model
+
+            folder = Path(self.manifest.get("model_path") or "")
+            if not folder.is_dir():
+                folder = resolve_model(self.manifest.get("model", ""))
+            self._tensor = torch.from_numpy(self.vectors)
+            self._encoder = get_encoder(folder)
+
+    def _mask(self, field: str, value: str) -> Any:
+        import torch
+
+        key = (field, value)
+        if key not in self._masks:
+            if field == "products":
+                vals = [value in c.products for c in self.chunks]
+            else:
+                vals = [getattr(c, field) == value for c in self.chunks]
+            self._masks[key] = torch.tensor(vals, dtype=torch.bool)
+        return self._masks[key]
+
+    def _semantic_scores(self, text: str, filters: dict[str, str] | None, n: int = CANDIDATES) -> dict[int, float]:
+        """Top ``n`` (chunk id -> cosine), top-k in torch (numpy's BLAS threads fight torch's)."""
+        self._ensure_model()
+        import torch
+
+        if not self.chunks:
+            return {}
+        q = self._encoder.encode_query_tensor(self.manifest.get("query_prefix", "") + text)
+        with torch.inference_mode():
+            scores = torch.mv(self._tensor, q)
+            if filters:
+                for field, value in filters.items():
+                    scores = scores.masked_fill(~self._mask(field, value), float("-inf"))
+            vals, idx = torch.topk(scores, min(n, scores.shape[0]))
+        return {int(i): float(v) for v, i in zip(vals.tolist(), idx.tolist(), strict=True) if v != float("-inf")}
+
+    # -- search ----------------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        lang: str | None = None,
+        mode: str = "hybrid",
+        category: str | None = None,
+        product: str | None = None,
+        context: str | None = None,
+    ) -> list[Hit]:
+        """The best ``k`` hits for ``query``; never raises on odd input (returns [])."""
+        if not isinstance(query, str):
+            return []
+        text = query[:MAX_QUERY_CHARS].strip()
+        if not text or k <= 0:
+            return []
+        k = min(int(k), 100)
+        if mode not in MODES:
+            mode = "hybrid"
+        filters = {f: v for f, v in (("lang", lang), ("category", category), ("products", product)) if v}
+        script = detect_script(text)
+        indic = script is not None
+        f = self.fusion
+
+        lq = self.lexical.build_query(text)
+        lexical: list[tuple[int, float]] = []
+        if mode != "semantic" and lq.query is not None:
+            lexical = self.lexical.search(lq.query, limit=CANDIDATES, filters=filters)
+        semantic: dict[int, float] = {}
+        if mode != "lexical":
+            semantic = self._semantic_scores(text, filters)
+
+        if mode == "lexical":
+            scores = {c: s for c, s in lexical}
+            top = max(scores.values(), default=1.0) or 1.0
+            scores = {c: s / top for c, s in scores.items()}
+        elif mode == "semantic":
+            scores = dict(semantic)
+        elif f.method == "rrf":
+            sem_ranked = sorted(semantic, key=lambda c: -semantic[c])
+            scores = rrf_fusion([c for c, _ in lexical], sem_ranked, f.rrf_k, f.rrf_lexical,
+                                f.rrf_semantic_indic if indic else f.rrf_semantic)
+        else:
+            scores = weighted_fusion(lexical, semantic, f.semantic_weight_indic if indic else f.semantic_weight)
+        if not scores:
+            return []
+
+        prefer_lang = script or (self._context_value(context, "lang"))
+        ctx_product = self._context_value(context, "product")
+        ctx_category = self._context_value(context, "category")
+        for cid in scores:
+            c = self.chunks[cid]
+            boost = 1.0
+            if prefer_lang and c.lang == prefer_lang:
+                boost += f.same_lang_boost
+            if ctx_product and ctx_product in c.products:
+                boost += f.context_boost
+            if ctx_category and c.category == ctx_category:
+                boost += f.context_boost
+            scores[cid] *= boost
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+        grouped = group_by_page(ranked, self._page_of, k, f.second_section_ratio)
+        return [self._hit(cid, score, lq.terms, lq.prefixes) for cid, score in grouped]
+
+    @staticmethod
+    def _context_value(context: str | None, key: str) -> str | None:
+        if not context or not isinstance(context, str):
+            return None
+        for part in context.split(","):
+            name, _, value = part.strip().partition(":")
+            if name.strip() == key and value.strip():
+                return value.strip()
+        return None
+
+    def _hit(self, cid: int, score: float, terms: set[str], prefixes: set[str]) -> Hit:
+        c = self.chunks[cid]
+        body = c.text or c.summary or c.title
+        return Hit(
+            url=c.url, title=c.title, section=c.section, snippet=snippet(body, terms, prefixes),
+            score=round(float(score), 6), lang=c.lang, kind=c.kind, start=c.start,
+        )
+
+    def close(self) -> None:
+        self.lexical.close()
