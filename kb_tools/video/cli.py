@@ -1,0 +1,75 @@
+"""`kb videos`: validate and process the videos without building the whole site."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from kb_tools.video.build import VideoLibrary
+
+
+class _TolerantLoader(yaml.SafeLoader):
+    """Reads mkdocs.yml without MkDocs: tags such as `!ENV [KB_SEARCH, true]` become None."""
+
+
+_TolerantLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+_TolerantLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
+
+
+def kb_settings(project_dir: Path) -> dict[str, Any]:
+    """The `kb` plugin's settings from mkdocs.yml (empty when there is none)."""
+    config = project_dir / "mkdocs.yml"
+    if not config.is_file():
+        return {}
+    data = yaml.load(config.read_text(encoding="utf-8"), Loader=_TolerantLoader) or {}
+    settings: dict[str, Any] = {"docs_dir": data.get("docs_dir") or "docs"}
+    for plugin in data.get("plugins") or []:
+        if isinstance(plugin, dict) and isinstance(plugin.get("kb"), dict):
+            settings.update(plugin["kb"])
+    return settings
+
+
+@click.command("videos")
+@click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="Folder of mkdocs.yml.")
+@click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also place the outputs under SITE_DIR/videos/<id>/ (default: cache only).")
+@click.option("--jobs", type=int, default=None, help="Videos processed at once (default: video_jobs, 0 = cores).")
+@click.option("--crf", type=int, default=None, help="H.264 quality (default: video_crf, 23).")
+@click.option("--max-height", type=int, default=None, help="Scale taller videos down (default: video_max_height, 720).")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr.")
+def videos(project_dir: Path, site_dir: Path | None, jobs: int | None, crf: int | None,
+           max_height: int | None, progress: bool) -> None:  # fmt: skip
+    """Validate videos/*.yml and their captions, then probe and transcode the videos (cached)."""
+    settings = kb_settings(project_dir)
+    library = VideoLibrary(
+        project_dir,
+        Path(settings.get("videos_dir") or "videos"),
+        Path(settings.get("cache_dir") or ".kb_cache"),
+        crf=crf if crf is not None else int(settings.get("video_crf") or 23),
+        max_height=max_height if max_height is not None else int(settings.get("video_max_height") or 720),
+        jobs=jobs if jobs is not None else int(settings.get("video_jobs") or 0),
+        docs_dir=Path(settings.get("docs_dir") or "docs"),
+        categories=settings.get("categories") or {},
+    )
+    started = time.perf_counter()
+    problems = library.load()
+    if site_dir is not None:
+        problems += library.process(site_dir, progress=progress)
+    else:
+        problems += library.prepare(progress=progress)
+    for problem in sorted(problems):
+        click.echo(str(problem), err=True)
+    stats = library.stats
+    click.echo(
+        f"{len(library.sources)} video(s): {stats.processed} processed, {stats.cached} from the cache, "
+        f"{stats.failed} failed, in {time.perf_counter() - started:.1f}s "
+        f"(ffmpeg work {stats.seconds:.1f}s)"
+    )
+    if any(p.is_error for p in problems):
+        sys.exit(1)
