@@ -1,0 +1,66 @@
+"""`kb serve`: flags override KB_* environment variables, which override the defaults."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from kb_tools.errors import KbError
+from kb_tools.service.settings import ENV
+
+
+def _help(name: str) -> str:
+    var, text = ENV[name]
+    return f"{text} [env {var}]"
+
+
+@click.command("serve")
+@click.option("--host", default=None, help=_help("host"))
+@click.option("--port", type=int, default=None, help=_help("port"))
+@click.option("--site-dir", type=click.Path(path_type=Path), default=None, help=_help("site_dir"))
+@click.option("--index-dir", type=click.Path(path_type=Path), default=None, help=_help("index_dir"))
+@click.option("--allowed-origins", default=None, help=_help("allowed_origins"))
+@click.option("--rate-limit", type=float, default=None, help=_help("rate_limit"))
+@click.option("--rate-burst", type=int, default=None, help=_help("rate_burst"))
+@click.option("--max-query-length", type=int, default=None, help=_help("max_query_length"))
+@click.option("--database-url", default=None, help=_help("database_url"))
+@click.option("--demo-shop/--no-demo-shop", default=None, help=_help("demo_shop"))
+@click.option("--shop-dir", type=click.Path(path_type=Path), default=None, help=_help("shop_dir"))
+@click.option("--reload-interval", type=float, default=None, help=_help("reload_interval"))
+@click.option("--cache-size", type=int, default=None, help=_help("cache_size"))
+@click.option("--search-threads", type=int, default=None, help=_help("search_threads"))
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["debug", "info", "warning", "error"]))
+def serve(log_level: str, **flags: object) -> None:
+    """Serve the built site, the search API (/api/search), the widget (/widget.js) and the
+    event collector (/api/events). Contact channels and the assistant are set with KB_CONTACT_*
+    and KB_ASSISTANT_* variables (see the README). A newer index is picked up without a restart."""
+    import uvicorn
+
+    from kb_tools.service.app import create_app
+    from kb_tools.service.settings import ServiceSettings
+
+    if isinstance(flags.get("allowed_origins"), str):
+        flags["allowed_origins"] = tuple(
+            o.strip().rstrip("/") for o in str(flags["allowed_origins"]).split(",") if o.strip())
+    try:
+        settings = ServiceSettings.from_env(**flags)
+        if not settings.site_dir.is_dir():
+            click.echo(f"warning: site folder '{settings.site_dir}' does not exist: run `mkdocs build` "
+                       "first (the API still works)", err=True)
+        app = create_app(settings)
+    except KbError as e:
+        raise click.ClickException(str(e)) from None
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s: %(name)s: %(message)s")
+    click.echo(f"kb serve: http://{settings.host}:{settings.port}/  (widget: /widget.js, API: /api/search)")
+    if settings.demo_shop:
+        click.echo(f"demo shop: http://{settings.host}:{settings.port}/examples/shop/")
+    uvicorn.run(
+        app, host=settings.host, port=settings.port, log_level=log_level, access_log=False,
+        # A 100 kB query string must reach the app to get the API's error shape rather than
+        # h11's bare "Invalid HTTP request".
+        h11_max_incomplete_event_size=256 * 1024,
+        proxy_headers=settings.trust_proxy,
+    )

@@ -1,0 +1,173 @@
+"""The live search index: loaded read-only, replaced without a restart when a build swaps a
+new index into the folder.
+
+`mkdocs build` writes the index to a temporary sibling and swaps it in, so `manifest.json`
+gets a new inode/mtime. A background thread stats it; when it changes, the new Searcher is
+loaded *completely* (and warmed up) before the reference is swapped, so a request sees either
+the old index or the new one, never half of one. If the new index fails to load, the old one
+keeps serving and the error is reported by /healthz.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from kb_tools.errors import SearchIndexError
+
+log = logging.getLogger("kb.serve")
+
+MANIFEST = "manifest.json"
+
+
+class SearcherLike(Protocol):
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        lang: str | None = None,
+        mode: str = "hybrid",
+        category: str | None = None,
+        product: str | None = None,
+        context: str | None = None,
+    ) -> list[Any]: ...
+
+
+Loader = Callable[[Path], SearcherLike]
+
+
+def default_loader(index_dir: Path) -> SearcherLike:
+    from kb_tools.search import Searcher  # imports torch: only when an index is really loaded
+
+    return Searcher(index_dir)
+
+
+def _signature(index_dir: Path) -> tuple[int, int, int] | None:
+    try:
+        st = (index_dir / MANIFEST).stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+@dataclass(frozen=True)
+class LoadedIndex:
+    searcher: SearcherLike
+    manifest: dict[str, Any]
+    signature: tuple[int, int, int]
+    loaded_at: float
+    generation: int
+
+
+@dataclass
+class IndexHolder:
+    index_dir: Path
+    loader: Loader = default_loader
+    reload_interval: float = 1.0
+    warm_up: bool = True
+    current: LoadedIndex | None = None
+    last_error: str = ""
+    _failed_signature: tuple[int, int, int] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    _generation: int = 0
+
+    def refresh(self) -> bool:
+        """Load the index if the manifest changed since the last load. Returns True when a new
+        index was swapped in. Never raises: a failed load keeps the old index serving."""
+        sig = _signature(self.index_dir)
+        if sig is None:
+            if self.current is None:
+                self.last_error = (
+                    f"no search index in '{self.index_dir}' (no {MANIFEST}): run `mkdocs build` "
+                    "or point KB_INDEX_DIR at the index folder"
+                )
+            return False
+        with self._lock:  # one loader at a time; requests never take this lock
+            if (self.current is not None and sig == self.current.signature) or sig == self._failed_signature:
+                return False
+            started = time.perf_counter()
+            try:
+                manifest = json.loads((self.index_dir / MANIFEST).read_text(encoding="utf-8"))
+                searcher = self.loader(self.index_dir)
+                if self.warm_up:
+                    # Loads the model and touches every structure so the first shopper's query
+                    # is as fast as the thousandth.
+                    searcher.search("how do I return an item", k=1)
+            except Exception as e:  # noqa: BLE001 - any failure must keep the old index serving
+                if _signature(self.index_dir) != sig:
+                    # A build swapped the folder while we read it: try again on the next tick.
+                    return False
+                self._failed_signature = sig
+                self.last_error = f"could not load the search index in '{self.index_dir}': {e}"
+                log.error("%s (still serving the previous index)", self.last_error)
+                return False
+            if _signature(self.index_dir) != sig:
+                return False  # it changed under us; load the newer one next time
+            self._generation += 1
+            self.current = LoadedIndex(searcher, manifest if isinstance(manifest, dict) else {},
+                                       sig, time.time(), self._generation)
+            self._failed_signature = None
+            self.last_error = ""
+            log.info("search index loaded from %s in %.2f s (generation %d)", self.index_dir,
+                     time.perf_counter() - started, self._generation)
+            return True
+
+    def get(self) -> LoadedIndex:
+        current = self.current
+        if current is None:
+            self.refresh()
+            current = self.current
+        if current is None:
+            raise SearchIndexError(self.last_error or f"no search index in '{self.index_dir}'")
+        return current
+
+    def search(self, query: str, **kwargs: Any) -> list[Any]:
+        loaded = self.get()
+        try:
+            return loaded.searcher.search(query, **kwargs)
+        except (ValueError, TypeError):
+            raise
+        except Exception:
+            # The old index's files may have been removed by a swap before we noticed it:
+            # switch to the new one now and answer from it.
+            if self.refresh() and self.current is not None:
+                return self.current.searcher.search(query, **kwargs)
+            raise
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._watch, name="kb-index-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.reload_interval):
+            self.refresh()
+
+    def health(self) -> dict[str, Any]:
+        current = self.current
+        info: dict[str, Any] = {"dir": str(self.index_dir)}
+        if current is not None:
+            m = current.manifest
+            keep = ("schema", "model", "chunks", "pages", "counts", "built_at", "fingerprint")
+            info.update({k: m[k] for k in keep if k in m})
+            info["loaded_at"] = current.loaded_at
+            info["generation"] = current.generation
+        if self.last_error:
+            info["error"] = self.last_error
+        return info

@@ -1,0 +1,151 @@
+"""Settings of `kb serve`: flags on the command line, else KB_* environment variables, else
+defaults. Bad values fail at start-up with a ServiceError naming the variable and the fix."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from kb_tools.errors import ServiceError
+
+# name -> (environment variable, one-line help). The help text is reused by the CLI.
+ENV: dict[str, tuple[str, str]] = {
+    "host": ("KB_HOST", "Interface to listen on."),
+    "port": ("KB_PORT", "TCP port to listen on."),
+    "site_dir": ("KB_SITE_DIR", "The built site (mkdocs build output)."),
+    "index_dir": ("KB_INDEX_DIR", "The search index written by mkdocs build."),
+    "allowed_origins": ("KB_ALLOWED_ORIGINS", "Comma-separated origins allowed to call the API from a browser (CORS); * for any."),
+    "rate_limit": ("KB_RATE_LIMIT", "API requests per second per client IP (token bucket); 0 disables the limit."),
+    "rate_burst": ("KB_RATE_BURST", "Requests a client may make at once before the rate limit applies."),
+    "trust_proxy": ("KB_TRUST_PROXY", "Take the client IP from X-Forwarded-For (only behind your own proxy)."),
+    "max_query_length": ("KB_MAX_QUERY_LENGTH", "Longest accepted query, in characters."),
+    "contact_email": ("KB_CONTACT_EMAIL", "Support e-mail address shown under the widget's results."),
+    "contact_phone": ("KB_CONTACT_PHONE", "Support phone number (international format, e.g. +8809612345678)."),
+    "contact_whatsapp": ("KB_CONTACT_WHATSAPP", "WhatsApp number, digits with country code (e.g. 8801712345678)."),
+    "contact_chat_url": ("KB_CONTACT_CHAT_URL", "Link to a live chat page."),
+    "assistant_name": ("KB_ASSISTANT_NAME", "Name shown on the widget's panel."),
+    "assistant_avatar": ("KB_ASSISTANT_AVATAR", "URL of the assistant's avatar image (empty: initials)."),
+    "database_url": ("KB_DATABASE_URL", "Analytics store, an SQLAlchemy URL (sqlite:///analytics.db or postgresql+psycopg://...)."),
+    "demo_shop": ("KB_DEMO_SHOP", "Also serve the demo shop pages at /examples/shop/."),
+    "shop_dir": ("KB_SHOP_DIR", "Folder of the demo shop pages."),
+    "reload_interval": ("KB_RELOAD_INTERVAL", "Seconds between checks for a newer search index."),
+    "cache_size": ("KB_CACHE_SIZE", "Search answers kept in memory for repeated queries; 0 disables."),
+    "search_threads": ("KB_SEARCH_THREADS", "Searches run at once (each is CPU-bound)."),
+}
+
+
+def _bool(value: str) -> bool:
+    v = value.strip().lower()
+    if v in {"1", "true", "yes", "on"}:
+        return True
+    if v in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("expected true or false")
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    site_dir: Path = Path("site")
+    index_dir: Path = Path("search_index")
+    allowed_origins: tuple[str, ...] = ("*",)
+    rate_limit: float = 20.0
+    rate_burst: int = 40
+    trust_proxy: bool = False
+    max_query_length: int = 512
+    contact_email: str = ""
+    contact_phone: str = ""
+    contact_whatsapp: str = ""
+    contact_chat_url: str = ""
+    assistant_name: str = "Nodi Help"
+    assistant_avatar: str = ""
+    database_url: str = "sqlite:///analytics.db"
+    demo_shop: bool = False
+    shop_dir: Path = Path("examples/shop")
+    reload_interval: float = 1.0
+    cache_size: int = 256
+    search_threads: int = 2
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServiceSettings:
+        """Defaults, then KB_* variables, then `overrides` (the CLI flags; None means unset)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in ENV:
+                continue
+            var = ENV[f.name][0]
+            if var in environ:
+                values[f.name] = _convert(f.name, var, environ[var])
+        for name, value in overrides.items():
+            if value is None:
+                continue
+            if name not in ENV:
+                raise ServiceError(f"unknown setting {name!r}")
+            values[name] = _convert(name, f"--{name.replace('_', '-')}", value) if isinstance(value, str) else value
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def with_(self, **changes: Any) -> ServiceSettings:
+        return replace(self, **changes)
+
+    def check(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ServiceError(f"port {self.port} is out of range: use 1-65535 (KB_PORT or --port)")
+        if self.rate_limit < 0 or self.rate_burst < 1:
+            raise ServiceError("KB_RATE_LIMIT must be >= 0 and KB_RATE_BURST >= 1")
+        if not 1 <= self.max_query_length <= 10_000:
+            raise ServiceError("KB_MAX_QUERY_LENGTH must be between 1 and 10000 characters")
+        if self.reload_interval <= 0:
+            raise ServiceError("KB_RELOAD_INTERVAL must be a positive number of seconds")
+        if self.search_threads < 1:
+            raise ServiceError("KB_SEARCH_THREADS must be at least 1")
+        if self.contact_whatsapp and not self.contact_whatsapp.lstrip("+").isdigit():
+            raise ServiceError(
+                f"KB_CONTACT_WHATSAPP={self.contact_whatsapp!r}: give the number as digits with the "
+                "country code, e.g. 8801712345678"
+            )
+        if self.demo_shop and not self.shop_dir.is_dir():
+            raise ServiceError(
+                f"demo shop folder '{self.shop_dir}' does not exist: run kb serve from the project "
+                "folder or set KB_SHOP_DIR"
+            )
+
+    def contacts(self) -> list[dict[str, str]]:
+        """The human hand-off channels, in the order the widget lists them."""
+        out: list[dict[str, str]] = []
+        if self.contact_chat_url:
+            out.append({"channel": "chat", "label": self.contact_chat_url, "url": self.contact_chat_url})
+        if self.contact_whatsapp:
+            digits = self.contact_whatsapp.lstrip("+")
+            out.append({"channel": "whatsapp", "label": "+" + digits, "url": f"https://wa.me/{digits}"})
+        if self.contact_phone:
+            tel = "".join(ch for ch in self.contact_phone if ch.isdigit() or ch == "+")
+            out.append({"channel": "phone", "label": self.contact_phone, "url": f"tel:{tel}"})
+        if self.contact_email:
+            out.append({"channel": "email", "label": self.contact_email, "url": f"mailto:{self.contact_email}"})
+        return out
+
+
+def _convert(name: str, source: str, raw: str) -> Any:
+    default = ServiceSettings.__dataclass_fields__[name].default
+    try:
+        if isinstance(default, bool):
+            return _bool(raw)
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, Path):
+            return Path(raw)
+        if isinstance(default, tuple):
+            return tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+        return raw
+    except ValueError as e:
+        raise ServiceError(f"{source}={raw!r} is not valid for {name}: {e}") from None
