@@ -28,7 +28,7 @@ from kb_tools.records import Chapter, VideoRecord
 from kb_tools.video import ffmpeg
 from kb_tools.video.captions import chapters_webvtt, format_timestamp, to_records, to_webvtt
 from kb_tools.video.pages import embed, index_page, video_page
-from kb_tools.video.sources import VideoSource, load_sources
+from kb_tools.video.sources import VideoSource, kb_settings, load_sources
 
 PIPELINE_VERSION = 1  # bump when the commands change, to invalidate every cache entry
 _EMBED = re.compile(r"""^[ \t]*\{\{\s*video\(\s*(?:"([^"]*)"|'([^']*)')\s*\)\s*\}\}[ \t]*$""")
@@ -67,12 +67,15 @@ class VideoLibrary:
         self.project_dir = Path(project_dir).resolve()
         self.videos_dir = self.project_dir / videos_dir
         self.cache_dir = self.project_dir / cache_dir
-        self.docs_dir = self.project_dir / (docs_dir or "docs")
+        mkdocs_settings = kb_settings(self.project_dir) if docs_dir is None or categories is None else {}
+        self.docs_dir = self.project_dir / (docs_dir or mkdocs_settings.get("docs_dir") or "docs")
         self.crf = crf
         self.max_height = max_height
         self.jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
         self.preset = preset
-        self.categories = categories or {}
+        if categories is None:  # the plugin's categories give the index its section titles
+            categories = mkdocs_settings.get("categories") or {}
+        self.categories = dict(categories)
         self.sources: dict[str, VideoSource] = {}
         self.broken: set[str] = set()  # ids whose sidecar has errors
         self.processed: dict[str, ProcessedVideo] = {}

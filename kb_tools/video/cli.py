@@ -5,33 +5,11 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import click
-import yaml
 
 from kb_tools.video.build import VideoLibrary
-
-
-class _TolerantLoader(yaml.SafeLoader):
-    """Reads mkdocs.yml without MkDocs: tags such as `!ENV [KB_SEARCH, true]` become None."""
-
-
-_TolerantLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
-_TolerantLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
-
-
-def kb_settings(project_dir: Path) -> dict[str, Any]:
-    """The `kb` plugin's settings from mkdocs.yml (empty when there is none)."""
-    config = project_dir / "mkdocs.yml"
-    if not config.is_file():
-        return {}
-    data = yaml.load(config.read_text(encoding="utf-8"), Loader=_TolerantLoader) or {}
-    settings: dict[str, Any] = {"docs_dir": data.get("docs_dir") or "docs"}
-    for plugin in data.get("plugins") or []:
-        if isinstance(plugin, dict) and isinstance(plugin.get("kb"), dict):
-            settings.update(plugin["kb"])
-    return settings
+from kb_tools.video.sources import kb_settings
 
 
 @click.command("videos")
