@@ -78,7 +78,6 @@ def build_index(
     import numpy as np
 
     from kb_tools.search.embeddings import EmbeddingCache, get_encoder
-    from kb_tools.search.lexical import write_index
 
     texts = [passage_prefix + c.embed_text() for c in chunks]
     hashes = [text_hash(t) for t in texts]
@@ -107,6 +106,38 @@ def build_index(
     finally:
         cache.close()
 
+    manifest = {
+        "schema": SCHEMA_VERSION,
+        "model": model,
+        "model_path": str(folder),
+        "model_key": key,
+        "dimension": dimension,
+        "query_prefix": query_prefix,
+        "passage_prefix": passage_prefix,
+        "fingerprint": fingerprint,
+        "embedded": len(missing),
+    }
+    return _write(out_dir, chunks, matrix, manifest, t0)
+
+
+def build_lexical_index(pages: list[PageRecord], videos: list[VideoRecord], out_dir: Path) -> dict:
+    """An index without vectors (no model needed): every mode answers lexically.
+    Used by tests and by sites that switch the semantic side off."""
+    t0 = time.perf_counter()
+    chunks = chunk_all(pages, videos)
+    manifest = {"schema": SCHEMA_VERSION, "model": "", "model_path": "", "model_key": "",
+                "dimension": 0, "query_prefix": "", "passage_prefix": "",
+                "fingerprint": _fingerprint(chunks, "", "", ""), "embedded": 0}
+    return _write(Path(out_dir), chunks, None, manifest, t0)
+
+
+def _write(out_dir: Path, chunks: list[Chunk], matrix, manifest: dict, t0: float) -> dict:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from kb_tools.search.lexical import write_index
+
+    if matrix is None:
+        matrix = np.zeros((len(chunks), 0), dtype=np.float32)
     parent = out_dir.parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = parent / f".{out_dir.name}.tmp-{os.getpid()}"
@@ -119,23 +150,15 @@ def build_index(
             json.dumps([c.to_json() for c in chunks], ensure_ascii=False), encoding="utf-8"
         )
         manifest = {
-            "schema": SCHEMA_VERSION,
-            "model": model,
-            "model_path": str(folder),
-            "model_key": key,
-            "dimension": dimension,
-            "query_prefix": query_prefix,
-            "passage_prefix": passage_prefix,
+            **manifest,
             "chunks": len(chunks),
             "pages": len({c.page_url for c in chunks}),
             "counts": {
                 "lang": dict(Counter(c.lang for c in chunks)),
                 "kind": dict(Counter(c.kind for c in chunks)),
             },
-            "fingerprint": fingerprint,
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "build_seconds": round(time.perf_counter() - t0, 3),
-            "embedded": len(missing),
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
         # Keep what others put in the folder (e.g. a README) across the swap.

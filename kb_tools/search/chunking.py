@@ -210,22 +210,33 @@ def chunk_video(video: VideoRecord) -> list[Chunk]:
         return f"{base}#t={int(t)}"
 
     chunks = [Chunk(url=base, section="", heading_path=(), text="", start=0.0, **common)]  # type: ignore[arg-type]
-    for ch in chapters:
-        title = _nfc(ch.title)
-        chunks.append(Chunk(url=at(ch.start), section=title, heading_path=(title,), text=title,
-                            start=float(int(ch.start)), **common))  # type: ignore[arg-type]
+    cues = [c for c in sorted(video.cues, key=lambda c: c.start) if _nfc(c.text)]
+    if not cues:  # no transcript: the chapter titles alone
+        for ch in chapters:
+            title = _nfc(ch.title)
+            chunks.append(Chunk(url=at(ch.start), section=title, heading_path=(title,), text=title,
+                                start=float(int(ch.start)), **common))  # type: ignore[arg-type]
+        return chunks
+    # Windows never span a chapter start, and the first window of a chapter starts at the
+    # chapter's own time, so a chapter hit and its words share one chunk.
+    bounds = [ch.start for ch in chapters]
+
+    def chapter_index(t: float) -> int:
+        return sum(1 for b in bounds if b <= t + 1e-6)
+
     window: list[str] = []
     start: float | None = None
-    for cue in sorted(video.cues, key=lambda c: c.start):
+    current = -1
+    for cue in cues:
         text = _nfc(cue.text)
-        if not text:
-            continue
         n = len(text.split())
-        if window and len(" ".join(window).split()) + n > CUE_MAX_WORDS:
+        idx = chapter_index(cue.start)
+        if window and (idx != current or len(" ".join(window).split()) + n > CUE_MAX_WORDS):
             chunks.append(_cue_chunk(window, start, chapter_at, at, common))
             window, start = [], None
         if start is None:
-            start = cue.start
+            start = bounds[idx - 1] if idx != current and idx > 0 else cue.start
+        current = idx
         window.append(text)
         count = len(" ".join(window).split())
         if count >= CUE_MIN_WORDS and _SENTENCE_END.search(text):

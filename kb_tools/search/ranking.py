@@ -58,12 +58,16 @@ def rrf_fusion(
 
 
 def group_by_page(
-    ranked: list[tuple[int, float]], page_of: list[str], k: int, ratio: float
+    ranked: list[tuple[int, float]], page_of: list[str], url_of: list[str], k: int, ratio: float
 ) -> list[tuple[int, float]]:
     """Pages in the order of their best chunk; each page's best section first, then at most
     one more of its sections when that one scores within ``ratio`` of the best."""
     pages: dict[str, list[tuple[int, float]]] = {}
+    seen: set[str] = set()
     for cid, score in ranked:
+        if url_of[cid] in seen:  # two chunks of one long section: show it once
+            continue
+        seen.add(url_of[cid])
         pages.setdefault(page_of[cid], []).append((cid, score))
     out: list[tuple[int, float]] = []
     for items in pages.values():

@@ -76,6 +76,8 @@ class Searcher:
         except Exception as e:
             raise SearchIndexError(f"the search index in {self.index_dir} is broken ({e}): {REBUILD}") from e
         self._page_of = [c.page_url for c in self.chunks]
+        self._url_of = [c.url for c in self.chunks]
+        self.has_vectors = bool(self.manifest.get("dimension")) and self.vectors.shape[0] == len(self.chunks)
         self._lock = threading.Lock()
         self._lex_lock = threading.Lock()
         self._tensor: Any = None
@@ -85,6 +87,8 @@ class Searcher:
     # -- model ---------------------------------------------------------------------------
     def warm_up(self) -> None:
         """Load the model and run one query, so the first user query is fast."""
+        if not self.has_vectors:
+            return
         self._semantic_scores("warm up", None)
 
     def _ensure_model(self) -> None:
@@ -151,6 +155,8 @@ class Searcher:
         k = min(int(k), 100)
         if mode not in MODES:
             mode = "hybrid"
+        if not self.has_vectors:
+            mode = "lexical"
         filters = {f: v for f, v in (("lang", lang), ("category", category), ("products", product)) if v}
         script = detect_script(text)
         indic = script is not None
@@ -193,7 +199,7 @@ class Searcher:
                 boost += f.context_boost
             scores[cid] *= boost
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-        grouped = group_by_page(ranked, self._page_of, k, f.second_section_ratio)
+        grouped = group_by_page(ranked, self._page_of, self._url_of, k, f.second_section_ratio)
         return [self._hit(cid, score, lq.terms, lq.prefixes) for cid, score in grouped]
 
     @staticmethod

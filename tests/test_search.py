@@ -1,0 +1,281 @@
+"""The search engine without the embedding model: analyzer, chunks, the lexical index, the
+Searcher's guarantees (bad input, escaping, filters, grouping) and `kb search`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from whoosh.analysis import StandardAnalyzer
+
+from kb_tools.errors import SearchIndexError
+from kb_tools.records import Chapter, Cue, PageRecord, VideoRecord
+from kb_tools.search import Searcher
+from kb_tools.search.analyzer import detect_script, terms, words
+from kb_tools.search.build import build_lexical_index
+from kb_tools.search.chunking import chunk_page
+from kb_tools.search.cli import search as search_cmd
+
+BN_TITLE = "কিভাবে পণ্য ফেরত দেবেন"
+GU_TITLE = "તમારા ઓર્ડરની સ્થિતિ કેવી રીતે તપાસવી"
+HI_TITLE = "अपना ऑर्डर वापस कैसे करें"
+
+
+def page(url: str, title: str, body: str, lang: str = "en", **kw: object) -> PageRecord:
+    return PageRecord(url=url, title=title, html=body, lang=lang, **kw)  # type: ignore[arg-type]
+
+
+def sample_pages() -> list[PageRecord]:
+    return [
+        page("returns/start-a-return/", "Start a return",
+             "<h1 id='start-a-return'>Start a return</h1><p>You can send an item back within 7 days.</p>"
+             "<h2 id='step-1'>Step 1: open your orders<a class='headerlink' href='#step-1'>¶</a></h2>"
+             "<p>Sign in and open My orders, then choose the item to return.</p>"
+             "<h2 id='step-2'>Step 2: pack the item</h2><p>Pack the item in its original box with all parts.</p>"
+             "<h3 id='labels'>Printing the label</h3><p>Print the return label and tape it to the box.</p>",
+             category="returns", products=("blender-x2",)),
+        page("shipping/delivery-times/", "Delivery times",
+             "<p>Orders inside Dhaka arrive in 1–2 working days.</p><h2 id='outside'>Outside Dhaka</h2>"
+             "<p>Other districts take 3–5 working days by courier.</p>", category="shipping"),
+        page("products/kettle-k1/", "Descale the Kettle K1",
+             "<p>Scale builds up in hard water areas.</p><h2 id='vinegar'>With vinegar</h2>"
+             "<p>Boil half water, half vinegar, and rinse twice.</p>"
+             "<h2 id='security'>A note about odd characters</h2>"
+             "<p>Never paste &lt;img src=x onerror=alert(1)&gt; into the kettle app.</p>",
+             category="products", products=("kettle-k1",)),
+        page("products/blender-x2/", "Blender X2 cleaning",
+             "<p>Rinse the jar of the blender with warm water after each use, then dry it.</p><h2 id='blades'>Blades</h2>"
+             "<p>Clean the blender blades with a brush; return the blades if they are bent.</p>",
+             category="products", products=("blender-x2",)),
+        page("bn/returns/start-a-return/", BN_TITLE,
+             "<p>৭ দিনের মধ্যে ফেরতের অনুরোধ করুন। আমার অর্ডার পাতা থেকে শুরু করুন।</p>",
+             lang="bn", category="returns"),
+        page("gu/orders/track/", GU_TITLE, "<p>મારા ઓર્ડર પાનું ખોલો અને ટ્રેકિંગ નંબર જુઓ.</p>",
+             lang="gu", category="orders"),
+        page("hi/returns/start/", HI_TITLE, "<p>सात दिनों के भीतर वापसी का अनुरोध करें।</p>",
+             lang="hi", category="returns"),
+    ]
+
+
+def sample_videos() -> list[VideoRecord]:
+    cues = (
+        Cue(0.0, 4.0, "Hello, this video shows how to descale your kettle."),
+        Cue(4.0, 9.5, "First fill the kettle halfway with water"),
+        Cue(9.5, 14.0, "and add the same amount of white vinegar."),
+        Cue(14.0, 20.0, "Boil it, wait twenty minutes, then pour it away."),
+        Cue(20.0, 26.0, "Now unscrew the limescale filter at the spout"),
+        Cue(26.0, 31.7, "and soak the filter in lemon juice overnight to dissolve the limescale."),
+    )
+    return [VideoRecord(id="descale-kettle", url="videos/descale-kettle/", title="Descaling a kettle",
+                        lang="en", summary="Two ways to remove scale.", category="products",
+                        products=("kettle-k1",), chapters=(Chapter(0.0, "Vinegar"), Chapter(20.0, "Filter")),
+                        cues=cues)]
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("lexical") / "search_index"
+    build_lexical_index(sample_pages(), sample_videos(), out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def searcher(index_dir: Path) -> Searcher:
+    return Searcher(index_dir)
+
+
+# -- analyzer ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "আমি কিভাবে পণ্য ফেরত দেব", "ઓર્ડરની સ્થિતિ કેવી રીતે તપાસવી", "मैं अपना ऑर्डर कैसे वापस करूं",
+])
+def test_analyzer_keeps_indic_words_whole(text: str) -> None:
+    whole = text.split()
+    assert [w.term for w in words(text, stem=False, stopwords=False)] == whole
+    # whoosh's own analyzer cuts these words at vowel signs and viramas: that is the bug we fix.
+    assert [t.text for t in StandardAnalyzer()(text)] != whole
+
+
+def test_analyzer_stems_english_and_strips_one_indic_suffix() -> None:
+    assert terms("Returning returns") == ["return", "return"]
+    assert terms("ফেরতের") == terms("ফেরত") == ["ফেরত"]
+    assert terms("ઓર્ડરની") == ["ઓર્ડર"]
+    assert terms("৭ দিন") [0] == "7"  # Bengali digits meet ASCII digits
+    assert terms("hello 😀 ¿¡ ..!") == ["hello"]
+    assert detect_script("ফেরত blender") == "bn" and detect_script("refund") is None
+
+
+# -- chunking ---------------------------------------------------------------------------------
+
+def test_chunks_follow_headings_with_anchors_and_heading_path() -> None:
+    chunks = chunk_page(sample_pages()[0])
+    assert [c.url for c in chunks] == [
+        "returns/start-a-return/", "returns/start-a-return/#step-1",
+        "returns/start-a-return/#step-2", "returns/start-a-return/#labels",
+    ]
+    assert chunks[0].text == "You can send an item back within 7 days."  # h1 is the title, not body
+    assert chunks[1].section == "Step 1: open your orders"  # the ¶ permalink is not text
+    assert chunks[3].heading_path == ("Step 2: pack the item", "Printing the label")
+
+
+def test_long_sections_are_split_with_overlap() -> None:
+    body = " ".join(f"w{i}" for i in range(500))
+    chunks = chunk_page(page("a/", "A", f"<h2 id='x'>X</h2><p>{body}</p>"))
+    assert len(chunks) >= 3 and all(c.url == "a/#x" for c in chunks)
+    first, second = chunks[0].text.split(), chunks[1].text.split()
+    assert first[-1] in second and len(first) <= 200
+
+
+# -- lexical search ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("query, url", [
+    ("পণ্য", "bn/returns/start-a-return/"),
+    ("ফেরতের", "bn/returns/start-a-return/"),  # an inflected form finds the plain word
+    ("સ્થિતિ", "gu/orders/track/"),
+    ("वापस", "hi/returns/start/"),
+])
+def test_a_word_from_the_middle_of_an_indic_title_finds_its_page(searcher: Searcher, query: str, url: str) -> None:
+    hits = searcher.search(query, mode="lexical")
+    assert hits and hits[0].url == url
+
+
+def test_typos_are_corrected_against_the_index_vocabulary(searcher: Searcher) -> None:
+    hits = searcher.search("descal kettel", mode="lexical")
+    assert hits and hits[0].url.startswith(("products/kettle-k1/", "videos/descale-kettle/"))
+
+
+@pytest.mark.parametrize("query", ['title:kettle', '"kettle"', "kettle*", "kettle?", "(kettle)", "kettle AND", "NOT kettle"])
+def test_query_syntax_is_plain_text(searcher: Searcher, query: str) -> None:
+    hits = searcher.search(query, mode="lexical")
+    urls = [h.url.split("#")[0] for h in hits]
+    assert urls[0] in ("products/kettle-k1/", "videos/descale-kettle/")
+    assert "shipping/delivery-times/" not in urls  # "NOT"/"*" did not become operators
+
+
+def test_a_lone_wildcard_matches_nothing(searcher: Searcher) -> None:
+    assert searcher.search("*", mode="lexical") == []
+    assert searcher.search("? : ( ) [ ] { } \" ' ~ ^", mode="lexical") == []
+
+
+@pytest.mark.parametrize("query", [
+    "", "   ", "!!!", "😀😀", "kettle " * 2000, "ফেরত kettle ઓર્ડર", "\x00\x01", "a" * 10_000,
+    "<script>", "%s %d {0}", "‮reversed", "\u200c\u200d",
+])
+@pytest.mark.parametrize("mode", ["lexical", "hybrid", "semantic", "nonsense"])
+def test_bad_input_never_raises(searcher: Searcher, query: str, mode: str) -> None:
+    hits = searcher.search(query, mode=mode)
+    assert isinstance(hits, list) and len(hits) <= 10
+    if not query.strip() or query in ("!!!", "😀😀"):
+        assert hits == []
+
+
+def test_snippets_are_escaped_then_marked(searcher: Searcher) -> None:
+    hits = searcher.search("<img src=x onerror=alert(1)> kettle app", mode="lexical")
+    hit = next(h for h in hits if h.url == "products/kettle-k1/#security")
+    assert "<img" not in hit.snippet
+    assert "&lt;<mark>img</mark> <mark>src</mark>=<mark>x</mark>" in hit.snippet
+    assert "<mark>onerror</mark>" in hit.snippet and "<mark>kettle</mark>" in hit.snippet
+
+
+def test_video_cue_hits_carry_their_start_time(searcher: Searcher) -> None:
+    hits = searcher.search("lemon juice filter", mode="lexical")
+    video = next(h for h in hits if h.kind == "video")
+    assert video.url == "videos/descale-kettle/#t=20" and video.start == 20.0
+    assert video.section == "Filter" and video.title == "Descaling a kettle"
+    assert "<mark>lemon</mark>" in video.snippet
+    assert all(h.start is None for h in hits if h.kind == "article")
+
+
+def test_filters_by_language_category_and_product(searcher: Searcher) -> None:
+    assert {h.lang for h in searcher.search("ফেরত return", lang="bn", mode="lexical")} == {"bn"}
+    by_cat = searcher.search("return", category="products", mode="lexical")
+    assert by_cat and {h.url.split("#")[0] for h in by_cat} == {"products/blender-x2/"}
+    by_product = searcher.search("box", product="blender-x2", mode="lexical")
+    assert by_product and all(h.url.startswith("returns/start-a-return/") for h in by_product)
+    assert searcher.search("box", product="no-such-product", mode="lexical") == []
+
+
+def test_context_boost_prefers_the_product_page(searcher: Searcher) -> None:
+    plain = [h.url for h in searcher.search("water", mode="lexical")]
+    boosted = [h.url for h in searcher.search("water", mode="lexical", context="product:blender-x2")]
+    assert not plain[0].startswith("products/blender-x2/") and "products/blender-x2/" in plain
+    assert boosted[0] == "products/blender-x2/"
+
+
+def test_at_most_two_sections_per_page(tmp_path: Path) -> None:
+    sections = "".join(f"<h2 id='s{i}'>Warranty part {i}</h2><p>warranty warranty claim {i}</p>" for i in range(8))
+    pages = [page("w/", "Warranty", sections), page("x/", "Other", "<p>warranty card</p>")]
+    build_lexical_index(pages, [], tmp_path / "idx")
+    hits = Searcher(tmp_path / "idx").search("warranty", mode="lexical")
+    assert [h.url.split("#")[0] for h in hits].count("w/") == 2
+    assert "x/" in [h.url for h in hits]
+
+
+def test_hit_to_dict_is_json_ready(searcher: Searcher) -> None:
+    d = searcher.search("kettle", mode="lexical")[0].to_dict()
+    assert set(d) == {"url", "title", "section", "snippet", "score", "lang", "kind", "start"}
+    json.dumps(d)
+
+
+# -- index life cycle -------------------------------------------------------------------------
+
+def test_missing_index_says_how_to_rebuild(tmp_path: Path) -> None:
+    with pytest.raises(SearchIndexError, match=r"no search index in .*run `mkdocs build`"):
+        Searcher(tmp_path / "nowhere")
+
+
+def test_old_schema_says_how_to_rebuild(tmp_path: Path) -> None:
+    build_lexical_index(sample_pages()[:1], [], tmp_path / "idx")
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    (tmp_path / "idx" / "manifest.json").write_text(json.dumps({**manifest, "schema": 0}))
+    with pytest.raises(SearchIndexError) as e:
+        Searcher(tmp_path / "idx")
+    assert "schema 0" in str(e.value) and "run `mkdocs build`" in str(e.value)
+    assert "\n" not in str(e.value)
+
+
+def test_a_failed_build_keeps_the_previous_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "search_index"
+    out.mkdir()
+    (out / "README.md").write_text("kept")
+    build_lexical_index(sample_pages(), [], out)
+    assert (out / "README.md").read_text() == "kept"
+
+    from kb_tools.search import lexical
+
+    def broken(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(lexical, "write_index", broken)
+    with pytest.raises(OSError):
+        build_lexical_index([page("new/", "Brand new page", "<p>zebra</p>")], [], out)
+    hits = Searcher(out).search("kettle", mode="lexical")
+    assert hits and hits[0].url.startswith("products/kettle-k1/")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["search_index"]  # no temp leftovers
+
+
+# -- kb search --------------------------------------------------------------------------------
+
+def test_cli_prints_rank_title_section_url_and_plain_snippet(index_dir: Path) -> None:
+    result = CliRunner().invoke(search_cmd, ["lemon juice", "--index", str(index_dir), "--mode", "lexical", "--k", "3"])
+    assert result.exit_code == 0, result.output
+    assert " 1. Descaling a kettle › Filter\n    videos/descale-kettle/#t=20\n" in result.output
+    assert "<mark>" not in result.output and "lemon juice" in result.output
+
+
+def test_cli_json_and_queries_file(index_dir: Path, tmp_path: Path) -> None:
+    qfile = tmp_path / "q.txt"
+    qfile.write_text("kettle\nদিনের\n")
+    result = CliRunner().invoke(search_cmd, ["--queries", str(qfile), "--index", str(index_dir), "--json", "--mode", "lexical"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [d["query"] for d in lines] == ["kettle", "দিনের"]
+    assert lines[1]["hits"][0]["url"] == "bn/returns/start-a-return/"
+
+
+def test_cli_missing_index_exits_non_zero_with_the_fix(tmp_path: Path) -> None:
+    result = CliRunner().invoke(search_cmd, ["kettle", "--index", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert "run `mkdocs build`" in result.output
