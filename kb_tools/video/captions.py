@@ -16,6 +16,8 @@ from kb_tools.records import Chapter, Cue
 
 _TIME = r"(?:(\d+):)?([0-5]?\d):([0-5]\d)[.,](\d{1,3})"
 _TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}(?:\s+(.*))?$")
+# Anything that looks like a timing line, so a typo is reported as a bad timing, not as text.
+_LOOSE_TIMING = re.compile(r"^\s*[\d:.,]*\d\s*-+>|.*-->")
 _TAG = re.compile(r"<[^>]*>")
 _ASS_TAG = re.compile(r"\{\\[^}]*\}")
 
@@ -89,7 +91,7 @@ def read_cues(path: Path, shown: str) -> tuple[list[CaptionCue], list[Problem]]:
         if is_vtt and (head.startswith(("NOTE", "STYLE", "REGION")) and "-->" not in head):
             continue
         # The timing line is the first line, or the second after a cue identifier / SRT number.
-        timing_at = 0 if "-->" in block[0] else 1 if len(block) > 1 and "-->" in block[1] else -1
+        timing_at = next((k for k in (0, 1) if k < len(block) and _LOOSE_TIMING.match(block[k])), -1)
         if timing_at < 0:
             problems.append(
                 error(shown, block_start + 1, f"expected a cue timing line like "

@@ -1,0 +1,358 @@
+"""The video FAQ pipeline: real one-second clips made with ffmpeg in tmp_path, processed by
+VideoLibrary, and checked the way a browser or a shopper would see them."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from kb_tools.records import Cue
+from kb_tools.video import ffmpeg
+from kb_tools.video.build import VideoLibrary
+from kb_tools.video.captions import read_cues, to_webvtt
+from kb_tools.video.cli import videos as videos_command
+from kb_tools.video.pages import video_url_from
+
+ROOT = Path(__file__).resolve().parent.parent
+CUE_TIMING = re.compile(r"^\d{2}:\d{2}:\d{2}\.\d{3} --> \d{2}:\d{2}:\d{2}\.\d{3}$")
+ALLOWED_FRONT_MATTER = {"title", "summary", "category", "tags", "products", "lang", "contact_topic"}
+
+H264_AAC = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"]
+MPEG4_MP3 = ["-c:v", "mpeg4", "-c:a", "libmp3lame"]
+
+
+def make_clip(path: Path, *, size: str = "320x240", codecs: list[str] = H264_AAC,
+              video: bool = True, audio: bool = True, seconds: float = 1.0) -> Path:  # fmt: skip
+    """A short test clip: testsrc2 picture and a 440 Hz tone, straight from ffmpeg's lavfi."""
+    args = [ffmpeg.binaries().ffmpeg, "-hide_banner", "-loglevel", "error", "-y"]
+    if video:
+        args += ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate=15:duration={seconds}"]
+    if audio:
+        args += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}"]
+    if not video:
+        codecs = ["-vn", "-c:a", "aac"]
+    elif not audio:
+        codecs = ["-an", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    subprocess.run([*args, *codecs, str(path)], check=True)
+    return path
+
+
+def top_level_boxes(path: Path) -> list[str]:
+    """The MP4 top-level box types in file order (ftyp, moov, mdat, ...)."""
+    boxes = []
+    data = path.read_bytes()
+    offset = 0
+    while offset + 8 <= len(data):
+        size, kind = struct.unpack(">I4s", data[offset : offset + 8])
+        if size == 1:
+            size = struct.unpack(">Q", data[offset + 8 : offset + 16])[0]
+        elif size == 0:
+            size = len(data) - offset
+        boxes.append(kind.decode("latin-1"))
+        offset += size
+    return boxes
+
+
+def probe_streams(path: Path) -> dict:
+    out = subprocess.run(
+        [ffmpeg.binaries().ffprobe, "-v", "error", "-print_format", "json", "-show_streams", str(path)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    streams = json.loads(out.stdout)["streams"]
+    return {s["codec_type"]: s for s in streams}
+
+
+def jpeg_size(path: Path) -> tuple[int, int]:
+    """(width, height) from a JPEG's SOF marker; fails the test if the file is not a JPEG."""
+    data = path.read_bytes()
+    assert data[:2] == b"\xff\xd8", f"{path} is not a JPEG"
+    i = 2
+    while i < len(data):
+        marker, length = data[i + 1], struct.unpack(">H", data[i + 2 : i + 4])[0]
+        if marker in (0xC0, 0xC1, 0xC2):
+            height, width = struct.unpack(">HH", data[i + 5 : i + 9])
+            return width, height
+        i += 2 + length
+    raise AssertionError(f"{path}: no frame header")
+
+
+VTT_EN = """WEBVTT
+
+00:00:00.000 --> 00:00:00.400
+Open <i>My Orders</i> &amp; tap Track package
+
+00:00:00.400 --> 00:00:00.900
+Twist the jar clockwise until the safety lock clicks
+"""
+
+SRT_BN = """1
+00:00:00,000 --> 00:00:00,400
+মাই অর্ডারস খুলুন
+
+2
+00:00:00,400 --> 00:00:00,900
+জার ঘড়ির কাঁটার দিকে ঘোরান
+"""
+
+
+def write_video(project: Path, video_id: str, media: Path | None = None, **fields: object) -> Path:
+    """videos/<id>.yml (and, by default, a 1 s H.264 clip and English captions) in `project`."""
+    videos = project / "videos"
+    videos.mkdir(parents=True, exist_ok=True)
+    if media is None:
+        media = make_clip(videos / f"{video_id}.mp4")
+    elif media.parent != videos:
+        media = Path(shutil.copy(media, videos / media.name))
+    (videos / f"{video_id}.en.vtt").write_text(VTT_EN, encoding="utf-8")
+    data: dict[str, object] = {
+        "title": f"Video {video_id}", "summary": "A test video.", "file": media.name,
+        "category": "returns", "products": ["blender-x2"], "lang": "en",
+        "captions": {"en": f"{video_id}.en.vtt"},
+        "chapters": [{"start": 0, "title": "First step"}, {"start": 0.5, "title": "Second step"}],
+        "poster_at": 0.2,
+    }  # fmt: skip
+    data.update(fields)
+    data = {k: v for k, v in data.items() if v is not None}
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False)
+    (videos / f"{video_id}.yml").write_text(text, encoding="utf-8")
+    return videos / f"{video_id}.yml"
+
+
+def line_of(path: Path, needle: str) -> int:
+    """1-based line of the first line of `path` containing `needle`."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(n for n, text in enumerate(lines, start=1) if needle in text)
+
+
+def library(project: Path, **kwargs: object) -> VideoLibrary:
+    settings = {"crf": 30, "max_height": 720, "jobs": 2}
+    settings.update(kwargs)
+    lib = VideoLibrary(project, Path("videos"), Path(".kb_cache"), categories={"returns": "Returns & exchanges"},
+                       **settings)  # type: ignore[arg-type]  # fmt: skip
+    return lib
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("clips")
+    return {
+        "h264": make_clip(folder / "fits.mp4"),
+        "mpeg4": make_clip(folder / "old.mkv", codecs=MPEG4_MP3),
+        "big": make_clip(folder / "big.mp4", size="330x250"),
+    }
+
+
+def test_transcoded_video_is_h264_yuv420p_aac_with_moov_first_poster_and_webvtt(tmp_path, clips):
+    write_video(tmp_path, "old-camera", clips["mpeg4"])
+    (tmp_path / "videos" / "old-camera.bn.srt").write_text(SRT_BN, encoding="utf-8")
+    yml = tmp_path / "videos" / "old-camera.yml"
+    data = yaml.safe_load(yml.read_text())
+    data["captions"]["bn"] = "old-camera.bn.srt"
+    yml.write_text(yaml.safe_dump(data, allow_unicode=True))
+    lib = library(tmp_path)
+    assert lib.load() == []
+    site = tmp_path / "site"
+    assert lib.process(site, progress=False) == []
+
+    out = site / "videos" / "old-camera"
+    streams = probe_streams(out / "video.mp4")
+    assert streams["video"]["codec_name"] == "h264"
+    assert streams["video"]["pix_fmt"] == "yuv420p"
+    assert streams["audio"]["codec_name"] == "aac"
+    boxes = top_level_boxes(out / "video.mp4")
+    assert boxes.index("moov") < boxes.index("mdat"), boxes
+    assert jpeg_size(out / "poster.jpg") == (320, 240)
+
+    for name in ("captions.en.vtt", "captions.bn.vtt", "chapters.vtt"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert text.startswith("WEBVTT\n\n"), name
+        timings = [line for line in text.splitlines() if "-->" in line]
+        assert timings and all(CUE_TIMING.match(t) for t in timings), timings
+    bn = (out / "captions.bn.vtt").read_text(encoding="utf-8")
+    assert "00:00:00.400 --> 00:00:00.900\nজার ঘড়ির কাঁটার দিকে ঘোরান" in bn
+    chapters = (out / "chapters.vtt").read_text(encoding="utf-8")
+    assert "00:00:00.500 --> " in chapters and "Second step" in chapters
+
+
+def test_source_that_fits_is_remuxed_not_reencoded_and_gets_faststart(tmp_path, clips):
+    source = clips["h264"]
+    assert top_level_boxes(source).index("mdat") < top_level_boxes(source).index("moov")
+    write_video(tmp_path, "fits", source)
+    lib = library(tmp_path)
+    lib.load()
+    assert lib.process(tmp_path / "site", progress=False) == []
+    out = tmp_path / "site" / "videos" / "fits" / "video.mp4"
+    boxes = top_level_boxes(out)
+    assert boxes.index("moov") < boxes.index("mdat")
+    # Stream copy: the coded pictures are byte-identical to the source's.
+    def packets(path: Path) -> bytes:
+        return subprocess.run(
+            [ffmpeg.binaries().ffmpeg, "-v", "error", "-i", str(path), "-map", "0:v", "-c", "copy",
+             "-f", "framemd5", "-"], check=True, capture_output=True,
+        ).stdout  # fmt: skip
+    assert packets(out) == packets(source)
+    assert lib.processed["fits"].mode == "remux"
+
+
+def test_too_big_video_is_scaled_down_keeping_aspect_ratio_with_even_sizes(tmp_path, clips):
+    write_video(tmp_path, "big", clips["big"])  # 330x250 H.264, would fit at 720p
+    lib = library(tmp_path, max_height=120)  # box 213x120
+    lib.load()
+    assert lib.process(tmp_path / "site", progress=False) == []
+    stream = probe_streams(tmp_path / "site" / "videos" / "big" / "video.mp4")["video"]
+    width, height = stream["width"], stream["height"]
+    assert height == 120 and width % 2 == 0 and height % 2 == 0
+    assert abs(width / height - 330 / 250) < 0.02
+    assert lib.processed["big"].mode == "transcode"
+
+
+def test_unchanged_videos_are_never_processed_twice(tmp_path, clips):
+    write_video(tmp_path, "one", clips["h264"])
+    write_video(tmp_path, "two", clips["mpeg4"])
+    first = library(tmp_path)
+    first.load()
+    assert first.process(tmp_path / "site1", progress=False) == []
+    assert (first.stats.processed, first.stats.cached) == (2, 0)
+
+    warm = library(tmp_path)
+    warm.load()
+    assert warm.process(tmp_path / "site2", progress=False) == []
+    assert (warm.stats.processed, warm.stats.cached) == (0, 2)
+    for video_id in ("one", "two"):
+        assert (tmp_path / "site2" / "videos" / video_id / "video.mp4").stat().st_size > 0
+        assert (tmp_path / "site2" / "videos" / video_id / "poster.jpg").stat().st_size > 0
+
+    other_quality = library(tmp_path, crf=35)
+    other_quality.load()
+    other_quality.process(tmp_path / "site3", progress=False)
+    assert other_quality.stats.processed == 2
+
+
+def test_video_page_has_accessible_player_tracks_chapters_transcript_and_related(tmp_path, clips):
+    (tmp_path / "docs" / "returns").mkdir(parents=True)
+    (tmp_path / "docs" / "returns" / "start-a-return.md").write_text("---\ntitle: Start a return\n---\n# x\n")
+    write_video(tmp_path, "howto", clips["h264"], related=["returns/start-a-return.md"])
+    lib = library(tmp_path)
+    assert lib.load() == []
+    page = lib.pages()["videos/howto.md"]
+    front, body = page.split("---\n")[1], page.split("---\n", 2)[2]
+    keys = {line.split(":")[0] for line in front.splitlines() if line and not line.startswith("- ")}
+    assert keys <= ALLOWED_FRONT_MATTER and "title" in keys
+    video_tag = re.search(r"<video[^>]*>", body).group(0)
+    for attr in ("controls", 'preload="metadata"', "playsinline", 'poster="poster.jpg"'):
+        assert attr in video_tag
+    assert "autoplay" not in body
+    assert '<source src="video.mp4" type="video/mp4">' in body
+    assert '<track kind="captions" srclang="en" label="English" src="captions.en.vtt" default>' in body
+    assert '<track kind="chapters"' in body and 'src="chapters.vtt"' in body
+    assert '<a href="#t=0.5" data-kb-seek="0.5"><span class="kb-video__time">0:00</span> Second step</a>' in body
+    # Transcript: the words without markup, each with a clickable timestamp.
+    assert 'href="#t=0.4"' in body and "Twist the jar clockwise until the safety lock clicks" in body
+    assert "Open My Orders &amp; tap Track package" in body
+    assert "- [Start a return](../returns/start-a-return.md)" in body
+
+    index = lib.pages()["videos/index.md"]
+    assert "## Returns & exchanges" in index and "### Blender X2" in index
+    assert '<a href="howto/"><img src="howto/poster.jpg"' in index
+
+
+@pytest.mark.parametrize(
+    ("src_path", "expected"),
+    [
+        ("returns/start-a-return.md", "../../videos/howto/"),
+        ("index.md", "videos/howto/"),
+        ("returns/index.md", "../videos/howto/"),
+        ("bn/returns/start-a-return.md", "../../../videos/howto/"),
+    ],
+)
+def test_embed_links_are_relative_to_the_article(src_path, expected):
+    assert video_url_from(src_path, "howto") == expected
+
+
+def test_render_embeds_expands_the_line_and_reports_unknown_ids(tmp_path, clips):
+    write_video(tmp_path, "howto", clips["h264"])
+    lib = library(tmp_path)
+    lib.load()
+    markdown = (
+        "# Start a return\n\nWatch:\n\n{{ video(\"howto\") }}\n\n```md\n{{ video(\"howto\") }}\n```\n"
+        "\n{{ video('nope') }}\n"
+    )
+    html, problems = lib.render_embeds(markdown, "returns/start-a-return.md")
+    assert '<a class="kb-video-embed__poster" href="../../videos/howto/">' in html
+    assert '<img src="../../videos/howto/poster.jpg"' in html
+    assert 'href="../../videos/howto/#t=0.5"' in html  # chapter links seek on the video page
+    assert "```md\n{{ video(\"howto\") }}\n```" in html  # code stays code
+    assert [str(p) for p in problems] == [
+        "docs/returns/start-a-return.md:11: error: unknown video 'nope'; videos are the "
+        "videos/*.yml files (known: howto)"
+    ]
+
+
+def test_records_have_one_entry_per_caption_language_with_plain_cue_text(tmp_path, clips):
+    write_video(tmp_path, "howto", clips["h264"])
+    (tmp_path / "videos" / "howto.bn.srt").write_text(SRT_BN, encoding="utf-8")
+    yml = tmp_path / "videos" / "howto.yml"
+    data = yaml.safe_load(yml.read_text())
+    data["captions"]["bn"] = "howto.bn.srt"
+    yml.write_text(yaml.safe_dump(data, allow_unicode=True))
+    lib = library(tmp_path)
+    assert lib.load() == []
+    by_lang = {r.lang: r for r in lib.records()}
+    assert set(by_lang) == {"en", "bn"}
+    en = by_lang["en"]
+    assert en.url == "videos/howto/" and en.title == "Video howto"
+    assert en.cues == (
+        Cue(0.0, 0.4, "Open My Orders & tap Track package"),
+        Cue(0.4, 0.9, "Twist the jar clockwise until the safety lock clicks"),
+    )
+    assert [c.title for c in en.chapters] == ["First step", "Second step"]
+    assert by_lang["bn"].cues[1].text == "জার ঘড়ির কাঁটার দিকে ঘোরান"
+    lib.process(tmp_path / "site", progress=False)
+    assert lib.records()[0].duration == pytest.approx(1.0, abs=0.1)
+
+
+def test_srt_is_normalised_to_webvtt(tmp_path):
+    srt = tmp_path / "x.srt"
+    srt.write_text("\ufeff1\r\n00:00:01,5 --> 00:00:02,000\r\n{\\an8}Hello\r\nworld\r\n\r\n", encoding="utf-8")
+    cues, problems = read_cues(srt, "videos/x.srt")
+    assert problems == []
+    assert to_webvtt(cues) == "WEBVTT\n\n00:00:01.500 --> 00:00:02.000\nHello\nworld\n"
+
+
+def test_kb_videos_command_processes_then_uses_the_cache(tmp_path, clips):
+    write_video(tmp_path, "howto", clips["h264"])
+    runner = CliRunner()
+    first = runner.invoke(videos_command, ["--project-dir", str(tmp_path), "--no-progress"])
+    assert first.exit_code == 0, first.output
+    assert "1 video(s): 1 processed, 0 from the cache, 0 failed" in first.output
+    again = runner.invoke(videos_command, ["--project-dir", str(tmp_path), "--no-progress",
+                                           "--site-dir", str(tmp_path / "site")])  # fmt: skip
+    assert again.exit_code == 0, again.output
+    assert "1 video(s): 0 processed, 1 from the cache, 0 failed" in again.output
+    assert (tmp_path / "site" / "videos" / "howto" / "video.mp4").is_file()
+
+
+def test_sample_videos_are_valid_short_and_captioned():
+    lib = VideoLibrary(ROOT, Path("videos"), Path(".kb_cache"))
+    problems = lib.load()
+    assert [str(p) for p in problems if p.is_error] == []
+    assert {"start-a-return", "track-your-order", "blender-x2-assembly"} <= set(lib.sources)
+    total = 0
+    modes = set()
+    for source in lib.sources.values():
+        info = ffmpeg.probe(source.media)
+        assert 20 <= info.duration <= 45, source.id
+        assert source.captions["en"][-1].end <= info.duration
+        modes.add(ffmpeg.fits(info, 720))
+        total += source.media.stat().st_size
+    assert modes == {True, False}  # the demo runs both the remux and the transcode path
+    assert total < 5 * 1024 * 1024
+    assert any("bn" in s.captions for s in lib.sources.values())
