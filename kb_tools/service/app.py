@@ -94,8 +94,9 @@ def create_app(settings: ServiceSettings, *, loader: Loader = default_loader) ->
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Load and warm the index before the first request is accepted.
-        await anyio.to_thread.run_sync(holder.refresh)
+        # Open the index (lexical part: well under a second) before accepting requests; the
+        # watcher thread then loads the embedding model, and hybrid search starts once it is in.
+        await anyio.to_thread.run_sync(lambda: holder.refresh(warm=False))
         if holder.current is None:
             log.warning("%s", holder.last_error)
         holder.start()
@@ -129,18 +130,21 @@ def create_app(settings: ServiceSettings, *, loader: Loader = default_loader) ->
         if req.lang and langs and req.lang not in langs:
             raise ApiError(422, "unknown_language",
                            f"No pages in language '{req.lang}'. Available: {', '.join(map(str, langs))}.")
-        key = (q.casefold(), req.lang, req.k, req.category, req.product, req.context, req.mode, loaded.generation)
+        mode = req.mode
+        if mode != "lexical" and not holder.is_warm(loaded):
+            mode = "lexical"  # the model is still loading (the first seconds after start-up)
+        key = (q.casefold(), req.lang, req.k, req.category, req.product, req.context, mode, loaded.generation)
         body = cache.get(key)
         if body is not None:
             return body
         t0 = time.perf_counter()
         try:
-            hits = holder.search(q, k=req.k, lang=req.lang, mode=req.mode, category=req.category,
+            hits = holder.search(q, k=req.k, lang=req.lang, mode=mode, category=req.category,
                                  product=req.product, context=req.context)
         except ValueError as e:
             raise ApiError(422, "invalid_parameter", str(e)) from None
         took = round((time.perf_counter() - t0) * 1000, 1)
-        body = json.dumps({"hits": [h.to_dict() for h in hits], "took_ms": took},
+        body = json.dumps({"hits": [h.to_dict() for h in hits], "mode": mode, "took_ms": took},
                           ensure_ascii=False).encode()
         cache.put(key, body)
         return body

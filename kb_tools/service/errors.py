@@ -37,10 +37,10 @@ class ApiError(Exception):
         self.status, self.code, self.detail, self.headers = status, code, detail, headers or {}
 
 
-def error_response(status: int, code: str, detail: str, headers: dict[str, str] | None = None,
+def error_response(http_status: int, code: str, detail: str, headers: dict[str, str] | None = None,
                    **extra: Any) -> Response:
     body = json.dumps({"error": code, "detail": detail, **extra}, ensure_ascii=False).encode()
-    return Response(body, status_code=status, media_type="application/json",
+    return Response(body, status_code=http_status, media_type="application/json",
                     headers={"cache-control": "no-store", **(headers or {})})
 
 

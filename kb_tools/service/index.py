@@ -48,6 +48,13 @@ def default_loader(index_dir: Path) -> SearcherLike:
     return Searcher(index_dir)
 
 
+def _warm(searcher: SearcherLike) -> None:
+    warm_up = getattr(searcher, "warm_up", None)
+    if callable(warm_up):
+        warm_up()
+    searcher.search("how do I return an item", k=1)
+
+
 def _signature(index_dir: Path) -> tuple[int, int, int] | None:
     try:
         st = (index_dir / MANIFEST).stat()
@@ -78,10 +85,31 @@ class IndexHolder:
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _generation: int = 0
+    _warm: set[int] = field(default_factory=set)
 
-    def refresh(self) -> bool:
+    def is_warm(self, loaded: LoadedIndex) -> bool:
+        """True once the model of this index is loaded (semantic search is then cheap)."""
+        return loaded.generation in self._warm
+
+    def warm_current(self) -> None:
+        loaded = self.current
+        if loaded is None or self.is_warm(loaded):
+            return
+        started = time.perf_counter()
+        try:
+            _warm(loaded.searcher)
+        except Exception as e:  # noqa: BLE001 - lexical search keeps working without the model
+            self.last_error = f"could not load the embedding model: {e}"
+            log.error("%s (answering with lexical search only)", self.last_error)
+            return
+        self._warm.add(loaded.generation)
+        log.info("embedding model ready in %.2f s", time.perf_counter() - started)
+
+    def refresh(self, warm: bool = True) -> bool:
         """Load the index if the manifest changed since the last load. Returns True when a new
-        index was swapped in. Never raises: a failed load keeps the old index serving."""
+        index was swapped in. Never raises: a failed load keeps the old index serving.
+        With warm=False the model is not loaded yet (see `warm_current`): used at start-up so
+        the service answers lexically within a second while the model loads."""
         sig = _signature(self.index_dir)
         if sig is None:
             if self.current is None:
@@ -97,10 +125,10 @@ class IndexHolder:
             try:
                 manifest = json.loads((self.index_dir / MANIFEST).read_text(encoding="utf-8"))
                 searcher = self.loader(self.index_dir)
-                if self.warm_up:
+                if warm and self.warm_up:
                     # Loads the model and touches every structure so the first shopper's query
-                    # is as fast as the thousandth.
-                    searcher.search("how do I return an item", k=1)
+                    # after the swap is as fast as the thousandth.
+                    _warm(searcher)
             except Exception as e:  # noqa: BLE001 - any failure must keep the old index serving
                 if _signature(self.index_dir) != sig:
                     # A build swapped the folder while we read it: try again on the next tick.
@@ -114,6 +142,8 @@ class IndexHolder:
             self._generation += 1
             self.current = LoadedIndex(searcher, manifest if isinstance(manifest, dict) else {},
                                        sig, time.time(), self._generation)
+            if warm or not self.warm_up:
+                self._warm.add(self._generation)
             self._failed_signature = None
             self.last_error = ""
             log.info("search index loaded from %s in %.2f s (generation %d)", self.index_dir,
@@ -156,6 +186,7 @@ class IndexHolder:
             self._thread = None
 
     def _watch(self) -> None:
+        self.warm_current()
         while not self._stop.wait(self.reload_interval):
             self.refresh()
 
