@@ -42,6 +42,9 @@ PAGES = [
          "and a drop of soap after every use.</p>", category="products", products=("blender-x2",)),
     page("bn/returns/policy/", "ফেরত নীতি",
          "<p>ডেলিভারির ৭ দিনের মধ্যে অব্যবহৃত পণ্য ফেরত দিতে পারবেন।</p>", lang="bn", category="returns"),
+    page("reviews/rules/", "Review rules",
+         "<p>Spam bots post &lt;img src=x onerror=alert(1)&gt; in product reviews; moderators "
+         "remove such reviews.</p>", category="account"),
     page("gu/returns/policy/", "પરત નીતિ",
          "<p>ડિલિવરીના ૭ દિવસની અંદર ન વપરાયેલી વસ્તુ પરત કરી શકો છો.</p>", lang="gu", category="returns"),
 ]

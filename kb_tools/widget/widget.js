@@ -89,7 +89,6 @@
   function Widget(host, inline) {
     this.inline = inline;
     this.lang = pageLang();
-    this.apiLang = this.lang;
     this.t = LABELS[this.lang] || LABELS.en;
     this.hits = [];
     this.active = -1;
@@ -243,9 +242,10 @@
     if (this.controller) this.controller.abort();
     this.controller = null;
     if (!q) { this.query = ""; this.showHits([]); this.status.textContent = ""; return; }
-    var params = new URLSearchParams({ q: q, k: String(opts.k) });
-    if (this.apiLang) params.set("lang", this.apiLang);
-    if (opts.context) params.set("context", opts.context);
+    // The page's language is a preference, not a filter: an English query on a Bengali page
+    // still finds the English article when there is no Bengali one.
+    var context = (opts.context ? opts.context + "," : "") + "lang:" + this.lang;
+    var params = new URLSearchParams({ q: q, k: String(opts.k), context: context });
     var controller = typeof AbortController === "function" ? new AbortController() : null;
     this.controller = controller;
     this.list.setAttribute("aria-busy", "true");
@@ -255,11 +255,6 @@
       return r.json().then(function (body) { return { status: r.status, body: body }; });
     }).then(function (res) {
       if (seq !== self.seq) return; // a newer query is on its way: drop this answer
-      if (res.status === 422 && res.body && res.body.error === "unknown_language" && self.apiLang) {
-        self.apiLang = ""; // the help center has no pages in the shop's language: search them all
-        self.search(q);
-        return;
-      }
       if (res.status !== 200) throw new Error(res.body && res.body.detail || "search failed");
       self.query = q;
       self.showHits(res.body.hits || []);
@@ -291,7 +286,7 @@
         meta.appendChild(el("span", { "class": "badge video", text: self.label("video") }));
         if (hit.start != null) meta.appendChild(el("span", { "class": "moment", text: self.label("video_at").replace("{t}", clock(hit.start)) }));
       }
-      if (hit.section && hit.section !== hit.title) meta.appendChild(el("span", { "class": "section", text: hit.section }));
+      if (hit.section && hit.section !== hit.title && !/^\d+:\d\d$/.test(hit.section)) meta.appendChild(el("span", { "class": "section", text: hit.section }));
       var link = el("a", { href: url, tabindex: "-1", target: opts.target === "_self" ? null : opts.target, rel: "noopener" }, [
         i === 0 ? el("span", { "class": "top-label", text: self.label("top") }) : null,
         el("span", { "class": "hit-title", text: hit.title || hit.url }),
