@@ -1,0 +1,214 @@
+"""The event contract shared by the help site's JavaScript, the widget and the collector.
+
+One batch is ``{"events": [event, ...]}``; CONTRIBUTING.md lists the names and their props.
+Validation is strict (types are not coerced, strings have maximum lengths) so that a bad
+client is told exactly which field of which event is wrong, and nothing of a bad batch is
+stored. Unknown props are dropped, so a newer client can add props without breaking.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    field_validator,
+)
+
+from kb_tools.errors import AnalyticsError
+
+MAX_EVENTS = 100
+MAX_BODY_BYTES = 64 * 1024
+EVENT_NAMES = (
+    "search",
+    "result_click",
+    "page_view",
+    "video_play",
+    "video_progress",
+    "feedback",
+    "contact_click",
+)
+CHANNELS = ("email", "phone", "whatsapp", "chat")
+# 2020-01-01 .. now + 1 day: a client clock may be a little ahead, never years off.
+MIN_TS = 1_577_836_800_000
+
+Url = Annotated[str, Field(strict=True, max_length=2000)]
+Query = Annotated[str, Field(strict=True, max_length=500)]
+
+
+class _Props(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+
+class SearchProps(_Props):
+    query: Query
+    results: Annotated[StrictInt, Field(ge=0, le=10_000)]
+    top: Annotated[list[Url], Field(max_length=5)] = []
+
+
+class ResultClickProps(_Props):
+    query: Query
+    rank: Annotated[StrictInt, Field(ge=1, le=1000)]
+    url: Url
+
+
+class PageViewProps(_Props):
+    url: Url
+    from_: Literal["search", "widget", "direct"] = Field("direct", alias="from")
+
+
+class VideoPlayProps(_Props):
+    video: Annotated[str, Field(strict=True, min_length=1, max_length=200)]
+    url: Url = ""
+
+
+class VideoProgressProps(_Props):
+    video: Annotated[str, Field(strict=True, min_length=1, max_length=200)]
+    percent: Literal[25, 50, 75, 100]
+
+
+class FeedbackProps(_Props):
+    url: Url
+    helpful: StrictBool
+    comment: Annotated[str, Field(strict=True, max_length=1000)] = ""
+
+
+class ContactClickProps(_Props):
+    channel: Literal["email", "phone", "whatsapp", "chat"]
+    url: Url = ""
+
+
+PROPS: dict[str, type[_Props]] = {
+    "search": SearchProps,
+    "result_click": ResultClickProps,
+    "page_view": PageViewProps,
+    "video_play": VideoPlayProps,
+    "video_progress": VideoProgressProps,
+    "feedback": FeedbackProps,
+    "contact_click": ContactClickProps,
+}
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    name: Literal[
+        "search", "result_click", "page_view", "video_play", "video_progress", "feedback", "contact_click"
+    ]
+    session: Annotated[str, Field(strict=True, pattern=r"^[A-Za-z0-9_-]{16,64}$")]
+    ts: Annotated[StrictInt, Field(ge=MIN_TS)]
+    source: Literal["site", "widget"] = "site"
+    url: Url = ""
+    lang: Annotated[str, Field(strict=True, max_length=16, pattern=r"^[A-Za-z]{0,8}(-[A-Za-z0-9]{1,8})*$")] = ""
+    props: dict[str, Any] = {}
+
+    @field_validator("ts")
+    @classmethod
+    def _not_in_future(cls, ts: int) -> int:
+        if ts > time.time() * 1000 + 86_400_000:
+            raise ValueError("timestamp is more than a day in the future: send Date.now() in milliseconds")
+        return ts
+
+
+class EventBatch(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+    events: Annotated[list[Event], Field(min_length=1, max_length=MAX_EVENTS)]
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_PHONE = re.compile(r"\+?\d[\d ()./-]{6,}\d")
+
+
+def scrub(text: str) -> str:
+    """Comments are free text: remove what looks like an e-mail address or a phone number,
+    so the store holds no personal data even when a shopper types theirs."""
+    return _PHONE.sub("[number]", _EMAIL.sub("[email]", text))
+
+
+def page_path(url: str) -> str:
+    """`https://help.shop/returns/policy/?q=x#a` -> `/returns/policy/`: the key metrics use."""
+    if not url:
+        return ""
+    path = urlsplit(url).path or "/"
+    if path.endswith("/index.html"):
+        path = path[: -len("index.html")]
+    if not path.startswith("/"):
+        path = "/" + path
+    if not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
+        path += "/"
+    return path[:500]
+
+
+def _describe(err: ValidationError, prefix: str = "") -> str:
+    parts = []
+    for e in err.errors()[:5]:
+        loc = prefix + ".".join(str(p) for p in e["loc"])
+        parts.append(f"{loc}: {e['msg']}")
+    return "; ".join(parts)
+
+
+def parse_batch(body: bytes) -> list[dict[str, Any]]:
+    """Validate a request body and return rows for the store. Raises AnalyticsError with
+    every problem named by its place (`events.3.props.percent: ...`)."""
+    if len(body) > MAX_BODY_BYTES:
+        raise AnalyticsError(f"body is {len(body)} bytes: send at most {MAX_BODY_BYTES} bytes per request")
+    try:
+        batch = EventBatch.model_validate_json(body)
+    except ValidationError as e:
+        raise AnalyticsError(_describe(e)) from None
+    rows = []
+    for i, event in enumerate(batch.events):
+        try:
+            props = PROPS[event.name].model_validate(event.props)
+        except ValidationError as e:
+            raise AnalyticsError(_describe(e, f"events.{i}.props.")) from None
+        rows.append(to_row(event, props))
+    return rows
+
+
+def to_row(event: Event, props: _Props) -> dict[str, Any]:
+    p = props.model_dump(by_alias=True)
+    if "comment" in p:
+        p["comment"] = scrub(p["comment"])
+    page = p.get("url") or ""
+    return {
+        "ts": event.ts,
+        "name": event.name,
+        "session": event.session,
+        "source": event.source,
+        "lang": event.lang.lower()[:16],
+        "url": page_path(event.url),
+        "page": page_path(page) if page else page_path(event.url),
+        "video": p.get("video"),
+        "query": _norm_query(p["query"]) if "query" in p else None,
+        "results": p.get("results"),
+        "rank": p.get("rank"),
+        "origin": p.get("from"),
+        "helpful": None if "helpful" not in p else int(p["helpful"]),
+        "channel": p.get("channel"),
+        "percent": p.get("percent"),
+        "comment": p.get("comment") or None,
+        "props": json.dumps(p, ensure_ascii=False, separators=(",", ":")),
+    }
+
+
+def _norm_query(q: str) -> str:
+    return " ".join(q.split()).lower()[:500]
+
+
+def make_event(name: str, session: str, ts: int, props: dict[str, Any], *, source: str = "site",
+               url: str = "", lang: str = "en") -> dict[str, Any]:
+    """Build one store row from plain values (demo traffic, tests), validated like a request."""
+    event = Event.model_validate(
+        {"name": name, "session": session, "ts": ts, "source": source, "url": url, "lang": lang, "props": props}
+    )
+    return to_row(event, PROPS[name].model_validate(props))

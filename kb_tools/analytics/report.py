@@ -1,0 +1,319 @@
+"""`kb report`: the deflection dashboard as one self-contained HTML file, plus CSV and JSON of
+every table. Charts are inline SVG; the page makes no request to any host, so it opens from
+disk, by e-mail or on a file share."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import tempfile
+from datetime import datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from kb_tools.analytics.metrics import DeflectionReport, iso_day
+from kb_tools.errors import AnalyticsError
+
+PALETTE = ["#00897b", "#e65100", "#3949ab", "#c2185b", "#6d4c41", "#7cb342", "#8e24aa", "#0288d1",
+           "#f9a825", "#546e7a"]
+
+
+def _fmt(v: Any, digits: int = 1) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        return f"{v:,.{digits}f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return escape(str(v))
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def line_chart(series: dict[str, list[float | None]], labels: list[str], *, title: str,
+               markers: list[tuple[float, str]] = (), y_label: str = "", width: int = 760,
+               height: int = 300) -> str:
+    """An SVG line chart. `markers` are (x in week units, label) vertical lines."""
+    left, right, top, bottom = 48, 16, 16, 40
+    values = [v for s in series.values() for v in s if v is not None]
+    ymax = max(values, default=1) or 1
+    step = _nice_step(ymax / 4)
+    ymax = step * (int(ymax / step) + 1)
+    n = max(len(labels), 2)
+    pw, ph = width - left - right, height - top - bottom
+
+    def x(i: float) -> float:
+        return left + pw * i / (n - 1)
+
+    def y(v: float) -> float:
+        return top + ph * (1 - v / ymax)
+
+    out = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+           f'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+    tick = 0.0
+    while tick <= ymax + 1e-9:
+        out.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}"/>'
+                   f'<text class="axis" x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{_fmt(tick, 0) if tick >= 1 or tick == 0 else f"{tick:.1f}"}</text>')
+        tick += step
+    every = max(1, len(labels) // 10)
+    for i, lab in enumerate(labels):
+        if i % every == 0:
+            out.append(f'<text class="axis" x="{x(i):.1f}" y="{height - bottom + 18}" text-anchor="middle">{escape(lab)}</text>')
+    if y_label:
+        out.append(f'<text class="axis" x="{left}" y="{top - 4}">{escape(y_label)}</text>')
+    for m, (pos, label) in enumerate(markers):
+        mx = x(pos)
+        anchor, dx = ("end", -4) if pos > (n - 1) * 0.6 else ("start", 4)
+        out.append(f'<line class="marker" x1="{mx:.1f}" x2="{mx:.1f}" y1="{top}" y2="{height - bottom}"/>'
+                   f'<text class="marker-label" x="{mx + dx:.1f}" y="{top + 12 + 14 * m}" '
+                   f'text-anchor="{anchor}">{escape(label)}</text>')
+    for k, (name, vals) in enumerate(series.items()):
+        color = PALETTE[k % len(PALETTE)]
+        pts = [f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(vals) if v is not None]
+        if pts:
+            out.append(f'<polyline fill="none" stroke="{color}" stroke-width="2.2" points="{" ".join(pts)}">'
+                       f'<title>{escape(name)}</title></polyline>')
+            for i, v in enumerate(vals):
+                if v is not None:
+                    out.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{color}">'
+                               f'<title>{escape(name)} · {escape(labels[i])}: {_fmt(v)}</title></circle>')
+    out.append("</svg>")
+    legend = "".join(f'<li><span class="swatch" style="background:{PALETTE[k % len(PALETTE)]}"></span>{escape(name)}</li>'
+                     for k, name in enumerate(series))
+    return "".join(out) + (f'<ul class="legend">{legend}</ul>' if len(series) > 1 else "")
+
+
+def _nice_step(raw: float) -> float:
+    if raw <= 0:
+        return 1.0
+    mag = 10 ** int(f"{raw:e}".split("e")[1])
+    for m in (1, 2, 2.5, 5, 10):
+        if raw <= m * mag:
+            return m * mag
+    return 10 * mag
+
+
+def _table(table_id: str, headers: list[tuple[str, str]], rows: list[list[tuple[Any, str]]], caption: str) -> str:
+    """headers: (label, "num"|"text"); rows: cells as (sort value, html)."""
+    head = "".join(f'<th scope="col" class="{kind}"><button type="button" data-col="{i}">{escape(label)}</button></th>'
+                   for i, (label, kind) in enumerate(headers))
+    body = []
+    for row in rows:
+        cells = []
+        for (sort, html), (_, kind) in zip(row, headers, strict=True):
+            sv = "" if sort is None else escape(str(sort), quote=True)
+            cells.append(f'<td class="{kind}" data-v="{sv}">{html}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<div class="table-wrap"><table id="{table_id}" class="sortable"><caption>{escape(caption)}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+
+
+def render_html(report: DeflectionReport, *, title: str = "Help center deflection report") -> str:
+    k = report.kpis
+    weeks = report.weeks
+    labels = [datetime.fromisoformat(w.start).strftime("%d %b") for w in weeks]
+    kpis = [
+        ("Help-center sessions", _fmt(k.get("sessions")), "anonymous visits to the help site and widget"),
+        ("Contacts", _fmt(k.get("contacts")), "logged calls and tickets" if k.get("calls") else "contact-link clicks (no call log imported)"),
+        ("Self-service score", _fmt(k.get("self_service_score"), 2), "help-center sessions per contact"),
+        ("Estimated calls deflected", _fmt(k.get("est_calls_deflected")), "from calls per 1,000 sessions before and after each publication"),
+        ("Confirmed deflections", _fmt(k.get("confirmed_deflections")), "sessions that said the page helped and did not contact us"),
+    ]
+    cards = "".join(f'<div class="kpi"><div class="kpi-label">{escape(a)}</div><div class="kpi-value">{b}</div>'
+                    f'<div class="kpi-note">{escape(c)}</div></div>' for a, b, c in kpis)
+    markers = [(p["week"] - 0.5 if p["week"] > 0 else 0, f"{p['title']} ({p['kind']})") for p in report.publications]
+    # Weekly points are drawn at the middle of their week: a publication at a week start sits
+    # half a step before that week's point.
+    topic_series: dict[str, list[float | None]] = {t: [float(v) for v in vals] for t, vals in report.topic_weeks.items()}
+    calls_chart = line_chart(topic_series, labels, title="Calls and tickets per week, by contact topic",
+                             markers=markers, y_label="calls / week") if topic_series else \
+        '<p class="empty">No call log imported yet: <code>kb calls import calls.csv</code></p>'
+    score_chart = line_chart({"Self-service score": [w.self_service_score for w in weeks]}, labels,
+                             title="Self-service score by week (help-center sessions per contact)",
+                             y_label="sessions per contact", width=420, height=300)
+    item_rows = []
+    for it in report.items:
+        if not it.sessions and not it.views and it.rate_before is None:
+            continue
+        contacted = _pct(it.contacted, it.sessions)
+        item_rows.append([
+            (it.title.lower(), f'<span class="title">{escape(it.title)}</span><span class="key">{escape(it.key)}</span>'),
+            (it.kind, f'<span class="badge {it.kind}">{it.kind}</span>'),
+            (it.lang, escape(it.lang)),
+            (it.contact_topic, escape(it.contact_topic or "—")),
+            (it.views, _fmt(it.views)),
+            (it.sessions, _fmt(it.sessions)),
+            (contacted, _fmt(contacted) + ("%" if contacted is not None else "")),
+            (it.potential_deflections, _fmt(it.potential_deflections)),
+            (it.confirmed_deflections, _fmt(it.confirmed_deflections)),
+            (it.helpful_pct, _fmt(it.helpful_pct) + ("%" if it.helpful_pct is not None else "")),
+            (it.rate_before, _fmt(it.rate_before)),
+            (it.rate_after, _fmt(it.rate_after)),
+            (it.change_pct, _change(it.change_pct)),
+        ])
+    items_table = _table("items", [
+        ("Article / video", "text"), ("Kind", "text"), ("Lang", "text"), ("Topic", "text"), ("Views", "num"),
+        ("Sessions", "num"), ("Contacted", "num"), ("Potential deflections", "num"), ("Confirmed", "num"),
+        ("Helpful", "num"), ("Calls/1k before", "num"), ("Calls/1k after", "num"), ("Change", "num"),
+    ], item_rows, "Per article and video (click a heading to sort)")
+    pub_rows = []
+    for it in report.items:
+        if it.rate_before is None:
+            continue
+        pub_rows.append([
+            (it.title.lower(), escape(it.title)), (it.kind, escape(it.kind)), (it.contact_topic, escape(it.contact_topic)),
+            (it.published, iso_day(it.published) if it.published else "—"),
+            (it.rate_before, _fmt(it.rate_before)), (it.rate_after, _fmt(it.rate_after)),
+            (it.change_pct, _change(it.change_pct)), (it.est_calls_deflected, _fmt(it.est_calls_deflected)),
+        ])
+    pub_table = _table("impact", [("Published item", "text"), ("Kind", "text"), ("Topic", "text"), ("Published", "text"),
+                                  ("Calls/1k sessions before", "num"), ("After", "num"), ("Change", "num"),
+                                  ("Est. calls deflected", "num")], pub_rows,
+                       f"Calls on the topic per 1,000 help-center sessions, {report.kpis.get('ba_weeks', 4)} weeks before and after publication") \
+        if pub_rows else '<p class="empty">No publication inside the period with data before and after it.</p>'
+    gap_sections = []
+    for lang in sorted({g["lang"] for g in report.gaps}):
+        rows = [[(g["topic"], f'<strong>{escape(g["topic"])}</strong>'), (g["searches"], _fmt(g["searches"])),
+                 (g["no_result"], _fmt(g["no_result"])), (g["no_click"], _fmt(g["no_click"])),
+                 (g["contacted"], _fmt(g["contacted"])), (g["failures"], _fmt(g["failures"])),
+                 ("", escape(" · ".join(g["examples"])))] for g in report.gaps if g["lang"] == lang]
+        gap_sections.append(_table(f"gaps-{escape(lang)}", [
+            ("Write this next", "text"), ("Searches", "num"), ("No result", "num"), ("No click", "num"),
+            ("Contact after", "num"), ("Failures", "num"), ("Example queries", "text")], rows,
+            f"Language: {lang}"))
+    gaps_html = "".join(gap_sections) or '<p class="empty">No failing searches in this period.</p>'
+    period = f"{iso_day(report.since)} – {iso_day(report.until - 1)}"
+    downloads = " · ".join(f'<a href="{n}">{n}</a>' for n in
+                           ("items.csv", "publications.csv", "weeks.csv", "topic_weeks.csv", "gaps.csv", "report.json"))
+    return TEMPLATE.format(
+        title=escape(title), period=escape(period), window=_fmt(report.window_hours, 0),
+        generated=escape(report.generated), cards=cards, calls_chart=calls_chart, score_chart=score_chart,
+        items_table=items_table, pub_table=pub_table, gaps=gaps_html, downloads=downloads, css=CSS, js=JS,
+    )
+
+
+def _change(v: float | None) -> str:
+    if v is None:
+        return "—"
+    cls = "down" if v < -0.5 else "up" if v > 0.5 else "flat"
+    return f'<span class="chg {cls}">{v:+.1f}%</span>'
+
+
+def write_report(report: DeflectionReport, out_dir: Path, *, title: str = "Help center deflection report") -> Path:
+    """Write index.html, the CSVs and report.json into `out_dir` (swapped in atomically)."""
+    out_dir = Path(out_dir)
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    except OSError as e:
+        raise AnalyticsError(f"cannot write the report to {out_dir}: {e.strerror}: choose another --out") from None
+    try:
+        (tmp / "index.html").write_text(render_html(report, title=title), encoding="utf-8")
+        data = report.to_dict()
+        (tmp / "report.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        _csv(tmp / "items.csv", data["items"])
+        _csv(tmp / "weeks.csv", data["weeks"])
+        _csv(tmp / "publications.csv", [{**p, "published": iso_day(p["published"])} for p in data["publications"]])
+        _csv(tmp / "topic_weeks.csv", [{"topic": t, "week": i, "week_start": report.weeks[i].start, "calls": n}
+                                       for t, vals in report.topic_weeks.items() for i, n in enumerate(vals)])
+        _csv(tmp / "gaps.csv", [{**g, "examples": " | ".join(g["examples"])} for g in data["gaps"]])
+        os.chmod(tmp, 0o755)
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}-old-{os.getpid()}")
+            os.replace(out_dir, old)
+            os.replace(tmp, out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir / "index.html"
+
+
+def _csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        if not rows:
+            f.write("")
+            return
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+CSS = """
+:root{--bg:#f6f8f8;--card:#fff;--ink:#1d2a2a;--muted:#5f6f6f;--line:#e2e8e8;--brand:#00796b;--down:#2e7d32;--up:#c62828}
+*{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans Bengali","Noto Sans Gujarati",sans-serif;background:var(--bg);color:var(--ink)}
+header{background:var(--brand);color:#fff;padding:24px 32px}header h1{margin:0 0 4px;font-size:1.6rem;font-weight:600}header p{margin:0;opacity:.9}
+main{max-width:1280px;margin:0 auto;padding:24px 32px 48px}
+section{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:20px 24px;margin:0 0 24px}
+h2{font-size:1.15rem;margin:0 0 12px}
+.kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(200px,1fr));gap:16px;margin:0 0 24px}
+.kpi{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:16px 18px;border-top:4px solid var(--brand)}
+.kpi-label{color:var(--muted);font-size:.85rem;text-transform:uppercase;letter-spacing:.04em}.kpi-value{font-size:2rem;font-weight:650;margin:4px 0}
+.kpi-note{color:var(--muted);font-size:.82rem}
+.grid2{display:grid;grid-template-columns:2fr 1fr;gap:24px}.grid2 section{margin:0}
+@media (max-width:900px){.grid2{grid-template-columns:1fr}main{padding:16px}header{padding:18px 16px}}
+.chart{width:100%;height:auto;display:block}.chart .grid{stroke:var(--line)}.chart .axis{font-size:11px;fill:var(--muted)}
+.chart .marker{stroke:#e65100;stroke-dasharray:5 4;stroke-width:1.5}.chart .marker-label{font-size:11px;fill:#e65100;font-weight:600}
+.legend{list-style:none;padding:0;margin:8px 0 0;display:flex;flex-wrap:wrap;gap:6px 16px;font-size:.85rem}.swatch{display:inline-block;width:12px;height:12px;border-radius:3px;margin-right:6px;vertical-align:-1px}
+.table-wrap{overflow-x:auto;margin:0 0 12px}table{border-collapse:collapse;width:100%;font-size:.88rem}
+caption{text-align:left;color:var(--muted);padding:0 0 8px;font-size:.85rem}
+th,td{padding:7px 10px;border-bottom:1px solid var(--line);vertical-align:top}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+th button{all:unset;cursor:pointer;font-weight:600;color:var(--ink)}th button:focus-visible{outline:2px solid var(--brand);outline-offset:2px}
+th[aria-sort=ascending] button::after{content:" ▲"}th[aria-sort=descending] button::after{content:" ▼"}
+thead th{position:sticky;top:0;background:#f0f4f4}tbody tr:hover{background:#f7fbfa}
+.title{display:block;font-weight:550}.key{display:block;color:var(--muted);font-size:.78rem}
+.badge{font-size:.75rem;padding:1px 8px;border-radius:10px;background:#e0f2f1;color:#00695c}.badge.video{background:#fff3e0;color:#e65100}
+.chg.down{color:var(--down);font-weight:600}.chg.up{color:var(--up);font-weight:600}.chg.flat{color:var(--muted)}
+.empty{color:var(--muted)}footer{color:var(--muted);font-size:.85rem}footer dt{font-weight:600;color:var(--ink)}footer dd{margin:0 0 8px}
+"""
+
+JS = """
+document.querySelectorAll('table.sortable').forEach(function(table){
+  table.querySelectorAll('th button').forEach(function(btn){
+    btn.addEventListener('click', function(){
+      var th = btn.parentElement, col = +btn.dataset.col, num = th.classList.contains('num');
+      var dir = th.getAttribute('aria-sort') === 'descending' ? 'ascending' : 'descending';
+      table.querySelectorAll('th').forEach(function(h){ h.removeAttribute('aria-sort'); });
+      th.setAttribute('aria-sort', dir);
+      var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+      rows.sort(function(a, b){
+        var x = a.cells[col].dataset.v, y = b.cells[col].dataset.v, r;
+        if (num) { x = x === '' ? -Infinity : +x; y = y === '' ? -Infinity : +y; r = x - y; }
+        else { r = x.localeCompare(y); }
+        return dir === 'ascending' ? r : -r;
+      });
+      rows.forEach(function(r){ body.appendChild(r); });
+    });
+  });
+});
+"""
+
+TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{title}</title><style>{css}</style></head>
+<body><header><h1>{title}</h1><p>{period} · outcome window {window} h · generated {generated}</p></header>
+<main>
+<div class="kpis">{cards}</div>
+<div class="grid2">
+<section><h2>Calls per week by contact topic</h2>{calls_chart}</section>
+<section><h2>Self-service score by week</h2>{score_chart}</section>
+</div>
+<section style="margin-top:24px"><h2>What publishing did to calls</h2>{pub_table}</section>
+<section><h2>Articles and videos</h2>{items_table}</section>
+<section><h2>Content gaps: write this next</h2>{gaps}</section>
+<footer><section><h2>How to read this</h2><dl>
+<dt>Viewing session</dt><dd>An anonymous session (no cookie, no IP address) that opened the article or played the video; its outcome is judged over the window after the first view.</dd>
+<dt>Contacted · potential · confirmed deflection</dt><dd>Contacted: a contact-link click, or a logged call or ticket carrying that session id on the item's topic, within the window. Potential deflection: not contacted. Confirmed: not contacted and answered "Was this page helpful?" with yes. Calls without a session id cannot be tied to a session, so these per-session figures are upper bounds; such calls count in everything per topic and per week.</dd>
+<dt>Calls per 1,000 sessions, change, estimated calls deflected</dt><dd>Calls on the item's topic per 1,000 help-center sessions over whole weeks before and after its publication; estimated calls deflected = (before − after) ÷ 1,000 × sessions after. Other changes in the same weeks (a sale, a courier strike) move this figure too.</dd>
+<dt>Self-service score</dt><dd>Help-center sessions per contact in the week: higher is better.</dd>
+<dt>Content gaps</dt><dd>Searches with no result, no click within 30 minutes, or a contact within the window, grouped by meaning per language.</dd>
+</dl><p>Data: {downloads}</p></section></footer>
+</main><script>{js}</script></body></html>
+"""

@@ -1,0 +1,276 @@
+"""The analytics store: events, imported calls and content metadata, through SQLAlchemy Core.
+
+SQLite (WAL, synchronous=FULL) by default; PostgreSQL when the URL says so, so that several
+`kb serve` replicas share one store. The schema is created and migrated by the tool itself:
+`schema_version` holds the number of the last applied step of `MIGRATIONS`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from kb_tools.errors import AnalyticsError
+
+DEFAULT_URL = "sqlite:///analytics.db"
+
+metadata = sa.MetaData()
+
+schema_version = sa.Table(
+    "schema_version", metadata,
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+events = sa.Table(
+    "events", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("ts", sa.BigInteger, nullable=False),  # client time, ms since the epoch (UTC)
+    sa.Column("name", sa.String(32), nullable=False),
+    sa.Column("session", sa.String(64), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("lang", sa.String(16), nullable=False),
+    sa.Column("url", sa.String(500), nullable=False),  # page the event happened on (path only)
+    sa.Column("page", sa.String(500), nullable=False),  # page the event is about (path only)
+    sa.Column("video", sa.String(200)),
+    sa.Column("query", sa.String(500)),  # normalised: lower case, single spaces
+    sa.Column("results", sa.Integer),
+    sa.Column("rank", sa.Integer),
+    sa.Column("origin", sa.String(16)),  # page_view's "from"
+    sa.Column("helpful", sa.SmallInteger),
+    sa.Column("channel", sa.String(16)),
+    sa.Column("percent", sa.SmallInteger),
+    sa.Column("comment", sa.Text),
+    sa.Column("props", sa.Text, nullable=False),
+)
+
+calls = sa.Table(
+    "calls", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("row_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("ts", sa.BigInteger, nullable=False),
+    sa.Column("topic", sa.String(100), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("session", sa.String(64)),
+    sa.Column("order_ref", sa.String(100)),
+)
+
+# Articles and videos the report knows: kind "article" (key = page path) or "video" (key = id).
+# `published` is the publication time in ms; NULL means "unknown", and the report then uses the
+# first day the item was seen in the events.
+content = sa.Table(
+    "content", metadata,
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("key", sa.String(500), primary_key=True),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("contact_topic", sa.String(100), nullable=False),
+    sa.Column("lang", sa.String(16), nullable=False),
+    sa.Column("url", sa.String(500), nullable=False),
+    sa.Column("published", sa.BigInteger),
+)
+
+# One row per anonymous session, written with its first events: the report counts sessions
+# per week from here instead of a COUNT(DISTINCT) over every event.
+sessions = sa.Table(
+    "sessions", metadata,
+    sa.Column("session", sa.String(64), primary_key=True),
+    sa.Column("first_ts", sa.BigInteger, nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("lang", sa.String(16), nullable=False),
+)
+
+_INDEXES = [
+    # Covering for "first view of each (session, page)", the report's biggest scan.
+    sa.Index("ix_events_name_ts", events.c.name, events.c.ts, events.c.session, events.c.page),
+    sa.Index("ix_events_session_name_ts", events.c.session, events.c.name, events.c.ts),
+    sa.Index("ix_events_ts", events.c.ts),
+    sa.Index("ix_calls_ts_topic", calls.c.ts, calls.c.topic),
+    sa.Index("ix_calls_session", calls.c.session),
+]
+
+
+def _v1(conn: Connection) -> None:
+    for table in (events, calls, content):
+        table.create(conn, checkfirst=True)
+    for index in _INDEXES:
+        index.create(conn, checkfirst=True)
+
+
+def _v2(conn: Connection) -> None:
+    sessions.create(conn, checkfirst=True)
+    sa.Index("ix_sessions_first_ts", sessions.c.first_ts).create(conn, checkfirst=True)
+    first = (sa.select(events.c.session, sa.func.min(events.c.ts), sa.func.min(events.c.source),
+                       sa.func.min(events.c.lang)).group_by(events.c.session))
+    conn.execute(sa.insert(sessions).from_select(["session", "first_ts", "source", "lang"], first))
+
+
+# Ordered, append-only: never edit a released step, add a new one.
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
+
+
+def normalise_url(url: str | None) -> str:
+    """`--db` and KB_DATABASE_URL accept an SQLAlchemy URL or a plain SQLite file path."""
+    url = (url or os.environ.get("KB_DATABASE_URL") or DEFAULT_URL).strip()
+    if "://" not in url:
+        return f"sqlite:///{url}"
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+class EventStore:
+    """One analytics database. Thread-safe (SQLAlchemy's pool); create one per process."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = normalise_url(url)
+        try:
+            parsed = sa.engine.make_url(self.url)
+        except sa.exc.ArgumentError:
+            raise AnalyticsError(
+                f"database URL {self.url!r} is not valid: use sqlite:///analytics.db or "
+                "postgresql+psycopg://user@host/dbname (KB_DATABASE_URL or --db)"
+            ) from None
+        self.dialect = parsed.get_backend_name()
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise AnalyticsError(f"database URL {self.url!r}: only SQLite and PostgreSQL are supported")
+        self.engine = self._create_engine(parsed)
+        self.migrate()
+
+    def _create_engine(self, parsed: sa.engine.URL) -> Engine:
+        if self.dialect == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
+
+            @sa.event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                # FULL: a transaction we acknowledged survives a power cut, not only kill -9.
+                cur.execute("PRAGMA synchronous=FULL")
+                cur.execute("PRAGMA busy_timeout=30000")
+                # The report probes indexes of a large file at random: read it through mmap
+                # and a bigger page cache rather than one small read() per page.
+                cur.execute("PRAGMA mmap_size=1073741824")
+                cur.execute("PRAGMA cache_size=-65536")
+                cur.close()
+
+            return engine
+        return sa.create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+    def _fail(self, e: Exception, doing: str) -> AnalyticsError:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        return AnalyticsError(f"analytics store {self.safe_url}: {doing} failed: {first}")
+
+    @property
+    def safe_url(self) -> str:
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+    # -- schema -----------------------------------------------------------------------------
+    def migrate(self, _retry: bool = True) -> int:
+        """Create or upgrade the schema; return the version. Safe with replicas starting
+        together: PostgreSQL takes an advisory lock; on SQLite a process that loses the race
+        to create a table tries once more and then finds it."""
+        try:
+            with self.engine.begin() as conn:
+                if self.dialect == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(727274)"))
+                schema_version.create(conn, checkfirst=True)
+                current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
+                if current > len(MIGRATIONS):
+                    raise AnalyticsError(
+                        f"analytics store {self.safe_url} has schema version {current}, newer than this "
+                        f"kb-tools ({len(MIGRATIONS)}): upgrade kb-tools"
+                    )
+                for version in range(current + 1, len(MIGRATIONS) + 1):
+                    MIGRATIONS[version - 1](conn)
+                    conn.execute(sa.delete(schema_version))
+                    conn.execute(sa.insert(schema_version).values(version=version))
+                return len(MIGRATIONS)
+        except SQLAlchemyError as e:
+            if _retry and self.dialect == "sqlite":
+                return self.migrate(_retry=False)
+            raise self._fail(e, "creating the schema") from None
+
+    # -- writes ------------------------------------------------------------------------------
+    def add_events(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert event rows (from `events.parse_batch`) in one transaction."""
+        if not rows:
+            return 0
+        first: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            seen = first.get(r["session"])
+            if seen is None or r["ts"] < seen["first_ts"]:
+                first[r["session"]] = {"session": r["session"], "first_ts": r["ts"],
+                                       "source": r["source"], "lang": r["lang"]}
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(sa.insert(events), list(rows))
+                conn.execute(self._insert_ignore(sessions, "session"), list(first.values()))
+        except SQLAlchemyError as e:
+            raise self._fail(e, "writing events") from None
+        return len(rows)
+
+    def _insert_ignore(self, table: sa.Table, key: str) -> Any:
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return insert(table).on_conflict_do_nothing(index_elements=[key])
+
+    def add_calls(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert call rows, skipping those whose row_hash is already stored. Returns how many
+        were new. All or nothing."""
+        if not rows:
+            return 0
+        stmt = self._insert_ignore(calls, "row_hash")
+        count = sa.select(sa.func.count()).select_from(calls)
+        try:
+            with self.engine.begin() as conn:
+                before = conn.execute(count).scalar_one()
+                conn.execute(stmt, list(rows))
+                return conn.execute(count).scalar_one() - before
+        except SQLAlchemyError as e:
+            raise self._fail(e, "writing calls") from None
+
+    def set_content(self, items: Iterable[dict[str, Any]]) -> None:
+        """Replace the content metadata (articles and videos with topic and publish time)."""
+        items = list(items)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(sa.delete(content))
+                if items:
+                    conn.execute(sa.insert(content), items)
+        except SQLAlchemyError as e:
+            raise self._fail(e, "writing content metadata") from None
+
+    def clear(self) -> None:
+        """Delete every event, call and content row (demo traffic --replace)."""
+        try:
+            with self.engine.begin() as conn:
+                for table in (events, sessions, calls, content):
+                    conn.execute(sa.delete(table))
+        except SQLAlchemyError as e:
+            raise self._fail(e, "clearing the store") from None
+
+    # -- reads -------------------------------------------------------------------------------
+    def count(self, table: sa.Table = events) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+
+    def connect(self) -> Connection:
+        return self.engine.connect()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
