@@ -185,3 +185,19 @@ def router(
         return Response(status_code=204)
 
     return api
+
+
+def standalone_app() -> Any:
+    """A FastAPI app with only the collector, for tests and benchmarks:
+    `uvicorn --factory kb_tools.analytics.collector:standalone_app` (store from KB_DATABASE_URL,
+    rate limit from KB_RATE_LIMIT, 0 = off)."""
+    import os
+
+    from fastapi import FastAPI
+
+    app = FastAPI(title="kb events collector")
+    api = router(EventStore(os.environ.get("KB_DATABASE_URL")),
+                 rate_limit=float(os.environ.get("KB_RATE_LIMIT", "20")),
+                 rate_burst=int(os.environ.get("KB_RATE_BURST", "40")))
+    app.include_router(api)
+    return app

@@ -1,0 +1,226 @@
+"""POST /api/events: what a browser (or a broken client) sees, and what ends up stored."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from kb_tools.analytics.collector import router
+from kb_tools.analytics.pg_server import free_port
+from kb_tools.analytics.store import EventStore, events
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = int(time.time() * 1000)
+SESSION = "Qx7_k3J9aZ-0p1r2"
+
+
+def event(name: str = "search", **props: object) -> dict:
+    defaults = {
+        "search": {"query": "return a blender", "results": 3, "top": ["/returns/start/"]},
+        "page_view": {"url": "/returns/start/", "from": "search"},
+        "feedback": {"url": "/returns/start/", "helpful": False, "comment": "call me on +880 1712 345678 or a@b.com"},
+        "video_progress": {"video": "blender-x2-assembly", "percent": 50},
+        "contact_click": {"channel": "whatsapp", "url": "/returns/start/"},
+    }
+    return {"name": name, "session": SESSION, "ts": NOW, "source": "site", "url": "/returns/start/?q=x",
+            "lang": "en", "props": {**defaults.get(name, {}), **props}}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[EventStore]:
+    s = EventStore(f"sqlite:///{tmp_path / 'analytics.db'}")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def client(store: EventStore) -> Iterator[TestClient]:
+    app = FastAPI()
+    api = router(store, rate_limit=0)
+    app.include_router(api)
+    with TestClient(app) as c:
+        yield c
+    api.kb_writer.close()
+
+
+def stored(store: EventStore) -> list[dict]:
+    with store.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.select(events).order_by(events.c.id))]
+
+
+def test_a_batch_is_stored_and_acknowledged_with_204(client: TestClient, store: EventStore) -> None:
+    batch = [event("search"), event("page_view"), event("video_progress"), event("contact_click")]
+    r = client.post("/api/events", json={"events": batch})
+    assert r.status_code == 204
+    rows = stored(store)
+    assert [x["name"] for x in rows] == ["search", "page_view", "video_progress", "contact_click"]
+    assert rows[0]["query"] == "return a blender" and rows[0]["results"] == 3
+    assert rows[1]["origin"] == "search" and rows[1]["page"] == "/returns/start/"
+    assert rows[1]["url"] == "/returns/start/"  # the query string is not kept
+    assert rows[2]["percent"] == 50 and rows[3]["channel"] == "whatsapp"
+
+
+def test_send_beacon_text_plain_body_is_accepted(client: TestClient, store: EventStore) -> None:
+    r = client.post("/api/events", content=json.dumps({"events": [event("page_view")]}),
+                    headers={"content-type": "text/plain;charset=UTF-8"})
+    assert r.status_code == 204
+    assert len(stored(store)) == 1
+
+
+def test_personal_data_in_comments_is_removed(client: TestClient, store: EventStore) -> None:
+    assert client.post("/api/events", json={"events": [event("feedback")]}).status_code == 204
+    (row,) = stored(store)
+    assert row["comment"] == "call me on [number] or [email]"
+    assert "1712" not in row["props"] and "a@b.com" not in row["props"]
+    assert row["helpful"] == 0
+
+
+@pytest.mark.parametrize(("bad", "says"), [
+    ({"name": "purchase"}, "events.1.name"),
+    ({"session": "short"}, "events.1.session"),
+    ({"ts": "1764000000000"}, "events.1.ts"),
+    ({"ts": NOW + 10 * 86_400_000}, "more than a day in the future"),
+    ({"source": "shop"}, "events.1.source"),
+    ({"props": {"video": "x", "percent": 33}}, "events.1.props.percent"),
+    ({"props": {"query": "x" * 501, "results": 1}}, "events.1.props.query"),
+    ({"props": {"query": "x", "results": "3"}}, "events.1.props.results"),
+])
+def test_a_bad_event_rejects_the_batch_and_says_where(client: TestClient, store: EventStore,
+                                                      bad: dict, says: str) -> None:
+    name = "video_progress" if "percent" in str(bad) else "search"
+    broken = {**event(name), **bad}
+    r = client.post("/api/events", json={"events": [event("page_view"), broken]})
+    assert r.status_code == 400
+    body = r.json()
+    assert body["error"] == "bad_events"
+    assert says in body["detail"]
+    assert stored(store) == []  # nothing of the batch, not even the good event
+
+
+def test_limits_on_batch_and_body_size(client: TestClient, store: EventStore) -> None:
+    r = client.post("/api/events", json={"events": [event("page_view")] * 101})
+    assert r.status_code == 400 and "at most 100" in r.json()["detail"]
+    big = json.dumps({"events": [event("search", query="q" * 500)] * 100}).encode()
+    assert len(big) > 64 * 1024
+    r = client.post("/api/events", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.json()["error"] == "too_large"
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the body itself is counted
+        for i in range(0, len(big), 8192):
+            yield big[i:i + 8192]
+
+    r = client.post("/api/events", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    r = client.post("/api/events", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "JSON" in r.json()["detail"]
+    r = client.post("/api/events", content=b"<xml/>", headers={"content-type": "application/xml"})
+    assert r.status_code == 415
+    assert stored(store) == []
+
+
+def test_rate_limit_per_client(store: EventStore) -> None:
+    app = FastAPI()
+    api = router(store, rate_limit=1, rate_burst=3)
+    app.include_router(api)
+    with TestClient(app) as c:
+        codes = [c.post("/api/events", json={"events": [event("page_view")]}).status_code for _ in range(5)]
+    api.kb_writer.close()
+    assert codes == [204, 204, 204, 429, 429]
+    assert len(stored(store)) == 3
+
+
+def test_router_accepts_the_service_settings(tmp_path: Path) -> None:
+    class Settings:  # what kb_tools.service.settings.ServiceSettings provides
+        database_url = f"sqlite:///{tmp_path / 'svc.db'}"
+        rate_limit = 0.0
+        rate_burst = 1
+        trust_proxy = False
+
+    app = FastAPI()
+    api = router(Settings())
+    app.include_router(api)
+    with TestClient(app) as c:
+        assert c.post("/api/events", json={"events": [event("page_view")]}).status_code == 204
+    api.kb_writer.close()
+    assert EventStore(Settings.database_url).count() == 1
+
+
+def _start_server(db_url: str, port: int) -> subprocess.Popen:
+    env = {**os.environ, "KB_DATABASE_URL": db_url, "KB_RATE_LIMIT": "0",
+           "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "kb_tools.analytics.collector:standalone_app",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "server exited")
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/docs", timeout=1)
+            return proc
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("collector did not start in 30 s")
+
+
+def test_every_acknowledged_event_survives_kill_9(tmp_path: Path) -> None:
+    """Clients post batches concurrently; the server is killed with SIGKILL mid-ingest. Every
+    event that got a 204 must be in the database afterwards."""
+    db = f"sqlite:///{tmp_path / 'analytics.db'}"
+    port = free_port()
+    proc = _start_server(db, port)
+    acked: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def client(worker: int) -> None:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as c:
+            for n in range(400):  # bounded
+                if stop.is_set():
+                    return
+                ids = [f"w{worker}-{n}-{i}" for i in range(20)]
+                batch = {"events": [event("search", query=q) for q in ids]}
+                try:
+                    r = c.post("/api/events", json=batch)
+                except httpx.TransportError:
+                    return
+                if r.status_code == 204:
+                    with lock:
+                        acked.extend(ids)
+
+    threads = [threading.Thread(target=client, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with lock:
+            if len(acked) >= 2000:
+                break
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    stop.set()
+    for t in threads:
+        t.join(timeout=10)
+    assert len(acked) >= 2000, "the server acknowledged too little before the kill to prove anything"
+    store = EventStore(db)
+    with store.connect() as conn:
+        saved = set(conn.execute(sa.select(events.c.query)).scalars())
+    store.close()
+    missing = [q for q in acked if q not in saved]
+    assert missing == []
