@@ -279,3 +279,12 @@ def test_cli_missing_index_exits_non_zero_with_the_fix(tmp_path: Path) -> None:
     result = CliRunner().invoke(search_cmd, ["kettle", "--index", str(tmp_path / "none")])
     assert result.exit_code == 1
     assert "run `mkdocs build`" in result.output
+
+
+@pytest.mark.parametrize("query", ["kettle vinegar", "return the item box", "পণ্য ফেরত", "delivery Dhaka"])
+def test_fast_scorer_agrees_with_whoosh(searcher: Searcher, query: str) -> None:
+    lq = searcher.lexical.build_query(query)
+    ours = searcher.lexical.search(lq.query, coord=0.0)
+    theirs = searcher.lexical.search_whoosh(lq.query)
+    assert ours and {c for c, _ in ours} == {c for c, _ in theirs}
+    assert ours[0][0] == theirs[0][0]

@@ -107,8 +107,8 @@ class Searcher:
             self._tensor = torch.from_numpy(self.vectors)
             self._encoder = get_encoder(folder)
 
-    def _mask(self, field: str, value: str) -> Any:
-        import torch
+    def _field_mask(self, field: str, value: str) -> Any:
+        import numpy as np
 
         key = (field, value)
         if key not in self._masks:
@@ -116,8 +116,18 @@ class Searcher:
                 vals = [value in c.products for c in self.chunks]
             else:
                 vals = [getattr(c, field) == value for c in self.chunks]
-            self._masks[key] = torch.tensor(vals, dtype=torch.bool)
+            self._masks[key] = np.asarray(vals, dtype=bool)
         return self._masks[key]
+
+    def _np_mask(self, filters: dict[str, str] | None) -> Any:
+        """Chunks that pass every filter (numpy bool array), or None without filters."""
+        if not filters:
+            return None
+        mask = None
+        for field, value in filters.items():
+            m = self._field_mask(field, value)
+            mask = m if mask is None else mask & m
+        return mask
 
     def _semantic_scores(self, text: str, filters: dict[str, str] | None, n: int = CANDIDATES) -> dict[int, float]:
         """Top ``n`` (chunk id -> cosine), top-k in torch (numpy's BLAS threads fight torch's)."""
@@ -129,9 +139,9 @@ class Searcher:
         q = self._encoder.encode_query_tensor(self.manifest.get("query_prefix", "") + text)
         with torch.inference_mode():
             scores = torch.mv(self._tensor, q)
-            if filters:
-                for field, value in filters.items():
-                    scores = scores.masked_fill(~self._mask(field, value), float("-inf"))
+            mask = self._np_mask(filters)
+            if mask is not None:
+                scores = scores.masked_fill(~torch.from_numpy(mask), float("-inf"))
             vals, idx = torch.topk(scores, min(n, scores.shape[0]))
         return {int(i): float(v) for v, i in zip(vals.tolist(), idx.tolist(), strict=True) if v != float("-inf")}
 
@@ -165,7 +175,7 @@ class Searcher:
         lq = self.lexical.build_query(text)
         lexical: list[tuple[int, float]] = []
         if mode != "semantic" and lq.query is not None:
-            lexical = self.lexical.search(lq.query, limit=CANDIDATES, filters=filters)
+            lexical = self.lexical.search(lq.query, limit=CANDIDATES, mask=self._np_mask(filters))
         semantic: dict[int, float] = {}
         if mode != "lexical":
             semantic = self._semantic_scores(text, filters)
