@@ -1,0 +1,145 @@
+/* kb-events.js — anonymous usage events for the help center (site and widget).
+ *
+ * window.KbEvents.configure({endpoint, source}), .track(name, props), .session(), .flush()
+ *
+ * - Session id: 128 random bits (crypto.getRandomValues), kept in sessionStorage, renewed after
+ *   30 minutes without an event. No cookie, nothing personal; the URL sent is the path only.
+ * - Events are queued and sent in batches (<= 100 events, < 64 kB) every few seconds and when
+ *   the page is hidden or left, with navigator.sendBeacon (text/plain: no CORS preflight),
+ *   falling back to fetch(..., {keepalive: true}).
+ * - Default endpoint: <meta name="kb-api" content="https://help.example"> + "/api/events",
+ *   else same-origin "/api/events". Default source: "site".
+ * - A link from the widget may carry ?kbs=widget&kbsid=<session>: the page adopts that session
+ *   so the shopper's widget search and the help page they open are one session.
+ */
+(function () {
+  "use strict";
+  if (window.KbEvents) return;
+
+  var KEY = "kb-session";
+  var IDLE_MS = 30 * 60 * 1000;
+  var FLUSH_MS = 4000;
+  var MAX_BATCH = 100;
+  var MAX_BODY = 60000;
+  var VALID_ID = /^[A-Za-z0-9_-]{16,64}$/;
+  var LIMITS = { query: 500, comment: 1000, url: 2000, video: 200 };
+
+  var cfg = { endpoint: defaultEndpoint(), source: "site", flushMs: FLUSH_MS };
+  var queue = [];
+  var timer = null;
+  var memorySession = null;
+
+  function defaultEndpoint() {
+    var meta = document.querySelector('meta[name="kb-api"]');
+    var base = meta && meta.getAttribute("content") ? meta.getAttribute("content").replace(/\/+$/, "") : "";
+    return base + "/api/events";
+  }
+
+  function randomId() {
+    var bytes = new Uint8Array(16);
+    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    var s = "";
+    for (var i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+    return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  function load() {
+    try { return JSON.parse(window.sessionStorage.getItem(KEY) || "null"); } catch (e) { return memorySession; }
+  }
+
+  function save(s) {
+    memorySession = s;
+    try { window.sessionStorage.setItem(KEY, JSON.stringify(s)); } catch (e) { /* private mode: memory only */ }
+  }
+
+  function session(touch) {
+    var now = Date.now();
+    var s = load();
+    if (!s || !VALID_ID.test(s.id || "") || now - (s.last || 0) > IDLE_MS) s = { id: randomId(), last: now };
+    if (touch !== false) s.last = now;
+    save(s);
+    return s.id;
+  }
+
+  function adoptSessionFromUrl() {
+    try {
+      var params = new URLSearchParams(location.search);
+      var id = params.get("kbsid");
+      if (id && VALID_ID.test(id)) save({ id: id, last: Date.now() });
+    } catch (e) { /* old browser: keep our own session */ }
+  }
+
+  function clip(value, max) {
+    return typeof value === "string" && value.length > max ? value.slice(0, max) : value;
+  }
+
+  function cleanProps(props) {
+    var out = {};
+    for (var k in props) {
+      if (!Object.prototype.hasOwnProperty.call(props, k) || props[k] == null) continue;
+      var v = props[k];
+      if (k === "top" && Array.isArray(v)) v = v.slice(0, 5).map(function (u) { return clip(String(u), LIMITS.url); });
+      else if (LIMITS[k]) v = clip(v, LIMITS[k]);
+      out[k] = v;
+    }
+    return out;
+  }
+
+  function track(name, props) {
+    queue.push({
+      name: String(name),
+      session: session(),
+      ts: Date.now(),
+      source: cfg.source,
+      url: clip(location.pathname, LIMITS.url),
+      lang: (document.documentElement.getAttribute("lang") || "").slice(0, 16),
+      props: cleanProps(props || {})
+    });
+    if (queue.length >= MAX_BATCH) flush();
+    else if (!timer) timer = setTimeout(flush, cfg.flushMs);
+  }
+
+  function send(body) {
+    try {
+      if (navigator.sendBeacon && navigator.sendBeacon(cfg.endpoint, new Blob([body], { type: "text/plain" }))) return;
+    } catch (e) { /* fall through to fetch */ }
+    try {
+      fetch(cfg.endpoint, { method: "POST", body: body, keepalive: true, credentials: "omit",
+                            mode: "no-cors", headers: { "Content-Type": "text/plain" } })["catch"](function () {});
+    } catch (e) { /* analytics never breaks the page */ }
+  }
+
+  function flush() {
+    if (timer) { clearTimeout(timer); timer = null; }
+    while (queue.length) {
+      var batch = queue.splice(0, MAX_BATCH);
+      var body = JSON.stringify({ events: batch });
+      while (body.length > MAX_BODY && batch.length > 1) {
+        queue.unshift(batch.pop());
+        body = JSON.stringify({ events: batch });
+      }
+      send(body);
+    }
+  }
+
+  function configure(options) {
+    options = options || {};
+    if (options.endpoint) cfg.endpoint = String(options.endpoint);
+    if (options.source === "site" || options.source === "widget") cfg.source = options.source;
+    if (options.flushMs > 0) cfg.flushMs = options.flushMs;
+    return { endpoint: cfg.endpoint, source: cfg.source };
+  }
+
+  adoptSessionFromUrl();
+  window.addEventListener("pagehide", flush);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") flush();
+  });
+
+  window.KbEvents = {
+    configure: configure,
+    track: track,
+    flush: flush,
+    session: function () { return session(false); }
+  };
+})();

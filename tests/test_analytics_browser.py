@@ -1,0 +1,132 @@
+"""The help-site scripts in a real browser: page_view with its origin, the feedback widget,
+contact clicks and the anonymous session, all the way into the store."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import uvicorn
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from kb_tools.analytics.collector import router
+from kb_tools.analytics.pg_server import free_port
+from kb_tools.analytics.store import EventStore, events
+
+pytestmark = pytest.mark.browser
+
+ASSETS = Path(__file__).resolve().parent.parent / "kb_tools" / "assets"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<link rel="stylesheet" href="/assets/kb-feedback.css">
+<script defer src="/assets/kb-events.js"></script><script defer src="/assets/kb-feedback.js"></script>
+</head><body><article class="md-content__inner"><h1>Start a return</h1><p>Steps…</p>
+<p><a id="call" href="tel:+8809612345678">Call us</a> <a id="wa" href="https://wa.me/8801712345678">WhatsApp</a>
+<button id="chat" data-kb-contact="chat">Chat</button></p>
+{placeholder}</article></body></html>"""
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[str, EventStore]]:
+    root = tmp_path / "site"
+    (root / "returns" / "start").mkdir(parents=True)
+    (root / "bn" / "returns" / "start").mkdir(parents=True)
+    (root / "returns" / "start" / "index.html").write_text(
+        PAGE.format(lang="en", placeholder='<div class="kb-feedback" data-url="returns/start/"></div>'), encoding="utf-8")
+    (root / "bn" / "returns" / "start" / "index.html").write_text(PAGE.format(lang="bn", placeholder=""), encoding="utf-8")
+    store = EventStore(f"sqlite:///{tmp_path / 'analytics.db'}")
+    app = FastAPI()
+    api = router(store, rate_limit=0)
+    app.include_router(api)
+    app.mount("/assets", StaticFiles(directory=ASSETS), name="assets")
+    app.mount("/", StaticFiles(directory=root, html=True), name="site")
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", store
+    server.should_exit = True
+    thread.join(timeout=10)
+    api.kb_writer.close()
+    store.close()
+
+
+@pytest.fixture
+def page():  # noqa: ANN201
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        ctx = browser.new_context(viewport={"width": 390, "height": 800}, has_touch=True)  # a phone
+        yield ctx.new_page()
+        browser.close()
+
+
+def wait_for(store: EventStore, name: str, n: int = 1, timeout: float = 8.0) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while True:
+        with store.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(
+                sa.select(events).where(events.c.name == name).order_by(events.c.id))]
+        if len(rows) >= n or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.1)
+
+
+def test_widget_visit_feedback_and_contact_reach_the_store(site, page) -> None:  # noqa: ANN001
+    base, store = site
+    widget_session = "WidgetSession_0123456789"
+    page.goto(f"{base}/returns/start/?kbs=widget&kbsid={widget_session}")
+    page.get_by_role("button", name="No").wait_for()
+    assert page.evaluate("location.search") == ""  # the marker is gone from the address bar
+    assert page.get_by_text("Was this page helpful?").is_visible()
+    page.get_by_role("button", name="No").click()
+    page.get_by_label("What were you looking for?").fill("How do I return a gift? mail me x@y.com")
+    page.get_by_role("button", name="Send").click()
+    assert page.get_by_role("status").inner_text() == "Thank you for your feedback!"
+    page.evaluate("document.getElementById('call').addEventListener('click', e => e.preventDefault())")
+    page.click("#call")
+    page.click("#chat")
+
+    (view,) = wait_for(store, "page_view")
+    assert (view["page"], view["origin"], view["source"], view["lang"]) == ("/returns/start/", "widget", "site", "en")
+    assert view["session"] == widget_session  # widget search and help page are one session
+    (fb,) = wait_for(store, "feedback")
+    assert (fb["page"], fb["helpful"], fb["comment"]) == ("/returns/start/", 0, "How do I return a gift? mail me [email]")
+    clicks = wait_for(store, "contact_click", 2)
+    assert [c["channel"] for c in clicks] == ["phone", "chat"]
+    assert {r["session"] for r in (view, fb, *clicks)} == {widget_session}
+
+
+def test_keyboard_only_yes_in_bengali_and_a_fresh_session(site, page) -> None:  # noqa: ANN001
+    base, store = site
+    page.goto(f"{base}/bn/returns/start/?q=ফেরত")  # came from the site's search
+    page.get_by_role("button", name="হ্যাঁ").wait_for()  # no placeholder: the block is appended
+    page.get_by_role("button", name="হ্যাঁ").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")  # from the comment box to "Send"
+    page.keyboard.press("Enter")
+    assert page.get_by_role("status").inner_text() == "আপনার মতামতের জন্য ধন্যবাদ!"
+    (view,) = wait_for(store, "page_view")
+    assert (view["origin"], view["lang"], view["page"]) == ("search", "bn", "/bn/returns/start/")
+    (fb,) = wait_for(store, "feedback")
+    assert fb["helpful"] == 1 and fb["comment"] is None
+    sid = page.evaluate("KbEvents.session()")
+    assert sid == view["session"] and len(sid) >= 16
+    # 31 minutes idle: the next event starts a new session.
+    page.evaluate("""() => { const s = JSON.parse(sessionStorage.getItem('kb-session'));
+                            s.last -= 31 * 60 * 1000; sessionStorage.setItem('kb-session', JSON.stringify(s)); }""")
+    page.evaluate("KbEvents.track('contact_click', {channel: 'email', url: location.pathname}); KbEvents.flush()")
+    (click,) = wait_for(store, "contact_click")
+    assert click["session"] != sid
+    assert page.evaluate("document.cookie") == ""
