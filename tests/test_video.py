@@ -214,6 +214,23 @@ def test_too_big_video_is_scaled_down_keeping_aspect_ratio_with_even_sizes(tmp_p
     assert lib.processed["big"].mode == "transcode"
 
 
+def test_phone_video_recorded_sideways_is_turned_upright_and_scaled(tmp_path, clips):
+    rotated = tmp_path / "portrait.mp4"
+    subprocess.run(
+        [ffmpeg.binaries().ffmpeg, "-v", "error", "-display_rotation", "90", "-i", str(clips["h264"]),
+         "-c", "copy", str(rotated)], check=True,
+    )  # fmt: skip
+    write_video(tmp_path, "portrait", rotated)
+    lib = library(tmp_path, max_height=120)
+    lib.load()
+    assert lib.process(tmp_path / "site", progress=False) == []
+    out = tmp_path / "site" / "videos" / "portrait"
+    stream = probe_streams(out / "video.mp4")["video"]
+    assert (stream["width"], stream["height"]) == (90, 120)  # 240x320 upright, fit to 120 high
+    assert not any("rotation" in side for side in stream.get("side_data_list", []))
+    assert jpeg_size(out / "poster.jpg") == (90, 120)
+
+
 def test_unchanged_videos_are_never_processed_twice(tmp_path, clips):
     write_video(tmp_path, "one", clips["h264"])
     write_video(tmp_path, "two", clips["mpeg4"])
