@@ -15,6 +15,7 @@ import pytest
 
 from kb_tools.records import PageRecord
 from kb_tools.search import Searcher, build_index
+from kb_tools.search.build import SCHEMA_VERSION
 from kb_tools.search.chunking import chunk_page
 
 MODEL = "all-MiniLM-L6-v2"
@@ -66,7 +67,7 @@ def searcher(built: tuple[Path, Path, dict]) -> Searcher:
 def test_manifest_records_model_dimension_and_counts(built: tuple[Path, Path, dict]) -> None:
     index_dir, _, manifest = built
     on_disk = json.loads((index_dir / "manifest.json").read_text())
-    assert on_disk["schema"] == 1 and on_disk["model"] == MODEL and on_disk["dimension"] == 384
+    assert on_disk["schema"] == SCHEMA_VERSION and on_disk["model"] == MODEL and on_disk["dimension"] == 384
     n = sum(len(chunk_page(p)) for p in pages())
     assert on_disk["chunks"] == n == manifest["embedded"]
     assert on_disk["counts"]["lang"] == {"en": n - 2, "bn": 1, "gu": 1}

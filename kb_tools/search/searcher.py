@@ -27,6 +27,15 @@ MODES = ("hybrid", "lexical", "semantic")
 REBUILD = "run `mkdocs build` (or `KB_SEARCH=true mkdocs build`) to rebuild it"
 
 
+@dataclass
+class Candidates:
+    lexical: list[tuple[int, float]]  # (chunk id, BM25F) best first
+    semantic: dict[int, float]  # chunk id -> cosine, top candidates only
+    terms: set[str]  # query terms to highlight
+    prefixes: set[str]
+    script: str | None  # "bn" / "gu" / "hi" when the query is written in that script
+
+
 @dataclass(frozen=True)
 class Hit:
     url: str  # site-relative: "returns/start-a-return/#step-2"
@@ -129,14 +138,18 @@ class Searcher:
             mask = m if mask is None else mask & m
         return mask
 
-    def _semantic_scores(self, text: str, filters: dict[str, str] | None, n: int = CANDIDATES) -> dict[int, float]:
+    def _semantic_scores(self, text: str, filters: dict[str, str] | None, n: int = CANDIDATES,
+                         query_vector: Any = None) -> dict[int, float]:
         """Top ``n`` (chunk id -> cosine), top-k in torch (numpy's BLAS threads fight torch's)."""
         self._ensure_model()
         import torch
 
         if not self.chunks:
             return {}
-        q = self._encoder.encode_query_tensor(self.manifest.get("query_prefix", "") + text)
+        if query_vector is not None:
+            q = query_vector
+        else:
+            q = self._encoder.encode_query_tensor(self.manifest.get("query_prefix", "") + text)
         with torch.inference_mode():
             scores = torch.mv(self._tensor, q)
             mask = self._np_mask(filters)
@@ -168,22 +181,30 @@ class Searcher:
         if not self.has_vectors:
             mode = "lexical"
         filters = {f: v for f, v in (("lang", lang), ("category", category), ("products", product)) if v}
-        script = detect_script(text)
-        indic = script is not None
-        f = self.fusion
+        cands = self.candidates(text, mode, filters)
+        return self.rank(cands, mode, k, context)
 
+    def candidates(self, text: str, mode: str, filters: dict[str, str] | None = None,
+                   query_vector: Any = None) -> Candidates:
+        """The lexical and semantic candidate lists of one (already cleaned) query."""
         lq = self.lexical.build_query(text)
         lexical: list[tuple[int, float]] = []
         if mode != "semantic" and lq.query is not None:
             lexical = self.lexical.search(lq.query, limit=CANDIDATES, mask=self._np_mask(filters))
         semantic: dict[int, float] = {}
-        if mode != "lexical":
-            semantic = self._semantic_scores(text, filters)
+        if mode != "lexical" and self.has_vectors:
+            semantic = self._semantic_scores(text, filters, query_vector=query_vector)
+        return Candidates(lexical, semantic, lq.terms, lq.prefixes, detect_script(text))
 
+    def rank(self, cands: Candidates, mode: str, k: int, context: str | None = None,
+             fusion: FusionSettings | None = None) -> list[Hit]:
+        """Fuse, boost and group candidates into hits."""
+        f = fusion or self.fusion
+        indic = cands.script is not None
+        lexical, semantic = cands.lexical, cands.semantic
         if mode == "lexical":
-            scores = {c: s for c, s in lexical}
-            top = max(scores.values(), default=1.0) or 1.0
-            scores = {c: s / top for c, s in scores.items()}
+            top = max((s for _, s in lexical), default=1.0) or 1.0
+            scores = {c: s / top for c, s in lexical}
         elif mode == "semantic":
             scores = dict(semantic)
         elif f.method == "rrf":
@@ -195,7 +216,7 @@ class Searcher:
         if not scores:
             return []
 
-        prefer_lang = script or (self._context_value(context, "lang"))
+        prefer_lang = cands.script or self._context_value(context, "lang")
         ctx_product = self._context_value(context, "product")
         ctx_category = self._context_value(context, "category")
         for cid in scores:
@@ -210,7 +231,7 @@ class Searcher:
             scores[cid] *= boost
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
         grouped = group_by_page(ranked, self._page_of, self._url_of, k, f.second_section_ratio)
-        return [self._hit(cid, score, lq.terms, lq.prefixes) for cid, score in grouped]
+        return [self._hit(cid, score, cands.terms, cands.prefixes) for cid, score in grouped]
 
     @staticmethod
     def _context_value(context: str | None, key: str) -> str | None:
