@@ -204,7 +204,8 @@ def make(video: Video, out_dir: Path, tmp: Path, fontfile: str | None) -> None:
     chapters: list[tuple[float, str]] = []
     for n, scene in enumerate(video.scenes):
         scene_start = len(audio) / 2 / RATE
-        chapters.append((round(scene_start, 1), scene.title.split("·")[-1].strip()))
+        # Whole seconds, rounded down: a chapter link never lands after the scene's first words.
+        chapters.append((int(scene_start), scene.title.split("·")[-1].strip()))
         audio += silence(LEAD)
         for k, phrase in enumerate(scene.phrases):
             start = len(audio) / 2 / RATE

@@ -199,8 +199,8 @@ def test_article_embed_links_to_the_chapter_on_the_video_page(browser, site_url)
     embed = page.locator("figure.kb-video-embed")
     assert embed.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")  # poster loads
     embed.get_by_role("link", name=re.compile("Read the timeline")).click()
-    page.wait_for_url(re.compile(r"/videos/track-your-order/#t=6\.3$"))
-    assert 6.2 <= wait_time(page, 6.2, 6.4) <= 6.4
+    page.wait_for_url(re.compile(r"/videos/track-your-order/#t=6$"))
+    assert 5.9 <= wait_time(page, 5.9, 6.1) <= 6.1
     page.close()
 
 

@@ -230,3 +230,18 @@ def test_unknown_category_suggests_one(tmp_path, clip):
     yml = write_video(tmp_path, "x", clip, category="return")
     line = line_of(yml, "category:")
     assert loaded(tmp_path) == [f"videos/x.yml:{line}: error: unknown category 'return'; did you mean 'returns'?"]
+
+
+def test_chapter_times_accept_seconds_and_clock_text_and_name_the_bad_one(tmp_path, clip):
+    yml = write_video(tmp_path, "x", clip, chapters=[
+        {"start": 0, "title": "Start"}, {"start": "0:00.5", "title": "Half"},
+        {"start": "soon", "title": "Later"},
+    ])  # fmt: skip
+    lib = library(tmp_path)
+    assert messages(lib.load()) == [
+        f"videos/x.yml:{line_of(yml, 'start: soon')}: error: chapter start 'soon' must be seconds or mm:ss"
+    ]
+    (tmp_path / "videos" / "x.yml").write_text(yml.read_text().replace("start: soon", "start: '1:05'"))
+    lib = library(tmp_path)
+    assert lib.load() == []
+    assert [c.start for c in lib.sources["x"].chapters] == [0.0, 0.5, 65.0]

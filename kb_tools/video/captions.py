@@ -36,15 +36,15 @@ class CaptionCue:
 
 
 def parse_timestamp(text: str) -> float | None:
-    """"01:02.5", "1:02:03.250", "00:00:01,000" -> seconds; None when malformed."""
-    m = re.fullmatch(_TIME, text.strip())
+    """Sidecar times: "1:05", "01:02.5", "1:02:03.250" -> seconds; None when malformed."""
+    m = re.fullmatch(r"(?:(\d+):)?(\d+):([0-5]\d)(?:[.,](\d{1,3}))?", text.strip())
     if not m:
         return None
     return _seconds(m.group(1), m.group(2), m.group(3), m.group(4))
 
 
-def _seconds(h: str | None, m: str, s: str, frac: str) -> float:
-    return int(h or 0) * 3600 + int(m) * 60 + int(s) + int(frac.ljust(3, "0")) / 1000
+def _seconds(h: str | None, m: str, s: str, frac: str | None) -> float:
+    return int(h or 0) * 3600 + int(m) * 60 + int(s) + int((frac or "0").ljust(3, "0")) / 1000
 
 
 def format_timestamp(seconds: float) -> str:
