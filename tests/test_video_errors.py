@@ -245,3 +245,16 @@ def test_chapter_times_accept_seconds_and_clock_text_and_name_the_bad_one(tmp_pa
     lib = library(tmp_path)
     assert lib.load() == []
     assert [c.start for c in lib.sources["x"].chapters] == [0.0, 0.5, 65.0]
+
+
+def test_truncated_video_that_ffprobe_still_opens(tmp_path, clip):
+    # moov first (+faststart): ffprobe reads the header, ffmpeg decodes a stub and exits 0.
+    whole = make_clip(tmp_path / "whole.mp4", codecs=["-c:v", "mpeg4", "-c:a", "libmp3lame", "-movflags", "+faststart"],
+                      seconds=3)  # fmt: skip
+    data = whole.read_bytes()
+    [problem], _ = bad_and_good(tmp_path, clip, "cut-late.mp4", data[: len(data) // 3])
+    assert problem.startswith(
+        "videos/bad.yml:FILE-LINE: error: videos/cut-late.mp4: the transcode produced only "
+    )
+    assert "s of 3.0 s; the file is probably truncated or corrupt (export it again); ffmpeg said:" in problem
+    assert "partial file" in problem

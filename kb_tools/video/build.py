@@ -89,8 +89,8 @@ class VideoLibrary:
         """Parse and validate every videos/*.yml and its captions (no ffmpeg)."""
         sources, problems = load_sources(self.project_dir, self.videos_dir, self.docs_dir, self.categories)
         self.sources = {s.id: s for s in sources}
-        self.broken = {Path(p.path).stem for p in problems if p.is_error and p.path.endswith((".yml", ".yaml"))}
-        self.broken -= set(self.sources)
+        sidecars = [*self.videos_dir.glob("*.yml"), *self.videos_dir.glob("*.yaml")] if self.videos_dir.is_dir() else []
+        self.broken = {p.stem for p in sidecars} - set(self.sources)
         self._chapters = {s.id: list(s.chapters) for s in sources}
         return sorted(problems)
 
@@ -283,12 +283,15 @@ class VideoLibrary:
             mode = "remux" if ffmpeg.fits(info, self.max_height) else "transcode"
             args = ffmpeg.encode_command(source.media, work / "video.mp4", info, crf=self.crf,
                                          max_height=self.max_height)  # fmt: skip
-            ffmpeg.run(args, f"{mode} of {source.media_shown}", source.media)
+            log = ffmpeg.run(args, f"the {mode}")
             output = ffmpeg.probe(work / "video.mp4")
-            # A truncated source can "succeed" with a stub of itself; ffmpeg -v error says why.
-            if output.duration < min(info.duration, 1.0) * 0.5:
-                raise VideoError(f"the {mode} produced only {output.duration:.1f}s of "
-                                 f"{info.duration:.1f}s; the source is probably truncated")  # fmt: skip
+            # A truncated source can "succeed" with a stub of itself; ffmpeg's log says why.
+            if output.duration < info.duration - max(0.5, 0.05 * info.duration):
+                raise VideoError(
+                    f"the {mode} produced only {output.duration:.1f} s of {info.duration:.1f} s; "
+                    "the file is probably truncated or corrupt (export it again); ffmpeg said:\n    "
+                    + ffmpeg.stderr_tail(log)
+                )
             (work / "meta.json").write_text(
                 json.dumps({"info": info.to_json(), "output": output.to_json(), "mode": mode,
                             "source": source.media_shown, "settings": self._settings()})  # fmt: skip
@@ -309,7 +312,7 @@ class VideoLibrary:
         poster = done.folder / f"poster-{at:.3f}.jpg"
         if not poster.is_file():
             tmp = done.folder / f".poster-{threading.get_ident()}.jpg"
-            ffmpeg.run(ffmpeg.poster_command(done.video, tmp, at), f"poster of {source.media_shown}", done.video)
+            ffmpeg.run(ffmpeg.poster_command(done.video, tmp, at), "the poster")
             os.replace(tmp, poster)
         return poster
 

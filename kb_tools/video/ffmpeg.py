@@ -110,11 +110,17 @@ def _stderr_tail(stderr: bytes | str, limit: int = 12) -> str:
     return "\n    ".join(lines[-limit:]) or "(no output)"
 
 
-def run(args: list[str], what: str, src: Path) -> None:
-    """Run one ffmpeg command; a failure is a VideoError with ffmpeg's own words."""
+def run(args: list[str], what: str) -> str:
+    """Run one ffmpeg command; a failure is a VideoError with ffmpeg's own words. Returns what
+    ffmpeg printed at `-loglevel error` on success (decoding errors it worked around)."""
     proc = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True)
     if proc.returncode != 0:
         raise VideoError(f"{what} failed; ffmpeg said:\n    {_stderr_tail(proc.stderr)}")
+    return proc.stderr.decode("utf-8", "replace").strip()
+
+
+def stderr_tail(text: str) -> str:
+    return _stderr_tail(text)
 
 
 def _rotation(stream: dict) -> int:
