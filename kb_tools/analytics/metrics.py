@@ -122,15 +122,15 @@ def data_range(store: EventStore) -> tuple[int, int] | None:
 # Outcome of each (session, item) viewing; {key} is `page` for articles, `video` for videos.
 _OUTCOMES = """
 WITH v AS (
-  SELECT e.session, e.{key} AS item, MIN(e.ts) AS t0, MIN(e.page) AS page
+  SELECT e.session, e.{key} AS item, MIN(e.ts) AS t0, MIN(e.page) AS page, COUNT(*) AS n
   FROM events e
   WHERE e.name = :view AND e.ts >= :since AND e.ts < :until AND e.{key} IS NOT NULL
   GROUP BY e.session, e.{key}
 ), vt AS (
-  SELECT v.session, v.item, v.t0, v.page, COALESCE(c.contact_topic, '') AS topic
+  SELECT v.session, v.item, v.t0, v.page, v.n, COALESCE(c.contact_topic, '') AS topic
   FROM v LEFT JOIN content c ON c.kind = :kind AND c.key = v.item
 ), o AS MATERIALIZED (
-  SELECT vt.item,
+  SELECT vt.item, vt.n,
     CASE WHEN EXISTS (SELECT 1 FROM events x WHERE x.session = vt.session AND x.name = 'contact_click'
                       AND x.ts >= vt.t0 AND x.ts < vt.t0 + :window)
            OR EXISTS (SELECT 1 FROM calls k WHERE k.session = vt.session AND k.ts >= vt.t0
@@ -141,7 +141,7 @@ WITH v AS (
          THEN 1 ELSE 0 END AS helped
   FROM vt
 )
-SELECT item, COUNT(*) AS sessions, SUM(contacted) AS contacted,
+SELECT item, SUM(n) AS views, COUNT(*) AS sessions, SUM(contacted) AS contacted,
        SUM(CASE WHEN contacted = 0 AND helped = 1 THEN 1 ELSE 0 END) AS confirmed
 FROM o GROUP BY item
 """
@@ -164,15 +164,13 @@ def build_report(store: EventStore, *, since: int | None = None, until: int | No
     window = int(window_hours * HOUR)
     report = DeflectionReport(since, until, window_hours, datetime.now(UTC).isoformat(timespec="seconds"))
     p = {"since": since, "until": until, "window": window}
-    # The content-gap query and the embedding model load run beside the main queries: SQLite
-    # and torch release the GIL, and the machine has more than one core.
-    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kb-report") if gaps else None
+    # The content-gap query (and the model load, when a query was never embedded) runs beside
+    # the main queries: SQLite and torch release the GIL, and a server has more than one core.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-report") if gaps else None
     gap_future = None
     if pool is not None:
-        from kb_tools.analytics.gaps import content_gaps, preload_model
+        from kb_tools.analytics.gaps import content_gaps
 
-        if embed is None:
-            pool.submit(preload_model)
         gap_future = pool.submit(content_gaps, store, since=since, until=until, window=window, embed=embed)
     n_weeks = max(1, math.ceil((until - since) / WEEK))
 
@@ -210,14 +208,6 @@ def build_report(store: EventStore, *, since: int | None = None, until: int | No
                     m.contact_topic if m else "", m.published if m else None)
             return items[(kind, key)]
 
-        for page, n in conn.execute(sa.text(
-                "SELECT page, COUNT(*) FROM events WHERE name = 'page_view' AND ts >= :since "
-                "AND ts < :until GROUP BY page"), p):
-            item("article", page).views = int(n)
-        for video, n in conn.execute(sa.text(
-                "SELECT video, COUNT(*) FROM events WHERE name = 'video_play' AND ts >= :since "
-                "AND ts < :until AND video IS NOT NULL GROUP BY video"), p):
-            item("video", video).views = int(n)
         for page, n, yes in conn.execute(sa.text(
                 "SELECT page, COUNT(*), SUM(helpful) FROM events WHERE name = 'feedback' "
                 "AND ts >= :since AND ts < :until GROUP BY page"), p):
@@ -231,16 +221,17 @@ def build_report(store: EventStore, *, since: int | None = None, until: int | No
             it = item("video", video)
             it.feedback, it.helpful = int(n), int(yes or 0)
         for kind, view, key in (("article", "page_view", "page"), ("video", "video_play", "video")):
-            for key_value, sessions, contacted, confirmed in conn.execute(
+            for key_value, views, sessions, contacted, confirmed in conn.execute(
                     sa.text(_OUTCOMES.format(key=key)), {**p, "view": view, "kind": kind}):
                 it = item(kind, key_value)
-                it.sessions, it.contacted = int(sessions), int(contacted or 0)
+                it.views, it.sessions, it.contacted = int(views), int(sessions), int(contacted or 0)
                 it.potential_deflections = it.sessions - it.contacted
                 it.confirmed_deflections = int(confirmed or 0)
         # Items known from content metadata but never seen still get a row.
         for kind, key in meta:
             item(kind, key)
-        first_seen = _first_seen(conn, p)
+        unknown = any(m.published is None for m in meta.values()) or any(k not in meta for k in items)
+        first_seen = _first_seen(conn, p) if unknown else {}
 
     for it in items.values():
         if it.feedback:

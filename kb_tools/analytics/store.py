@@ -108,8 +108,22 @@ def _v2(conn: Connection) -> None:
     conn.execute(sa.insert(sessions).from_select(["session", "first_ts", "source", "lang"], first))
 
 
+# Sentence embeddings of searched queries, so that a report embeds only queries it has not
+# seen before and usually needs no model at all.
+query_vectors = sa.Table(
+    "query_vectors", metadata,
+    sa.Column("model", sa.String(200), primary_key=True),
+    sa.Column("query", sa.String(500), primary_key=True),
+    sa.Column("vector", sa.LargeBinary, nullable=False),  # float32, little-endian
+)
+
+
+def _v3(conn: Connection) -> None:
+    query_vectors.create(conn, checkfirst=True)
+
+
 # Ordered, append-only: never edit a released step, add a new one.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3]
 
 
 def normalise_url(url: str | None) -> str:
@@ -215,12 +229,12 @@ class EventStore:
             raise self._fail(e, "writing events") from None
         return len(rows)
 
-    def _insert_ignore(self, table: sa.Table, key: str) -> Any:
+    def _insert_ignore(self, table: sa.Table, key: str | list[str]) -> Any:
         if self.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        return insert(table).on_conflict_do_nothing(index_elements=[key])
+        return insert(table).on_conflict_do_nothing(index_elements=[key] if isinstance(key, str) else key)
 
     def add_calls(self, rows: Sequence[dict[str, Any]]) -> int:
         """Insert call rows, skipping those whose row_hash is already stored. Returns how many
@@ -252,7 +266,7 @@ class EventStore:
         """Delete every event, call and content row (demo traffic --replace)."""
         try:
             with self.engine.begin() as conn:
-                for table in (events, sessions, calls, content):
+                for table in (events, sessions, calls, content):  # query_vectors stay: not data
                     conn.execute(sa.delete(table))
         except SQLAlchemyError as e:
             raise self._fail(e, "clearing the store") from None
