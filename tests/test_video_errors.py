@@ -258,3 +258,28 @@ def test_truncated_video_that_ffprobe_still_opens(tmp_path, clip):
     )
     assert "s of 3.0 s; the file is probably truncated or corrupt (export it again); ffmpeg said:" in problem
     assert "partial file" in problem
+
+
+def test_related_article_must_exist_inside_docs(tmp_path, clip):
+    (tmp_path / "docs" / "returns").mkdir(parents=True)
+    yml = write_video(tmp_path, "x", clip, related=["returns/gone.md", "../../etc/passwd.md"])
+    assert loaded(tmp_path) == [
+        f"videos/x.yml:{line_of(yml, 'returns/gone.md')}: warning: related article not found: docs/returns/gone.md",
+        f"videos/x.yml:{line_of(yml, 'passwd')}: error: related article '../../etc/passwd.md' points outside the docs folder",
+    ]
+
+
+def test_embed_of_a_video_with_broken_captions_points_at_its_sidecar(tmp_path, clip):
+    write_video(tmp_path, "x", clip)
+    (tmp_path / "videos" / "x.en.vtt").write_text("WEBVTT\n\nnot a cue\n")
+    lib = library(tmp_path)
+    assert messages(lib.load()) == [
+        "videos/x.en.vtt:3: error: expected a cue timing line like '00:00:01.000 --> 00:00:04.000', "
+        "found 'not a cue'"
+    ]
+    markdown, problems = lib.render_embeds('# Hi\n\n{{ video("x") }}\n', "returns/a.md")
+    assert messages(problems) == [
+        "docs/returns/a.md:3: error: video 'x' is left out: videos/x.yml or its captions have "
+        "errors (listed with their lines); fix them"
+    ]
+    assert "videos/x.md" not in lib.pages()

@@ -122,7 +122,8 @@ class VideoLibrary:
             source = self.sources.get(video_id)
             if source is None:
                 if video_id in self.broken:
-                    msg = f"video '{video_id}' has errors; fix videos/{video_id}.yml"
+                    msg = (f"video '{video_id}' is left out: videos/{video_id}.yml or its captions "
+                           "have errors (listed with their lines); fix them")  # fmt: skip
                 else:
                     known = ", ".join(sorted(self.sources)) or "none yet"
                     msg = f"unknown video '{video_id}'; videos are the videos/*.yml files (known: {known})"

@@ -266,6 +266,9 @@ class _Reader:
                 continue
             rel = item.strip().lstrip("/")
             target = self.docs_dir / rel
+            if not target.resolve().is_relative_to(self.docs_dir.resolve()):
+                self.err(line, f"related article {item!r} points outside the docs folder")
+                continue
             if self.docs_dir.is_dir() and not target.is_file():
                 self.problems.append(
                     warning(self.shown, line, f"related article not found: "
