@@ -130,3 +130,17 @@ def test_keyboard_only_yes_in_bengali_and_a_fresh_session(site, page) -> None:  
     (click,) = wait_for(store, "contact_click")
     assert click["session"] != sid
     assert page.evaluate("document.cookie") == ""
+
+
+def test_a_page_opened_from_a_site_search_result_counts_as_from_search(site, page) -> None:  # noqa: ANN001
+    base, store = site
+    page.goto(f"{base}/bn/returns/start/")
+    page.wait_for_function("window.KbEvents !== undefined")
+    # What kb-search.js does when a result is clicked; the next page has no marker in its URL.
+    page.evaluate("KbEvents.track('result_click', {query: 'return', rank: 1, url: 'returns/start/#steps'})")
+    page.goto(f"{base}/returns/start/")
+    page.get_by_role("button", name="Yes").wait_for()
+    page.evaluate("KbEvents.flush()")
+    views = wait_for(store, "page_view", 2)
+    assert [(v["page"], v["origin"]) for v in views] == [("/bn/returns/start/", "direct"), ("/returns/start/", "search")]
+    assert len({v["session"] for v in views}) == 1

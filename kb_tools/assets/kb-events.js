@@ -17,6 +17,8 @@
   if (window.KbEvents) return;
 
   var KEY = "kb-session";
+  var CLICK_KEY = "kb-last-click";
+  var CLICK_TTL_MS = 10 * 60 * 1000;
   var IDLE_MS = 30 * 60 * 1000;
   var FLUSH_MS = 4000;
   var MAX_BATCH = 100;
@@ -85,7 +87,25 @@
     return out;
   }
 
+  // A result click remembers where it leads, so the next page can say it came from search
+  // (same-origin only: the widget on the shop's own domain marks its links with kbs=widget).
+  function rememberClick(props) {
+    try {
+      var path = String(props.url || "").split("#")[0].split("?")[0].replace(/^https?:\/\/[^/]+/, "").replace(/^\/+/, "");
+      window.sessionStorage.setItem(CLICK_KEY, JSON.stringify({ path: path, source: cfg.source, ts: Date.now() }));
+    } catch (e) { /* no storage: the page view says "direct" */ }
+  }
+
+  function lastClick(consume) {
+    try {
+      var c = JSON.parse(window.sessionStorage.getItem(CLICK_KEY) || "null");
+      if (consume) window.sessionStorage.removeItem(CLICK_KEY);
+      return c && Date.now() - c.ts < CLICK_TTL_MS ? c : null;
+    } catch (e) { return null; }
+  }
+
   function track(name, props) {
+    if (name === "result_click" && props) rememberClick(props);
     queue.push({
       name: String(name),
       session: session(),
@@ -140,6 +160,7 @@
     configure: configure,
     track: track,
     flush: flush,
+    lastClick: lastClick,
     session: function () { return session(false); }
   };
 })();

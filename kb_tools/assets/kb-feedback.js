@@ -4,8 +4,9 @@
  * (kb-events.js). No Google Analytics: Material's own feedback widget needs it.
  *
  * page_view "from": "widget" when the URL has kbs=widget (the widget adds it to its links),
- * "search" when it has kbs=search, q= or Material's h= (search highlight), or the previous page
- * of this site had ?q=; else "direct". The kbs/kbsid markers are then removed from the address
+ * "search" when it has kbs=search, q= or Material's h= (search highlight), when the shopper got
+ * here by a result_click tracked on this site (KbEvents remembers it for 10 minutes), or the
+ * previous page of this site had ?q=; else "direct". The kbs/kbsid markers are then removed from the address
  * bar so a shared link does not carry them.
  */
 (function () {
@@ -45,6 +46,13 @@
     var marker = params.get("kbs") || params.get("kb_src");
     if (marker === "widget") return "widget";
     if (marker === "search" || params.has("q") || params.has("h")) return "search";
+    var click = window.KbEvents && window.KbEvents.lastClick ? window.KbEvents.lastClick(true) : null;
+    if (click && click.path !== undefined) {
+      var here = location.pathname.replace(/^\/+/, "");
+      if (here === click.path || (click.path && here.slice(-click.path.length) === click.path)) {
+        return click.source === "widget" ? "widget" : "search";
+      }
+    }
     try {
       if (document.referrer) {
         var ref = new URL(document.referrer);
