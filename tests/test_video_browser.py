@@ -168,6 +168,18 @@ def test_video_page_plays_seeks_by_hash_shows_captions_and_reports_progress(brow
     assert page.evaluate("document.querySelector('video').textTracks[0].language") == "en"
     assert page.evaluate("document.querySelector('video').autoplay") is False
 
+    # Keyboard: Space plays and pauses the focused player, the arrows skip 5 seconds.
+    page.focus("video")
+    page.keyboard.press("ArrowRight")
+    wait_time(page, 16.9, 17.1)
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    wait_time(page, 6.9, 7.1)
+    page.keyboard.press("Space")
+    page.wait_for_function("() => !document.querySelector('video').paused", timeout=10_000)
+    page.keyboard.press("Space")
+    page.wait_for_function("() => document.querySelector('video').paused", timeout=10_000)
+
     # A transcript timestamp is a link: it seeks, plays, and the spoken line is highlighted.
     page.get_by_role("link", name="Play from 0:21").first.click()
     page.wait_for_function("() => !document.querySelector('video').paused", timeout=10_000)

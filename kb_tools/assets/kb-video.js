@@ -118,12 +118,32 @@
     video.addEventListener("ended", function () { if (played) progress(100); });
   }
 
+  // On a focused player, the arrows skip 5 seconds and Home/End jump to the ends. Browsers
+  // disagree here (Chromium nudges by 1 % of the length, only from the timeline), so we take
+  // these keys in the capture phase, before the native controls see them. Space stays native.
+  function onKey(event) {
+    var video = event.target;
+    if (!video || video.tagName !== "VIDEO" || !video.closest(".kb-video")) return;
+    if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    var end = isFinite(video.duration) ? video.duration : Infinity;
+    var to = null;
+    if (event.key === "ArrowRight") to = Math.min(end, video.currentTime + 5);
+    else if (event.key === "ArrowLeft") to = Math.max(0, video.currentTime - 5);
+    else if (event.key === "Home") to = 0;
+    else if (event.key === "End" && isFinite(end)) to = end;
+    if (to === null) return;
+    event.preventDefault();
+    event.stopPropagation();
+    video.currentTime = to;
+  }
+
   function init() {
     var roots = document.querySelectorAll(".kb-video[data-kb-video]");
     for (var i = 0; i < roots.length; i++) setup(roots[i]);
   }
 
   window.KbVideo = { hashTime: hashTime, init: init };
+  window.addEventListener("keydown", onKey, true);
   if (window.document$ && typeof window.document$.subscribe === "function") {
     window.document$.subscribe(init); // Material's instant navigation
   } else if (document.readyState === "loading") {
