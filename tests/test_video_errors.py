@@ -283,3 +283,4 @@ def test_embed_of_a_video_with_broken_captions_points_at_its_sidecar(tmp_path, c
         "errors (listed with their lines); fix them"
     ]
     assert "videos/x.md" not in lib.pages()
+

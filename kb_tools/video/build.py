@@ -106,7 +106,10 @@ class VideoLibrary:
 
     def render_embeds(self, markdown: str, src_path: str) -> tuple[str, list[Problem]]:
         """Expand each `{{ video("id") }}` line (outside code fences) of the page at src_path."""
-        shown = (self.docs_dir.relative_to(self.project_dir) / src_path).as_posix()
+        try:
+            shown = (self.docs_dir.relative_to(self.project_dir) / src_path).as_posix()
+        except ValueError:  # docs_dir outside the project folder
+            shown = (self.docs_dir / src_path).as_posix()
         problems: list[Problem] = []
         out: list[str] = []
         fence: str | None = None
@@ -156,7 +159,7 @@ class VideoLibrary:
                 source = futures[future]
                 try:
                     done, fresh = future.result()
-                except VideoError as exc:
+                except (VideoError, OSError) as exc:  # OSError: unreadable source, full disk
                     self.stats.failed += 1
                     problems.append(error(source.yml, source.line("file"), f"{source.media_shown}: {exc}"))
                     bar.set_postfix_str(f"{source.id} failed")
