@@ -125,3 +125,39 @@ def test_gaps_group_english_queries_by_meaning_with_the_search_model() -> None:
     groups = gaps.cluster(gaps.model_embed(texts), [5, 4, 3, 2, 1], gaps.EMBED_THRESHOLD)
     named = sorted(sorted(texts[i] for i in g) for g in groups)
     assert named == [["change my order", "edit order"], ["do you gift wrap", "gift wrapping"], ["track order"]]
+
+
+def test_a_real_site_gets_titles_from_front_matter_and_dates_from_first_views(tmp_path: Path, db: str) -> None:
+    from kb_tools.analytics.events import make_event
+
+    (tmp_path / "docs" / "returns").mkdir(parents=True)
+    (tmp_path / "docs" / "returns" / "start-a-return.md").write_text(
+        "---\ntitle: Start a return\ncontact_topic: returns\n---\n# Start a return\n", encoding="utf-8")
+    (tmp_path / "docs" / "returns" / "gift-returns.md").write_text(
+        "---\ntitle: Returning a gift\ncontact_topic: returns\n---\n# Gifts\n", encoding="utf-8")
+    (tmp_path / "videos").mkdir()
+    (tmp_path / "videos" / "start-a-return.yml").write_text("title: How to start a return\ncontact_topic: returns\n",
+                                                            encoding="utf-8")
+    week, t0 = 7 * 86_400_000, 1_777_852_800_000  # Monday 2026-05-04
+    rows = []
+    for w in range(10):
+        for i in range(20):
+            s = f"w{w:02d}s{i:02d}".ljust(16, "x")
+            rows.append(make_event("page_view", s, t0 + w * week + i * 1000,
+                                   {"url": "/returns/start-a-return/", "from": "direct"}))
+            if w >= 5:  # a new page appears in week 5
+                rows.append(make_event("page_view", s, t0 + w * week + i * 1000 + 500,
+                                       {"url": "/returns/gift-returns/", "from": "search"}))
+    store = EventStore(db)
+    store.add_events(rows)
+    store.close()
+    out = tmp_path / "r"
+    r = run(report, ["--db", db, "--out", str(out), "--no-gaps", "--project", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    items = {i["key"]: i for i in data["items"]}
+    assert items["/returns/start-a-return/"]["title"] == "Start a return"
+    assert items["/returns/start-a-return/"]["published"] is None  # seen since tracking began
+    assert items["/returns/gift-returns/"]["published"] == t0 + 5 * week + 500
+    assert items["start-a-return"]["title"] == "How to start a return"
+    assert [p["key"] for p in data["publications"]] == ["/returns/gift-returns/"]

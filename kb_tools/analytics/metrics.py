@@ -236,7 +236,12 @@ def build_report(store: EventStore, *, since: int | None = None, until: int | No
     for it in items.values():
         if it.feedback:
             it.helpful_pct = round(100 * it.helpful / it.feedback, 1)
-        published = it.published if it.published is not None else first_seen.get((it.kind, it.key))
+        published = it.published
+        if published is None:
+            seen = first_seen.get((it.kind, it.key))
+            # Seen from the first week of data on: it predates tracking, its date is unknown.
+            if seen is not None and rng is not None and seen >= rng[0] + WEEK:
+                published = seen
         it.published = published
         if published is None or not it.contact_topic:
             continue
