@@ -350,10 +350,12 @@ def test_kb_videos_command_processes_then_uses_the_cache(tmp_path, clips):
     first = runner.invoke(videos_command, ["--project-dir", str(tmp_path), "--no-progress"])
     assert first.exit_code == 0, first.output
     assert "1 video(s): 1 processed, 0 from the cache, 0 failed" in first.output
+    assert re.search(r"^  howto: remux in \d+\.\d\ds$", first.output, re.M), first.output
     again = runner.invoke(videos_command, ["--project-dir", str(tmp_path), "--no-progress",
                                            "--site-dir", str(tmp_path / "site")])  # fmt: skip
     assert again.exit_code == 0, again.output
     assert "1 video(s): 0 processed, 1 from the cache, 0 failed" in again.output
+    assert "  howto: cached in " in again.output
     assert (tmp_path / "site" / "videos" / "howto" / "video.mp4").is_file()
 
 

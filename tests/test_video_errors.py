@@ -284,3 +284,15 @@ def test_embed_of_a_video_with_broken_captions_points_at_its_sidecar(tmp_path, c
     ]
     assert "videos/x.md" not in lib.pages()
 
+
+
+def test_chapter_beyond_the_end_in_a_chapters_file_names_its_line(tmp_path, clip):
+    write_video(tmp_path, "x", clip, chapters="x.chapters.vtt")
+    (tmp_path / "videos" / "x.chapters.vtt").write_text(
+        "WEBVTT\n\n00:00:00.000 --> 00:00:00.500\nStart\n\n00:01:00.000 --> 00:01:05.000\nToo late\n"
+    )
+    problems, _ = processed(tmp_path)
+    assert problems == [
+        "videos/x.chapters.vtt:6: error: chapter 'Too late' starts at 00:01:00.000, beyond the "
+        "video's end (00:00:01.000)"
+    ]

@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
@@ -56,6 +56,7 @@ class ProcessStats:
     cached: int = 0  # videos taken from the cache
     failed: int = 0
     seconds: float = 0.0
+    videos: dict[str, tuple[str, float]] = field(default_factory=dict)  # id -> (what, seconds)
 
 
 class VideoLibrary:
@@ -265,6 +266,16 @@ class VideoLibrary:
             return None
 
     def _prepare_one(self, source: VideoSource) -> tuple[ProcessedVideo, bool]:
+        started = time.perf_counter()
+        try:
+            done, fresh = self._prepare_cached(source)
+        except (VideoError, OSError):
+            self.stats.videos[source.id] = ("failed", time.perf_counter() - started)
+            raise
+        self.stats.videos[source.id] = (done.mode if fresh else "cached", time.perf_counter() - started)
+        return done, fresh
+
+    def _prepare_cached(self, source: VideoSource) -> tuple[ProcessedVideo, bool]:
         key = self._key(source)
         done = self._read_entry(key)
         if done is not None:
@@ -329,7 +340,7 @@ class VideoLibrary:
         kept: list[Chapter] = []
         for chapter, line in zip(source.chapters, source.chapter_lines or [0] * len(source.chapters), strict=True):
             if chapter.start >= duration:
-                problems.append(error(source.yml, line or source.line("chapters"),
+                problems.append(error(source.chapters_file or source.yml, line or source.line("chapters"),
                                       f"chapter '{chapter.title}' starts at {format_timestamp(chapter.start)}, "
                                       f"beyond the video's end ({format_timestamp(duration)})"))  # fmt: skip
             else:

@@ -44,6 +44,8 @@ def videos(project_dir: Path, site_dir: Path | None, jobs: int | None, crf: int 
     for problem in sorted(problems):
         click.echo(str(problem), err=True)
     stats = library.stats
+    for video_id, (what, seconds) in sorted(stats.videos.items()):
+        click.echo(f"  {video_id}: {what} in {seconds:.2f}s")
     click.echo(
         f"{len(library.sources)} video(s): {stats.processed} processed, {stats.cached} from the cache, "
         f"{stats.failed} failed, in {time.perf_counter() - started:.1f}s "

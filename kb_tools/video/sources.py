@@ -47,7 +47,8 @@ class VideoSource:
     captions: dict[str, list[CaptionCue]] = field(default_factory=dict)  # lang -> cues
     chapters: list[Chapter] = field(default_factory=list)
     lines: dict[str, int] = field(default_factory=dict)  # key -> line in the sidecar
-    chapter_lines: list[int] = field(default_factory=list)
+    chapter_lines: list[int] = field(default_factory=list)  # line of each chapter ...
+    chapters_file: str = ""  # ... in this file (a chapters .vtt), else in the sidecar
 
     def line(self, key: str) -> int:
         return self.lines.get(key, 1)
@@ -225,7 +226,8 @@ class _Reader:
             cues, problems = read_cues(path, _shown(path, self.project_dir))
             self.problems.extend(problems)
             source.chapters = [Chapter(c.start, c.plain) for c in cues]
-            source.chapter_lines = [line for _ in cues]
+            source.chapter_lines = [c.line for c in cues]
+            source.chapters_file = _shown(path, self.project_dir)
             return
         if not isinstance(value, list) or not isinstance(node, yaml.SequenceNode):
             self.err(line, "'chapters:' must be a list of {start, title} or a chapters .vtt file")
