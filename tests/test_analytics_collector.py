@@ -80,9 +80,12 @@ def test_send_beacon_text_plain_body_is_accepted(client: TestClient, store: Even
     assert len(stored(store)) == 1
 
 
-def test_personal_data_in_comments_is_removed(client: TestClient, store: EventStore) -> None:
-    assert client.post("/api/events", json={"events": [event("feedback")]}).status_code == 204
-    (row,) = stored(store)
+def test_personal_data_in_comments_and_queries_is_removed(client: TestClient, store: EventStore) -> None:
+    batch = [event("feedback"), event("search", query="Refund to  Rahim.K@mail.com please")]
+    assert client.post("/api/events", json={"events": batch}).status_code == 204
+    row, search = stored(store)
+    assert search["query"] == "refund to [email] please"
+    assert "mail.com" not in search["props"]
     assert row["comment"] == "call me on [number] or [email]"
     assert "1712" not in row["props"] and "a@b.com" not in row["props"]
     assert row["helpful"] == 0

@@ -177,8 +177,9 @@ def parse_batch(body: bytes) -> list[dict[str, Any]]:
 
 def to_row(event: Event, props: _Props) -> dict[str, Any]:
     p = props.model_dump(by_alias=True)
-    if "comment" in p:
-        p["comment"] = scrub(p["comment"])
+    for key in ("comment", "query"):  # free text a shopper may type their e-mail or phone into
+        if key in p:
+            p[key] = scrub(p[key])
     page = p.get("url") or ""
     return {
         "ts": event.ts,
