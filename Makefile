@@ -30,10 +30,14 @@ system-deps:
 build: install
 	$(VENV)/bin/mkdocs build --strict
 
+# The sample help center, eight weeks of simulated shoppers and calls, the dashboard in
+# report/index.html, and the site + API + widget + demo shop at http://localhost:$(PORT)
 demo: install
 	$(VENV)/bin/mkdocs build
-	-$(VENV)/bin/kb demo-traffic --db analytics.db --replace
-	$(VENV)/bin/kb serve --host 127.0.0.1 --port $(PORT)
+	$(VENV)/bin/kb demo-traffic --db sqlite:///analytics.db --replace
+	$(VENV)/bin/kb report --db sqlite:///analytics.db --out report
+	@echo "Help center: http://localhost:$(PORT)/   demo shop: http://localhost:$(PORT)/examples/shop/   dashboard: report/index.html"
+	$(VENV)/bin/kb serve --host 127.0.0.1 --port $(PORT) --demo-shop --database-url sqlite:///analytics.db
 
 test: install
 	bash scripts/run-tests.sh
