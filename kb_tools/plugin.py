@@ -25,7 +25,7 @@ from kb_tools.config import KbConfig
 from kb_tools.content.site import ContentSite
 from kb_tools.errors import KbError
 from kb_tools.i18n import LanguageNavs, language_name
-from kb_tools.project import content_settings
+from kb_tools.project import content_settings, video_library
 from kb_tools.records import PageRecord
 
 log = get_plugin_logger(__name__)
@@ -89,19 +89,9 @@ class KbPlugin(BasePlugin[KbConfig]):
         return files
 
     def _load_videos(self, config) -> set[str] | None:
-        videos_dir = self.project_dir / self.config.videos_dir
-        if not videos_dir.is_dir():
+        self.videos = video_library(self.project_dir, self.config)
+        if self.videos is None:
             return None
-        from kb_tools.video.build import VideoLibrary
-
-        self.videos = VideoLibrary(
-            self.project_dir,
-            videos_dir,
-            self.project_dir / self.config.cache_dir,
-            crf=self.config.video_crf,
-            max_height=self.config.video_max_height,
-            jobs=self.config.video_jobs,
-        )
         for problem in self.videos.load():
             log.warning(str(problem))
         return {r.id for r in self.videos.records()}

@@ -54,6 +54,24 @@ class Project:
         return content_settings(self.kb)
 
 
+def video_library(project_dir: Path, kb: KbConfig):
+    """The project's `VideoLibrary` (not loaded yet), or None when there is no videos folder.
+    The video package is imported only when there are videos."""
+    videos_dir = project_dir / kb.videos_dir
+    if not videos_dir.is_dir():
+        return None
+    from kb_tools.video.build import VideoLibrary
+
+    return VideoLibrary(
+        project_dir,
+        videos_dir,
+        project_dir / kb.cache_dir,
+        crf=kb.video_crf,
+        max_height=kb.video_max_height,
+        jobs=kb.video_jobs,
+    )
+
+
 def content_settings(kb: KbConfig) -> ContentSettings:
     return ContentSettings(
         languages=list(kb.languages) or ["en"],
