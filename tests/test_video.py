@@ -303,7 +303,8 @@ def test_render_embeds_expands_the_line_and_reports_unknown_ids(tmp_path, clips)
         "\n{{ video('nope') }}\n"
     )
     html, problems = lib.render_embeds(markdown, "returns/start-a-return.md")
-    assert '<a class="kb-video-embed__poster" href="../../videos/howto/">' in html
+    assert '<a class="kb-video-embed__poster" href="../../videos/howto/" tabindex="-1" aria-hidden="true">' in html
+    assert '<a href="../../videos/howto/">Watch: Video howto</a>' in html
     assert '<img src="../../videos/howto/poster.jpg"' in html
     assert 'href="../../videos/howto/#t=0.5"' in html  # chapter links seek on the video page
     assert "```md\n{{ video(\"howto\") }}\n```" in html  # code stays code
@@ -311,6 +312,21 @@ def test_render_embeds_expands_the_line_and_reports_unknown_ids(tmp_path, clips)
         "docs/returns/start-a-return.md:11: error: unknown video 'nope'; videos are the "
         "videos/*.yml files (known: howto)"
     ]
+
+
+def test_embed_on_a_bengali_page_asks_for_bengali_captions(tmp_path, clips):
+    write_video(tmp_path, "howto", clips["h264"], captions={"en": "howto.en.vtt", "bn": "howto.bn.srt"})
+    (tmp_path / "videos" / "howto.bn.srt").write_text(SRT_BN, encoding="utf-8")
+    write_video(tmp_path, "english-only", clips["h264"])
+    lib = library(tmp_path)
+    assert lib.load() == []
+    html, problems = lib.render_embeds('{{ video("howto") }}\n{{ video("english-only") }}', "bn/returns/a.md")
+    assert problems == []
+    assert '<a href="../../../videos/howto/?captions=bn">ভিডিও দেখুন: Video howto</a>' in html
+    assert 'href="../../../videos/howto/?captions=bn#t=0.5"' in html
+    assert '<img src="../../../videos/howto/poster.jpg"' in html
+    # Without Bengali captions the link is the plain video page.
+    assert '<a href="../../../videos/english-only/">ভিডিও দেখুন: Video english-only</a>' in html
 
 
 def test_records_have_one_entry_per_caption_language_with_plain_cue_text(tmp_path, clips):

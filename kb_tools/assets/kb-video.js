@@ -45,15 +45,23 @@
     var cues = Array.prototype.slice.call(page.querySelectorAll(".kb-video__cues li[data-start]"));
     var played = false, reached = {};
 
-    // Captions on by default (the <track default> is the shopper's first language).
-    if (video.textTracks && video.textTracks.length) {
-      for (var i = 0; i < video.textTracks.length; i++) {
-        var tt = video.textTracks[i];
-        if (tt.kind === "captions" || tt.kind === "subtitles") {
-          tt.mode = i === 0 ? "showing" : "disabled";
-          break;
-        }
+    // Captions on by default: the language asked for by ?captions=bn (links from a Bengali
+    // article), else the <track default>. Its transcript is opened too.
+    var wanted = (/[?&]captions=([a-zA-Z-]+)/.exec(location.search) || [])[1];
+    var tracks = video.textTracks || [];
+    var chosen = null;
+    for (var i = 0; i < tracks.length; i++) {
+      if (tracks[i].kind !== "captions" && tracks[i].kind !== "subtitles") continue;
+      if (chosen === null || (wanted && tracks[i].language === wanted)) chosen = tracks[i];
+    }
+    for (var j = 0; j < tracks.length; j++) {
+      if (tracks[j].kind === "captions" || tracks[j].kind === "subtitles") {
+        tracks[j].mode = tracks[j] === chosen ? "showing" : "disabled";
       }
+    }
+    if (chosen && wanted === chosen.language) {
+      var details = page.querySelector('details[data-kb-transcript="' + chosen.language + '"]');
+      if (details) details.open = true;
     }
 
     var start = hashTime(location.hash);

@@ -188,17 +188,33 @@ def video_url_from(src_path: str, video_id: str) -> str:
     return posixpath.relpath(f"videos/{video_id}", here) + "/"
 
 
+WATCH = {"en": "Watch", "bn": "ভিডিও দেখুন", "gu": "વિડિયો જુઓ", "hi": "वीडियो देखें"}
+
+
+def page_language(src_path: str) -> str | None:
+    """The language folder an article lives in ("bn/returns/x.md" -> "bn"), else None."""
+    first = src_path.replace("\\", "/").lstrip("/").split("/", 1)[0]
+    return first if "/" in src_path and first in LANGUAGE_NAMES else None
+
+
 def embed(source: VideoSource, chapters: list[Chapter], src_path: str, duration: float | None) -> str:
+    """The poster, title and chapter links of a video, for an article at src_path. On a page in
+    another language the links ask the player for captions in that language when it has them."""
+    lang = page_language(src_path) or source.lang
     base = video_url_from(src_path, source.id)
+    if lang != source.lang and lang in source.captions:
+        base += f"?captions={lang}"
     length = f' <span class="kb-video-embed__duration">({clock(duration)})</span>' if duration else ""
     chapter_list = (
         f'<ol class="kb-video-embed__chapters">{_chapter_items(chapters, base)}</ol>' if chapters else ""
     )
+    watch = WATCH.get(lang, WATCH["en"])
+    # The poster repeats the title link: hidden from screen readers and the Tab order.
     return (
         f'<figure class="kb-video-embed" data-kb-video="{escape(source.id)}">'
-        f'<a class="kb-video-embed__poster" href="{base}">'
-        f'<img src="{base}poster.jpg" alt="" loading="lazy" width="640" height="360">'
-        f'<span class="kb-video-embed__play" aria-hidden="true"></span></a>'
-        f'<figcaption><a href="{base}">Watch: {escape(source.title)}</a>{length}'
+        f'<a class="kb-video-embed__poster" href="{base}" tabindex="-1" aria-hidden="true">'
+        f'<img src="{video_url_from(src_path, source.id)}poster.jpg" alt="" loading="lazy" width="640" height="360">'
+        f'<span class="kb-video-embed__play"></span></a>'
+        f'<figcaption><a href="{base}">{escape(watch)}: {escape(source.title)}</a>{length}'
         f"{chapter_list}</figcaption></figure>"
     )
