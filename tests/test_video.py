@@ -391,3 +391,14 @@ def test_sample_videos_are_valid_short_and_captioned():
     assert modes == {True, False}  # the demo runs both the remux and the transcode path
     assert total < 5 * 1024 * 1024
     assert any("bn" in s.captions for s in lib.sources.values())
+
+
+def test_player_size_is_known_before_the_first_processing(tmp_path, clips):
+    write_video(tmp_path, "big", clips["big"])  # 330x250
+    lib = library(tmp_path, max_height=120)
+    lib.load()
+    page = lib.pages()["videos/big.md"]  # nothing processed yet
+    assert 'width="158" height="120"' in page
+    lib.process(tmp_path / "site", progress=False)
+    stream = probe_streams(tmp_path / "site" / "videos" / "big" / "video.mp4")["video"]
+    assert f'width="{stream["width"]}" height="{stream["height"]}"' in lib.pages()["videos/big.md"]

@@ -100,10 +100,20 @@ class VideoLibrary:
         """Generated Markdown pages keyed by docs-relative path."""
         pages = {"videos/index.md": index_page(list(self.sources.values()), self.categories)}
         for video_id, source in self.sources.items():
-            done = self.processed.get(video_id) or self._cached(source)
-            size = (done.output.width, done.output.height) if done else None
-            pages[f"videos/{video_id}.md"] = video_page(source, self._chapters[video_id], size)
+            pages[f"videos/{video_id}.md"] = video_page(source, self._chapters[video_id], self._size(source))
         return pages
+
+    def _size(self, source: VideoSource) -> tuple[int, int] | None:
+        """The player's size (so the page does not jump when the video loads): from the cache,
+        else what the pipeline will make of the source (one ffprobe; None if it cannot tell)."""
+        done = self.processed.get(source.id) or self._cached(source)
+        if done is not None:
+            return done.output.width, done.output.height
+        try:
+            info = ffmpeg.probe(source.media)
+        except (VideoError, OSError):
+            return None  # process() reports it
+        return ffmpeg.target_size(info, self.max_height) if info.has_video and info.height else None
 
     def render_embeds(self, markdown: str, src_path: str) -> tuple[str, list[Problem]]:
         """Expand each `{{ video("id") }}` line (outside code fences) of the page at src_path."""
