@@ -375,6 +375,21 @@ def test_kb_videos_command_processes_then_uses_the_cache(tmp_path, clips):
     assert (tmp_path / "site" / "videos" / "howto" / "video.mp4").is_file()
 
 
+def test_prune_deletes_only_entries_no_video_uses(tmp_path, clips):
+    write_video(tmp_path, "howto", clips["h264"])
+    runner = CliRunner()
+    args = ["--project-dir", str(tmp_path), "--no-progress"]
+    assert runner.invoke(videos_command, [*args, "--crf", "35"]).exit_code == 0
+    assert runner.invoke(videos_command, args).exit_code == 0
+    entries = lambda: sorted(p for p in (tmp_path / ".kb_cache" / "video").iterdir() if p.is_dir())  # noqa: E731
+    assert len(entries()) == 2  # one per quality setting
+    result = runner.invoke(videos_command, [*args, "--prune"])
+    assert result.exit_code == 0 and "pruned 1 cache entry" in result.output
+    assert len(entries()) == 1
+    again = runner.invoke(videos_command, args)
+    assert "0 processed, 1 from the cache" in again.output  # the one in use was kept
+
+
 def test_sample_videos_are_valid_short_and_captioned():
     lib = VideoLibrary(ROOT, Path("videos"), Path(".kb_cache"))
     problems = lib.load()

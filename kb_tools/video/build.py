@@ -220,6 +220,29 @@ class VideoLibrary:
                 )
         return records
 
+    def prune(self) -> tuple[int, int]:
+        """Delete cache entries no current video (at the current settings) uses, and leftovers
+        of interrupted runs. Returns (entries removed, bytes freed)."""
+        root = self.cache_dir / "video"
+        if not root.is_dir():
+            return 0, 0
+        keep = set()
+        for source in self.sources.values():
+            try:
+                keep.add(self._key(source))
+            except OSError:
+                continue
+        removed = freed = 0
+        for entry in root.iterdir():
+            if not entry.is_dir() or entry.name in keep:
+                continue
+            if entry.name.startswith(".tmp-") and time.time() - entry.stat().st_mtime < 3600:
+                continue  # maybe another build working right now
+            freed += sum(f.stat().st_size for f in entry.rglob("*") if f.is_file())
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+        return removed, freed
+
     # -- internals -------------------------------------------------------------------------
     def _settings(self) -> dict:
         return {"v": PIPELINE_VERSION, "crf": self.crf, "max_height": self.max_height, "preset": self.preset}

@@ -21,8 +21,9 @@ from kb_tools.video.sources import kb_settings
 @click.option("--crf", type=int, default=None, help="H.264 quality (default: video_crf, 23).")
 @click.option("--max-height", type=int, default=None, help="Scale taller videos down (default: video_max_height, 720).")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr.")
+@click.option("--prune", is_flag=True, help="Afterwards, delete cache entries no current video uses.")
 def videos(project_dir: Path, site_dir: Path | None, jobs: int | None, crf: int | None,
-           max_height: int | None, progress: bool) -> None:  # fmt: skip
+           max_height: int | None, progress: bool, prune: bool) -> None:  # fmt: skip
     """Validate videos/*.yml and their captions, then probe and transcode the videos (cached)."""
     settings = kb_settings(project_dir)
     library = VideoLibrary(
@@ -51,5 +52,8 @@ def videos(project_dir: Path, site_dir: Path | None, jobs: int | None, crf: int 
         f"{stats.failed} failed, in {time.perf_counter() - started:.1f}s "
         f"(ffmpeg work {stats.seconds:.1f}s)"
     )
+    if prune:
+        removed, freed = library.prune()
+        click.echo(f"pruned {removed} cache entr{'y' if removed == 1 else 'ies'}, {freed / 1e6:.1f} MB freed")
     if any(p.is_error for p in problems):
         sys.exit(1)
