@@ -82,7 +82,7 @@ GAPS = {
 GAP_SHARE = 0.04
 
 VIDEO = {"id": "blender-x2-assembly", "topic": "product-blender-x2", "url": "/videos/blender-x2-assembly/",
-         "title": "Assembling the Nodi Blender X2 (video)"}
+         "title": "Assembling the Nodi Blender X2"}
 CHANGED_ARTICLE = "/orders/change-an-order/"
 
 TITLES = {  # as in the sample help center's docs/

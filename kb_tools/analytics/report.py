@@ -25,7 +25,7 @@ def _fmt(v: Any, digits: int = 1) -> str:
     if v is None:
         return "—"
     if isinstance(v, float):
-        return f"{v:,.{digits}f}"
+        return f"{v + 0.0 if round(v, digits) != 0 else 0.0:,.{digits}f}"
     if isinstance(v, int):
         return f"{v:,}"
     return escape(str(v))
