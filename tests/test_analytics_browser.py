@@ -48,7 +48,8 @@ def site(tmp_path: Path) -> Iterator[tuple[str, EventStore]]:
     app.mount("/assets", StaticFiles(directory=ASSETS), name="assets")
     app.mount("/", StaticFiles(directory=root, html=True), name="site")
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           timeout_keep_alive=1, timeout_graceful_shutdown=2))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
