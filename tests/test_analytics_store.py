@@ -55,7 +55,7 @@ def fresh_url(kind: str, tmp_path, request) -> str:  # noqa: ANN001
     return server.create_database()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store_url(request, tmp_path) -> str:  # noqa: ANN001
     return fresh_url(request.param, tmp_path, request)
 
