@@ -161,3 +161,14 @@ def test_a_real_site_gets_titles_from_front_matter_and_dates_from_first_views(tm
     assert items["/returns/gift-returns/"]["published"] == t0 + 5 * week + 500
     assert items["start-a-return"]["title"] == "How to start a return"
     assert [p["key"] for p in data["publications"]] == ["/returns/gift-returns/"]
+
+
+def test_the_kb_command_reaches_the_analytics_commands(tmp_path: Path, db: str) -> None:
+    from kb_tools.cli import main
+
+    f = tmp_path / "calls.csv"
+    f.write_text(GOOD, encoding="utf-8")
+    r = CliRunner().invoke(main, ["calls", "import", str(f), "--db", db])
+    assert r.exit_code == 0 and "4 call(s) imported" in r.output
+    r = CliRunner().invoke(main, ["report", "--help"])
+    assert r.exit_code == 0 and "--window-hours" in r.output
