@@ -114,6 +114,10 @@ def test_report_writes_a_self_contained_dashboard(tmp_path: Path, db: str, monke
 
 
 def test_report_on_an_empty_store_still_renders(tmp_path: Path, db: str) -> None:
+    missing = run(report, ["--db", db, "--out", str(tmp_path / "r")])
+    assert missing.exit_code == 1 and "no analytics store at" in missing.output
+    assert not (tmp_path / "analytics.db").exists()
+    EventStore(db).close()
     r = run(report, ["--db", db, "--out", str(tmp_path / "r"), "--no-gaps", "--project", str(tmp_path)])
     assert r.exit_code == 0, r.output
     html = (tmp_path / "r" / "index.html").read_text(encoding="utf-8")

@@ -30,6 +30,19 @@ def _store(db: str | None):  # noqa: ANN202
     return EventStore(db)
 
 
+def _require_existing(db: str | None) -> None:
+    """A report from a store that does not exist would silently create an empty one."""
+    import sqlalchemy as sa
+
+    from kb_tools.analytics.store import normalise_url
+
+    url = sa.engine.make_url(normalise_url(db))
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+            and not Path(url.database).exists():
+        raise KbError(f"no analytics store at {url.database}: point --db (or KB_DATABASE_URL) at the "
+                      "store kb serve writes to, or run `kb demo-traffic` to try the report")
+
+
 def _day(value: str | None, option: str) -> int | None:
     if value is None:
         return None
@@ -98,6 +111,7 @@ def report(out: Path, since: str | None, until: str | None, window_hours: float,
         raise click.BadParameter("--until must be after --since", param_hint="--until")
     started = time.perf_counter()
     try:
+        _require_existing(db)
         store = _store(db)
         rep = build_report(store, since=since_ms, until=until_ms, window_hours=window_hours,
                            before_after_weeks=before_after_weeks, gaps=not no_gaps,
