@@ -329,6 +329,23 @@ def test_embed_on_a_bengali_page_asks_for_bengali_captions(tmp_path, clips):
     assert '<a href="../../../videos/english-only/">ভিডিও দেখুন: Video english-only</a>' in html
 
 
+def test_chapter_titles_in_other_languages_reach_embeds_and_records(tmp_path, clips):
+    write_video(tmp_path, "howto", clips["h264"], captions={"en": "howto.en.vtt", "bn": "howto.bn.srt"},
+                chapters=[{"start": 0, "title": {"en": "Open My Orders", "bn": "মাই অর্ডারস খুলুন"}},
+                          {"start": 0.5, "title": "Lock the jar"}])  # fmt: skip
+    (tmp_path / "videos" / "howto.bn.srt").write_text(SRT_BN, encoding="utf-8")
+    lib = library(tmp_path)
+    assert lib.load() == []
+    bn_html, _ = lib.render_embeds('{{ video("howto") }}', "bn/returns/a.md")
+    en_html, _ = lib.render_embeds('{{ video("howto") }}', "returns/a.md")
+    assert "0:00</span> মাই অর্ডারস খুলুন</a>" in bn_html and "Open My Orders" not in bn_html
+    assert "0:00</span> Open My Orders</a>" in en_html
+    by_lang = {r.lang: r for r in lib.records()}
+    assert [c.title for c in by_lang["bn"].chapters] == ["মাই অর্ডারস খুলুন", "Lock the jar"]
+    assert [c.title for c in by_lang["en"].chapters] == ["Open My Orders", "Lock the jar"]
+    assert "Open My Orders" in lib.pages()["videos/howto.md"]  # the page speaks the video's language
+
+
 def test_records_have_one_entry_per_caption_language_with_plain_cue_text(tmp_path, clips):
     write_video(tmp_path, "howto", clips["h264"])
     (tmp_path / "videos" / "howto.bn.srt").write_text(SRT_BN, encoding="utf-8")

@@ -27,7 +27,7 @@ from kb_tools.problems import Problem, error, warning
 from kb_tools.records import Chapter, VideoRecord
 from kb_tools.video import ffmpeg
 from kb_tools.video.captions import chapters_webvtt, format_timestamp, to_records, to_webvtt
-from kb_tools.video.pages import embed, index_page, video_page
+from kb_tools.video.pages import embed, index_page, page_language, video_page
 from kb_tools.video.sources import VideoSource, kb_settings, load_sources
 
 PIPELINE_VERSION = 1  # bump when the commands change, to invalidate every cache entry
@@ -145,7 +145,8 @@ class VideoLibrary:
                 out.append(line)
                 continue
             done = self.processed.get(video_id) or self._cached(source)
-            html = embed(source, self._chapters[video_id], src_path, done.output.duration if done else None)
+            chapters = source.chapters_in(self._chapters[video_id], page_language(src_path) or source.lang)
+            html = embed(source, chapters, src_path, done.output.duration if done else None)
             out.extend(["", html, ""])
         return "\n".join(out), problems
 
@@ -206,7 +207,7 @@ class VideoLibrary:
             langs = list(source.captions) or [source.lang]
             for lang in langs:
                 cues = to_records(source.captions.get(lang, []))
-                chapters = tuple(self._chapters[video_id])
+                chapters = tuple(source.chapters_in(self._chapters[video_id], lang))
                 duration = done.output.duration if done else max(
                     [c.end for c in cues] + [c.start for c in chapters] + [0.0])  # fmt: skip
                 records.append(

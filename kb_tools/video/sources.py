@@ -49,6 +49,11 @@ class VideoSource:
     lines: dict[str, int] = field(default_factory=dict)  # key -> line in the sidecar
     chapter_lines: list[int] = field(default_factory=list)  # line of each chapter ...
     chapters_file: str = ""  # ... in this file (a chapters .vtt), else in the sidecar
+    chapter_titles: dict[float, dict[str, str]] = field(default_factory=dict)  # start -> lang -> title
+
+    def chapters_in(self, chapters: list[Chapter], lang: str) -> list[Chapter]:
+        """`chapters` with their titles in `lang` where the sidecar gives one."""
+        return [Chapter(c.start, self.chapter_titles.get(c.start, {}).get(lang, c.title)) for c in chapters]
 
     def line(self, key: str) -> int:
         return self.lines.get(key, 1)
@@ -235,8 +240,19 @@ class _Reader:
         for item, item_node in zip(value, node.value, strict=True):
             item_line = item_node.start_mark.line + 1
             if not isinstance(item, dict) or set(item) - {"start", "title"} or "title" not in item:
-                self.err(item_line, "a chapter is '- {start: 12, title: Pack the item}'")
+                self.err(item_line, "a chapter is '- {start: 12, title: Pack the item}' (the title "
+                                    "may also map languages: '{en: Pack the item, bn: …}')")  # fmt: skip
                 continue
+            title = item["title"]
+            if isinstance(title, dict):
+                names = {str(k): str(v).strip() for k, v in title.items() if v is not None}
+                default = names.get(source.lang) or next(iter(names.values()), "")
+                if source.lang not in names:
+                    self.err(item_line, f"chapter titles by language must include the video's "
+                                        f"language '{source.lang}'")  # fmt: skip
+                    continue
+            else:
+                names, default = {}, str(title).strip()
             start = item.get("start", 0)
             seconds = start if isinstance(start, (int, float)) and not isinstance(start, bool) else (
                 parse_timestamp(start) if isinstance(start, str) else None)  # fmt: skip
@@ -247,8 +263,10 @@ class _Reader:
                 self.err(item_line, f"chapter starts at {seconds}s, not after the previous "
                                     f"chapter ({source.chapters[-1].start}s); keep them in time order")  # fmt: skip
                 continue
-            source.chapters.append(Chapter(float(seconds), str(item["title"]).strip()))
+            source.chapters.append(Chapter(float(seconds), default))
             source.chapter_lines.append(item_line)
+            if names:
+                source.chapter_titles[float(seconds)] = names
 
     def related(self, source: VideoSource, value: Any, node: yaml.Node | None) -> None:
         if value is None:
