@@ -22,11 +22,11 @@ from kb_tools.errors import SearchIndexError
 from kb_tools.records import PageRecord, VideoRecord
 from kb_tools.search.chunking import Chunk, chunk_all
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.json"
 VECTORS = "vectors.npy"
-_OWN = {MANIFEST, CHUNKS, VECTORS, "vocab.json", "lengths.npy", "lexical"}
+_OWN = {MANIFEST, CHUNKS, VECTORS, "vocab.json", "lengths.npy", "surface.json", "lexical"}
 
 
 def _fingerprint(chunks: list[Chunk], model_key: str, query_prefix: str, passage_prefix: str) -> str:

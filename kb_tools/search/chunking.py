@@ -46,6 +46,8 @@ class Chunk:
         parts = [head]
         if self.summary:
             parts.append(self.summary)
+        if self.tags:  # writers' own words for how shoppers ask: strong semantic hints
+            parts.append(", ".join(self.tags))
         if self.text:
             parts.append(self.text)
         return "\n".join(parts)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections import OrderedDict, defaultdict
+import unicodedata
+from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,15 +22,25 @@ from whoosh import fields, index, query
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.scoring import BM25F
 
-from kb_tools.search.analyzer import KbTokenizer, script_of, terms
+from kb_tools.search.analyzer import KbTokenizer, script_of, terms, words
 from kb_tools.search.chunking import Chunk
 
 FIELD_BOOSTS = {"title": 3.0, "heading": 2.0, "meta": 1.2, "body": 1.0}
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
 VOCAB_FILE = "vocab.json"
-LENGTHS_FILE = "lengths.npy"  # tokens per chunk and field, for BM25 length normalisation
+LENGTHS_FILE = "lengths.npy"
+SURFACE_FILE = "surface.json"  # tokens per chunk and field, for BM25 length normalisation
 K1, B = 1.2, 0.75
 LEXICAL_DIR = "lexical"
+
+
+# Words shoppers wrap their question in (stemmed). Dropped from lexical queries that have
+# other words; pages are still indexed with them.
+QUERY_FILLER = frozenset(terms(
+    "help helping assistance assist need needing want wanting wanna gonna please pls plz kindly "
+    "could would should like know tell show see seeing check checking got get getting "
+    "ur u ya im id ive dont do does did can cant someone somebody way ways possible"
+))
 
 
 def schema() -> fields.Schema:
@@ -55,6 +66,7 @@ def write_index(chunks: list[Chunk], folder: Path) -> dict[str, int]:
     writer = ix.writer()
     vocab: dict[str, int] = defaultdict(int)
     lengths = np.zeros((len(chunks), len(TEXT_FIELDS)), dtype=np.float32)
+    surface: dict[str, Counter[str]] = defaultdict(Counter)
     for cid, c in enumerate(chunks):
         meta = " ".join([c.summary, " ".join(c.tags), " ".join(p.replace("-", " ") for p in c.products)])
         heading = " ".join(c.heading_path)
@@ -64,13 +76,20 @@ def write_index(chunks: list[Chunk], folder: Path) -> dict[str, int]:
         )
         seen: set[str] = set()
         for i, text in enumerate((c.title, heading, meta, c.text)):  # TEXT_FIELDS order
-            ts = terms(text)
-            lengths[cid, i] = len(ts)
-            seen.update(ts)
+            ws = words(text)
+            lengths[cid, i] = len(ws)
+            norm = unicodedata.normalize("NFC", text)
+            for w in ws:
+                seen.add(w.term)
+                surface[w.term][norm[w.start : w.end].casefold()] += 1
         for t in seen:
             vocab[t] += 1
     writer.commit()
     np.save(folder / LENGTHS_FILE, lengths)
+    # The commonest written form of each term, to spell-correct the query the model sees.
+    (folder / SURFACE_FILE).write_text(
+        json.dumps({t: c.most_common(1)[0][0] for t, c in surface.items()}, ensure_ascii=False), encoding="utf-8"
+    )
     (folder / VOCAB_FILE).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
     return dict(vocab)
 
@@ -84,6 +103,7 @@ class LexicalQuery:
     query: query.Query | None
     terms: set[str]  # terms to highlight
     prefixes: set[str]  # prefixes to highlight (unknown Indic words)
+    corrected: str  # the query with misspelt words replaced by their correction
 
 
 class LexicalIndex:
@@ -98,6 +118,7 @@ class LexicalIndex:
         self.ix = ram.open_index()
         self.vocab: dict[str, int] = json.loads((folder / VOCAB_FILE).read_text(encoding="utf-8"))
         self.lengths = np.load(folder / LENGTHS_FILE)
+        self.surface: dict[str, str] = json.loads((folder / SURFACE_FILE).read_text(encoding="utf-8"))
         self.n = int(self.lengths.shape[0])
         self.avg = np.maximum(self.lengths.mean(axis=0), 1.0) if self.n else np.ones(len(TEXT_FIELDS))
         self._reader = self.ix.reader()
@@ -125,11 +146,17 @@ class LexicalIndex:
         return sorted(cands, key=lambda t: -self.vocab.get(t, 0))[:limit]
 
     def build_query(self, text: str) -> LexicalQuery:
-        words = list(dict.fromkeys(terms(text)))[:32]
+        text = unicodedata.normalize("NFC", text)
+        all_words = words(text)
+        order = list(dict.fromkeys(w.term for w in all_words))[:32]
+        content = [w for w in order if w not in QUERY_FILLER]
+        if content:  # "I need help to ..." : the filler would match every how-to page
+            order = content
         clauses: list[query.Query] = []
         hl: set[str] = set()
         prefixes: set[str] = set()
-        for w in words:
+        fixes: dict[str, str] = {}
+        for w in order:
             if w in self.vocab:
                 clauses.append(self._term_clause(w, 1.0))
                 hl.add(w)
@@ -138,12 +165,22 @@ class LexicalIndex:
             for alt in alts:
                 clauses.append(self._term_clause(alt, 0.7))
                 hl.add(alt)
+            if alts and alts[0] in self.surface:
+                fixes[w] = self.surface[alts[0]]
             if script_of(w[0]) in ("bn", "gu", "hi") and len(w) >= 3 and not alts:
                 clauses.append(query.Or([query.Prefix(f, w, boost=b * 0.8) for f, b in FIELD_BOOSTS.items()]))
                 prefixes.add(w)
+        corrected = text
+        if fixes:
+            out, pos = [], 0
+            for wd in all_words:
+                if wd.term in fixes:
+                    out += [text[pos : wd.start], fixes[wd.term]]
+                    pos = wd.end
+            corrected = "".join(out) + text[pos:]
         if not clauses:
-            return LexicalQuery(None, hl, prefixes)
-        return LexicalQuery(query.Or(clauses, scale=0.5), hl, prefixes)
+            return LexicalQuery(None, hl, prefixes, corrected)
+        return LexicalQuery(query.Or(clauses), hl, prefixes, corrected)
 
     @staticmethod
     def _term_clause(term: str, boost: float) -> query.Query:

@@ -13,22 +13,23 @@ class FusionSettings:
     """Weights tuned on bench/queries.yaml (see bench/bench_relevance.py)."""
 
     method: str = "weighted"  # "weighted" | "rrf"
-    semantic_weight: float = 0.6  # weighted: share of the semantic score
-    semantic_weight_indic: float = 0.15  # same, for Bengali/Gujarati/Hindi queries
+    semantic_weight: float = 0.7  # weighted: share of the semantic score
+    semantic_weight_indic: float = 0.0  # same, for Bengali/Gujarati/Hindi queries
+    semantic_norm: str = "minmax"  # weighted: "minmax" over the candidates, or "raw" cosine
     rrf_k: float = 60.0
     rrf_lexical: float = 1.0
     rrf_semantic: float = 1.0
     rrf_semantic_indic: float = 0.3
     same_lang_boost: float = 0.25  # a bn/gu query prefers pages in its language
     context_boost: float = 0.3  # context="product:x" boosts chunks about x
-    second_section_ratio: float = 0.6  # a page's 2nd section shows if it scores this close
+    second_section_ratio: float = 0.95  # a page's 2nd section shows if it scores this close
 
 
 DEFAULT_FUSION = FusionSettings()
 
 
 def weighted_fusion(
-    lexical: list[tuple[int, float]], semantic: dict[int, float], w_sem: float
+    lexical: list[tuple[int, float]], semantic: dict[int, float], w_sem: float, norm: str = "minmax"
 ) -> dict[int, float]:
     """Score = w·cosine' + (1-w)·bm25/max(bm25); cosine' rescales the candidates' cosines to
     [0, 1] so neither side dominates by its units."""
@@ -40,6 +41,8 @@ def weighted_fusion(
     sems = [semantic.get(c, 0.0) for c in cands]
     lo, hi = min(sems), max(sems)
     span = (hi - lo) or 1.0
+    if norm == "raw":
+        lo, span = 0.0, 1.0
     return {
         c: w_sem * ((semantic.get(c, lo) - lo) / span) + (1 - w_sem) * lex.get(c, 0.0)
         for c in cands

@@ -193,7 +193,8 @@ class Searcher:
             lexical = self.lexical.search(lq.query, limit=CANDIDATES, mask=self._np_mask(filters))
         semantic: dict[int, float] = {}
         if mode != "lexical" and self.has_vectors:
-            semantic = self._semantic_scores(text, filters, query_vector=query_vector)
+            # The model sees the spell-corrected query ("cancle order" -> "cancel order").
+            semantic = self._semantic_scores(lq.corrected, filters, query_vector=query_vector)
         return Candidates(lexical, semantic, lq.terms, lq.prefixes, detect_script(text))
 
     def rank(self, cands: Candidates, mode: str, k: int, context: str | None = None,
@@ -212,7 +213,8 @@ class Searcher:
             scores = rrf_fusion([c for c, _ in lexical], sem_ranked, f.rrf_k, f.rrf_lexical,
                                 f.rrf_semantic_indic if indic else f.rrf_semantic)
         else:
-            scores = weighted_fusion(lexical, semantic, f.semantic_weight_indic if indic else f.semantic_weight)
+            scores = weighted_fusion(lexical, semantic, f.semantic_weight_indic if indic else f.semantic_weight,
+                                     f.semantic_norm)
         if not scores:
             return []
 
