@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -83,7 +84,9 @@ class AnswerCache:
 
 def create_app(settings: ServiceSettings, *, loader: Loader = default_loader) -> FastAPI:
     """The app for `settings`. `loader` opens an index folder (tests may pass their own)."""
-    holder = IndexHolder(settings.index_dir, loader=loader, reload_interval=settings.reload_interval)
+    cores = os.cpu_count() or 1
+    holder = IndexHolder(settings.index_dir, loader=loader, reload_interval=settings.reload_interval,
+                         torch_threads=max(1, cores // settings.search_threads))
     cache = AnswerCache(settings.cache_size)
     limiter = anyio.CapacityLimiter(settings.search_threads)
     site = StaticFolder(settings.site_dir)

@@ -1,0 +1,215 @@
+"""Load benchmark of `kb serve`: concurrent shoppers searching on loopback.
+
+    .venv/bin/python -m bench.bench_load [--chunks 10000] [--duration 20] [--clients 4]
+
+Starts `kb serve` (a subprocess on 127.0.0.1, free port, rate limit off) over the sample
+index scaled to --chunks chunks (bench_speed's synthetic index: perturbed copies of the real
+chunks), waits until hybrid search is ready, then runs --clients closed-loop clients in a
+separate process for --duration seconds (bounded). Every query is different (sample queries
+combined with extra words), so the answer cache cannot help; a second run repeats a small set
+of queries to show what the cache does. Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+BASE_QUERIES = [
+    "how do I return an item", "where is my order", "refund not received", "change delivery address",
+    "cancel my order", "cash on delivery fee", "bkash payment failed", "international shipping cost",
+    "blender leaking", "reset password", "delete my account", "invoice for my order",
+    "how long does delivery take outside dhaka", "warranty claim", "wrong item delivered",
+    "parcel missing", "refund to card how many days", "track order number", "speak to a human",
+    "damaged box on arrival", "customs duty", "ফেরত", "রিফান্ড কবে পাবো", "অর্ডার ট্র্যাক",
+    "ઓર્ડર રદ કરો", "રિફંડ", "retrun polcy", "blender x2 speeds",
+]
+EXTRA = ["please", "today", "blender", "jar", "kettle", "courier", "dhaka", "india", "card", "bkash",
+         "cod", "urgent", "again", "still", "box", "lid", "fan", "rice cooker", "gift", "sale"]
+
+
+def varied_queries(n: int, seed: int = 7) -> list[str]:
+    rng = random.Random(seed)
+    out = set()
+    while len(out) < n:
+        q = rng.choice(BASE_QUERIES)
+        extra = " ".join(rng.sample(EXTRA, rng.randint(1, 2)))
+        out.add(f"{q} {extra}" if rng.random() < 0.7 else f"{extra} {q}")
+    return sorted(out)
+
+
+def percentile(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))] if s else float("nan")
+
+
+# -- the client process --------------------------------------------------------------------
+
+def run_clients(base: str, clients: int, duration: float, queries: list[str]) -> dict:
+    import httpx
+
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    start = time.perf_counter()
+    deadline = start + duration
+
+    def worker(i: int) -> None:
+        mine: list[float] = []
+        bad: list[str] = []
+        n = i
+        with httpx.Client(base_url=base, timeout=10) as c:
+            while time.perf_counter() < deadline:  # bounded by the duration
+                q = queries[n % len(queries)]
+                n += clients
+                t = time.perf_counter()
+                try:
+                    r = c.get("/api/search", params={"q": q, "k": 10})
+                    ok = r.status_code == 200 and isinstance(r.json().get("hits"), list)
+                    if not ok:
+                        bad.append(f"{r.status_code} {r.text[:100]}")
+                except httpx.HTTPError as e:
+                    bad.append(repr(e))
+                    continue
+                mine.append((time.perf_counter() - t) * 1000)
+        with lock:
+            latencies.extend(mine)
+            errors.extend(bad)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    return {"requests": len(latencies) + len(errors), "seconds": elapsed, "latencies": latencies,
+            "errors": len(errors), "error_samples": errors[:3]}
+
+
+# -- the orchestrator -----------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def index_of(chunks: int) -> Path:
+    from bench.bench_speed import synthetic_index
+    from bench.search_common import project_copy, sample_index
+
+    # A fresh build of the sample (reused when nothing changed), then the scaled copy of it.
+    return synthetic_index(sample_index(project_copy("load-site")), chunks)
+
+
+def start_server(index: Path, port: int, cache_size: int, threads: int) -> subprocess.Popen:
+    env = {**os.environ, "KB_RATE_LIMIT": "0"}
+    cmd = [str(Path(sys.executable).with_name("kb")), "serve", "--index-dir", str(index),
+           "--site-dir", str(ROOT / "site"), "--port", str(port), "--cache-size", str(cache_size),
+           "--search-threads", str(threads), "--log-level", "warning"]
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def wait_hybrid(base: str, proc: subprocess.Popen, timeout: float = 180) -> float:
+    import httpx
+
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        if proc.poll() is not None:
+            sys.exit("kb serve exited:\n" + proc.stderr.read().decode()[-3000:])
+        try:
+            r = httpx.get(base + "/api/search", params={"q": "warm up query"}, timeout=10)
+            if r.status_code == 200 and r.json().get("mode") == "hybrid":
+                return time.perf_counter() - t0
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    sys.exit("kb serve did not get ready")
+
+
+def client_process(base: str, clients: int, duration: float, queries: list[str]) -> dict:
+    """Runs the clients in another interpreter so they do not share the server's GIL (nor
+    this process's)."""
+    payload = json.dumps({"base": base, "clients": clients, "duration": duration, "queries": queries})
+    r = subprocess.run([sys.executable, "-m", "bench.bench_load", "--client"], input=payload,
+                       capture_output=True, text=True, cwd=ROOT, timeout=duration + 120)
+    if r.returncode != 0:
+        sys.exit("load client failed:\n" + r.stderr[-3000:])
+    return json.loads(r.stdout)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def row(name: str, clients: int, res: dict) -> list[object]:
+    lat = res["latencies"]
+    return [name, clients, f"{res['seconds']:.1f}", res["requests"], f"{res['requests'] / res['seconds']:.1f}",
+            f"{percentile(lat, 50):.1f}", f"{percentile(lat, 99):.1f}", res["errors"],
+            f"{res['server_cpu_ms']:.1f}"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--chunks", type=int, default=10_000)
+    ap.add_argument("--duration", type=float, default=20.0)
+    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--search-threads", type=int, default=2)
+    ap.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.client:
+        spec = json.loads(sys.stdin.read())
+        print(json.dumps(run_clients(spec["base"], spec["clients"], min(spec["duration"], 600), spec["queries"])))
+        return
+
+    index = index_of(args.chunks)
+    chunks = json.loads((index / "manifest.json").read_text())["chunks"]
+    rows: list[list[object]] = []
+    for name, cache, queries in (
+        ("varied queries, cache off", 0, varied_queries(20_000)),
+        ("40 repeated queries, cache on", 256, varied_queries(40, seed=11)),
+    ):
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        proc = start_server(index, port, cache, args.search_threads)
+        try:
+            ready = wait_hybrid(base, proc)
+            print(f"{name}: kb serve ready (hybrid) after {ready:.1f} s", file=sys.stderr)
+            cpu0 = cpu_seconds(proc.pid)
+            res = client_process(base, args.clients, args.duration, queries)
+            res["server_cpu_ms"] = (cpu_seconds(proc.pid) - cpu0) * 1000 / max(1, res["requests"])
+            if res["errors"]:
+                print("errors, e.g.:", res["error_samples"], file=sys.stderr)
+            rows.append(row(name, args.clients, res))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+    print(f"\n`kb serve` under load: {chunks} chunks, hybrid search, k=10, loopback, "
+          f"{os.cpu_count()} CPU cores, search threads {args.search_threads}, "
+          f"load average before the run {os.getloadavg()[0]:.1f}\n")
+    headers = ["run", "clients", "seconds", "requests", "req/s", "p50 ms", "p99 ms", "errors",
+               "server CPU ms/req"]
+    print("| " + " | ".join(headers) + " |")
+    print("|" + "|".join("---" for _ in headers) + "|")
+    for r in rows:
+        print("| " + " | ".join(str(v) for v in r) + " |")
+
+
+if __name__ == "__main__":
+    main()
