@@ -5,7 +5,7 @@ the session contacted support within the window after it. Failing queries are gr
 language: English queries by the search engine's sentence embeddings (all-MiniLM-L6-v2,
 loaded from the local package, never from the hub), other languages by character trigrams,
 because that model is English-only and would put every Bengali query in one group. Each group
-becomes a "write this next" topic, labelled by its most searched query.
+becomes a "write this next" topic, labelled by its most failing query.
 """
 
 from __future__ import annotations
@@ -146,7 +146,9 @@ def content_gaps(store: EventStore, *, since: int, until: int, window: int,
             vectors, threshold = trigram_embed(texts), TRIGRAM_THRESHOLD
         lang_gaps = []
         for group in cluster(vectors, weights, threshold):
-            members = sorted(group, key=lambda i: -lrows[i].searches)
+            # Named after the query that fails most: a group of "track order" (answered) and
+            # "change my order" (no result) asks for the change-an-order article.
+            members = sorted(group, key=lambda i: (-weights[i], -lrows[i].searches))
             g = {
                 "lang": lang,
                 "topic": lrows[members[0]].query,
