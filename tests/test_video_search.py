@@ -36,13 +36,17 @@ def searcher(tmp_path_factory):
 def test_spoken_words_find_the_video_at_the_moment_they_are_said(searcher, words, video_id):
     lib, search = searcher
     [cue] = [c for c in lib.sources[video_id].captions["en"] if words.lower() in c.plain.lower()]
-    hit = search.search(words, k=3, lang="en")[0]
+    # Lexical ranking isolates what this area owns: the cue times and chapters in the index.
+    hit = search.search(words, k=3, lang="en", mode="lexical")[0]
     assert (hit.kind, hit.url.split("#")[0]) == ("video", f"videos/{video_id}/")
     assert hit.start is not None and hit.start <= cue.start < hit.start + 15, (hit.start, cue.start)
     assert hit.url.endswith(f"#t={int(hit.start)}")
     # The section is the chapter the words are spoken in.
     chapter = [c for c in lib.sources[video_id].chapters if c.start <= cue.start][-1]
     assert hit.section == chapter.title
+    # The default (hybrid) search finds the same video first.
+    top = search.search(words, k=3, lang="en")[0]
+    assert (top.kind, top.url.split("#")[0]) == ("video", f"videos/{video_id}/")
 
 
 def test_bengali_captions_are_searchable_in_bengali(searcher):
