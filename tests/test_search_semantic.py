@@ -161,3 +161,13 @@ def test_changing_one_page_re_embeds_only_its_chunks(built: tuple[Path, Path, di
     assert result["embedded"] == 1 and result["reused"] is False
     hits = Searcher(out).search("send me a text message with the code", mode="semantic")
     assert hits[0].url == "account/reset-password/#sms"
+
+
+def test_threads_share_one_searcher(searcher: Searcher) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    queries = ["when will I get my money back", "where is my parcel", "forgot pasword", "রিফান্ড", "ઓર્ડર"] * 8
+    serial = [[h.url for h in searcher.search(q)] for q in queries]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        threaded = list(pool.map(lambda q: [h.url for h in searcher.search(q)], queries))
+    assert threaded == serial

@@ -128,10 +128,11 @@ class LexicalIndex:
         self._pool: list[object] = []
 
     # -- vocabulary ---------------------------------------------------------------------
-    def _corrections(self, word: str, limit: int = 2) -> list[str]:
-        if len(word) < 4 or word.isdigit():
-            return []
-        if self._delete_map is None:
+    def prepare(self) -> None:
+        """Build the spelling-correction table now rather than on the first typo."""
+        with self._reader_lock:
+            if self._delete_map is not None:
+                return
             dm: dict[str, list[str]] = defaultdict(list)
             for term in self.vocab:
                 if len(term) >= 3:
@@ -139,6 +140,13 @@ class LexicalIndex:
                     for d in _deletes(term):
                         dm[d].append(term)
             self._delete_map = dict(dm)
+
+    def _corrections(self, word: str, limit: int = 2) -> list[str]:
+        if len(word) < 4 or word.isdigit():
+            return []
+        if self._delete_map is None:
+            self.prepare()
+        assert self._delete_map is not None
         cands: set[str] = set(self._delete_map.get(word, ()))
         for d in _deletes(word):
             cands.update(self._delete_map.get(d, ()))
@@ -194,24 +202,24 @@ class LexicalIndex:
 
     def _postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         key = (field, term)
-        hit = self._cache.get(key)
-        if hit is not None:
-            self._cache.move_to_end(key)
-            return hit
-        with self._reader_lock:
+        with self._reader_lock:  # the reader and the LRU cache are shared by threads
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
             ids, tfs = _read_postings(self._reader, field, term)
-        if ids.size:
-            fi = TEXT_FIELDS.index(field)
-            df = ids.size
-            idf = math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
-            norm = K1 * (1.0 - B + B * self.lengths[ids, fi] / self.avg[fi])
-            impact = (idf * tfs * (K1 + 1.0) / (tfs + norm)).astype(np.float32)
-        else:
-            impact = np.zeros(0, dtype=np.float32)
-        self._cache[key] = (ids, impact)
-        if len(self._cache) > 50_000:
-            self._cache.popitem(last=False)
-        return ids, impact
+            if ids.size:
+                fi = TEXT_FIELDS.index(field)
+                df = ids.size
+                idf = math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
+                norm = K1 * (1.0 - B + B * self.lengths[ids, fi] / self.avg[fi])
+                impact = (idf * tfs * (K1 + 1.0) / (tfs + norm)).astype(np.float32)
+            else:
+                impact = np.zeros(0, dtype=np.float32)
+            self._cache[key] = (ids, impact)
+            if len(self._cache) > 50_000:
+                self._cache.popitem(last=False)
+            return ids, impact
 
     def _expand_prefix(self, field: str, prefix: str, limit: int = 30) -> list[str]:
         with self._reader_lock:

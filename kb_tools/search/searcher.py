@@ -96,6 +96,7 @@ class Searcher:
     # -- model ---------------------------------------------------------------------------
     def warm_up(self) -> None:
         """Load the model and run one query, so the first user query is fast."""
+        self.lexical.prepare()
         if not self.has_vectors:
             return
         self._semantic_scores("warm up", None)
