@@ -288,3 +288,12 @@ def test_fast_scorer_agrees_with_whoosh(searcher: Searcher, query: str) -> None:
     theirs = searcher.lexical.search_whoosh(lq.query)
     assert ours and {c for c, _ in ours} == {c for c, _ in theirs}
     assert ours[0][0] == theirs[0][0]
+
+
+def test_cli_reads_a_labelled_yaml_query_file(index_dir: Path, tmp_path: Path) -> None:
+    qfile = tmp_path / "queries.yaml"
+    qfile.write_text('- {q: "lemon juice", lang: en, expect: ["videos/descale-kettle/"]}\n- {q: "সাত", lang: bn}\n')
+    result = CliRunner().invoke(search_cmd, ["--queries", str(qfile), "--index", str(index_dir), "--json", "--k", "1"])
+    assert result.exit_code == 0, result.output
+    first = json.loads(result.output.splitlines()[0])
+    assert first["query"] == "lemon juice" and first["hits"][0]["url"] == "videos/descale-kettle/#t=20"

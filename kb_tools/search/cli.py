@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 HELP_INDEX = "Index folder written by `mkdocs build` (default: search_index)."
-HELP_QUERIES = "File of queries, one per line (or a YAML list / list of {query: ...}); with --json prints one JSON line per query."
+HELP_QUERIES = "File of queries, one per line (or a YAML list of strings or of {q: ...}); with --json prints one JSON line per query."
 
 
 def _read_queries(path: Path) -> list[str]:
@@ -23,7 +23,7 @@ def _read_queries(path: Path) -> list[str]:
             data = data.get("queries", [])
         out = []
         for item in data:
-            out.append(item.get("query", "") if isinstance(item, dict) else str(item))
+            out.append((item.get("query") or item.get("q") or "") if isinstance(item, dict) else str(item))
         return [q for q in out if q]
     return [line.strip() for line in text.splitlines() if line.strip()]
 

@@ -43,6 +43,9 @@ def weighted_fusion(
     span = (hi - lo) or 1.0
     if norm == "raw":
         lo, span = 0.0, 1.0
+    # A sliver of the semantic score always counts, to order what the words do not decide
+    # (with w_sem = 0 for Bengali/Gujarati queries, English pages still come in model order).
+    w_sem = max(w_sem, 1e-3)
     return {
         c: w_sem * ((semantic.get(c, lo) - lo) / span) + (1 - w_sem) * lex.get(c, 0.0)
         for c in cands
