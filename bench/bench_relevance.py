@@ -73,7 +73,7 @@ def rank_of(hits: list[Any], expect: list[str]) -> int | None:
 def scores(searcher: Any, queries: list[dict[str, Any]], cands: list[Any], mode: str, fusion: Any) -> dict[str, float]:
     r1 = r5 = mrr = 0.0
     for q, c in zip(queries, cands, strict=True):
-        r = rank_of(searcher.rank(c, mode, 10, fusion=fusion), q["expect"])
+        r = rank_of(searcher.rank(c, mode, 10, fusion=fusion, snippets=False), q["expect"])
         if r:
             r1 += r == 1
             r5 += r <= 5

@@ -199,7 +199,7 @@ class Searcher:
         return Candidates(lexical, semantic, lq.terms, lq.prefixes, detect_script(text))
 
     def rank(self, cands: Candidates, mode: str, k: int, context: str | None = None,
-             fusion: FusionSettings | None = None) -> list[Hit]:
+             fusion: FusionSettings | None = None, snippets: bool = True) -> list[Hit]:
         """Fuse, boost and group candidates into hits."""
         f = fusion or self.fusion
         indic = cands.script is not None
@@ -234,7 +234,7 @@ class Searcher:
             scores[cid] *= boost
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
         grouped = group_by_page(ranked, self._page_of, self._url_of, k, f.second_section_ratio)
-        return [self._hit(cid, score, cands.terms, cands.prefixes) for cid, score in grouped]
+        return [self._hit(cid, score, cands.terms, cands.prefixes, snippets) for cid, score in grouped]
 
     @staticmethod
     def _context_value(context: str | None, key: str) -> str | None:
@@ -246,11 +246,12 @@ class Searcher:
                 return value.strip()
         return None
 
-    def _hit(self, cid: int, score: float, terms: set[str], prefixes: set[str]) -> Hit:
+    def _hit(self, cid: int, score: float, terms: set[str], prefixes: set[str], snippets: bool = True) -> Hit:
         c = self.chunks[cid]
         body = c.text or c.summary or c.title
         return Hit(
-            url=c.url, title=c.title, section=c.section, snippet=snippet(body, terms, prefixes),
+            url=c.url, title=c.title, section=c.section,
+            snippet=snippet(body, terms, prefixes) if snippets else "",
             score=round(float(score), 6), lang=c.lang, kind=c.kind, start=c.start,
         )
 
