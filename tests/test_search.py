@@ -297,3 +297,17 @@ def test_cli_reads_a_labelled_yaml_query_file(index_dir: Path, tmp_path: Path) -
     assert result.exit_code == 0, result.output
     first = json.loads(result.output.splitlines()[0])
     assert first["query"] == "lemon juice" and first["hits"][0]["url"] == "videos/descale-kettle/#t=20"
+
+
+def test_importing_the_api_and_lexical_search_never_import_torch(index_dir: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom kb_tools.search import Searcher, Hit, build_index\n"
+        f"hits = Searcher({str(index_dir)!r}).search('kettle', mode='lexical')\n"
+        "print(len(hits), 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[1:] == ["False", "False"] and int(out.stdout.split()[0]) > 0

@@ -2,6 +2,27 @@
 
 ``build_index`` runs inside ``mkdocs build``; ``Searcher`` answers queries for the CLI and
 the service. Importing this package imports neither torch nor sentence-transformers.
+
+Modules, in the order data flows:
+
+* ``analyzer``   Unicode-correct tokens (letters + combining marks + digits + ZWJ/ZWNJ, NFC,
+                 case folding), Porter stemming for Latin words only, a light suffix
+                 stripper for Bengali/Gujarati/Devanagari, script detection.
+* ``chunking``   pages -> one chunk per heading section (anchor kept), long sections split
+                 with overlap; videos -> title/summary, chapter-aligned windows of cues.
+* ``lexical``    the whoosh index (fields title/heading/meta/body, boosted 3/2/1.2/1),
+                 queries built from analysed tokens as ``whoosh.query`` objects, spelling
+                 correction against the index vocabulary, prefix match for unknown Indic
+                 words; scored as BM25F over posting lists read from the whoosh index.
+* ``embeddings`` local model folders only, an SQLite cache of vectors by (model, text hash).
+* ``build``      ``build_index``: fingerprint -> reuse (no torch import) or build + atomic swap.
+* ``ranking``    weighted score fusion (default) and reciprocal rank fusion, grouping by
+                 page, snippets (escaped, then <mark>).
+* ``searcher``   ``Searcher`` / ``Hit``; ``cli``: ``kb search``.
+
+Index folder layout (schema in ``build.SCHEMA_VERSION``): ``manifest.json``, ``chunks.json``,
+``vectors.npy`` (float32, L2-normalised), ``lexical/`` (whoosh), ``lengths.npy``,
+``vocab.json``, ``surface.json``.
 """
 
 from __future__ import annotations
