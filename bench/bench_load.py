@@ -177,6 +177,7 @@ def main() -> None:
         print(json.dumps(run_clients(spec["base"], spec["clients"], min(spec["duration"], 600), spec["queries"])))
         return
 
+    load_before = os.getloadavg()[0]
     index = index_of(args.chunks)
     chunks = json.loads((index / "manifest.json").read_text())["chunks"]
     rows: list[list[object]] = []
@@ -202,7 +203,7 @@ def main() -> None:
 
     print(f"\n`kb serve` under load: {chunks} chunks, hybrid search, k=10, loopback, "
           f"{os.cpu_count()} CPU cores, search threads {args.search_threads}, "
-          f"load average before the run {os.getloadavg()[0]:.1f}\n")
+          f"load average of the machine before the run {load_before:.1f}\n")
     headers = ["run", "clients", "seconds", "requests", "req/s", "p50 ms", "p99 ms", "errors",
                "server CPU ms/req"]
     print("| " + " | ".join(headers) + " |")
