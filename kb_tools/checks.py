@@ -21,9 +21,9 @@ class CheckReport:
 
 def check_project(config_file: str | Path = "mkdocs.yml") -> CheckReport:
     project = Project.load(config_file)
-    library = video_library(project.project_dir, project.kb)
+    library = video_library(project.project_dir, project.kb, project.docs_dir)
     problems = library.load() if library is not None else []
-    video_ids = {r.id for r in library.records()} if library is not None else None
+    video_ids = set(library.sources) if library is not None else None
     site = ContentSite.load(project.project_dir, project.docs_dir, project.content_settings(), video_ids)
     problems = sorted(problems + site.problems, key=lambda p: (p.path, p.line, p.message))
     return CheckReport(problems, len(site.articles), len(video_ids or ()), site)

@@ -89,12 +89,20 @@ class KbPlugin(BasePlugin[KbConfig]):
         return files
 
     def _load_videos(self, config) -> set[str] | None:
-        self.videos = video_library(self.project_dir, self.config)
+        self.videos = video_library(self.project_dir, self.config, Path(config.docs_dir))
         if self.videos is None:
             return None
         for problem in self.videos.load():
             log.warning(str(problem))
-        return {r.id for r in self.videos.records()}
+        return set(self.videos.sources)
+
+    def on_serve(self, server, config, builder):
+        # `mkdocs serve` rebuilds when a video sidecar, caption or the policy facts change.
+        if self.config.enabled:
+            for path in (self.project_dir / self.config.videos_dir, self.project_dir / self.config.facts_file):
+                if path.exists():
+                    server.watch(str(path))
+        return server
 
     def on_nav(self, nav: Navigation, config, files: Files) -> Navigation:
         if not self.config.enabled or self.site is None:

@@ -54,7 +54,7 @@ class Project:
         return content_settings(self.kb)
 
 
-def video_library(project_dir: Path, kb: KbConfig):
+def video_library(project_dir: Path, kb: KbConfig, docs_dir: Path):
     """The project's `VideoLibrary` (not loaded yet), or None when there is no videos folder.
     The video package is imported only when there are videos."""
     videos_dir = project_dir / kb.videos_dir
@@ -69,6 +69,8 @@ def video_library(project_dir: Path, kb: KbConfig):
         crf=kb.video_crf,
         max_height=kb.video_max_height,
         jobs=kb.video_jobs,
+        docs_dir=docs_dir,
+        categories=dict(kb.categories),
     )
 
 
