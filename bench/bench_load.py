@@ -19,6 +19,7 @@ import random
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -116,7 +117,9 @@ def index_of(chunks: int) -> Path:
 
 
 def start_server(index: Path, port: int, cache_size: int, threads: int) -> subprocess.Popen:
-    env = {**os.environ, "KB_RATE_LIMIT": "0"}
+    # Events are not part of this benchmark: a throwaway store, not the project's analytics.db.
+    db = Path(tempfile.mkdtemp(prefix="kb-bench-load-")) / "analytics.db"
+    env = {**os.environ, "KB_RATE_LIMIT": "0", "KB_DATABASE_URL": f"sqlite:///{db}"}
     cmd = [str(Path(sys.executable).with_name("kb")), "serve", "--index-dir", str(index),
            "--site-dir", str(ROOT / "site"), "--port", str(port), "--cache-size", str(cache_size),
            "--search-threads", str(threads), "--log-level", "warning"]

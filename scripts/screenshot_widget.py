@@ -13,6 +13,7 @@ import argparse
 import os
 import socket
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -49,6 +50,7 @@ def main() -> None:
         site_dir=args.site_dir, index_dir=args.index_dir, demo_shop=True, shop_dir=ROOT / "examples" / "shop",
         rate_limit=0, contact_email="help@nodi.example", contact_phone="+880 9612-345678",
         contact_whatsapp="8801712345678", contact_chat_url="https://nodi.example/chat",
+        database_url=f"sqlite:///{tempfile.mkdtemp(prefix='kb-shots-')}/analytics.db",
     )
     app = create_app(settings)
     with socket.socket() as s:

@@ -81,6 +81,7 @@ def built(tmp_path_factory) -> tuple[Path, Path, Path]:
 
 
 def settings_for(index: Path, site: Path, **kw) -> ServiceSettings:
+    kw.setdefault("database_url", f"sqlite:///{site.parent / 'analytics.db'}")
     return ServiceSettings(index_dir=index, site_dir=site, **kw)
 
 
@@ -177,6 +178,16 @@ def test_unknown_api_paths_and_methods_get_the_error_shape(client: TestClient) -
     assert_error_shape(client.post("/api/"), 404, "not_found")
     assert_error_shape(client.put("/healthz"), 405, "method_not_allowed")
     assert_error_shape(client.get("/no/such/page.json"), 404, "not_found")
+
+
+def test_event_collector_is_mounted_and_keeps_the_error_shape(client: TestClient) -> None:
+    event = {"name": "search", "session": "k3J9abcdefghijklmnop", "ts": int(time.time() * 1000),
+             "source": "widget", "url": "/examples/shop/", "lang": "en",
+             "props": {"query": "refund", "results": 3, "top": ["refunds/"]}}
+    assert client.post("/api/events", json={"events": [event]}).status_code == 204
+    assert_error_shape(client.post("/api/events", content=b"{oops", headers={"content-type": "application/json"}), 400)
+    assert_error_shape(client.post("/api/events", content=b"x" * 100_000,
+                                   headers={"content-type": "application/json"}), 413)
 
 
 def test_openapi_spec_is_served_but_no_cdn_docs(client: TestClient) -> None:

@@ -5,8 +5,10 @@ script injection, languages, phone width, and the events it sends."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -36,6 +38,9 @@ RECORD_EVENTS = """
 """
 
 
+DB: dict[str, Path] = {}
+
+
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("widget")
@@ -47,6 +52,7 @@ def base_url(tmp_path_factory) -> Iterator[str]:
     app = create_app(settings_for(
         root / "index", make_site(root), demo_shop=True, shop_dir=shop, rate_limit=0,
         contact_email="help@nodi.example", contact_whatsapp="8801712345678"))
+    DB["path"] = root / "analytics.db"
     with serving(app) as base:
         app.state.index.warm_current()
         yield base
@@ -102,7 +108,9 @@ def test_search_keyboard_and_focus(page, base_url: str) -> None:
         page.keyboard.press("Enter")
     help_page = opened.value
     help_page.wait_for_load_state()
-    assert help_page.url == base_url + "/returns/policy/#window"
+    opened_url = urlsplit(help_page.url)
+    assert (opened_url.path, opened_url.fragment) == ("/returns/policy/", "window")
+    assert parse_qs(opened_url.query)["kbs"] == ["widget"]
     assert "Return policy" in help_page.content()
     help_page.close()
 
@@ -159,7 +167,8 @@ def test_inline_widget_on_the_order_page_with_contacts(page, base_url: str) -> N
     page.get_by_role("option").first.wait_for()
     video = page.get_by_role("option").filter(has_text="How to start a return").first
     assert "at 1:23" in video.inner_text()
-    assert video.locator("a").get_attribute("href") == base_url + "/videos/start-a-return/#t=83"
+    href = urlsplit(video.locator("a").get_attribute("href"))
+    assert (href.netloc, href.path, href.fragment) == (urlsplit(base_url).netloc, "/videos/start-a-return/", "t=83")
     assert page.get_by_text("Still need help?").is_visible()
     wa = page.get_by_role("link", name="WhatsApp")
     assert wa.get_attribute("href") == "https://wa.me/8801712345678"
@@ -191,4 +200,21 @@ def test_panel_is_full_width_on_a_phone(browser, base_url: str) -> None:
     assert page.get_by_role("option").first.bounding_box()["width"] <= 360
     page.get_by_role("button", name="Close help").click()
     assert page.get_by_role("button", name="Help").is_visible()
+    context.close()
+
+
+def test_events_reach_the_collector_through_kb_events(browser, base_url: str) -> None:
+    context = browser.new_context()
+    page = context.new_page()  # no recorder: the real kb-events.js from /widget.js
+    page.goto(base_url + "/examples/shop/")
+    page.get_by_role("button", name="Help").click()
+    page.get_by_role("combobox").fill("delivery time dhaka")
+    page.get_by_role("option").first.wait_for()
+    page.keyboard.press("Enter")  # no active option: counts the query as final
+    with page.expect_response(lambda r: r.url == base_url + "/api/events") as sent:
+        page.evaluate("window.KbEvents.flush()")
+    assert sent.value.status == 204  # the collector answers once the batch is committed
+    with sqlite3.connect(DB["path"]) as db:
+        rows = db.execute("SELECT source, query, results FROM events WHERE name = 'search'").fetchall()
+    assert ("widget", "delivery time dhaka") in [r[:2] for r in rows]
     context.close()

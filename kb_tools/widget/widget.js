@@ -78,10 +78,18 @@
     try { if (window.KbEvents) window.KbEvents.track(name, props); } catch (e) { /* never break the shop */ }
   }
 
+  // Always a page of the help center (the API's url is site-relative; a scheme in it would
+  // only become part of the path). kbs/kbsid let the help page count the visit as coming from
+  // the widget, in the same anonymous session (see kb-events.js).
   function hitUrl(hit) {
-    var url = ORIGIN + "/" + String(hit.url || "").replace(/^\/+/, "");
-    if (hit.kind === "video" && hit.start != null && url.indexOf("#") < 0) url += "#t=" + Math.floor(hit.start);
-    return url;
+    var u = new URL(ORIGIN + "/" + String(hit.url || "").replace(/^\/+/, ""));
+    if (hit.kind === "video" && hit.start != null && !u.hash) u.hash = "t=" + Math.floor(hit.start);
+    u.searchParams.set("kbs", "widget");
+    try {
+      var sid = window.KbEvents && window.KbEvents.session && window.KbEvents.session();
+      if (sid) u.searchParams.set("kbsid", sid);
+    } catch (e) { /* no session: the visit still counts as from the widget */ }
+    return u.href;
   }
 
   var CONTACT_ICONS = { email: "\u2709", phone: "\u260E", whatsapp: "\u2706", chat: "\u2709" };
