@@ -86,7 +86,7 @@ def wait_up(port: int, proc: subprocess.Popen) -> None:
     raise SystemExit("collector did not start")
 
 
-def bench_ingest(url: str, requests: int, threads: int, batch: int) -> dict:
+def bench_ingest(url: str, requests: int, threads: int, batch: int, env: dict | None = None) -> dict:
     from kb_tools.analytics.pg_server import free_port
     from kb_tools.analytics.store import EventStore
 
@@ -95,7 +95,7 @@ def bench_ingest(url: str, requests: int, threads: int, batch: int) -> dict:
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "kb_tools.analytics.collector:standalone_app",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        env={**ENV, "KB_DATABASE_URL": url, "KB_RATE_LIMIT": "0"}, cwd=ROOT,
+        env={**ENV, **(env or {}), "KB_DATABASE_URL": url, "KB_RATE_LIMIT": "0"}, cwd=ROOT,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_up(port, server)
@@ -177,8 +177,13 @@ def main() -> None:
                     pg = TemporaryPostgres(fsync=True)  # durable commits, as in production
                     pg.start()
                 r = bench_ingest(fresh(backend), args.requests, args.threads, args.batch)
-                ingest_rows.append((backend, r))
+                ingest_rows.append((backend + (" (synchronous=FULL)" if backend == "sqlite" else ""), r))
                 print(f"ingest {backend}: {r}", file=sys.stderr, flush=True)
+                if backend == "sqlite":
+                    r = bench_ingest(fresh(backend), args.requests, args.threads, args.batch,
+                                     env={"KB_SQLITE_SYNCHRONOUS": "NORMAL"})
+                    ingest_rows.append(("sqlite (synchronous=NORMAL)", r))
+                    print(f"ingest sqlite NORMAL: {r}", file=sys.stderr, flush=True)
                 if not args.skip_report:
                     rr = bench_report(fresh(backend), args.events)
                     report_rows.append((backend, rr))

@@ -158,14 +158,18 @@ class EventStore:
         if self.dialect == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            sync = os.environ.get("KB_SQLITE_SYNCHRONOUS", "FULL").upper()
+            if sync not in ("FULL", "NORMAL"):
+                raise AnalyticsError(f"KB_SQLITE_SYNCHRONOUS={sync!r}: use FULL (default) or NORMAL")
             engine = sa.create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
 
             @sa.event.listens_for(engine, "connect")
             def _pragmas(dbapi_conn: Any, _record: Any) -> None:
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA journal_mode=WAL")
-                # FULL: a transaction we acknowledged survives a power cut, not only kill -9.
-                cur.execute("PRAGMA synchronous=FULL")
+                # FULL: a transaction we acknowledged survives a power cut, not only kill -9
+                # (NORMAL in WAL mode survives kill -9 too; bench_analytics.py compares them).
+                cur.execute(f"PRAGMA synchronous={sync}")
                 cur.execute("PRAGMA busy_timeout=30000")
                 # The report probes indexes of a large file at random: read it through mmap
                 # and a bigger page cache rather than one small read() per page.
