@@ -24,6 +24,7 @@ from kb_tools.errors import SearchIndexError
 log = logging.getLogger("kb.serve")
 
 MANIFEST = "manifest.json"
+WARM_DELAY = 1.0  # seconds between start-up and loading the embedding model
 
 
 class SearcherLike(Protocol):
@@ -202,6 +203,10 @@ class IndexHolder:
             self._thread = None
 
     def _watch(self) -> None:
+        # Importing torch and loading the model hold the GIL for long stretches: give the first
+        # shoppers after a start a moment to be answered (lexically) before that begins.
+        if self.current is not None and not self.is_warm(self.current) and self._stop.wait(WARM_DELAY):
+            return
         self.warm_current()
         while not self._stop.wait(self.reload_interval):
             self.refresh()
