@@ -298,6 +298,8 @@ def test_demo_shop_is_served_only_when_enabled(built) -> None:
     with TestClient(create_app(settings_for(index, site, demo_shop=True, shop_dir=shop))) as on:
         page = on.get("/examples/shop/")
         assert page.status_code == 200 and 'data-context="product:blender-x2"' in page.text
+        assert on.get("/examples/shop", follow_redirects=False).headers["location"].endswith("/examples/shop/")
+        assert "data-mount=" in on.get("/examples/shop/order-status.html").text
 
 
 # -- a real server: oversized requests and the index hot-swap -------------------------------------

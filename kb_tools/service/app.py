@@ -17,7 +17,7 @@ import anyio
 from fastapi import FastAPI, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.middleware.cors import CORSMiddleware
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from kb_tools.errors import SearchIndexError
 from kb_tools.service import errors
@@ -212,6 +212,10 @@ def create_app(settings: ServiceSettings, *, loader: Loader = default_loader) ->
                               f"Nothing at {request.url.path}. The API has /api/search, /api/config and /healthz.")
 
     if shop is not None:
+        @app.api_route("/examples/shop", methods=["GET", "HEAD"], include_in_schema=False)
+        def shop_root(request: Request) -> Response:
+            return RedirectResponse(request.url.replace(path="/examples/shop/"), status_code=301)
+
         @app.api_route("/examples/shop/{rel:path}", methods=["GET", "HEAD"], include_in_schema=False)
         def shop_file(request: Request, rel: str) -> Response:
             return shop.response(request, rel) or _not_found(request, None)
