@@ -311,3 +311,12 @@ def test_importing_the_api_and_lexical_search_never_import_torch(index_dir: Path
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[1:] == ["False", "False"] and int(out.stdout.split()[0]) > 0
+
+
+def test_shopper_words_find_the_articles_words(tmp_path: Path) -> None:
+    pages = [page("refunds/status/", "Refund status", "<p>Your refund reaches the card in 7 days.</p>"),
+             page("prices/", "Prices", "<p>The blender costs 299 taka.</p>")]
+    build_lexical_index(pages, [], tmp_path / "idx")
+    hits = Searcher(tmp_path / "idx").search("I expect a reimbursement of 299", mode="lexical")
+    assert hits[0].url == "refunds/status/"  # the synonym outweighs a matching price
+    assert "<mark>refund</mark>" in hits[0].snippet

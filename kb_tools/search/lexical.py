@@ -43,6 +43,26 @@ QUERY_FILLER = frozenset(terms(
 ))
 
 
+SYNONYM_BOOST = 0.6
+NUMBER_BOOST = 0.3  # "$299", "350 dollars": numbers match prices on unrelated pages
+
+
+def load_synonyms(path: Path | None = None) -> dict[str, list[str]]:
+    """Analysed shopper word -> analysed words the articles use (kb_tools/search/data/synonyms.yml)."""
+    import yaml
+
+    path = path or Path(__file__).with_name("data") / "synonyms.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out: dict[str, list[str]] = defaultdict(list)
+    for target, sources in data.items():
+        for t in terms(str(target)):
+            for src in sources or ():
+                for s in terms(str(src)):
+                    if s != t and t not in out[s]:
+                        out[s].append(t)
+    return dict(out)
+
+
 def schema() -> fields.Schema:
     ana = KbTokenizer()
     return fields.Schema(
@@ -126,6 +146,7 @@ class LexicalIndex:
         self._cache: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._delete_map: dict[str, list[str]] | None = None
         self._pool: list[object] = []
+        self.synonyms = load_synonyms()
 
     # -- vocabulary ---------------------------------------------------------------------
     def prepare(self) -> None:
@@ -165,19 +186,29 @@ class LexicalIndex:
         prefixes: set[str] = set()
         fixes: dict[str, str] = {}
         for w in order:
-            if w in self.vocab:
-                clauses.append(self._term_clause(w, 1.0))
+            known = w in self.vocab
+            syns = [t for t in self.synonyms.get(w, ()) if t in self.vocab]
+            alts: list[str] = [] if known or syns else self._corrections(w)
+            syns += [t for a in alts for t in self.synonyms.get(a, ()) if t in self.vocab and t not in syns]
+            # One clause per typed word: the word, its corrections and synonyms count as one.
+            parts: list[query.Query] = []
+            if known:
+                parts.append(self._term_clause(w, NUMBER_BOOST if w.isdigit() else 1.0))
                 hl.add(w)
-                continue
-            alts = self._corrections(w)
             for alt in alts:
-                clauses.append(self._term_clause(alt, 0.7))
+                parts.append(self._term_clause(alt, 0.7))
                 hl.add(alt)
+            for t in syns:
+                parts.append(self._term_clause(t, SYNONYM_BOOST))
+                hl.add(t)
+            if not known and not alts and script_of(w[0]) in ("bn", "gu", "hi") and len(w) >= 3:
+                # An unknown inflected Indic word: match indexed words that start with it.
+                parts.append(query.Or([query.Prefix(f, w, boost=b * 0.8) for f, b in FIELD_BOOSTS.items()]))
+                prefixes.add(w)
+            if parts:
+                clauses.append(parts[0] if len(parts) == 1 else query.Or(parts))
             if alts and alts[0] in self.surface:
                 fixes[w] = self.surface[alts[0]]
-            if script_of(w[0]) in ("bn", "gu", "hi") and len(w) >= 3 and not alts:
-                clauses.append(query.Or([query.Prefix(f, w, boost=b * 0.8) for f, b in FIELD_BOOSTS.items()]))
-                prefixes.add(w)
         corrected = text
         if fixes:
             out, pos = [], 0

@@ -86,6 +86,7 @@ class Searcher:
             raise SearchIndexError(f"the search index in {self.index_dir} is broken ({e}): {REBUILD}") from e
         self._page_of = [c.page_url for c in self.chunks]
         self._url_of = [c.url for c in self.chunks]
+        self._latin_lang = "en" if "en" in (manifest.get("counts", {}).get("lang") or {}) else None
         self.has_vectors = bool(self.manifest.get("dimension")) and self.vectors.shape[0] == len(self.chunks)
         self._lock = threading.Lock()
         self._lex_lock = threading.Lock()
@@ -219,7 +220,9 @@ class Searcher:
         if not scores:
             return []
 
-        prefer_lang = cands.script or self._context_value(context, "lang")
+        # Bengali/Gujarati script -> that language; otherwise the context's, else English
+        # (a query in Latin letters is English far more often than transliterated Bengali).
+        prefer_lang = cands.script or self._context_value(context, "lang") or self._latin_lang
         ctx_product = self._context_value(context, "product")
         ctx_category = self._context_value(context, "category")
         for cid in scores:
