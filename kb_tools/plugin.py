@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ class KbPlugin(BasePlugin[KbConfig]):
         # before the theme's own, so a site can still override them.
         dirs = config.theme.dirs
         dirs.insert(1 if config.theme.custom_dir else 0, str(TEMPLATES_DIR))
-        for asset in sorted(ASSETS_DIR.glob("*")):
+        for asset in self._assets():
             uri = ASSET_PREFIX + asset.name
             if asset.suffix == ".css" and uri not in config.extra_css:
                 config.extra_css.append(uri)
@@ -65,9 +66,17 @@ class KbPlugin(BasePlugin[KbConfig]):
                 script = ExtraScriptValue(uri)
                 script.defer = True
                 config.extra_javascript.append(script)
-        if self.config.api_url:
-            config.extra.setdefault("kb_api", self.config.api_url.rstrip("/"))
         return config
+
+    def _assets(self) -> list[Path]:
+        """The browser assets this site ships: no event script without analytics, no
+        feedback widget without feedback."""
+        skip = set()
+        if not self.config.analytics:
+            skip |= {"kb-events.js"}
+        if not self.config.feedback:
+            skip |= {"kb-feedback.js", "kb-feedback.css"}
+        return [p for p in sorted(ASSETS_DIR.glob("*")) if p.is_file() and p.name not in skip]
 
     @event_priority(50)  # before other plugins see the files, so generated pages are in nav
     def on_files(self, files: Files, config) -> Files:
@@ -82,7 +91,7 @@ class KbPlugin(BasePlugin[KbConfig]):
         if self.videos is not None:
             for src_uri, markdown in self.videos.pages().items():
                 files.append(File.generated(config, src_uri, content=markdown))
-        for asset in sorted(ASSETS_DIR.glob("*")):
+        for asset in self._assets():
             files.append(File.generated(config, ASSET_PREFIX + asset.name, abs_src_path=str(asset)))
         self.updated = _last_updated(Path(config.docs_dir))
         self.records = []
@@ -165,6 +174,13 @@ class KbPlugin(BasePlugin[KbConfig]):
         if len(self.site.settings.languages) > 1:
             config.extra["alternate"] = self._alternates(page)
         return context
+
+    def on_post_page(self, output: str, page: Page, config) -> str:
+        if not self.config.enabled or not self.config.api_url:
+            return output
+        # Site search and events talk to `kb serve` at this address instead of the site's origin.
+        meta = f'<meta name="kb-api" content="{escape(self.config.api_url.rstrip("/"))}">'
+        return output.replace("</head>", meta + "\n</head>", 1)
 
     def _page_lang(self, page: Page) -> str:
         article = self.site.articles.get(page.file.src_uri) if self.site else None

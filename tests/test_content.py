@@ -238,3 +238,15 @@ def test_any_mkdocs_project_works_with_default_settings(tmp_path: Path) -> None:
     result = mkdocs_build(tmp_path, "--strict")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "site/index.html").exists()
+
+
+def test_plugin_switches_remove_their_assets_and_point_to_the_api(project: Path) -> None:
+    yml = (project / "mkdocs.yml").read_text()
+    yml = yml.replace("      search: false\n", "      search: false\n      feedback: false\n      analytics: false\n      api_url: https://help.example.com/\n")
+    write(project, "mkdocs.yml", yml)
+    assert mkdocs_build(project, "--strict").returncode == 0
+    page = (project / "site/returns/return-policy/index.html").read_text()
+    assert '<meta name="kb-api" content="https://help.example.com">' in page
+    assert "kb-events.js" not in page and "kb-feedback.js" not in page
+    assert 'class="kb-feedback"' not in page
+    assert "kb-search.js" in page
