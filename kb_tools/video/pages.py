@@ -144,7 +144,10 @@ def index_page(sources: list[VideoSource], categories: dict[str, str]) -> str:
         c for c in by_category if c not in categories
     )
     for category in order:
-        title = categories.get(category) or (category.replace("-", " ").capitalize() if category else "More videos")
+        title = categories.get(category)
+        if isinstance(title, dict):  # per-language titles: {en: ..., bn: ...}; the index is English
+            title = title.get("en") or next(iter(title.values()), None)
+        title = title or (category.replace("-", " ").capitalize() if category else "More videos")
         parts.append(f"## {title}\n")
         parts.append(_cards(by_category[category]))
     by_product: dict[str, list[VideoSource]] = defaultdict(list)
