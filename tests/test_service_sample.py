@@ -57,9 +57,11 @@ def test_kb_serve_answers_within_3_seconds_of_start(sample_build) -> None:
 @contextmanager
 def static_host(folder: Path) -> Iterator[str]:
     """The site as plain files, as on a CDN: no /api at all."""
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *a: None  # type: ignore[method-assign]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -83,7 +85,7 @@ def search_site(browser, url: str, query: str):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.goto(url)
     page.locator("input.md-search__input").click()
-    page.locator("input.md-search__input").fill(query)
+    page.keyboard.type(query)  # Material's own search listens to key events
     return page
 
 
