@@ -399,3 +399,38 @@ def test_a_broken_new_index_keeps_the_old_one_serving(tmp_path: Path) -> None:
         assert r.status_code == 200 and r.json()["hits"] == before
         health = c.get("/healthz").json()
         assert "schema" in health["index"]["error"] and health["status"] == "ok"
+
+
+# -- settings and the command ----------------------------------------------------------------
+
+def test_settings_come_from_kb_env_vars_and_flags_win() -> None:
+    env = {"KB_PORT": "9001", "KB_RATE_LIMIT": "5", "KB_ALLOWED_ORIGINS": "https://shop.example/, https://b.example",
+           "KB_DEMO_SHOP": "false", "KB_CONTACT_EMAIL": "help@nodi.example"}
+    s = ServiceSettings.from_env(env, port=9002)
+    assert (s.port, s.rate_limit, s.contact_email) == (9002, 5.0, "help@nodi.example")
+    assert s.allowed_origins == ("https://shop.example", "https://b.example")
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"KB_PORT": "eighty"}, "KB_PORT='eighty' is not valid"),
+    ({"KB_PORT": "70000"}, "port 70000 is out of range"),
+    ({"KB_CONTACT_WHATSAPP": "+880 17-1234"}, "digits with the country code"),
+    ({"KB_DEMO_SHOP": "maybe"}, "KB_DEMO_SHOP='maybe' is not valid"),
+])
+def test_bad_settings_fail_at_start_with_the_variable_named(env: dict, message: str) -> None:
+    from kb_tools.errors import ServiceError
+
+    with pytest.raises(ServiceError, match=message.replace("+", r"\+").replace("(", r"\(")):
+        ServiceSettings.from_env(env)
+
+
+def test_kb_serve_reports_bad_settings_without_a_traceback(monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from kb_tools.cli import main
+
+    monkeypatch.setenv("KB_RATE_LIMIT", "fast")
+    result = CliRunner().invoke(main, ["serve", "--port", "8123"])
+    assert result.exit_code != 0
+    assert "KB_RATE_LIMIT='fast' is not valid for rate_limit" in result.output
+    assert "Traceback" not in result.output
