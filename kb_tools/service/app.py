@@ -198,7 +198,7 @@ def create_app(settings: ServiceSettings, *, loader: Loader = default_loader) ->
         return Response(json.dumps(info).encode(), media_type="application/json",
                         headers={"cache-control": "no-store"})
 
-    @app.get("/widget.js", include_in_schema=False)
+    @app.api_route("/widget.js", methods=["GET", "HEAD"], include_in_schema=False)
     def widget_js(request: Request) -> Response:
         return representation(request, body=bundle.body, gz=widget_gz, etag=widget_etag,
                               kind="text/javascript; charset=utf-8", cache="public, max-age=300")
