@@ -434,3 +434,32 @@ def test_kb_serve_reports_bad_settings_without_a_traceback(monkeypatch) -> None:
     assert result.exit_code != 0
     assert "KB_RATE_LIMIT='fast' is not valid for rate_limit" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("method", "url", "body"), [
+    ("GET", "/api/search?q=%00%00%00", None),
+    ("GET", "/api/search?q=" + "%F0%9F%98%80" * 50, None),
+    ("GET", "/api/search?q=refund&k=-1", None),
+    ("GET", "/api/search?q=refund&k=1e9", None),
+    ("GET", "/api/search?q=refund&k=10&k=20&lang=en&lang=bn", None),
+    ("GET", "/api/search?q=AND%20OR%20NOT%20*%20%3F%20(%20%22", None),
+    ("GET", "/api/search?q=%ED%A0%80", None),  # a lone surrogate, percent-encoded
+    ("GET", "/api/search?q=refund&context=" + "product:" + "x" * 300, None),
+    ("GET", "/api/search?q=refund&context=lang:bn,product:,category:%00", None),
+    ("POST", "/api/search", b'{"q": null}'),
+    ("POST", "/api/search", b'{"q": ["refund"]}'),
+    ("POST", "/api/search", b'{"q": "refund", "k": 1.5}'),
+    ("POST", "/api/search", b"\xff\xfe\x00"),
+    ("POST", "/api/search", b""),
+    ("POST", "/api/events", b'{"events": "all"}'),
+    ("GET", "/api/../../etc/passwd", None),
+    ("GET", "/%00", None),
+    ("DELETE", "/api/search", None),
+])
+def test_hostile_requests_get_4xx_never_500(client: TestClient, method: str, url: str, body: bytes | None) -> None:
+    r = client.request(method, url, content=body, headers={"content-type": "application/json"})
+    assert r.status_code < 500, r.text
+    if r.status_code >= 400:
+        assert_error_shape(r, r.status_code)
+    else:
+        assert isinstance(r.json()["hits"], list)
