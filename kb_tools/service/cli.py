@@ -12,8 +12,13 @@ from kb_tools.service.settings import ENV
 
 
 def _help(name: str) -> str:
+    from kb_tools.service.settings import ServiceSettings
+
     var, text = ENV[name]
-    return f"{text} [env {var}]"
+    default = ServiceSettings.__dataclass_fields__[name].default
+    if isinstance(default, tuple):
+        default = ",".join(default)
+    return f"{text} [env {var}; default {default}]"
 
 
 @click.command("serve")
