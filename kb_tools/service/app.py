@@ -109,7 +109,7 @@ def create_app(settings: ServiceSettings, *, loader: Loader = default_loader) ->
             holder.stop()
 
     app = FastAPI(
-        title="Nodi help center API",
+        title="Help center API (kb serve)",
         version="1",
         description="Search the help center, read the widget's settings and send usage events.",
         docs_url=None,  # Swagger UI would load from a CDN; the spec stays at /openapi.json
