@@ -203,6 +203,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--skip-build", action="store_true")
     ap.add_argument("--skip-latency", action="store_true")
+    ap.add_argument("--torch-threads", type=int, default=1,
+                    help="intra-op threads for query encoding (kb serve uses 1 per search on small machines); 0 = torch's default")
     args = ap.parse_args()
     import os
 
@@ -210,9 +212,15 @@ def main() -> None:
     project = project_copy("site")
     index_dir = sample_index(project)
     if not args.skip_latency:
-        print("## Query latency (in-process, hybrid, k=10)\n")
+        import torch
+
+        default_threads = torch.get_num_threads()
+        if args.torch_threads:
+            torch.set_num_threads(args.torch_threads)
+        print(f"## Query latency (in-process, hybrid, k=10, torch threads {torch.get_num_threads()})\n")
         print(latency(index_dir, [int(x) for x in args.sizes.split(",")], args.rounds))
         print()
+        torch.set_num_threads(default_threads)  # builds use every core
     if not args.skip_build:
         print("## Cold build throughput\n")
         print(build_speed(project))

@@ -320,3 +320,20 @@ def test_shopper_words_find_the_articles_words(tmp_path: Path) -> None:
     hits = Searcher(tmp_path / "idx").search("I expect a reimbursement of 299", mode="lexical")
     assert hits[0].url == "refunds/status/"  # the synonym outweighs a matching price
     assert "<mark>refund</mark>" in hits[0].snippet
+
+
+def test_a_model_failure_keeps_the_previous_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kb_tools.search import build_index, embeddings
+
+    out = tmp_path / "search_index"
+    build_lexical_index(sample_pages(), [], out)
+    before = (out / "manifest.json").read_text()
+
+    def no_model(folder: Path) -> None:
+        raise SearchIndexError(f"cannot load the search model from {folder}")
+
+    monkeypatch.setattr(embeddings, "get_encoder", no_model)
+    with pytest.raises(SearchIndexError, match="cannot load the search model"):
+        build_index(sample_pages(), [], out, model="all-MiniLM-L6-v2", cache_dir=tmp_path / "cache", progress=False)
+    assert (out / "manifest.json").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "search_index"]

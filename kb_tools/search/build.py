@@ -15,6 +15,7 @@ import shutil
 import sys
 import time
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -81,6 +82,11 @@ def build_index(
 
     texts = [passage_prefix + c.embed_text() for c in chunks]
     hashes = [text_hash(t) for t in texts]
+    # The whoosh index is written (pure Python) while the model embeds (torch, GIL released),
+    # so a cold build costs little more than the embedding itself.
+    tmp = _new_tmp(out_dir)
+    lexical = ThreadPoolExecutor(max_workers=1)
+    written = lexical.submit(_write_lexical, chunks, tmp)
     cache = EmbeddingCache(cache_dir, key)
     try:
         known = cache.get_many(hashes)
@@ -103,8 +109,12 @@ def build_index(
             if dimension is None:
                 dimension = get_encoder(folder).dimension
             matrix = np.zeros((0, dimension), dtype=np.float32)
+    except BaseException:
+        _abandon(written, tmp)
+        raise
     finally:
         cache.close()
+        lexical.shutdown(wait=False)
 
     manifest = {
         "schema": SCHEMA_VERSION,
@@ -117,7 +127,12 @@ def build_index(
         "fingerprint": fingerprint,
         "embedded": len(missing),
     }
-    return _write(out_dir, chunks, matrix, manifest, t0)
+    try:
+        written.result()
+    except BaseException:
+        _abandon(written, tmp)
+        raise
+    return _finish(tmp, out_dir, chunks, matrix, manifest, t0)
 
 
 def build_lexical_index(pages: list[PageRecord], videos: list[VideoRecord], out_dir: Path) -> dict:
@@ -131,20 +146,45 @@ def build_lexical_index(pages: list[PageRecord], videos: list[VideoRecord], out_
     return _write(Path(out_dir), chunks, None, manifest, t0)
 
 
-def _write(out_dir: Path, chunks: list[Chunk], matrix, manifest: dict, t0: float) -> dict:  # type: ignore[no-untyped-def]
-    import numpy as np
+def _new_tmp(out_dir: Path) -> Path:
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    return tmp
 
-    from kb_tools.search.lexical import write_index
+
+def _write_lexical(chunks: list[Chunk], tmp: Path) -> None:
+    from kb_tools.search import lexical
+
+    lexical.write_index(chunks, tmp)
+
+
+def _abandon(written: Future, tmp: Path) -> None:  # type: ignore[type-arg]
+    try:
+        written.result()
+    except BaseException:  # the first error is the one to report
+        pass
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write(out_dir: Path, chunks: list[Chunk], matrix, manifest: dict, t0: float) -> dict:  # type: ignore[no-untyped-def]
+    tmp = _new_tmp(out_dir)
+    try:
+        _write_lexical(chunks, tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return _finish(tmp, out_dir, chunks, matrix, manifest, t0)
+
+
+def _finish(tmp: Path, out_dir: Path, chunks: list[Chunk], matrix, manifest: dict, t0: float) -> dict:  # type: ignore[no-untyped-def]
+    """Vectors, chunks and manifest beside the lexical index in ``tmp``, then the swap."""
+    import numpy as np
 
     if matrix is None:
         matrix = np.zeros((len(chunks), 0), dtype=np.float32)
-    parent = out_dir.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = parent / f".{out_dir.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
     try:
-        write_index(chunks, tmp)
         np.save(tmp / VECTORS, matrix)
         (tmp / CHUNKS).write_text(
             json.dumps([c.to_json() for c in chunks], ensure_ascii=False), encoding="utf-8"
