@@ -37,6 +37,8 @@ demo: install
 	$(VENV)/bin/kb demo-traffic --db sqlite:///analytics.db --replace
 	$(VENV)/bin/kb report --db sqlite:///analytics.db --out report
 	@echo "Help center: http://localhost:$(PORT)/   demo shop: http://localhost:$(PORT)/examples/shop/   dashboard: report/index.html"
+	KB_CONTACT_EMAIL=help@nodihome.example KB_CONTACT_PHONE="+880 9610-000000" \
+	KB_CONTACT_WHATSAPP=8801700000000 KB_ASSISTANT_NAME="Nodi Help" \
 	$(VENV)/bin/kb serve --host 127.0.0.1 --port $(PORT) --demo-shop --database-url sqlite:///analytics.db
 
 test: install
