@@ -16,10 +16,10 @@ class FusionSettings:
     semantic_weight: float = 0.7  # weighted: share of the semantic score
     semantic_weight_indic: float = 0.0  # same, for Bengali/Gujarati/Hindi queries
     semantic_norm: str = "minmax"  # weighted: "minmax" over the candidates, or "raw" cosine
-    rrf_k: float = 60.0
+    rrf_k: float = 5.0
     rrf_lexical: float = 1.0
-    rrf_semantic: float = 1.0
-    rrf_semantic_indic: float = 0.3
+    rrf_semantic: float = 1.5
+    rrf_semantic_indic: float = 0.0
     same_lang_boost: float = 0.25  # a bn/gu query prefers pages in its language
     context_boost: float = 0.3  # context="product:x" boosts chunks about x
     second_section_ratio: float = 0.95  # a page's 2nd section shows if it scores this close
