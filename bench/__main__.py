@@ -1,6 +1,6 @@
 """`make bench` (python -m bench): every benchmark in turn, each printing its Markdown tables.
 
-Run one alone with `.venv/bin/python bench/bench_<name>.py --help`. Machines are shared and
+Run one alone with `.venv/bin/python -m bench.bench_<name> --help`. Machines are shared and
 noisy: compare the ratios printed in one run, not absolute numbers across runs.
 """
 
@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["bench_relevance", "bench_speed", "bench_video", "bench_load", "bench_analytics"]
+ORDER = ["bench_relevance", "bench_speed", "bench_build", "bench_video", "bench_load", "bench_analytics"]
 
 
 def main() -> int:
@@ -19,7 +19,7 @@ def main() -> int:
     failed = []
     for name in names:
         print(f"\n## {name}\n", flush=True)
-        if subprocess.run([sys.executable, str(HERE / f"{name}.py")], cwd=HERE.parent).returncode:
+        if subprocess.run([sys.executable, "-m", f"bench.{name}"], cwd=HERE.parent).returncode:
             failed.append(name)
     if failed:
         print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)

@@ -229,7 +229,7 @@ class KbPlugin(BasePlugin[KbConfig]):
                 self.records,
                 video_records,
                 self.project_dir / self.config.index_dir,
-                model=self.config.model,
+                model=_resolve_model(self.config.model, self.project_dir),
                 query_prefix=self.config.query_prefix,
                 passage_prefix=self.config.passage_prefix,
                 cache_dir=self.project_dir / self.config.cache_dir,
@@ -238,6 +238,12 @@ class KbPlugin(BasePlugin[KbConfig]):
         except KbError as exc:
             raise PluginError(f"search index not built, the previous one is kept: {exc}") from exc
         log.info(f"search index: {manifest.get('chunks', '?')} chunks in {self.config.index_dir}/")
+
+
+def _resolve_model(model: str, project_dir: Path) -> str:
+    """A model given as a relative path is relative to mkdocs.yml, like every other path."""
+    candidate = project_dir / model
+    return str(candidate) if not Path(model).is_absolute() and candidate.is_dir() else model
 
 
 def _url_of(src_path: str) -> str:
