@@ -17,12 +17,11 @@ from fastapi.staticfiles import StaticFiles
 from kb_tools.analytics.collector import router
 from kb_tools.analytics.pg_server import free_port
 from kb_tools.analytics.store import EventStore, events
+from tests.conftest import CHROMIUM_ARGS, CHROMIUM_PATH
 
 pytestmark = pytest.mark.browser
 
 ASSETS = Path(__file__).resolve().parent.parent / "kb_tools" / "assets"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <link rel="stylesheet" href="/assets/kb-feedback.css">
@@ -67,7 +66,7 @@ def page():  # noqa: ANN201
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
         ctx = browser.new_context(viewport={"width": 390, "height": 800}, has_touch=True)  # a phone
         yield ctx.new_page()
         browser.close()

@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from kb_tools.service.app import create_app
+from tests.conftest import CHROMIUM_ARGS, CHROMIUM_PATH
 from tests.test_service import free_port, serving, settings_for
-from tests.test_widget import CHROMIUM_ARGS
 
 KB = Path(sys.executable).with_name("kb")
 
@@ -76,7 +76,7 @@ def chromium():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
         yield b
         b.close()
 

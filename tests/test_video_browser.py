@@ -15,13 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, mkdocs_build
+from tests.conftest import CHROMIUM_ARGS, CHROMIUM_PATH, ROOT, mkdocs_build
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 # Installed before the page's scripts: records what the player sends, whatever kb-events.js does.
 EVENTS_STUB = """
@@ -146,12 +143,12 @@ def site_url(site_dir):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not os.path.exists(CHROMIUM):
+    if not os.path.exists(CHROMIUM_PATH):
         pytest.skip("Debian's chromium is not installed (make system-deps)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:

@@ -13,13 +13,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from kb_tools.service.app import create_app
+from tests.conftest import CHROMIUM_ARGS, CHROMIUM_PATH
 from tests.test_service import PAGES, build, make_site, serving, settings_for
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 HOST = "document.querySelector('[data-kb-widget]').shadowRoot"
 
 # Records what the widget hands to window.KbEvents, whether or not kb-events.js is bundled:
@@ -63,7 +62,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
