@@ -119,6 +119,8 @@ class Encoder:
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dimension = int(get_dim())
         self.lock = threading.Lock()
+        # sentence-transformers 6 renamed tokenize() to preprocess(); older ones only have tokenize.
+        self._preprocess = getattr(self.model, "preprocess", None) or self.model.tokenize
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         with self.lock:
@@ -128,13 +130,16 @@ class Encoder:
             ).astype("float32", copy=False)
 
     def encode_query_tensor(self, text: str) -> Any:
+        """One query's unit vector. Only tokenizing is serialised (a fast tokenizer is not safe
+        to call from two threads at once); the forward pass runs outside the lock, so two
+        searches encode in parallel on two cores instead of queueing."""
         import torch
 
-        with self.lock, torch.inference_mode():
-            return self.model.encode(
-                [text], batch_size=1, show_progress_bar=False, normalize_embeddings=True,
-                convert_to_tensor=True,
-            )[0].float()
+        with self.lock:
+            features = self._preprocess([text])
+        with torch.inference_mode():
+            vector = self.model(features)["sentence_embedding"][0].float()
+        return torch.nn.functional.normalize(vector, dim=0)
 
 
 _ENCODERS: dict[str, Encoder] = {}
