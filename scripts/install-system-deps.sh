@@ -6,8 +6,9 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 { command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; } || need+=(postgresql)
-fonts_ok=1; fc-list 2>/dev/null | grep -qi "Noto Sans Bengali" || fonts_ok=0
-[ "$fonts_ok" = 1 ] || need+=(fonts-noto-core)
+# Noto fonts draw Bengali and Gujarati in screenshots and browser tests. (No `grep -q` on a
+# pipe: with pipefail, fc-list dying of SIGPIPE would read as "missing".)
+[ -n "$(fc-list 2>/dev/null | grep -i 'Noto Sans Bengali')" ] || need+=(fonts-noto-core)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "Missing Debian packages: ${need[*]}. Install them with: sudo apt-get install -y ${need[*]}" >&2
