@@ -162,7 +162,7 @@ def main() -> None:
             print(f"  {q!r} -> {e}", file=sys.stderr)
 
     bt = bitext(args.bitext_limit or None)
-    print("\n## Bitext customer-support sample (held out, not tuned on)\n")
+    print("\n## Bitext customer-support sample (fusion weights not tuned on it; the refund synonyms were added after reading its misses)\n")
     if bt is None:
         print(f"skipped: {BITEXT} is absent (see ../shared/eval/bitext/README.md)")
         return
