@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-import time
 from concurrent.futures import Future
 from typing import Any
 
@@ -22,6 +21,7 @@ from fastapi.responses import JSONResponse
 from kb_tools.analytics.events import MAX_BODY_BYTES, parse_batch
 from kb_tools.analytics.store import EventStore
 from kb_tools.errors import AnalyticsError
+from kb_tools.service.ratelimit import TokenBuckets, client_ip
 
 MAX_ROWS_PER_TRANSACTION = 5000
 
@@ -77,34 +77,6 @@ class BatchWriter:
             self._thread.join(timeout=10)
 
 
-class TokenBucket:
-    """Per-client request budget. The client IP is a key in memory only, never stored."""
-
-    def __init__(self, rate: float, burst: int, max_clients: int = 100_000) -> None:
-        self.rate = rate
-        self.burst = float(burst)
-        self.max_clients = max_clients
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, client: str) -> bool:
-        if self.rate <= 0:
-            return True
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(client, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens < 1:
-                self._buckets[client] = (tokens, now)
-                return False
-            if len(self._buckets) >= self.max_clients and client not in self._buckets:
-                # Forget full buckets: a client that has been quiet has its whole burst anyway.
-                self._buckets = {k: v for k, v in self._buckets.items()
-                                 if v[0] + (now - v[1]) * self.rate < self.burst}
-            self._buckets[client] = (tokens - 1, now)
-            return True
-
-
 def _error(status: int, error: str, detail: str) -> JSONResponse:
     return JSONResponse({"error": error, "detail": detail}, status_code=status)
 
@@ -132,17 +104,12 @@ def router(
     if trust_proxy is None:
         trust_proxy = bool(getattr(store_or_settings, "trust_proxy", False))
     writer = BatchWriter(store)
-    bucket = TokenBucket(rate_limit, rate_burst)
+    # The same token buckets as the service's API limit (the handler runs on the event loop,
+    # so they need no lock). The client IP is a key in memory only, never stored.
+    buckets = TokenBuckets(rate_limit, rate_burst) if rate_limit > 0 else None
     api = APIRouter()
     api.kb_store = store  # type: ignore[attr-defined]
     api.kb_writer = writer  # type: ignore[attr-defined]
-
-    def client_ip(request: Request) -> str:
-        if trust_proxy:
-            forwarded = request.headers.get("x-forwarded-for", "")
-            if forwarded:
-                return forwarded.split(",")[0].strip()
-        return request.client.host if request.client else "?"
 
     @api.post(
         "/api/events",
@@ -157,10 +124,11 @@ def router(
         },
     )
     async def post_events(request: Request) -> Response:
-        if not bucket.allow(client_ip(request)):
+        wait = buckets.take(client_ip(request.scope, trust_proxy)) if buckets is not None else 0.0
+        if wait:
             return JSONResponse(
                 {"error": "rate_limited", "detail": "too many event requests: retry in a few seconds"},
-                status_code=429, headers={"Retry-After": "2"},
+                status_code=429, headers={"Retry-After": str(max(1, int(wait + 0.999)))},
             )
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype not in ("application/json", "text/plain", ""):

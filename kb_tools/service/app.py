@@ -256,7 +256,9 @@ def _mount_events(app: FastAPI, settings: ServiceSettings) -> None:
     except ImportError as e:
         log.warning("event collector not available (%s): /api/events is off", e)
         return
-    app.include_router(router(settings))  # its route is POST /api/events
+    # Its route is POST /api/events. RateLimitMiddleware already limits every /api/ path per
+    # client, so the collector does not charge the same request to a second bucket.
+    app.include_router(router(settings, rate_limit=0))
 
 
 __all__ = ["create_app", "SearchRequest", "SearchIndexError"]
