@@ -3,22 +3,17 @@ start-up time as a shopper sees it, and the site's own search box using the API.
 
 from __future__ import annotations
 
-import functools
 import os
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 
 from kb_tools.service.app import create_app
-from tests.conftest import CHROMIUM_ARGS, CHROMIUM_PATH
+from tests.conftest import CHROMIUM_ARGS, CHROMIUM_PATH, serve_folder
 from tests.test_service import free_port, serving, settings_for
 
 KB = Path(sys.executable).with_name("kb")
@@ -52,23 +47,6 @@ def test_kb_serve_answers_within_3_seconds_of_start(sample_build) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-
-
-@contextmanager
-def static_host(folder: Path) -> Iterator[str]:
-    """The site as plain files, as on a CDN: no /api at all."""
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +91,7 @@ def test_site_search_box_uses_the_api_when_served_by_kb_serve(sample_build, chro
 
 @pytest.mark.browser
 def test_site_search_is_left_to_material_on_a_static_host(sample_build, chromium) -> None:
-    with static_host(sample_build.site_dir) as base:
+    with serve_folder(sample_build.site_dir) as base:
         page = search_site(chromium, base + "/", "refund")
         native = page.locator('[data-md-component="search-result"] .md-search-result__item')
         native.first.wait_for()

@@ -4,18 +4,22 @@ play/progress events, the article embed's links, and a 360 px phone layout."""
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import shutil
-import threading
 from http import HTTPStatus
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHROMIUM_ARGS, CHROMIUM_PATH, ROOT, mkdocs_build
+from tests.conftest import (
+    CHROMIUM_ARGS,
+    CHROMIUM_PATH,
+    ROOT,
+    QuietHandler,
+    mkdocs_build,
+    serve_folder,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -29,11 +33,8 @@ Object.defineProperty(window, "KbEvents", {get() { return stub; }, set(v) {}, co
 """
 
 
-class RangeHandler(SimpleHTTPRequestHandler):
+class RangeHandler(QuietHandler):
     """http.server plus single byte ranges, which browsers use to seek in media."""
-
-    def log_message(self, format, *args):  # noqa: A002 - keep the test output quiet
-        pass
 
     def send_head(self):
         match = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
@@ -129,16 +130,8 @@ def site_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def site_url(site_dir):
-    handler = functools.partial(RangeHandler, directory=str(site_dir))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_folder(site_dir, RangeHandler) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
