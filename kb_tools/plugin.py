@@ -124,9 +124,7 @@ class KbPlugin(BasePlugin[KbConfig]):
     def on_page_markdown(self, markdown: str, page: Page, config, files: Files) -> str:
         if not self.config.enabled or self.site is None:
             return markdown
-        article = self.site.articles.get(page.file.src_uri)
-        lang = article.lang if article else self._page_lang(page)
-        markdown = self.site.facts.substitute(markdown, lang)
+        markdown = self.site.facts.substitute(markdown, self._page_lang(page))
         if self.videos is not None:
             markdown, problems = self.videos.render_embeds(markdown, page.file.src_uri)
             for problem in problems:
