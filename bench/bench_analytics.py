@@ -87,8 +87,8 @@ def wait_up(port: int, proc: subprocess.Popen) -> None:
 
 
 def bench_ingest(url: str, requests: int, threads: int, batch: int, env: dict | None = None) -> dict:
-    from kb_tools.analytics.pg_server import free_port
     from kb_tools.analytics.store import EventStore
+    from tests.servers import free_port
 
     EventStore(url).close()  # schema first, outside the timing
     port = free_port()
@@ -172,7 +172,7 @@ def main() -> None:
         try:
             for backend in backends:
                 if backend == "postgresql" and pg is None:
-                    from kb_tools.analytics.pg_server import TemporaryPostgres
+                    from tests.pg_server import TemporaryPostgres
 
                     pg = TemporaryPostgres(fsync=True)  # durable commits, as in production
                     pg.start()

@@ -1,23 +1,20 @@
-"""Shared fixtures: the sample help center built once per test session, in a temporary copy of
-the project, exactly as a writer builds it (`mkdocs build`)."""
+"""Fixtures shared by several test modules. Plain helpers live in modules of their own, which
+test modules import directly (a test module never imports another test module):
+`tests/projects.py` (the sample project, `mkdocs build`), `tests/servers.py` (uvicorn and static
+servers on a free port), `tests/pg_server.py` (a throw-away PostgreSQL server),
+`tests/service_site.py` (a small index and site for `kb serve`) and `tests/video_project.py`
+(clips made with ffmpeg, video sidecars, `VideoLibrary`)."""
 
 from __future__ import annotations
 
-import functools
 import os
-import shutil
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.projects import SampleBuild, copy_project, mkdocs_build
+
 # Debian's Chromium, started the way this machine's closed network needs (no background
 # connections, no component updates); Playwright never downloads a browser of its own.
 CHROMIUM_PATH = "/usr/bin/chromium"
@@ -31,56 +28,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:  # keep the test output readable
-        pass
-
-
-@contextmanager
-def serve_folder(folder: Path, handler: type[SimpleHTTPRequestHandler] = QuietHandler) -> Iterator[str]:
-    """`folder` as plain static files on 127.0.0.1 (a free port), as a CDN would host the site;
-    yields the base URL and stops the server afterwards."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-@dataclass
-class SampleBuild:
-    project_dir: Path
-    site_dir: Path
-    index_dir: Path
-    log: str
-
-
-def copy_project(dest: Path) -> Path:
-    """A copy of the sample project (content and config, no build outputs) in `dest`."""
-    for name in ("docs", "videos"):
-        if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, dest / name)
-    for name in ("mkdocs.yml", "policy.yml"):
-        if (ROOT / name).exists():
-            shutil.copy2(ROOT / name, dest / name)
-    return dest
-
-
-def mkdocs_build(project_dir: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", *args],
-        cwd=project_dir,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "KB_PROGRESS": "0", **(env or {})},
-        timeout=1200,
-    )
-
-
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory) -> SampleBuild:
     """The sample help center built with `mkdocs build --strict` (site, videos and index)."""
@@ -88,3 +35,20 @@ def sample_build(tmp_path_factory) -> SampleBuild:
     result = mkdocs_build(project, "--strict")
     assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr[-4000:]}"
     return SampleBuild(project, project / "site", project / "search_index", result.stderr)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright, one per test module (tests open their own
+    contexts and pages in it)."""
+    if not os.path.exists(CHROMIUM_PATH):
+        pytest.fail(f"{CHROMIUM_PATH} is missing: the browser tests need Debian's chromium "
+                    "(make system-deps installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

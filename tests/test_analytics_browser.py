@@ -3,21 +3,18 @@ contact clicks and the anonymous session, all the way into the store."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from kb_tools.analytics.collector import router
-from kb_tools.analytics.pg_server import free_port
 from kb_tools.analytics.store import EventStore, events
-from tests.conftest import CHROMIUM_ARGS, CHROMIUM_PATH
+from tests.servers import serving
 
 pytestmark = pytest.mark.browser
 
@@ -46,30 +43,17 @@ def site(tmp_path: Path) -> Iterator[tuple[str, EventStore]]:
     app.include_router(api)
     app.mount("/assets", StaticFiles(directory=ASSETS), name="assets")
     app.mount("/", StaticFiles(directory=root, html=True), name="site")
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           timeout_keep_alive=1, timeout_graceful_shutdown=2))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", store
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, timeout_keep_alive=1, timeout_graceful_shutdown=2) as base:
+        yield base, store
     api.kb_writer.close()
     store.close()
 
 
 @pytest.fixture
-def page():  # noqa: ANN201
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
-        ctx = browser.new_context(viewport={"width": 390, "height": 800}, has_touch=True)  # a phone
-        yield ctx.new_page()
-        browser.close()
+def page(browser):  # noqa: ANN001, ANN201
+    context = browser.new_context(viewport={"width": 390, "height": 800}, has_touch=True)  # a phone
+    yield context.new_page()
+    context.close()
 
 
 def wait_for(store: EventStore, name: str, n: int = 1, timeout: float = 8.0) -> list[dict]:

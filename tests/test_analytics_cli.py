@@ -14,6 +14,7 @@ from kb_tools.analytics import gaps
 from kb_tools.analytics.cli import calls, demo_traffic, report
 from kb_tools.analytics.store import EventStore, events
 from kb_tools.analytics.store import calls as calls_table
+from tests.event_rows import make_event
 
 GOOD = """timestamp,topic,channel,session,order
 2026-03-01T14:05:00,returns,phone,,NODI-1001
@@ -132,8 +133,6 @@ def test_gaps_group_english_queries_by_meaning_with_the_search_model() -> None:
 
 
 def test_a_real_site_gets_titles_from_front_matter_and_dates_from_first_views(tmp_path: Path, db: str) -> None:
-    from kb_tools.analytics.events import make_event
-
     (tmp_path / "docs" / "returns").mkdir(parents=True)
     (tmp_path / "docs" / "returns" / "start-a-return.md").write_text(
         "---\ntitle: Start a return\ncontact_topic: returns\n---\n# Start a return\n", encoding="utf-8")

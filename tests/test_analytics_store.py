@@ -21,12 +21,13 @@ import pytest
 import sqlalchemy as sa
 
 from kb_tools.analytics import demo
-from kb_tools.analytics.events import make_event
 from kb_tools.analytics.gaps import trigram_embed
 from kb_tools.analytics.metrics import build_report
-from kb_tools.analytics.pg_server import TemporaryPostgres, find_bin_dir, free_port
 from kb_tools.analytics.store import MIGRATIONS, EventStore, events, schema_version, sessions
 from kb_tools.errors import AnalyticsError
+from tests.event_rows import make_event
+from tests.pg_server import TemporaryPostgres, find_bin_dir
+from tests.servers import free_port
 
 SESSION = "s" * 20
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from kb_tools.cli import main
 from kb_tools.content import detect_script_lang
-from tests.conftest import mkdocs_build
+from tests.projects import mkdocs_build
 
 MKDOCS_YML = """\
 site_name: Test shop help

@@ -9,68 +9,18 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from starlette.testclient import TestClient
 
-from kb_tools.records import Chapter, Cue, PageRecord, VideoRecord
-from kb_tools.search import build_index
 from kb_tools.service.app import create_app
 from kb_tools.service.settings import ServiceSettings
+from tests.servers import serving
+from tests.service_site import MODEL, PAGES, build, make_site, page, settings_for
 
-MODEL = "all-MiniLM-L6-v2"
 HIT_FIELDS = {"url", "title", "section", "snippet", "score", "lang", "kind", "start"}
-
-
-def page(url: str, title: str, body: str, lang: str = "en", **kw) -> PageRecord:
-    return PageRecord(url=url, title=title, html=body, lang=lang, **kw)
-
-
-PAGES = [
-    page("returns/policy/", "Return policy",
-         "<h2 id='window'>Return window</h2><p>You can return any item within 7 days of delivery "
-         "for a full refund, if it is unused and in its box.</p>", category="returns"),
-    page("shipping/times/", "Delivery times",
-         "<h2 id='dhaka'>Inside Dhaka</h2><p>Orders inside Dhaka arrive in 2 to 4 days by courier.</p>",
-         category="shipping"),
-    page("products/blender-x2/", "Blender X2 guide",
-         "<h2 id='clean'>Cleaning the jar</h2><p>Rinse the glass jar of the Blender X2 with warm water "
-         "and a drop of soap after every use.</p>", category="products", products=("blender-x2",)),
-    page("bn/returns/policy/", "ফেরত নীতি",
-         "<p>ডেলিভারির ৭ দিনের মধ্যে অব্যবহৃত পণ্য ফেরত দিতে পারবেন।</p>", lang="bn", category="returns"),
-    page("reviews/rules/", "Review rules",
-         "<p>Spam bots post &lt;img src=x onerror=alert(1)&gt; in product reviews; moderators "
-         "remove such reviews.</p>", category="account"),
-    page("gu/returns/policy/", "પરત નીતિ",
-         "<p>ડિલિવરીના ૭ દિવસની અંદર ન વપરાયેલી વસ્તુ પરત કરી શકો છો.</p>", lang="gu", category="returns"),
-]
-VIDEOS = [
-    VideoRecord(id="start-a-return", url="videos/start-a-return/", title="How to start a return",
-                lang="en", category="returns", duration=120.0,
-                chapters=(Chapter(0, "Find your order"), Chapter(83, "Label the parcel")),
-                cues=(Cue(0, 6, "Open the orders page in your account."),
-                      Cue(83, 90, "Print the courier label and stick it on the parcel."))),
-]
-
-
-def build(pages: list[PageRecord], out: Path, cache: Path) -> None:
-    build_index(pages, VIDEOS, out, model=MODEL, cache_dir=cache, progress=False)
-
-
-def make_site(root: Path) -> Path:
-    site = root / "site"
-    (site / "returns/policy").mkdir(parents=True)
-    (site / "assets/javascripts").mkdir(parents=True)
-    (site / "index.html").write_text("<!doctype html><title>Help</title>" + "<p>Welcome to Nodi help.</p>" * 80)
-    (site / "returns/policy/index.html").write_text("<!doctype html><h1>Return policy</h1>" + "<p>7 days.</p>" * 80)
-    (site / "404.html").write_text("<!doctype html><h1>Page not found</h1>")
-    (site / "assets/javascripts/bundle.f55a23d4.min.js").write_text("console.log('material');" * 100)
-    (site / "assets/javascripts/plain.js").write_text("console.log('plain');" * 100)
-    return site
 
 
 @pytest.fixture(scope="module")
@@ -78,11 +28,6 @@ def built(tmp_path_factory) -> tuple[Path, Path, Path]:
     root = tmp_path_factory.mktemp("service")
     build(PAGES, root / "index", root / "cache")
     return root / "index", make_site(root), root
-
-
-def settings_for(index: Path, site: Path, **kw) -> ServiceSettings:
-    kw.setdefault("database_url", f"sqlite:///{site.parent / 'analytics.db'}")
-    return ServiceSettings(index_dir=index, site_dir=site, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -303,31 +248,6 @@ def test_demo_shop_is_served_only_when_enabled(built) -> None:
 
 
 # -- a real server: oversized requests and the index hot-swap -------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def serving(app, **config) -> Iterator[str]:
-    """`app` under a real uvicorn on 127.0.0.1:<free port>, stopped on exit."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           h11_max_incomplete_event_size=256 * 1024, **config))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
 
 def test_a_100_kb_query_string_gets_a_4xx_in_the_error_shape(built) -> None:
     index, site, _ = built

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from kb_tools.service.app import create_app
-from tests.conftest import CHROMIUM_ARGS, CHROMIUM_PATH, serve_folder
-from tests.test_service import free_port, serving, settings_for
+from tests.servers import free_port, serve_folder, serving
+from tests.service_site import settings_for
 
 KB = Path(sys.executable).with_name("kb")
 
@@ -49,16 +49,6 @@ def test_kb_serve_answers_within_3_seconds_of_start(sample_build) -> None:
         proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 def search_site(browser, url: str, query: str):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.goto(url)
@@ -68,11 +58,11 @@ def search_site(browser, url: str, query: str):
 
 
 @pytest.mark.browser
-def test_site_search_box_uses_the_api_when_served_by_kb_serve(sample_build, chromium) -> None:
+def test_site_search_box_uses_the_api_when_served_by_kb_serve(sample_build, browser) -> None:
     app = create_app(settings_for(sample_build.index_dir, sample_build.site_dir, rate_limit=0))
     with serving(app) as base:
         app.state.index.warm_current()
-        page = search_site(chromium, base + "/", "how long do card refunds take")
+        page = search_site(browser, base + "/", "how long do card refunds take")
         ours = page.locator("[data-kb-search]")
         ours.locator(".md-search-result__link").first.wait_for()
         assert "matching document" in ours.locator(".md-search-result__meta").inner_text()
@@ -90,9 +80,9 @@ def test_site_search_box_uses_the_api_when_served_by_kb_serve(sample_build, chro
 
 
 @pytest.mark.browser
-def test_site_search_is_left_to_material_on_a_static_host(sample_build, chromium) -> None:
+def test_site_search_is_left_to_material_on_a_static_host(sample_build, browser) -> None:
     with serve_folder(sample_build.site_dir) as base:
-        page = search_site(chromium, base + "/", "refund")
+        page = search_site(browser, base + "/", "refund")
         native = page.locator('[data-md-component="search-result"] .md-search-result__item')
         native.first.wait_for()
         assert page.locator("[data-kb-search]").count() == 0

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 from kb_tools.config import KbConfig
 from kb_tools.content import ContentSettings, ContentSite
-from tests.conftest import ROOT
+from tests.projects import ROOT
 
 
 class ExternalRefs(HTMLParser):

@@ -4,7 +4,6 @@ play/progress events, the article embed's links, and a 360 px phone layout."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from http import HTTPStatus
@@ -12,14 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import (
-    CHROMIUM_ARGS,
-    CHROMIUM_PATH,
-    ROOT,
-    QuietHandler,
-    mkdocs_build,
-    serve_folder,
-)
+from tests.projects import ROOT, mkdocs_build
+from tests.servers import QuietHandler, serve_folder
 
 pytestmark = pytest.mark.browser
 
@@ -132,20 +125,6 @@ def site_dir(tmp_path_factory) -> Path:
 def site_url(site_dir):
     with serve_folder(site_dir, RangeHandler) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM_PATH):
-        pytest.skip("Debian's chromium is not installed (make system-deps)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def wait_time(page, low: float, high: float) -> float:

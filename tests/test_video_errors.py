@@ -9,7 +9,7 @@ import pytest
 
 from kb_tools.errors import VideoError
 from kb_tools.video import ffmpeg
-from tests.test_video import VTT_EN, library, line_of, make_clip, write_video
+from tests.video_project import VTT_EN, library, line_of, make_clip, write_video
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from kb_tools.service.app import create_app
-from tests.conftest import CHROMIUM_ARGS, CHROMIUM_PATH
-from tests.test_service import PAGES, build, make_site, serving, settings_for
+from tests.projects import ROOT
+from tests.servers import serving
+from tests.service_site import PAGES, build, make_site, settings_for
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
 HOST = "document.querySelector('[data-kb-widget]').shadowRoot"
 
 # Records what the widget hands to window.KbEvents, whether or not kb-events.js is bundled:
@@ -55,16 +55,6 @@ def base_url(tmp_path_factory) -> Iterator[str]:
     with serving(app) as base:
         app.state.index.warm_current()
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

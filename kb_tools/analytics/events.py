@@ -28,16 +28,6 @@ from kb_tools.errors import AnalyticsError
 
 MAX_EVENTS = 100
 MAX_BODY_BYTES = 64 * 1024
-EVENT_NAMES = (
-    "search",
-    "result_click",
-    "page_view",
-    "video_play",
-    "video_progress",
-    "feedback",
-    "contact_click",
-)
-CHANNELS = ("email", "phone", "whatsapp", "chat")
 # 2020-01-01 .. now + 1 day: a client clock may be a little ahead, never years off.
 MIN_TS = 1_577_836_800_000
 
@@ -205,11 +195,3 @@ def to_row(event: Event, props: _Props) -> dict[str, Any]:
 def _norm_query(q: str) -> str:
     return " ".join(q.split()).lower()[:500]
 
-
-def make_event(name: str, session: str, ts: int, props: dict[str, Any], *, source: str = "site",
-               url: str = "", lang: str = "en") -> dict[str, Any]:
-    """Build one store row from plain values (demo traffic, tests), validated like a request."""
-    event = Event.model_validate(
-        {"name": name, "session": session, "ts": ts, "source": source, "url": url, "lang": lang, "props": props}
-    )
-    return to_row(event, PROPS[name].model_validate(props))

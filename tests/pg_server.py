@@ -1,4 +1,5 @@
-"""A throw-away PostgreSQL server for the test suite and the benchmarks.
+"""A throw-away PostgreSQL server for the test suite and the benchmarks (test code: it is not
+part of the kb_tools package).
 
 Debian's postgresql package (`/usr/lib/postgresql/<v>/bin`) is used directly: `initdb` into a
 temporary folder, trust authentication, listening on 127.0.0.1 at a free port, stopped and
@@ -11,13 +12,12 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
 from pathlib import Path
 
-from kb_tools.errors import AnalyticsError
+from tests.servers import free_port
 
 
 def find_bin_dir() -> Path | None:
@@ -28,19 +28,13 @@ def find_bin_dir() -> Path | None:
     return Path(candidates[0]).parent if candidates else None
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class TemporaryPostgres:
     """`with TemporaryPostgres() as pg: pg.url` — a running server until the block ends."""
 
     def __init__(self, *, fsync: bool = False) -> None:
         bin_dir = find_bin_dir()
         if bin_dir is None:
-            raise AnalyticsError(
+            raise RuntimeError(
                 "PostgreSQL server binaries not found (pg_ctl): install them with "
                 "`apt-get install postgresql` (make system-deps does) or set KB_TEST_DATABASE_URL"
             )
@@ -64,7 +58,7 @@ class TemporaryPostgres:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         if proc.returncode != 0:
             log = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
-            raise AnalyticsError(
+            raise RuntimeError(
                 f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr.strip()}\n{log}".strip()
             )
 
@@ -108,7 +102,8 @@ class TemporaryPostgres:
 
 
 def main() -> None:
-    """`python -m kb_tools.analytics.pg_server`: start a server, print its URL, stop on Enter."""
+    """`python -m tests.pg_server` (scripts/pg-test-server.sh): start a server, print its URL,
+    stop it on Enter."""
     with TemporaryPostgres() as pg:
         print(pg.url, flush=True)
         try:

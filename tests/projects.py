@@ -1,0 +1,43 @@
+"""MkDocs projects for tests: the repository's sample help center copied into a temporary
+folder, and `mkdocs build` run on a project exactly as a writer runs it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class SampleBuild:
+    project_dir: Path
+    site_dir: Path
+    index_dir: Path
+    log: str
+
+
+def copy_project(dest: Path) -> Path:
+    """A copy of the sample project (content and config, no build outputs) in `dest`."""
+    for name in ("docs", "videos"):
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, dest / name)
+    for name in ("mkdocs.yml", "policy.yml"):
+        if (ROOT / name).exists():
+            shutil.copy2(ROOT / name, dest / name)
+    return dest
+
+
+def mkdocs_build(project_dir: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", *args],
+        cwd=project_dir,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KB_PROGRESS": "0", **(env or {})},
+        timeout=1200,
+    )
