@@ -22,7 +22,14 @@ import sqlalchemy as sa
 
 from kb_tools.analytics import demo
 from kb_tools.analytics.gaps import trigram_embed
-from kb_tools.analytics.metrics import build_report
+from kb_tools.analytics.metrics import (
+    DAY,
+    WEEK,
+    ItemStats,
+    build_report,
+    estimated_calls_deflected,
+    publication_time,
+)
 from kb_tools.analytics.store import MIGRATIONS, EventStore, events, schema_version, sessions
 from kb_tools.errors import AnalyticsError
 from tests.event_rows import make_event
@@ -163,6 +170,36 @@ def test_session_outcomes_follow_the_definitions(store: EventStore) -> None:
     assert (item.potential_deflections, item.confirmed_deflections, item.helpful_pct) == (3, 1, 100.0)
     assert report.kpis["calls"] == 3
     assert report.weeks[0].self_service_score == pytest.approx(5 / 3, abs=0.01)
+
+
+def test_without_a_call_log_contact_clicks_are_the_contacts(store: EventStore) -> None:
+    a, b, c = ("a" * 16, "b" * 16, "c" * 16)
+    view = {"url": "/returns/start/", "from": "direct"}
+    store.add_events([make_event("page_view", s, T0, view) for s in (a, b, c)]
+                     + [make_event("contact_click", a, T0 + 1000, {"channel": "chat", "url": "/returns/start/"})])
+    report = build_report(store, gaps=False)
+    (week,) = report.weeks
+    assert (week.sessions, week.calls, week.contact_clicks, week.contacts) == (3, 0, 1, 1)
+    assert week.self_service_score == 3.0 and report.kpis["self_service_score"] == 3.0
+
+
+def test_a_video_and_its_page_count_one_publication_once() -> None:
+    published = T0 + 5 * WEEK
+    video = ItemStats("video", "assembly", "Assembly", "en", "blender", published, est_calls_deflected=40.0)
+    page = ItemStats("article", "/videos/assembly/", "Assembly", "en", "blender", published, est_calls_deflected=38.5)
+    other = ItemStats("article", "/returns/", "Returns", "en", "returns", published, est_calls_deflected=12.5)
+    worse = ItemStats("article", "/gifts/", "Gifts", "en", "gifts", published, est_calls_deflected=-7.0)
+    assert estimated_calls_deflected([page, other, worse, video]) == 52.5
+
+
+def test_an_undated_item_seen_from_the_first_week_on_predates_tracking() -> None:
+    data = (T0, T0 + 8 * WEEK)
+    item = ItemStats("article", "/returns/", "Returns", "en", "returns", None)
+    assert publication_time(item, {("article", "/returns/"): T0 + 3 * DAY}, data) is None
+    assert publication_time(item, {("article", "/returns/"): T0 + 2 * WEEK}, data) == T0 + 2 * WEEK
+    assert publication_time(item, {}, data) is None
+    dated = ItemStats("article", "/returns/", "Returns", "en", "returns", T0 + WEEK)
+    assert publication_time(dated, {("article", "/returns/"): T0 + 3 * WEEK}, data) == T0 + WEEK
 
 
 def search_event(query: str) -> dict:

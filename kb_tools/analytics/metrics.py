@@ -23,6 +23,7 @@ Definitions (the README repeats them for support leads):
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -147,6 +148,36 @@ FROM o GROUP BY item
 """
 
 
+@dataclass(frozen=True)
+class Period:
+    """What a report covers: [since, until) in ms, since on a Monday 00:00 UTC, and the window
+    (ms) after a first view in which a contact still counts against the item."""
+
+    since: int
+    until: int
+    window: int
+
+    @classmethod
+    def of(cls, data: tuple[int, int] | None, since: int | None, until: int | None,
+           window_hours: float) -> Period:
+        """By default from the Monday of the first data to just after the last (this week when
+        the store is empty)."""
+        if data is None:
+            first = last = week_floor(int(datetime.now(UTC).timestamp() * 1000))
+        else:
+            first, last = data
+        return cls(week_floor(since if since is not None else first),
+                   until if until is not None else last + 1, int(window_hours * HOUR))
+
+    @property
+    def weeks(self) -> int:
+        return max(1, math.ceil((self.until - self.since) / WEEK))
+
+    @property
+    def params(self) -> dict[str, int]:
+        return {"since": self.since, "until": self.until, "window": self.window}
+
+
 def build_report(store: EventStore, *, since: int | None = None, until: int | None = None,
                  window_hours: float = 24.0, before_after_weeks: int = 4,
                  gaps: bool = True, embed: Any = None,
@@ -154,128 +185,196 @@ def build_report(store: EventStore, *, since: int | None = None, until: int | No
     """Compute every table of the dashboard for [since, until) (ms; default: all data).
     `content`: article/video metadata read from the project (see `project.read_content`); the
     store's own content table (written by demo traffic) wins where both know an item."""
-    rng = data_range(store)
-    if rng is None:
-        lo = hi = week_floor(int(datetime.now(UTC).timestamp() * 1000))
-    else:
-        lo, hi = rng
-    since = week_floor(since if since is not None else lo)
-    until = until if until is not None else hi + 1
-    window = int(window_hours * HOUR)
-    report = DeflectionReport(since, until, window_hours, datetime.now(UTC).isoformat(timespec="seconds"))
-    p = {"since": since, "until": until, "window": window}
+    data = data_range(store)
+    period = Period.of(data, since, until, window_hours)
+    report = DeflectionReport(period.since, period.until, window_hours,
+                              datetime.now(UTC).isoformat(timespec="seconds"))
     # The content-gap query (and the model load, when a query was never embedded) runs beside
     # the main queries: SQLite and torch release the GIL, and a server has more than one core.
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-report") if gaps else None
-    gap_future = None
-    if pool is not None:
-        from kb_tools.analytics.gaps import content_gaps
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-report") as pool:
+        pending_gaps = pool.submit(_content_gaps, store, period, embed) if gaps else None
+        with store.connect() as conn:
+            meta = item_metadata(conn, content)
+            report.topic_weeks = topic_weeks(conn, period)
+            report.weeks = week_table(conn, period, report.topic_weeks)
+            items = item_table(conn, period, meta)
+            first_views = first_view_times(conn) if _undated(meta, items) else {}
+        for it in items.values():
+            it.published = publication_time(it, first_views, data)
+        add_before_after(report, items.values(), before_after_weeks)
+        report.publications = publication_table(report, items.values(), meta)
+        report.items = sorted(items.values(), key=lambda i: (-i.sessions, i.kind, i.key))
+        report.kpis = kpi_table(report, before_after_weeks)
+        if pending_gaps is not None:
+            report.gaps = pending_gaps.result()
+    return report
 
-        gap_future = pool.submit(content_gaps, store, since=since, until=until, window=window, embed=embed)
-    n_weeks = max(1, math.ceil((until - since) / WEEK))
 
-    with store.connect() as conn:
-        meta: dict[tuple[str, str], Any] = {(c["kind"], c["key"]): _Meta(**c) for c in content or []}
-        meta.update({(r.kind, r.key): r for r in conn.execute(sa.text(
-            "SELECT kind, key, title, contact_topic, lang, url, published FROM content"))})
-        # Per week: sessions, calls, contact clicks.
-        week_sessions = _weekly(conn, "SELECT (first_ts - :since) / 604800000 AS w, COUNT(*) FROM sessions "
-                                      "WHERE first_ts >= :since AND first_ts < :until GROUP BY 1", p)
-        week_clicks = _weekly(conn, "SELECT (ts - :since) / 604800000 AS w, COUNT(*) FROM events "
-                                    "WHERE name = 'contact_click' AND ts >= :since AND ts < :until GROUP BY 1", p)
-        topic_week: dict[str, list[int]] = {}
-        for topic, w, n in conn.execute(sa.text(
-                "SELECT topic, (ts - :since) / 604800000 AS w, COUNT(*) FROM calls "
-                "WHERE ts >= :since AND ts < :until GROUP BY topic, (ts - :since) / 604800000"), p):
-            topic_week.setdefault(topic, [0] * n_weeks)[int(w)] += int(n)
-        week_calls = [sum(v[i] for v in topic_week.values()) for i in range(n_weeks)]
-        have_calls = sum(week_calls) > 0
-        for i in range(n_weeks):
-            s, c, k = week_sessions.get(i, 0), week_calls[i], week_clicks.get(i, 0)
-            contacts = c if have_calls else k
-            report.weeks.append(WeekStats(i, iso_day(since + i * WEEK), s, c, k, contacts,
-                                          round(s / contacts, 2) if contacts else None))
-        report.topic_weeks = dict(sorted(topic_week.items()))
+def _content_gaps(store: EventStore, period: Period, embed: Any) -> list[dict[str, Any]]:
+    from kb_tools.analytics.gaps import content_gaps
 
-        # Views, feedback, outcomes.
-        items: dict[tuple[str, str], ItemStats] = {}
+    return content_gaps(store, since=period.since, until=period.until, window=period.window, embed=embed)
 
-        def item(kind: str, key: str) -> ItemStats:
-            if (kind, key) not in items:
-                m = meta.get((kind, key))
-                items[(kind, key)] = ItemStats(
-                    kind, key, m.title if m else key, (m.lang if m else _lang_of(key)),
-                    m.contact_topic if m else "", m.published if m else None)
-            return items[(kind, key)]
 
-        for page, n, yes in conn.execute(sa.text(
-                "SELECT page, COUNT(*), SUM(helpful) FROM events WHERE name = 'feedback' "
-                "AND ts >= :since AND ts < :until GROUP BY page"), p):
-            it = item("article", page)
-            it.feedback, it.helpful = int(n), int(yes or 0)
-        for video, n, yes in conn.execute(sa.text(
-                "SELECT v.video, COUNT(*), SUM(f.helpful) FROM (SELECT DISTINCT session, video, page "
-                "FROM events WHERE name = 'video_play' AND ts >= :since AND ts < :until) v "
-                "JOIN events f ON f.session = v.session AND f.name = 'feedback' AND f.page = v.page "
-                "GROUP BY v.video"), p):
-            it = item("video", video)
-            it.feedback, it.helpful = int(n), int(yes or 0)
-        for kind, view, key in (("article", "page_view", "page"), ("video", "video_play", "video")):
-            for key_value, views, sessions, contacted, confirmed in conn.execute(
-                    sa.text(_OUTCOMES.format(key=key)), {**p, "view": view, "kind": kind}):
-                it = item(kind, key_value)
-                it.views, it.sessions, it.contacted = int(views), int(sessions), int(contacted or 0)
-                it.potential_deflections = it.sessions - it.contacted
-                it.confirmed_deflections = int(confirmed or 0)
-        # Items known from content metadata but never seen still get a row.
-        for kind, key in meta:
-            item(kind, key)
-        unknown = any(m.published is None for m in meta.values()) or any(k not in meta for k in items)
-        first_seen = _first_seen(conn, p) if unknown else {}
+def item_metadata(conn: sa.Connection, content: list[dict[str, Any]] | None) -> dict[tuple[str, str], Any]:
+    """(kind, key) -> title, contact topic, language, publication time: the project's content,
+    overridden by the store's content table."""
+    meta: dict[tuple[str, str], Any] = {(c["kind"], c["key"]): _Meta(**c) for c in content or []}
+    meta.update({(r.kind, r.key): r for r in conn.execute(sa.text(
+        "SELECT kind, key, title, contact_topic, lang, url, published FROM content"))})
+    return meta
 
-    for it in items.values():
-        if it.feedback:
-            it.helpful_pct = round(100 * it.helpful / it.feedback, 1)
-        published = it.published
-        if published is None:
-            seen = first_seen.get((it.kind, it.key))
-            # Seen from the first week of data on: it predates tracking, its date is unknown.
-            if seen is not None and rng is not None and seen >= rng[0] + WEEK:
-                published = seen
-        it.published = published
-        if published is None or not it.contact_topic:
+
+def topic_weeks(conn: sa.Connection, period: Period) -> dict[str, list[int]]:
+    """Logged calls and tickets per contact topic and week, topics in alphabetical order."""
+    per_topic: dict[str, list[int]] = {}
+    for topic, w, n in conn.execute(sa.text(
+            "SELECT topic, (ts - :since) / 604800000 AS w, COUNT(*) FROM calls "
+            "WHERE ts >= :since AND ts < :until GROUP BY topic, (ts - :since) / 604800000"), period.params):
+        per_topic.setdefault(topic, [0] * period.weeks)[int(w)] += int(n)
+    return dict(sorted(per_topic.items()))
+
+
+def week_table(conn: sa.Connection, period: Period, topic_weeks: dict[str, list[int]]) -> list[WeekStats]:
+    """Sessions, calls, contact clicks and the self-service score of each week. Contacts are the
+    logged calls, or the contact clicks when no call log was imported."""
+    p = period.params
+    sessions = _weekly(conn, "SELECT (first_ts - :since) / 604800000 AS w, COUNT(*) FROM sessions "
+                             "WHERE first_ts >= :since AND first_ts < :until GROUP BY 1", p)
+    clicks = _weekly(conn, "SELECT (ts - :since) / 604800000 AS w, COUNT(*) FROM events "
+                           "WHERE name = 'contact_click' AND ts >= :since AND ts < :until GROUP BY 1", p)
+    calls = [sum(per_week[i] for per_week in topic_weeks.values()) for i in range(period.weeks)]
+    have_calls = sum(calls) > 0
+    weeks = []
+    for i in range(period.weeks):
+        s, c, k = sessions.get(i, 0), calls[i], clicks.get(i, 0)
+        contacts = c if have_calls else k
+        weeks.append(WeekStats(i, iso_day(period.since + i * WEEK), s, c, k, contacts,
+                               round(s / contacts, 2) if contacts else None))
+    return weeks
+
+
+def item_table(conn: sa.Connection, period: Period,
+               meta: dict[tuple[str, str], Any]) -> dict[tuple[str, str], ItemStats]:
+    """One row per article and video: feedback, views, viewing sessions and their outcomes.
+    Items known from the content metadata but never seen get a row too."""
+    items: dict[tuple[str, str], ItemStats] = {}
+
+    def row(kind: str, key: str) -> ItemStats:
+        if (kind, key) not in items:
+            items[(kind, key)] = _new_item(kind, key, meta.get((kind, key)))
+        return items[(kind, key)]
+
+    for kind, key, answers, yes in feedback_counts(conn, period):
+        it = row(kind, key)
+        it.feedback, it.helpful = answers, yes
+        it.helpful_pct = round(100 * yes / answers, 1) if answers else None
+    for kind, key, views, sessions, contacted, confirmed in viewing_outcomes(conn, period):
+        it = row(kind, key)
+        it.views, it.sessions, it.contacted = views, sessions, contacted
+        it.potential_deflections = sessions - contacted
+        it.confirmed_deflections = confirmed
+    for kind, key in meta:
+        row(kind, key)
+    return items
+
+
+def _new_item(kind: str, key: str, meta: Any) -> ItemStats:
+    if meta is None:
+        return ItemStats(kind, key, key, _lang_of(key), "", None)
+    return ItemStats(kind, key, meta.title, meta.lang, meta.contact_topic, meta.published)
+
+
+def feedback_counts(conn: sa.Connection, period: Period) -> Iterator[tuple[str, str, int, int]]:
+    """(kind, key, answers, "yes" answers) to "Was this page helpful?": per article, and per
+    video from the sessions that played it, on the page where they played it."""
+    queries = (
+        ("article", "SELECT page, COUNT(*), SUM(helpful) FROM events WHERE name = 'feedback' "
+                    "AND ts >= :since AND ts < :until GROUP BY page"),
+        ("video", "SELECT v.video, COUNT(*), SUM(f.helpful) FROM (SELECT DISTINCT session, video, page "
+                  "FROM events WHERE name = 'video_play' AND ts >= :since AND ts < :until) v "
+                  "JOIN events f ON f.session = v.session AND f.name = 'feedback' AND f.page = v.page "
+                  "GROUP BY v.video"),
+    )
+    for kind, sql in queries:
+        for key, answers, yes in conn.execute(sa.text(sql), period.params):
+            yield kind, key, int(answers), int(yes or 0)
+
+
+def viewing_outcomes(conn: sa.Connection, period: Period) -> Iterator[tuple[str, str, int, int, int, int]]:
+    """(kind, key, views, viewing sessions, contacted sessions, confirmed deflections) per
+    article (page_view) and video (video_play)."""
+    for kind, view, column in (("article", "page_view", "page"), ("video", "video_play", "video")):
+        for key, views, sessions, contacted, confirmed in conn.execute(
+                sa.text(_OUTCOMES.format(key=column)), {**period.params, "view": view, "kind": kind}):
+            yield kind, key, int(views), int(sessions), int(contacted or 0), int(confirmed or 0)
+
+
+def _undated(meta: dict[tuple[str, str], Any], items: dict[tuple[str, str], ItemStats]) -> bool:
+    """Whether some item has no recorded publication time (so first views are needed)."""
+    return any(m.published is None for m in meta.values()) or any(k not in meta for k in items)
+
+
+def publication_time(item: ItemStats, first_views: dict[tuple[str, str], int],
+                     data: tuple[int, int] | None) -> int | None:
+    """The recorded publication time; else the item's first view, unless that came in the first
+    week of data (then the item predates tracking and its date is unknown)."""
+    if item.published is not None:
+        return item.published
+    seen = first_views.get((item.kind, item.key))
+    if seen is not None and data is not None and seen >= data[0] + WEEK:
+        return seen
+    return None
+
+
+def add_before_after(report: DeflectionReport, items: Iterable[ItemStats], weeks: int) -> None:
+    """Calls on each dated item's topic per 1,000 sessions before and after its publication,
+    the change, and the estimated calls deflected (see `before_after`)."""
+    for it in items:
+        if it.published is None or not it.contact_topic:
             continue
-        ba = before_after(report, it.contact_topic, published, before_after_weeks)
+        ba = before_after(report, it.contact_topic, it.published, weeks)
         if ba:
             it.rate_before, it.rate_after, it.change_pct, it.est_calls_deflected = ba
-        if since <= published < until and (it.kind == "video" or meta.get((it.kind, it.key))):
-            report.publications.append({"kind": it.kind, "key": it.key, "title": it.title,
-                                        "topic": it.contact_topic, "published": published,
-                                        "week": (published - since) / WEEK})
-    report.items = sorted(items.values(), key=lambda i: (-i.sessions, i.kind, i.key))
-    # A video's page is also an article row: count the deflection estimate once per publication.
-    seen_pub: set[tuple[str, int]] = set()
-    est = 0.0
-    for it in sorted(report.items, key=lambda i: i.kind != "video"):
-        if it.est_calls_deflected and it.published is not None and (it.contact_topic, it.published) not in seen_pub:
-            seen_pub.add((it.contact_topic, it.published))
-            est += max(0.0, it.est_calls_deflected)
+
+
+def publication_table(report: DeflectionReport, items: Iterable[ItemStats],
+                      meta: dict[tuple[str, str], Any]) -> list[dict[str, Any]]:
+    """Publications inside the period of items with a contact topic: videos, and articles the
+    content metadata knows (a page merely first seen is not announced as published)."""
+    return [{"kind": it.kind, "key": it.key, "title": it.title, "topic": it.contact_topic,
+             "published": it.published, "week": (it.published - report.since) / WEEK}
+            for it in items
+            if it.published is not None and it.contact_topic and report.since <= it.published < report.until
+            and (it.kind == "video" or (it.kind, it.key) in meta)]
+
+
+def kpi_table(report: DeflectionReport, before_after_weeks: int) -> dict[str, Any]:
+    """The headline figures over the whole period, from the week and item tables."""
     total_sessions = sum(w.sessions for w in report.weeks)
     total_contacts = sum(w.contacts for w in report.weeks)
-    report.kpis = {
+    return {
         "ba_weeks": before_after_weeks,
         "sessions": total_sessions,
         "contacts": total_contacts,
         "calls": sum(w.calls for w in report.weeks),
         "self_service_score": round(total_sessions / total_contacts, 2) if total_contacts else None,
-        "est_calls_deflected": round(est),
+        "est_calls_deflected": round(estimated_calls_deflected(report.items)),
         "confirmed_deflections": sum(i.confirmed_deflections for i in report.items if i.kind == "article"),
-        "weeks": n_weeks,
+        "weeks": len(report.weeks),
     }
-    if gap_future is not None and pool is not None:
-        report.gaps = gap_future.result()
-        pool.shutdown()
-    return report
+
+
+def estimated_calls_deflected(items: Iterable[ItemStats]) -> float:
+    """The positive estimates, counted once per publication: a video's page is also an article
+    row with the same topic and publication time (the video's row counts)."""
+    seen: set[tuple[str, int]] = set()
+    total = 0.0
+    for it in sorted(items, key=lambda i: i.kind != "video"):
+        if it.est_calls_deflected and it.published is not None and (it.contact_topic, it.published) not in seen:
+            seen.add((it.contact_topic, it.published))
+            total += max(0.0, it.est_calls_deflected)
+    return total
 
 
 def before_after(report: DeflectionReport, topic: str, published: int,
@@ -304,7 +403,8 @@ def _weekly(conn: sa.Connection, sql: str, p: dict[str, Any]) -> dict[int, int]:
     return {int(w): int(n) for w, n in conn.execute(sa.text(sql), p)}
 
 
-def _first_seen(conn: sa.Connection, p: dict[str, Any]) -> dict[tuple[str, str], int]:
+def first_view_times(conn: sa.Connection) -> dict[tuple[str, str], int]:
+    """(kind, key) -> time of the first page_view (article) or video_play (video) ever stored."""
     out: dict[tuple[str, str], int] = {}
     for page, ts in conn.execute(sa.text(
             "SELECT page, MIN(ts) FROM events WHERE name = 'page_view' GROUP BY page")):
