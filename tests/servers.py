@@ -30,7 +30,7 @@ def serving(app: Any, **config: Any) -> Iterator[str]:
                                            h11_max_incomplete_event_size=256 * 1024, **config))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # a safety net against a hang, not a speed requirement
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)

@@ -56,7 +56,8 @@ def page(browser):  # noqa: ANN001, ANN201
     context.close()
 
 
-def wait_for(store: EventStore, name: str, n: int = 1, timeout: float = 8.0) -> list[dict]:
+def wait_for(store: EventStore, name: str, n: int = 1, timeout: float = 120.0) -> list[dict]:
+    """The stored `name` events once there are `n` of them (the timeout only stops a hang)."""
     deadline = time.monotonic() + timeout
     while True:
         with store.connect() as conn:

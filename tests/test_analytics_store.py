@@ -214,7 +214,7 @@ def _start_server(db_url: str, port: int) -> subprocess.Popen:
         [sys.executable, "-m", "uvicorn", "--factory", "kb_tools.analytics.collector:standalone_app",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 300  # a safety net against a hang, not a speed requirement
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "server exited")
@@ -224,7 +224,7 @@ def _start_server(db_url: str, port: int) -> subprocess.Popen:
         except httpx.TransportError:
             time.sleep(0.1)
     proc.kill()
-    raise RuntimeError("collector did not start in 30 s")
+    raise RuntimeError("collector did not start in 300 s")
 
 
 def test_every_acknowledged_event_survives_kill_9(store_url: str) -> None:
@@ -239,7 +239,7 @@ def test_every_acknowledged_event_survives_kill_9(store_url: str) -> None:
     stop = threading.Event()
 
     def client(worker: int) -> None:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as c:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as c:
             for n in range(400):  # bounded
                 if stop.is_set():
                     return
@@ -256,8 +256,9 @@ def test_every_acknowledged_event_survives_kill_9(store_url: str) -> None:
     threads = [threading.Thread(target=client, args=(w,)) for w in range(4)]
     for t in threads:
         t.start()
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    # Kill once 2,000 events are acknowledged (or the bounded clients are done), however long
+    # that takes on a busy machine.
+    while any(t.is_alive() for t in threads):
         with lock:
             if len(acked) >= 2000:
                 break

@@ -249,6 +249,14 @@ def test_demo_shop_is_served_only_when_enabled(built) -> None:
 
 # -- a real server: oversized requests and the index hot-swap -------------------------------------
 
+def wait_until(condition, what: str = "the expected state") -> None:
+    """Poll `condition` until it holds; the deadline only turns a hang into a failure."""
+    deadline = time.monotonic() + 300
+    while not condition():
+        assert time.monotonic() < deadline, f"never reached {what}"
+        time.sleep(0.05)
+
+
 def test_a_100_kb_query_string_gets_a_4xx_in_the_error_shape(built) -> None:
     index, site, _ = built
     with serving(create_app(settings_for(index, site))) as base:
@@ -291,14 +299,13 @@ def test_a_rebuild_while_serving_switches_index_without_failed_requests(tmp_path
         threads = [threading.Thread(target=shopper, args=(base,)) for _ in range(3)]
         for t in threads:
             t.start()
-        time.sleep(0.5)
+        wait_until(lambda: len(answers) >= 6)  # the shoppers are searching
         build(PAGES + [page("warranty/claims/", "Warranty claims",
                             "<p>Make a warranty claim for a broken Blender X2 within two years.</p>",
                             category="products")], index, cache)
-        deadline = time.monotonic() + 60
-        while app.state.index.current.generation == generation and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(0.5)
+        wait_until(lambda: app.state.index.current.generation != generation)
+        swapped = len(answers)
+        wait_until(lambda: len(answers) >= swapped + 6)  # and keep searching on the new index
         stop.set()
         for t in threads:
             t.join(timeout=60)
