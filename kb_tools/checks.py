@@ -4,11 +4,10 @@ Shared by `kb check` and the MkDocs plugin."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from kb_tools.content.site import ContentSite
 from kb_tools.problems import Problem
-from kb_tools.project import Project, video_library
+from kb_tools.project import Project
 
 
 @dataclass
@@ -19,11 +18,10 @@ class CheckReport:
     site: ContentSite
 
 
-def check_project(config_file: str | Path = "mkdocs.yml") -> CheckReport:
-    project = Project.load(config_file)
-    library = video_library(project.project_dir, project.kb, project.docs_dir)
+def check_project(project: Project) -> CheckReport:
+    library = project.video_library()
     problems = library.load() if library is not None else []
     video_ids = set(library.sources) if library is not None else None
-    site = ContentSite.load(project.project_dir, project.docs_dir, project.content_settings(), video_ids)
+    site = project.content_site(video_ids)
     problems = sorted(problems + site.problems, key=lambda p: (p.path, p.line, p.message))
     return CheckReport(problems, len(site.articles), len(video_ids or ()), site)

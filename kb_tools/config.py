@@ -3,8 +3,10 @@ works on any MkDocs project; each one is documented in the README (a test checks
 
 from __future__ import annotations
 
+import difflib
+
 from mkdocs.config import config_options as c
-from mkdocs.config.base import Config
+from mkdocs.config.base import Config, ConfigErrors, ConfigWarnings, ValidationError
 
 
 class KbConfig(Config):
@@ -59,3 +61,40 @@ class KbConfig(Config):
 
     analytics = c.Type(bool, default=True)
     """Send anonymous usage events (no cookies, no IP addresses) to `kb serve`'s collector."""
+
+    def validate(self) -> tuple[ConfigErrors, ConfigWarnings]:
+        raw = dict(self)
+        failed, warnings = super().validate()
+        if failed:
+            # MkDocs stops at the first bad option (elsewhere later options may depend on
+            # earlier ones). Ours are independent, so check each and name every bad one at once.
+            failed = []
+            for key, option in OPTIONS.items():
+                try:
+                    option.validate(raw.get(key, option.default))
+                except ValidationError as exc:
+                    failed.append((key, ValidationError(f"{exc} (default: {_yaml(option.default)})")))
+                option.reset_warnings()
+        return failed, [(key, _hint(key, message)) for key, message in warnings]
+
+
+OPTIONS = {name: option for name, option in vars(KbConfig).items() if isinstance(option, c.BaseConfigOption)}
+
+
+def _hint(key: str, message: str) -> str:
+    """MkDocs' warning for an unknown option, with the option the writer probably meant."""
+    if key in OPTIONS:
+        return message
+    close = difflib.get_close_matches(key, list(OPTIONS), n=1, cutoff=0.6)
+    return f"{message}: did you mean '{close[0]}'?" if close else message
+
+
+def _yaml(value: object) -> str:
+    """A default as it is written in mkdocs.yml."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"' if value == "" else value
+    if isinstance(value, list):
+        return "[" + ", ".join(_yaml(v) for v in value) + "]"
+    return str(value)

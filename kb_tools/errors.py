@@ -1,15 +1,26 @@
 """One exception tree for the whole project.
 
 Every message says what failed, where (a path, and a line where there is one) and how to fix
-it. The CLI prints ``str(error)`` and exits non-zero; the MkDocs plugin turns it into a
-``PluginError``; the service turns it into its JSON error shape.
+it. `KbError` is a `click.ClickException` (as MkDocs' `MkDocsException` is), so every `kb`
+command prints it once as ``Error: <message>`` and exits 1 without a try/except of its own;
+the MkDocs plugin turns it into a ``PluginError``; the service turns it into its JSON error
+shape.
 """
 
 from __future__ import annotations
 
+import click
 
-class KbError(Exception):
+
+class KbError(click.ClickException):
     """Base of every error this project raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(KbError):
+    """Raised by ``kb_tools.project`` when mkdocs.yml is missing, unreadable or has invalid
+    settings. The message lists every invalid setting at once, not just the first."""
 
 
 class ContentError(KbError):

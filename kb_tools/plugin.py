@@ -26,7 +26,7 @@ from kb_tools.config import KbConfig
 from kb_tools.content.site import ContentSite
 from kb_tools.errors import KbError
 from kb_tools.i18n import LanguageNavs, language_name
-from kb_tools.project import content_settings, video_library
+from kb_tools.project import Project
 from kb_tools.records import PageRecord
 
 log = get_plugin_logger(__name__)
@@ -46,14 +46,14 @@ class KbPlugin(BasePlugin[KbConfig]):
         self.records: list[PageRecord] = []
         self.navs: LanguageNavs | None = None
         self.updated: dict[str, str] = {}
-        self.project_dir = Path.cwd()
+        self.project: Project | None = None
 
     # -- configuration ---------------------------------------------------------------------
 
     def on_config(self, config):
         if not self.config.enabled:
             return config
-        self.project_dir = Path(config.config_file_path or "mkdocs.yml").resolve().parent
+        self.project = Project.from_config(config, self.config)
         # Our templates (e.g. the Gujarati UI labels Material lacks) come after a custom_dir,
         # before the theme's own, so a site can still override them.
         dirs = config.theme.dirs
@@ -80,12 +80,11 @@ class KbPlugin(BasePlugin[KbConfig]):
 
     @event_priority(50)  # before other plugins see the files, so generated pages are in nav
     def on_files(self, files: Files, config) -> Files:
-        if not self.config.enabled:
+        if not self.config.enabled or self.project is None:
             return files
-        video_ids = self._load_videos(config)
-        self.site = ContentSite.load(
-            self.project_dir, Path(config.docs_dir), content_settings(self.config), video_ids
-        )
+        project = self.project
+        video_ids = self._load_videos()
+        self.site = project.content_site(video_ids)
         for problem in self.site.problems:
             log.warning(str(problem))
         if self.videos is not None:
@@ -93,12 +92,13 @@ class KbPlugin(BasePlugin[KbConfig]):
                 files.append(File.generated(config, src_uri, content=markdown))
         for asset in self._assets():
             files.append(File.generated(config, ASSET_PREFIX + asset.name, abs_src_path=str(asset)))
-        self.updated = _last_updated(Path(config.docs_dir))
+        self.updated = _last_updated(project.docs_dir)
         self.records = []
         return files
 
-    def _load_videos(self, config) -> set[str] | None:
-        self.videos = video_library(self.project_dir, self.config, Path(config.docs_dir))
+    def _load_videos(self) -> set[str] | None:
+        assert self.project is not None
+        self.videos = self.project.video_library()
         if self.videos is None:
             return None
         for problem in self.videos.load():
@@ -107,8 +107,8 @@ class KbPlugin(BasePlugin[KbConfig]):
 
     def on_serve(self, server, config, builder):
         # `mkdocs serve` rebuilds when a video sidecar, caption or the policy facts change.
-        if self.config.enabled:
-            for path in (self.project_dir / self.config.videos_dir, self.project_dir / self.config.facts_file):
+        if self.config.enabled and self.project is not None:
+            for path in (self.project.videos_dir, self.project.facts_file):
                 if path.exists():
                     server.watch(str(path))
         return server
@@ -206,9 +206,10 @@ class KbPlugin(BasePlugin[KbConfig]):
     # -- after the pages: videos and the search index ------------------------------------------
 
     def on_post_build(self, config) -> None:
-        if not self.config.enabled:
+        if not self.config.enabled or self.project is None:
             return
-        site_dir = Path(config.site_dir)
+        project = self.project
+        site_dir = project.site_dir
         video_records = []
         if self.videos is not None:
             try:
@@ -226,22 +227,16 @@ class KbPlugin(BasePlugin[KbConfig]):
             manifest = build_index(
                 self.records,
                 video_records,
-                self.project_dir / self.config.index_dir,
-                model=_resolve_model(self.config.model, self.project_dir),
+                project.index_dir,
+                model=project.model,
                 query_prefix=self.config.query_prefix,
                 passage_prefix=self.config.passage_prefix,
-                cache_dir=self.project_dir / self.config.cache_dir,
+                cache_dir=project.cache_dir,
                 progress=_progress(),
             )
         except KbError as exc:
             raise PluginError(f"search index not built, the previous one is kept: {exc}") from exc
         log.info(f"search index: {manifest.get('chunks', '?')} chunks in {self.config.index_dir}/")
-
-
-def _resolve_model(model: str, project_dir: Path) -> str:
-    """A model given as a relative path is relative to mkdocs.yml, like every other path."""
-    candidate = project_dir / model
-    return str(candidate) if not Path(model).is_absolute() and candidate.is_dir() else model
 
 
 def _url_of(src_path: str) -> str:

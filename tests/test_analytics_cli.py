@@ -88,10 +88,11 @@ def test_demo_traffic_refuses_to_mix_with_real_data(db: str) -> None:
 
 def test_report_writes_a_self_contained_dashboard(tmp_path: Path, db: str, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setattr(gaps, "model_embed", gaps.trigram_embed)  # the model has its own test
+    monkeypatch.chdir(tmp_path)  # no mkdocs.yml here: titles come from the demo traffic alone
     r = run(demo_traffic, ["--db", db, "--scale", "0.2", "--replace"])
     assert r.exit_code == 0, r.output
     out = tmp_path / "report"
-    r = run(report, ["--db", db, "--out", str(out), "--project", str(tmp_path)])
+    r = run(report, ["--db", db, "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert re.search(r"index.html: [\d,]+ sessions, [\d,]+ contacts, self-service score [\d.]+", r.output)
     html = (out / "index.html").read_text(encoding="utf-8")
@@ -114,12 +115,13 @@ def test_report_writes_a_self_contained_dashboard(tmp_path: Path, db: str, monke
     store.close()
 
 
-def test_report_on_an_empty_store_still_renders(tmp_path: Path, db: str) -> None:
+def test_report_on_an_empty_store_still_renders(tmp_path: Path, db: str, monkeypatch) -> None:  # noqa: ANN001
     missing = run(report, ["--db", db, "--out", str(tmp_path / "r")])
     assert missing.exit_code == 1 and "no analytics store at" in missing.output
     assert not (tmp_path / "analytics.db").exists()
     EventStore(db).close()
-    r = run(report, ["--db", db, "--out", str(tmp_path / "r"), "--no-gaps", "--project", str(tmp_path)])
+    monkeypatch.chdir(tmp_path)  # no mkdocs.yml here
+    r = run(report, ["--db", db, "--out", str(tmp_path / "r"), "--no-gaps"])
     assert r.exit_code == 0, r.output
     html = (tmp_path / "r" / "index.html").read_text(encoding="utf-8")
     assert "No call log imported yet" in html
@@ -133,6 +135,7 @@ def test_gaps_group_english_queries_by_meaning_with_the_search_model() -> None:
 
 
 def test_a_real_site_gets_titles_from_front_matter_and_dates_from_first_views(tmp_path: Path, db: str) -> None:
+    (tmp_path / "mkdocs.yml").write_text("site_name: Shop help\n", encoding="utf-8")
     (tmp_path / "docs" / "returns").mkdir(parents=True)
     (tmp_path / "docs" / "returns" / "start-a-return.md").write_text(
         "---\ntitle: Start a return\ncontact_topic: returns\n---\n# Start a return\n", encoding="utf-8")
@@ -155,7 +158,7 @@ def test_a_real_site_gets_titles_from_front_matter_and_dates_from_first_views(tm
     store.add_events(rows)
     store.close()
     out = tmp_path / "r"
-    r = run(report, ["--db", db, "--out", str(out), "--no-gaps", "--project", str(tmp_path)])
+    r = run(report, ["--db", db, "--out", str(out), "--no-gaps", "-f", str(tmp_path / "mkdocs.yml")])
     assert r.exit_code == 0, r.output
     data = json.loads((out / "report.json").read_text(encoding="utf-8"))
     items = {i["key"]: i for i in data["items"]}

@@ -74,7 +74,7 @@ def project(tmp_path: Path) -> Path:
 
 def kb_check(project: Path, *args: str):
     runner = CliRunner()
-    return runner.invoke(main, ["check", "--config", str(project / "mkdocs.yml"), *args])
+    return runner.invoke(main, ["check", "-f", str(project / "mkdocs.yml"), *args])
 
 
 def test_clean_site_passes(project: Path) -> None:
@@ -176,9 +176,10 @@ def test_every_problem_is_listed_not_just_the_first(project: Path) -> None:
 
 
 def test_missing_config_is_a_clear_error(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["check", "--config", str(tmp_path / "mkdocs.yml")])
+    result = CliRunner().invoke(main, ["check", "-f", str(tmp_path / "mkdocs.yml")])
     assert result.exit_code == 1
-    assert "no such file: run kb in the folder of mkdocs.yml or pass --config" in result.output
+    assert result.output == (f"Error: {tmp_path / 'mkdocs.yml'}: no such file: run kb in the folder of "
+                             "mkdocs.yml or pass -f path/to/mkdocs.yml\n")
 
 
 def test_build_warns_normally_and_fails_under_strict(project: Path) -> None:

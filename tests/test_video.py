@@ -314,15 +314,15 @@ def test_srt_is_normalised_to_webvtt(tmp_path):
     assert to_webvtt(cues) == "WEBVTT\n\n00:00:01.500 --> 00:00:02.000\nHello\nworld\n"
 
 
-def test_kb_videos_command_processes_then_uses_the_cache(tmp_path, clips):
+def test_kb_videos_command_processes_then_uses_the_cache(tmp_path, clips, monkeypatch):
     write_video(tmp_path, "howto", clips["h264"])
+    monkeypatch.chdir(tmp_path)  # no mkdocs.yml: the default folders, relative to here
     runner = CliRunner()
-    first = runner.invoke(videos_command, ["--project-dir", str(tmp_path), "--no-progress"])
+    first = runner.invoke(videos_command, ["--no-progress"])
     assert first.exit_code == 0, first.output
     assert "1 video(s): 1 processed, 0 from the cache, 0 failed" in first.output
     assert re.search(r"^  howto: remux in \d+\.\d\ds$", first.output, re.M), first.output
-    again = runner.invoke(videos_command, ["--project-dir", str(tmp_path), "--no-progress",
-                                           "--site-dir", str(tmp_path / "site")])  # fmt: skip
+    again = runner.invoke(videos_command, ["--no-progress", "--site-dir", str(tmp_path / "site")])
     assert again.exit_code == 0, again.output
     assert "1 video(s): 0 processed, 1 from the cache, 0 failed" in again.output
     assert "  howto: cached in " in again.output
@@ -331,8 +331,10 @@ def test_kb_videos_command_processes_then_uses_the_cache(tmp_path, clips):
 
 def test_prune_deletes_only_entries_no_video_uses(tmp_path, clips):
     write_video(tmp_path, "howto", clips["h264"])
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "mkdocs.yml").write_text("site_name: Videos\nplugins:\n  - kb:\n      video_jobs: 1\n")
     runner = CliRunner()
-    args = ["--project-dir", str(tmp_path), "--no-progress"]
+    args = ["-f", str(tmp_path / "mkdocs.yml"), "--no-progress"]
     assert runner.invoke(videos_command, [*args, "--crf", "35"]).exit_code == 0
     assert runner.invoke(videos_command, args).exit_code == 0
     entries = lambda: sorted(p for p in (tmp_path / ".kb_cache" / "video").iterdir() if p.is_dir())  # noqa: E731

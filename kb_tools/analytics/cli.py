@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import os
-import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from kb_tools.cli import project_options
 from kb_tools.errors import KbError
+
+if TYPE_CHECKING:
+    from kb_tools.project import Project
 
 DB_HELP = "Analytics store: an SQLAlchemy URL or an SQLite file (default: KB_DATABASE_URL, else sqlite:///analytics.db)."
 
 
 def _db_option(f):  # noqa: ANN001, ANN202 - a click decorator
     return click.option("--db", "db", metavar="URL", default=None, help=DB_HELP)(f)
-
-
-def _fail(e: KbError) -> None:
-    click.echo(str(e), err=True)
-    sys.exit(1)
 
 
 def _store(db: str | None):  # noqa: ANN202
@@ -71,18 +71,15 @@ def import_(files: tuple[Path, ...], skip_bad: bool, db: str | None) -> None:
     Importing the same file again adds nothing."""
     from kb_tools.analytics.calls import import_calls
 
-    try:
-        store = _store(db)
-        for path in files:
-            result = import_calls(store, path, skip_bad=skip_bad)
-            for problem in result.problems:
-                click.echo(str(problem), err=True)
-            skipped = f", {len(result.problems)} bad row(s) skipped" if result.problems else ""
-            dupes = len(result.rows) - result.added
-            again = f", {dupes} already imported" if dupes else ""
-            click.echo(f"{path}: {result.added} call(s) imported{again}{skipped}")
-    except KbError as e:
-        _fail(e)
+    store = _store(db)
+    for path in files:
+        result = import_calls(store, path, skip_bad=skip_bad)
+        for problem in result.problems:
+            click.echo(str(problem), err=True)
+        skipped = f", {len(result.problems)} bad row(s) skipped" if result.problems else ""
+        dupes = len(result.rows) - result.added
+        again = f", {dupes} already imported" if dupes else ""
+        click.echo(f"{path}: {result.added} call(s) imported{again}{skipped}")
 
 
 @click.command()
@@ -94,14 +91,15 @@ def import_(files: tuple[Path, ...], skip_bad: bool, db: str | None) -> None:
               help="How long after viewing an article a contact still counts against it.")
 @click.option("--before-after-weeks", type=click.IntRange(1, 26), default=4, show_default=True,
               help="Weeks compared before and after a publication.")
-@click.option("--project", type=click.Path(path_type=Path, file_okay=False), default=Path("."), show_default=True,
-              help="Project folder whose docs/ and videos/ give titles and contact topics.")
 @click.option("--no-gaps", is_flag=True, help="Skip the content-gap grouping (no model is loaded).")
 @click.option("--title", default="Help center deflection report", show_default=True)
 @_db_option
+@project_options()
 def report(out: Path, since: str | None, until: str | None, window_hours: float, before_after_weeks: int,
-           project: Path, no_gaps: bool, title: str, db: str | None) -> None:
-    """Write the deflection dashboard (HTML that opens with no server, plus CSV and JSON)."""
+           project: Callable[[], Project], no_gaps: bool, title: str, db: str | None) -> None:
+    """Write the deflection dashboard (HTML that opens with no server, plus CSV and JSON).
+    Titles and contact topics of articles and videos come from the project's docs and videos
+    folders (mkdocs.yml; without one, the report uses what the events say)."""
     from kb_tools.analytics.metrics import build_report
     from kb_tools.analytics.project import read_content
     from kb_tools.analytics.report import write_report
@@ -110,15 +108,12 @@ def report(out: Path, since: str | None, until: str | None, window_hours: float,
     if since_ms is not None and until_ms is not None and until_ms <= since_ms:
         raise click.BadParameter("--until must be after --since", param_hint="--until")
     started = time.perf_counter()
-    try:
-        _require_existing(db)
-        store = _store(db)
-        rep = build_report(store, since=since_ms, until=until_ms, window_hours=window_hours,
-                           before_after_weeks=before_after_weeks, gaps=not no_gaps,
-                           content=read_content(project))
-        index = write_report(rep, out, title=title)
-    except KbError as e:
-        _fail(e)
+    _require_existing(db)
+    store = _store(db)
+    rep = build_report(store, since=since_ms, until=until_ms, window_hours=window_hours,
+                       before_after_weeks=before_after_weeks, gaps=not no_gaps,
+                       content=read_content(project()))
+    index = write_report(rep, out, title=title)
     k = rep.kpis
     click.echo(f"{index}: {k['sessions']:,} sessions, {k['contacts']:,} contacts, self-service score "
                f"{k['self_service_score'] if k['self_service_score'] is not None else '—'}, "
@@ -138,14 +133,11 @@ def demo_traffic(weeks: int, seed: int, scale: float, replace: bool, db: str | N
     from kb_tools.analytics.demo import generate
     from kb_tools.analytics.store import events
 
-    try:
-        store = _store(db)
-        if not replace and store.count(events):
-            raise KbError(f"{store.safe_url} already holds {store.count(events):,} events: pass --replace to "
-                          "delete them and write the demo traffic, or use another --db")
-        totals = generate(store, weeks=weeks, seed=seed, scale=scale, replace=replace, progress=True)
-    except KbError as e:
-        _fail(e)
+    store = _store(db)
+    if not replace and store.count(events):
+        raise KbError(f"{store.safe_url} already holds {store.count(events):,} events: pass --replace to "
+                      "delete them and write the demo traffic, or use another --db")
+    totals = generate(store, weeks=weeks, seed=seed, scale=scale, replace=replace, progress=True)
     click.echo(f"{store.safe_url}: {totals['sessions']:,} sessions, {totals['events']:,} events, "
                f"{totals['calls']:,} calls over {weeks} weeks")
 

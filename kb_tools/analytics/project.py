@@ -8,9 +8,12 @@ first day an item was seen in the events as its publication; demo traffic record
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from kb_tools.project import Project
 
 
 def _front_matter(text: str) -> dict[str, Any]:
@@ -34,9 +37,10 @@ def page_url(rel: Path) -> str:
     return "/" + "".join(p + "/" for p in parts)
 
 
-def read_content(project_dir: Path, languages: tuple[str, ...] = ("bn", "gu", "hi")) -> list[dict[str, Any]]:
+def read_content(project: Project) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
-    docs = project_dir / "docs"
+    docs = project.docs_dir
+    languages = project.languages[1:]
     if docs.is_dir():
         for path in sorted(docs.rglob("*.md")):
             rel = path.relative_to(docs)
@@ -46,7 +50,7 @@ def read_content(project_dir: Path, languages: tuple[str, ...] = ("bn", "gu", "h
             items.append({"kind": "article", "key": url, "url": url, "lang": lang,
                           "title": str(meta.get("title") or url), "contact_topic": str(meta.get("contact_topic") or ""),
                           "published": None})
-    videos = project_dir / "videos"
+    videos = project.videos_dir
     if videos.is_dir():
         for path in sorted(videos.glob("*.yml")):
             try:

@@ -3,29 +3,28 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import click
 
-from kb_tools.errors import KbError
+from kb_tools.cli import project_options
+from kb_tools.project import Project
 
 
 @click.command("check")
-@click.option("--config", "-f", "config_file", default="mkdocs.yml", show_default=True,
-              help="The site's mkdocs.yml.")
-@click.option("--strict", is_flag=True, help="Fail on warnings (stale articles) too.")
-def check(config_file: str, strict: bool) -> None:
+@project_options(required=True)
+@click.option("--strict", is_flag=True, help="Fail on warnings (stale articles, unknown settings) too.")
+def check(project: Callable[[], Project], strict: bool) -> None:
     """Validate articles, videos and policy facts; exit 1 if there is an error."""
     from kb_tools.checks import check_project
 
-    try:
-        report = check_project(config_file)
-    except KbError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+    loaded = project()
+    report = check_project(loaded)
     for problem in report.problems:
         click.echo(str(problem))
     errors = sum(p.is_error for p in report.problems)
-    warnings = len(report.problems) - errors
+    # The settings' warnings were printed when mkdocs.yml was read; they count here too.
+    warnings = len(report.problems) - errors + len(loaded.warnings)
     click.echo(
         f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)} "
         f"in {report.articles} articles and {report.videos} videos",

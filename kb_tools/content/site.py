@@ -29,6 +29,7 @@ class ContentSettings:
     languages: list[str] = field(default_factory=lambda: ["en"])
     categories: dict[str, Any] = field(default_factory=dict)
     facts_file: str = "policy.yml"
+    use_directory_urls: bool = True  # MkDocs' setting: "a/b.md" is served at "a/b/", else "a/b.html"
     today: dt.date | None = None  # for stale checks; None means today
 
     @property

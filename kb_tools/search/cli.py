@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 import re
-import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-HELP_INDEX = "Index folder written by `mkdocs build` (default: search_index)."
+from kb_tools.cli import project_options
+
+if TYPE_CHECKING:
+    from kb_tools.project import Project
+
+HELP_INDEX = "Index folder written by `mkdocs build` (default: index_dir of mkdocs.yml, search_index)."
 HELP_QUERIES = "File of queries, one per line (or a YAML list of strings or of {q: ...}); with --json prints one JSON line per query."
 
 
@@ -30,38 +36,34 @@ def _read_queries(path: Path) -> list[str]:
 
 @click.command("search")
 @click.argument("query", required=False)
-@click.option("--index", "index_dir", default="search_index", type=click.Path(path_type=Path), help=HELP_INDEX)
+@project_options()
+@click.option("--index", "index_dir", default=None, type=click.Path(path_type=Path), help=HELP_INDEX)
 @click.option("--lang", default=None, help="Only hits in this language (en, bn, gu, ...).")
 @click.option("--k", "k", default=10, show_default=True, type=click.IntRange(1, 100), help="Number of hits.")
 @click.option("--mode", default="hybrid", show_default=True, type=click.Choice(["hybrid", "lexical", "semantic"]))
 @click.option("--queries", "queries_file", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path), help=HELP_QUERIES)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-def search(query: str | None, index_dir: Path, lang: str | None, k: int, mode: str,
+def search(query: str | None, project: Callable[[], Project], index_dir: Path | None, lang: str | None, k: int, mode: str,
            queries_file: Path | None, as_json: bool) -> None:
     """Search the built help-center index: kb search "how do I return an item"."""
-    from kb_tools.errors import SearchIndexError
     from kb_tools.search.searcher import Searcher
 
     if not query and not queries_file:
         raise click.UsageError('give a query (kb search "where is my order") or --queries FILE')
-    try:
-        searcher = Searcher(index_dir)
-        queries = _read_queries(queries_file) if queries_file else [query or ""]
-        for q in queries:
-            hits = searcher.search(q, k=k, lang=lang, mode=mode)
-            if as_json:
-                click.echo(json.dumps({"query": q, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False))
-                continue
-            if len(queries) > 1:
-                click.echo(f"# {q}")
-            if not hits:
-                click.echo("no results")
-            for rank, h in enumerate(hits, 1):
-                where = f"{h.title} › {h.section}" if h.section else h.title
-                click.echo(f"{rank:>2}. {where}\n    {h.url}\n    {_plain(h.snippet)}")
-    except SearchIndexError as e:
-        click.echo(f"Error: {e}", err=True)
-        sys.exit(1)
+    searcher = Searcher(index_dir or project().index_dir)
+    queries = _read_queries(queries_file) if queries_file else [query or ""]
+    for q in queries:
+        hits = searcher.search(q, k=k, lang=lang, mode=mode)
+        if as_json:
+            click.echo(json.dumps({"query": q, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False))
+            continue
+        if len(queries) > 1:
+            click.echo(f"# {q}")
+        if not hits:
+            click.echo("no results")
+        for rank, h in enumerate(hits, 1):
+            where = f"{h.title} › {h.section}" if h.section else h.title
+            click.echo(f"{rank:>2}. {where}\n    {h.url}\n    {_plain(h.snippet)}")
 
 
 def _plain(snippet: str) -> str:

@@ -28,7 +28,7 @@ from kb_tools.records import Chapter, VideoRecord
 from kb_tools.video import ffmpeg
 from kb_tools.video.captions import chapters_webvtt, format_timestamp, to_records, to_webvtt
 from kb_tools.video.pages import embed, index_page, page_language, video_page
-from kb_tools.video.sources import VideoSource, kb_settings, load_sources
+from kb_tools.video.sources import VideoSource, load_sources
 
 PIPELINE_VERSION = 1  # bump when the commands change, to invalidate every cache entry
 _EMBED = re.compile(r"""^[ \t]*\{\{\s*video\(\s*(?:"([^"]*)"|'([^']*)')\s*\)\s*\}\}[ \t]*$""")
@@ -63,20 +63,21 @@ class VideoLibrary:
     """Every video of a project. Call `.load()` first; the other methods use what it read."""
 
     def __init__(self, project_dir: Path, videos_dir: Path, cache_dir: Path, *, crf: int = 23,
-                 max_height: int = 720, jobs: int = 0, docs_dir: Path | None = None,
-                 categories: dict[str, str] | None = None, preset: str = ffmpeg.PRESET) -> None:  # fmt: skip
+                 max_height: int = 720, jobs: int = 0, docs_dir: Path = Path("docs"),
+                 categories: dict[str, str] | None = None, languages: tuple[str, ...] = ("en",),
+                 preset: str = ffmpeg.PRESET) -> None:  # fmt: skip
+        """Paths are relative to project_dir (or absolute). The project's own library, with the
+        settings of its mkdocs.yml, is `kb_tools.project.Project.video_library()`."""
         self.project_dir = Path(project_dir).resolve()
         self.videos_dir = self.project_dir / videos_dir
         self.cache_dir = self.project_dir / cache_dir
-        mkdocs_settings = kb_settings(self.project_dir) if docs_dir is None or categories is None else {}
-        self.docs_dir = self.project_dir / (docs_dir or mkdocs_settings.get("docs_dir") or "docs")
+        self.docs_dir = self.project_dir / docs_dir
         self.crf = crf
         self.max_height = max_height
         self.jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
         self.preset = preset
-        if categories is None:  # the plugin's categories give the index its section titles
-            categories = mkdocs_settings.get("categories") or {}
-        self.categories = dict(categories)
+        self.categories = dict(categories or {})  # the plugin's categories give the index its section titles
+        self.languages = tuple(languages)
         self.sources: dict[str, VideoSource] = {}
         self.broken: set[str] = set()  # ids whose sidecar has errors
         self.processed: dict[str, ProcessedVideo] = {}

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from kb_tools.video.build import VideoLibrary
-from kb_tools.video.sources import kb_settings
+from kb_tools.cli import project_options
+
+if TYPE_CHECKING:
+    from kb_tools.project import Project
 
 
 @click.command("videos")
-@click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=".",
-              show_default=True, help="Folder of mkdocs.yml.")
+@project_options()
 @click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also place the outputs under SITE_DIR/videos/<id>/ (default: cache only).")
 @click.option("--jobs", type=int, default=None, help="Videos processed at once (default: video_jobs, 0 = cores).")
@@ -22,20 +25,15 @@ from kb_tools.video.sources import kb_settings
 @click.option("--max-height", type=int, default=None, help="Scale taller videos down (default: video_max_height, 720).")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr.")
 @click.option("--prune", is_flag=True, help="Afterwards, delete cache entries no current video uses.")
-def videos(project_dir: Path, site_dir: Path | None, jobs: int | None, crf: int | None,
+def videos(project: Callable[[], Project], site_dir: Path | None, jobs: int | None, crf: int | None,
            max_height: int | None, progress: bool, prune: bool) -> None:  # fmt: skip
-    """Validate videos/*.yml and their captions, then probe and transcode the videos (cached)."""
-    settings = kb_settings(project_dir)
-    library = VideoLibrary(
-        project_dir,
-        Path(settings.get("videos_dir") or "videos"),
-        Path(settings.get("cache_dir") or ".kb_cache"),
-        crf=crf if crf is not None else int(settings.get("video_crf") or 23),
-        max_height=max_height if max_height is not None else int(settings.get("video_max_height") or 720),
-        jobs=jobs if jobs is not None else int(settings.get("video_jobs") or 0),
-        docs_dir=Path(settings.get("docs_dir") or "docs"),
-        categories=settings.get("categories") or {},
-    )
+    """Validate the videos folder's *.yml and captions, then probe and transcode the videos (cached)."""
+    loaded = project()
+    library = loaded.video_library(crf=crf, max_height=max_height, jobs=jobs)
+    if library is None:
+        click.echo(f"no videos folder at {loaded.shown(loaded.videos_dir)}: nothing to do "
+                   "(videos_dir in mkdocs.yml names it)")  # fmt: skip
+        return
     started = time.perf_counter()
     problems = library.load()
     if site_dir is not None:

@@ -341,29 +341,3 @@ def load_sources(project_dir: Path, videos_dir: Path, docs_dir: Path,
         if source is not None:
             sources.append(source)
     return sources, problems
-
-
-class _TolerantLoader(yaml.SafeLoader):
-    """Reads mkdocs.yml without MkDocs: tags such as `!ENV [KB_SEARCH, true]` become None."""
-
-
-_TolerantLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
-_TolerantLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
-
-
-def kb_settings(project_dir: Path) -> dict[str, Any]:
-    """The `kb` plugin's settings from mkdocs.yml (empty when there is none)."""
-    config = project_dir / "mkdocs.yml"
-    if not config.is_file():
-        return {}
-    try:
-        data = yaml.load(config.read_text(encoding="utf-8"), Loader=_TolerantLoader) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return {}  # MkDocs itself reports a broken mkdocs.yml
-    if not isinstance(data, dict):
-        return {}
-    settings: dict[str, Any] = {"docs_dir": data.get("docs_dir") or "docs"}
-    for plugin in data.get("plugins") or []:
-        if isinstance(plugin, dict) and isinstance(plugin.get("kb"), dict):
-            settings.update(plugin["kb"])
-    return settings
