@@ -15,17 +15,6 @@ from mkdocs.structure.pages import Page
 
 from kb_tools.content.site import ContentSite
 
-LANGUAGE_NAMES = {
-    "en": "English",
-    "bn": "বাংলা",
-    "gu": "ગુજરાતી",
-    "hi": "हिन्दी",
-}
-
-
-def language_name(lang: str) -> str:
-    return LANGUAGE_NAMES.get(lang, lang)
-
 
 @dataclass
 class LanguageNavs:
@@ -50,7 +39,7 @@ class LanguageNavs:
             items = _order(items, site, category_order)
             for item in items:
                 _retitle(item, site, lang)
-            pages = [p for p in nav.pages if _page_language(p, site) == lang]
+            pages = [p for p in nav.pages if site.page_language(p.file.src_uri) == lang]
             for i, page in enumerate(pages):
                 page.previous_page = pages[i - 1] if i else None
                 page.next_page = pages[i + 1] if i + 1 < len(pages) else None
@@ -61,16 +50,9 @@ class LanguageNavs:
         return self.navs.get(lang) or self.navs[self.default]
 
 
-def _page_language(page: Page, site: ContentSite) -> str:
-    article = site.articles.get(page.file.src_uri)
-    if article is not None:
-        return article.lang
-    return site.folder_language(page.file.src_uri) or site.settings.default_language
-
-
 def _item_language(item, site: ContentSite) -> str:
     if isinstance(item, Page):
-        return _page_language(item, site)
+        return site.page_language(item.file.src_uri)
     if isinstance(item, Section):
         langs = {_item_language(child, site) for child in item.children}
         if len(langs) == 1:

@@ -23,9 +23,11 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from kb_tools.config import KbConfig
+from kb_tools.content.languages import language_name
 from kb_tools.content.site import ContentSite
+from kb_tools.content.urls import page_url
 from kb_tools.errors import KbError
-from kb_tools.i18n import LanguageNavs, language_name
+from kb_tools.i18n import LanguageNavs
 from kb_tools.project import Project
 from kb_tools.records import PageRecord
 
@@ -181,23 +183,17 @@ class KbPlugin(BasePlugin[KbConfig]):
         return output.replace("</head>", meta + "\n</head>", 1)
 
     def _page_lang(self, page: Page) -> str:
-        article = self.site.articles.get(page.file.src_uri) if self.site else None
-        if article is not None:
-            return article.lang
-        if self.site is not None:
-            return self.site.folder_language(page.file.src_uri) or self.site.settings.default_language
-        return "en"
+        return self.site.page_language(page.file.src_uri) if self.site else "en"
 
     def _alternates(self, page: Page) -> list[dict[str, str]]:
         assert self.site is not None
         found = self.site.translations(page.file.src_uri)
-        default = self.site.settings.default_language
+        settings = self.site.settings
         alternates = []
-        for lang in self.site.settings.languages:
-            if lang in found:
-                link = _url_of(found[lang])
-            else:
-                link = "" if lang == default else f"{lang}/"
+        for lang in settings.languages:
+            # The same page in that language, else that language's home page.
+            home = "index.md" if lang == settings.default_language else f"{lang}/index.md"
+            link = page_url(found.get(lang, home), settings.use_directory_urls)
             # Relative to the site root without a leading "/": Material's `url` filter then makes
             # it relative to the page, so the site also works under a sub-path or from file://.
             alternates.append({"name": language_name(lang), "link": link or "./", "lang": lang})
@@ -237,14 +233,6 @@ class KbPlugin(BasePlugin[KbConfig]):
         except KbError as exc:
             raise PluginError(f"search index not built, the previous one is kept: {exc}") from exc
         log.info(f"search index: {manifest.get('chunks', '?')} chunks in {self.config.index_dir}/")
-
-
-def _url_of(src_path: str) -> str:
-    """Directory-style URL of a docs-relative Markdown path ("a/b.md" -> "a/b/")."""
-    stem = src_path[:-3]
-    if stem == "index" or stem.endswith("/index"):
-        return stem[: -len("index")]
-    return stem + "/"
 
 
 def _progress() -> bool:

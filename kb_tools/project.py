@@ -143,6 +143,7 @@ class Project:
             max_height=self.kb.video_max_height if max_height is None else max_height,
             jobs=self.kb.video_jobs if jobs is None else jobs,
             docs_dir=self.docs_dir, categories=dict(self.kb.categories), languages=self.languages,
+            use_directory_urls=self.use_directory_urls,
         )  # fmt: skip
 
 

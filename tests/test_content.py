@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from kb_tools.cli import main
-from kb_tools.content import detect_script_lang
+from kb_tools.content import detect_script_lang, path_language
+from kb_tools.content.urls import page_url
 from tests.projects import mkdocs_build
 
 MKDOCS_YML = """\
@@ -251,3 +252,39 @@ def test_plugin_switches_remove_their_assets_and_point_to_the_api(project: Path)
     assert "kb-events.js" not in page and "kb-feedback.js" not in page
     assert 'class="kb-feedback"' not in page
     assert "kb-search.js" in page
+
+
+# -- the URL and language rules every package uses ----------------------------------------------
+
+@pytest.mark.parametrize(("src_path", "directory_urls", "flat_urls"), [
+    ("index.md", "", "index.html"),
+    ("README.md", "", "index.html"),  # README.md is its folder's page, as in MkDocs
+    ("returns/index.md", "returns/", "returns/index.html"),
+    ("returns/README.md", "returns/", "returns/index.html"),
+    ("returns/start-a-return.md", "returns/start-a-return/", "returns/start-a-return.html"),
+    ("returns/readme.md", "returns/readme/", "returns/readme.html"),  # only README, in capitals
+    ("bn/ফেরত.md", "bn/%E0%A6%AB%E0%A7%87%E0%A6%B0%E0%A6%A4/", "bn/%E0%A6%AB%E0%A7%87%E0%A6%B0%E0%A6%A4.html"),
+])
+def test_page_url_follows_mkdocs(src_path: str, directory_urls: str, flat_urls: str) -> None:
+    assert page_url(src_path) == directory_urls
+    assert page_url(src_path, use_directory_urls=False) == flat_urls
+
+
+def test_path_language_is_the_folder_of_a_site_language() -> None:
+    languages = ("en", "bn", "gu")
+    assert path_language("bn/returns/policy.md", languages) == "bn"
+    assert path_language("/gu/orders/track/", languages) == "gu"  # a site URL too
+    assert path_language("/bn/", languages) == "bn"
+    assert path_language("returns/policy.md", languages) is None  # the default language
+    assert path_language("hi/returns/policy.md", languages) is None  # not a language of this site
+    assert path_language("en/returns/policy.md", languages) is None  # the default has no folder
+    assert path_language("bn.md", languages) is None
+
+
+def test_flat_urls_keep_the_language_switcher_right(project: Path) -> None:
+    write(project, "mkdocs.yml", MKDOCS_YML + "use_directory_urls: false\n")
+    write(project, "docs/bn/returns/return-policy.md", "---\ntitle: ফেরত নীতি\ncategory: returns\n---\nফেরত\n")
+    assert mkdocs_build(project, "--strict").returncode == 0
+    en = (project / "site/returns/return-policy.html").read_text()
+    assert 'href="../bn/returns/return-policy.html" hreflang="bn"' in en
+    assert 'href="../gu/index.html" hreflang="gu"' in en  # no translation: the Gujarati home page

@@ -190,3 +190,22 @@ def test_every_command_prints_errors_the_same_way(args: list[str], env: dict, tm
     assert result.stdout == ""
     assert result.stderr.startswith("Error: ") and result.stderr.count("Error: ") == 1, result.stderr
     assert "Traceback" not in result.output
+
+
+def test_the_report_reads_articles_and_videos_from_the_projects_folders(site: Path) -> None:
+    from kb_tools.analytics.project import read_content
+
+    write(site, "mkdocs.yml", (
+        "site_name: Shop help\ndocs_dir: articles\nuse_directory_urls: false\n"
+        "plugins:\n  - kb:\n      languages: [en, bn]\n      videos_dir: media\n      search: false\n"
+    ))  # fmt: skip
+    write(site, "articles/bn/returns/start.md", "---\ntitle: ফেরত শুরু করুন\ncontact_topic: returns\n---\n")
+    write(site, "articles/returns/README.md", "---\ntitle: Returns\n---\n")
+    write(site, "media/start-a-return.yml", "title: How to start a return\ncontact_topic: returns\n")
+    items = {i["key"]: (i["kind"], i["url"], i["lang"], i["title"]) for i in read_content(Project.load(site / "mkdocs.yml"))}
+    assert items == {
+        "/returns/start.html": ("article", "/returns/start.html", "en", "Start a return"),
+        "/returns/index.html": ("article", "/returns/index.html", "en", "Returns"),
+        "/bn/returns/start.html": ("article", "/bn/returns/start.html", "bn", "ফেরত শুরু করুন"),
+        "start-a-return": ("video", "/videos/start-a-return.html", "en", "How to start a return"),
+    }

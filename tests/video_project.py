@@ -74,5 +74,5 @@ def library(project: Path, **kwargs: object) -> VideoLibrary:
     settings = {"crf": 30, "max_height": 720, "jobs": 2}
     settings.update(kwargs)
     lib = VideoLibrary(project, Path("videos"), Path(".kb_cache"), categories={"returns": "Returns & exchanges"},
-                       **settings)  # type: ignore[arg-type]  # fmt: skip
+                       languages=("en", "bn"), **settings)  # type: ignore[arg-type]  # fmt: skip
     return lib

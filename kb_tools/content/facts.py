@@ -15,15 +15,11 @@ from typing import Any
 import yaml
 
 from kb_tools.content.frontmatter import decode_utf8, did_you_mean
+from kb_tools.content.languages import native_digits
 from kb_tools.problems import Problem, error
 
 FACT_RE = re.compile(r"\{\{\s*policy\.([A-Za-z0-9_.\-]+)\s*(?:\|\s*([A-Za-z_]+)\s*)?\}\}")
 FILTERS = ("digits",)
-DIGITS = {
-    "bn": "০১২৩৪৫৬৭৮৯",
-    "gu": "૦૧૨૩૪૫૬૭૮૯",
-    "hi": "०१२३४५६७८९",
-}
 
 
 @dataclass
@@ -92,8 +88,9 @@ class PolicyFacts:
             return None, f"unknown policy key 'policy.{key}'{hint or ''} (add it{where} or fix the name)"
         value = self.values[key]
         text = _format(value)
-        if filt == "digits" and lang in DIGITS:
-            text = text.translate(str.maketrans("0123456789", DIGITS[lang]))
+        digits = native_digits(lang) if filt == "digits" else None
+        if digits:
+            text = text.translate(str.maketrans("0123456789", digits))
         return text, None
 
     def substitute(self, markdown: str, lang: str) -> str:

@@ -33,13 +33,6 @@ ARTICLE_KEYS = (
 LIST_KEYS = ("tags", "products", "videos")
 TEXT_KEYS = ("title", "summary", "category", "lang", "contact_topic")
 
-# Unicode blocks of the scripts we detect; anything else counts as Latin/English.
-SCRIPT_LANGS = (
-    ("bn", 0x0980, 0x09FF),  # Bengali
-    ("gu", 0x0A80, 0x0AFF),  # Gujarati
-    ("hi", 0x0900, 0x097F),  # Devanagari
-)
-
 
 @dataclass
 class Article:
@@ -73,23 +66,6 @@ def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
     """A hint like " (did you mean 'category'?)", or "" when nothing is close."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f": did you mean '{close[0]}'?" if close else ""
-
-
-def detect_script_lang(text: str, default: str = "en") -> str:
-    """The language whose script dominates `text` among the Indic scripts we know."""
-    counts = {lang: 0 for lang, _, _ in SCRIPT_LANGS}
-    latin = 0
-    for ch in text:
-        cp = ord(ch)
-        for lang, lo, hi in SCRIPT_LANGS:
-            if lo <= cp <= hi:
-                counts[lang] += 1
-                break
-        else:
-            if ch.isalpha():
-                latin += 1
-    best = max(counts, key=counts.__getitem__)
-    return best if counts[best] > latin else default
 
 
 def decode_utf8(data: bytes, rel_path: str) -> tuple[str | None, list[Problem]]:
@@ -181,6 +157,15 @@ def parse_front_matter(
         for key_node, _ in node.value:
             key_lines[str(key_node.value)] = key_node.start_mark.line + 2
     return data, key_lines, []
+
+
+def front_matter_of(text: str) -> dict[str, Any]:
+    """The front matter of a Markdown text, for readers that only want a title or a topic:
+    {} when there is none or it is broken (`kb check` says why)."""
+    text = unicodedata.normalize("NFC", text.lstrip("\ufeff").replace("\r\n", "\n"))
+    fm_text, _, _, _ = split_front_matter(text, "")
+    data = parse_front_matter(fm_text, "")[0] if fm_text is not None else None
+    return data or {}
 
 
 def load_article(path: Path, docs_dir: Path, project_dir: Path) -> tuple[Article | None, list[Problem]]:

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from kb_tools.content.facts import PolicyFacts
-from kb_tools.content.frontmatter import Article, detect_script_lang, did_you_mean, load_article
+from kb_tools.content.frontmatter import Article, did_you_mean, load_article
+from kb_tools.content.languages import detect_script_lang, path_language
 from kb_tools.problems import Problem, error, warning
 
 LINK_RE = re.compile(r"(?<!!)\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
@@ -75,10 +76,15 @@ class ContentSite:
     # -- languages ---------------------------------------------------------------------------
 
     def folder_language(self, src_path: str) -> str | None:
-        first = src_path.split("/", 1)[0]
-        if "/" in src_path and first in self.settings.languages[1:]:
-            return first
-        return None
+        return path_language(src_path, self.settings.languages)
+
+    def page_language(self, src_path: str) -> str:
+        """The language of the page built from src_path: its article's (front matter, else
+        folder, else script), else its folder's (a generated page), else the default."""
+        article = self.articles.get(src_path)
+        if article is not None:
+            return article.lang
+        return self.folder_language(src_path) or self.settings.default_language
 
     def _settle_language(self, article: Article) -> None:
         if article.lang:

@@ -22,12 +22,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from kb_tools.content.languages import path_language
 from kb_tools.errors import VideoError
 from kb_tools.problems import Problem, error, warning
 from kb_tools.records import Chapter, VideoRecord
 from kb_tools.video import ffmpeg
 from kb_tools.video.captions import chapters_webvtt, format_timestamp, to_records, to_webvtt
-from kb_tools.video.pages import embed, index_page, page_language, video_page
+from kb_tools.video.pages import embed, index_page, video_page
 from kb_tools.video.sources import VideoSource, load_sources
 
 PIPELINE_VERSION = 1  # bump when the commands change, to invalidate every cache entry
@@ -65,7 +66,7 @@ class VideoLibrary:
     def __init__(self, project_dir: Path, videos_dir: Path, cache_dir: Path, *, crf: int = 23,
                  max_height: int = 720, jobs: int = 0, docs_dir: Path = Path("docs"),
                  categories: dict[str, str] | None = None, languages: tuple[str, ...] = ("en",),
-                 preset: str = ffmpeg.PRESET) -> None:  # fmt: skip
+                 use_directory_urls: bool = True, preset: str = ffmpeg.PRESET) -> None:  # fmt: skip
         """Paths are relative to project_dir (or absolute). The project's own library, with the
         settings of its mkdocs.yml, is `kb_tools.project.Project.video_library()`."""
         self.project_dir = Path(project_dir).resolve()
@@ -78,6 +79,7 @@ class VideoLibrary:
         self.preset = preset
         self.categories = dict(categories or {})  # the plugin's categories give the index its section titles
         self.languages = tuple(languages)
+        self.use_directory_urls = use_directory_urls
         self.sources: dict[str, VideoSource] = {}
         self.broken: set[str] = set()  # ids whose sidecar has errors
         self.processed: dict[str, ProcessedVideo] = {}
@@ -146,8 +148,10 @@ class VideoLibrary:
                 out.append(line)
                 continue
             done = self.processed.get(video_id) or self._cached(source)
-            chapters = source.chapters_in(self._chapters[video_id], page_language(src_path) or source.lang)
-            html = embed(source, chapters, src_path, done.output.duration if done else None)
+            lang = path_language(src_path, self.languages) or source.lang
+            chapters = source.chapters_in(self._chapters[video_id], lang)
+            html = embed(source, chapters, src_path, lang, done.output.duration if done else None,
+                         self.use_directory_urls)  # fmt: skip
             out.extend(["", html, ""])
         return "\n".join(out), problems
 

@@ -9,20 +9,17 @@ any base path and offline.
 
 from __future__ import annotations
 
-import posixpath
 from collections import defaultdict
 from html import escape
 
 import yaml
+from mkdocs.utils import get_relative_url
 
+from kb_tools.content.languages import language_name
+from kb_tools.content.urls import page_url
 from kb_tools.records import Chapter
 from kb_tools.video.captions import CaptionCue
 from kb_tools.video.sources import VideoSource
-
-LANGUAGE_NAMES = {
-    "en": "English", "bn": "বাংলা", "gu": "ગુજરાતી", "hi": "हिन्दी", "ta": "தமிழ்",
-    "ur": "اردو", "ar": "العربية", "fr": "Français", "de": "Deutsch", "es": "Español",
-}  # fmt: skip
 
 
 def clock(seconds: float) -> str:
@@ -80,7 +77,7 @@ def video_page(source: VideoSource, chapters: list[Chapter], size: tuple[int, in
     tracks = []
     for n, lang in enumerate(caption_langs(source)):
         default = " default" if n == 0 else ""
-        label = escape(LANGUAGE_NAMES.get(lang, lang))
+        label = escape(language_name(lang))
         tracks.append(
             f'<track kind="captions" srclang="{escape(lang)}" label="{label}" '
             f'src="captions.{escape(lang)}.vtt"{default}>'
@@ -113,7 +110,7 @@ def video_page(source: VideoSource, chapters: list[Chapter], size: tuple[int, in
             f"{_transcript(source.captions[first], first)}</div>\n"
         )
         for lang in others:
-            name = escape(LANGUAGE_NAMES.get(lang, lang))
+            name = escape(language_name(lang))
             parts.append(
                 f'<details class="kb-video__transcript" data-kb-transcript="{escape(lang)}">'
                 f"<summary>Transcript ({name})</summary>"
@@ -176,35 +173,22 @@ def _cards(sources: list[VideoSource]) -> str:
     return f'<ul class="kb-video-grid">{cards}</ul>\n'
 
 
-def page_url(src_path: str) -> str:
-    """docs-relative Markdown path -> directory-style URL ("returns/x.md" -> "returns/x/")."""
-    path = src_path.replace("\\", "/").lstrip("/")
-    stem = path[: -len(".md")] if path.endswith(".md") else path
-    if stem == "index" or stem.endswith("/index") or stem.upper().endswith("README"):
-        stem = stem.rsplit("/", 1)[0] if "/" in stem else ""
-    return f"{stem}/" if stem else ""
-
-
-def video_url_from(src_path: str, video_id: str) -> str:
-    """Relative URL of /videos/<id>/ as seen from the page built from src_path."""
-    here = page_url(src_path) or "."
-    return posixpath.relpath(f"videos/{video_id}", here) + "/"
+def video_url_from(src_path: str, video_id: str, use_directory_urls: bool = True, file: str = "") -> str:
+    """Relative URL of the video's page (or of `file` beside its media, e.g. "poster.jpg") as
+    seen from the page built from src_path."""
+    target = f"videos/{video_id}/{file}" if file else page_url(f"videos/{video_id}.md", use_directory_urls)
+    return get_relative_url(target, page_url(src_path, use_directory_urls))
 
 
 WATCH = {"en": "Watch", "bn": "ভিডিও দেখুন", "gu": "વિડિયો જુઓ", "hi": "वीडियो देखें"}
 
 
-def page_language(src_path: str) -> str | None:
-    """The language folder an article lives in ("bn/returns/x.md" -> "bn"), else None."""
-    first = src_path.replace("\\", "/").lstrip("/").split("/", 1)[0]
-    return first if "/" in src_path and first in LANGUAGE_NAMES else None
-
-
-def embed(source: VideoSource, chapters: list[Chapter], src_path: str, duration: float | None) -> str:
-    """The poster, title and chapter links of a video, for an article at src_path. On a page in
-    another language the links ask the player for captions in that language when it has them."""
-    lang = page_language(src_path) or source.lang
-    base = video_url_from(src_path, source.id)
+def embed(source: VideoSource, chapters: list[Chapter], src_path: str, lang: str, duration: float | None,
+          use_directory_urls: bool = True) -> str:  # fmt: skip
+    """The poster, title and chapter links of a video, for an article at src_path in `lang`. On
+    a page in another language the links ask the player for captions in that language when it
+    has them."""
+    base = video_url_from(src_path, source.id, use_directory_urls)
     if lang != source.lang and lang in source.captions:
         base += f"?captions={lang}"
     length = f' <span class="kb-video-embed__duration">({clock(duration)})</span>' if duration else ""
@@ -216,7 +200,7 @@ def embed(source: VideoSource, chapters: list[Chapter], src_path: str, duration:
     return (
         f'<figure class="kb-video-embed" data-kb-video="{escape(source.id)}">'
         f'<a class="kb-video-embed__poster" href="{base}" tabindex="-1" aria-hidden="true">'
-        f'<img src="{video_url_from(src_path, source.id)}poster.jpg" alt="" loading="lazy" width="640" height="360">'
+        f'<img src="{video_url_from(src_path, source.id, use_directory_urls, "poster.jpg")}" alt="" loading="lazy" width="640" height="360">'
         f'<span class="kb-video-embed__play"></span></a>'
         f'<figcaption><a href="{base}">{escape(watch)}: {escape(source.title)}</a>{length}'
         f"{chapter_list}</figcaption></figure>"

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from kb_tools.content.frontmatter import front_matter_of
 from kb_tools.problems import Problem, error, warning
 from kb_tools.records import Chapter
 from kb_tools.video.captions import CaptionCue, parse_timestamp, read_cues
@@ -315,15 +316,9 @@ def _article_title(path: Path) -> str:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return ""
-    if text.startswith("---"):
-        end = text.find("\n---", 3)
-        if end > 0:
-            try:
-                meta = yaml.safe_load(text[3:end])
-            except yaml.YAMLError:
-                meta = None
-            if isinstance(meta, dict) and meta.get("title"):
-                return str(meta["title"])
+    title = front_matter_of(text).get("title")
+    if title:
+        return str(title)
     m = re.search(r"^#\s+(.+)$", text, re.M)
     return m.group(1).strip() if m else ""
 
