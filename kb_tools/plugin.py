@@ -13,7 +13,7 @@ import os
 import subprocess
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mkdocs.config.config_options import ExtraScriptValue
 from mkdocs.exceptions import PluginError
@@ -31,6 +31,9 @@ from kb_tools.i18n import LanguageNavs
 from kb_tools.project import Project
 from kb_tools.records import PageRecord
 
+if TYPE_CHECKING:
+    from kb_tools.video.build import VideoLibrary
+
 log = get_plugin_logger(__name__)
 
 PACKAGE_DIR = Path(__file__).parent
@@ -44,7 +47,7 @@ class KbPlugin(BasePlugin[KbConfig]):
 
     def __init__(self) -> None:
         self.site: ContentSite | None = None
-        self.videos: Any = None  # kb_tools.video.build.VideoLibrary, imported only when used
+        self.videos: VideoLibrary | None = None  # kb_tools.video is imported only when there are videos
         self.records: list[PageRecord] = []
         self.navs: LanguageNavs | None = None
         self.updated: dict[str, str] = {}
@@ -55,7 +58,9 @@ class KbPlugin(BasePlugin[KbConfig]):
     def on_config(self, config):
         if not self.config.enabled:
             return config
+        # The parts that do the work are built here; the hooks below hand each step to them.
         self.project = Project.from_config(config, self.config)
+        self.videos = self.project.video_library()  # None without a videos folder
         # Our templates (e.g. the Gujarati UI labels Material lacks) come after a custom_dir,
         # before the theme's own, so a site can still override them.
         dirs = config.theme.dirs
@@ -99,8 +104,6 @@ class KbPlugin(BasePlugin[KbConfig]):
         return files
 
     def _load_videos(self) -> set[str] | None:
-        assert self.project is not None
-        self.videos = self.project.video_library()
         if self.videos is None:
             return None
         for problem in self.videos.load():

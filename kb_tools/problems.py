@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 
 class Severity(StrEnum):
@@ -33,3 +34,12 @@ def error(path: str, line: int, message: str) -> Problem:
 
 def warning(path: str, line: int, message: str) -> Problem:
     return Problem(path, line, message, Severity.WARNING)
+
+
+def shown_path(path: Path, project_dir: Path) -> str:
+    """`path` as writers know it and as problems name it: relative to the project folder (the
+    folder of mkdocs.yml) when inside it, else as given."""
+    try:
+        return Path(path).resolve().relative_to(Path(project_dir).resolve()).as_posix()
+    except ValueError:
+        return Path(path).as_posix()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from kb_tools.config import KbConfig
 from kb_tools.content.site import ContentSettings, ContentSite
 from kb_tools.errors import ConfigError
-from kb_tools.problems import Problem, warning
+from kb_tools.problems import Problem, shown_path, warning
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -115,10 +115,7 @@ class Project:
 
     def shown(self, path: Path) -> str:
         """`path` as writers know it: relative to the folder of mkdocs.yml when inside it."""
-        try:
-            return Path(path).resolve().relative_to(self.project_dir).as_posix()
-        except ValueError:
-            return Path(path).as_posix()
+        return shown_path(path, self.project_dir)
 
     def content_settings(self) -> ContentSettings:
         return ContentSettings(languages=list(self.languages), categories=dict(self.kb.categories),

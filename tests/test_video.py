@@ -13,12 +13,16 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from kb_tools.records import Cue
+from kb_tools.errors import VideoError
+from kb_tools.records import Chapter, Cue
 from kb_tools.video import ffmpeg
 from kb_tools.video.build import VideoLibrary
+from kb_tools.video.cache import EncodeSettings, EntryFacts, VideoCache
 from kb_tools.video.captions import read_cues, to_webvtt
 from kb_tools.video.cli import videos as videos_command
+from kb_tools.video.embeds import EmbedRenderer
 from kb_tools.video.pages import video_url_from
+from kb_tools.video.sources import VideoSource
 from tests.video_project import library, make_clip, write_video
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -373,3 +377,62 @@ def test_player_size_is_known_before_the_first_processing(tmp_path, clips):
     lib.process(tmp_path / "site", progress=False)
     stream = probe_streams(tmp_path / "site" / "videos" / "big" / "video.mp4")["video"]
     assert f'width="{stream["width"]}" height="{stream["height"]}"' in lib.pages()["videos/big.md"]
+
+
+# -- the parts VideoLibrary coordinates: the embed renderer and the cache -----------------------
+
+def embed_renderer(**settings: object) -> EmbedRenderer:
+    """A renderer over one known video (no ffmpeg, no files) and one whose sidecar is broken."""
+    source = VideoSource(id="howto", yml="clips/howto.yml", title="How to", media=Path("clips/howto.mp4"),
+                         media_shown="clips/howto.mp4", chapters=[Chapter(0.0, "Start"), Chapter(5.0, "Lock")])
+    options = {"sources": {"howto": source}, "broken": {"draft"}, "chapters": {"howto": source.chapters},
+               "duration": lambda s: 12.0, "docs_shown": "articles", "videos_shown": "clips",
+               "languages": ("en", "gu"), "use_directory_urls": True}  # fmt: skip
+    return EmbedRenderer(**{**options, **settings})  # type: ignore[arg-type]
+
+
+def test_embed_renderer_names_the_projects_folders_in_its_problems() -> None:
+    html, problems = embed_renderer().render('{{ video("draft") }}\n{{ video("nope") }}\n', "returns/a.md")
+    assert html == '{{ video("draft") }}\n{{ video("nope") }}\n'  # left as written, and reported
+    assert [str(p) for p in problems] == [
+        "articles/returns/a.md:1: error: video 'draft' is left out: clips/draft.yml or its captions have "
+        "errors (listed with their lines); fix them",
+        "articles/returns/a.md:2: error: unknown video 'nope'; videos are the clips/*.yml files (known: howto)",
+    ]
+
+
+def test_embed_renderer_follows_the_sites_languages_and_url_style() -> None:
+    gu, _ = embed_renderer().render('{{ video("howto") }}', "gu/returns/a.md")
+    assert '<a href="../../../videos/howto/">વિડિયો જુઓ: How to</a> <span class="kb-video-embed__duration">(0:12)' in gu
+    # "bn" is not a language of this site: a folder of that name is just a folder.
+    bn, _ = embed_renderer().render('{{ video("howto") }}', "bn/returns/a.md")
+    assert ">Watch: How to</a>" in bn
+    flat, _ = embed_renderer(use_directory_urls=False).render('{{ video("howto") }}', "returns/a.md")
+    assert '<a href="../videos/howto.html">Watch: How to</a>' in flat
+    assert 'href="../videos/howto.html#t=5"' in flat and '<img src="../videos/howto/poster.jpg"' in flat
+
+
+def test_cache_entry_appears_only_when_it_is_complete(tmp_path: Path) -> None:
+    media = tmp_path / "clip.mp4"
+    media.write_bytes(b"not really a video")
+    cache = VideoCache(tmp_path / "cache", EncodeSettings(crf=30))
+    key = cache.key(media)
+    assert key == cache.key(media) and key != VideoCache(tmp_path / "cache", EncodeSettings(crf=31)).key(media)
+    assert json.loads((tmp_path / "cache" / "video" / "hashes.json").read_text())[str(media)][:1] == [18]
+
+    def fail(folder: Path) -> EntryFacts:
+        (folder / "video.mp4").write_bytes(b"half")
+        raise VideoError("ffmpeg failed")
+
+    with pytest.raises(VideoError):
+        cache.create(key, fail)
+    assert cache.lookup(media) is None
+    assert [p.name for p in (tmp_path / "cache" / "video").iterdir()] == ["hashes.json"]  # no leftovers
+    def succeed(folder: Path) -> EntryFacts:
+        (folder / "video.mp4").write_bytes(b"ok")
+        info = ffmpeg.MediaInfo(1.0, 320, 240, 0, "h264", "yuv420p", "aac", "mov,mp4")
+        return info, info, "remux", "clip.mp4"
+
+    done = cache.create(key, succeed)
+    assert cache.lookup(media) == done and done.video.read_bytes() == b"ok"
+    assert cache.prune(keep={key}) == (0, 0) and cache.prune(keep=set())[0] == 1

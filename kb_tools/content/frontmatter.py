@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from kb_tools.problems import Problem, error
+from kb_tools.problems import Problem, error, shown_path
 
 #: Front-matter keys an article may use. Anything else is reported with a "did you mean".
 ARTICLE_KEYS = (
@@ -171,10 +171,7 @@ def front_matter_of(text: str) -> dict[str, Any]:
 def load_article(path: Path, docs_dir: Path, project_dir: Path) -> tuple[Article | None, list[Problem]]:
     """Read and validate one article's file and front matter (site-wide checks are elsewhere)."""
     src_path = path.relative_to(docs_dir).as_posix()
-    try:
-        rel_path = path.relative_to(project_dir).as_posix()
-    except ValueError:
-        rel_path = str(path)
+    rel_path = shown_path(path, project_dir)
     text, problems = decode_utf8(path.read_bytes(), rel_path)
     if text is None:
         return None, problems

@@ -17,7 +17,7 @@ from typing import Any
 from kb_tools.content.facts import PolicyFacts
 from kb_tools.content.frontmatter import Article, did_you_mean, load_article
 from kb_tools.content.languages import detect_script_lang, path_language
-from kb_tools.problems import Problem, error, warning
+from kb_tools.problems import Problem, error, shown_path, warning
 
 LINK_RE = re.compile(r"(?<!!)\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 FENCE_RE = re.compile(r"^\s*(```|~~~)")
@@ -57,7 +57,7 @@ class ContentSite:
     ) -> ContentSite:
         site = cls(project_dir=project_dir, docs_dir=docs_dir, settings=settings)
         facts_path = project_dir / settings.facts_file
-        site.facts, problems = PolicyFacts.load(facts_path, _rel(facts_path, project_dir))
+        site.facts, problems = PolicyFacts.load(facts_path, shown_path(facts_path, project_dir))
         site.problems.extend(problems)
         for path in sorted(docs_dir.rglob("*.md")):
             if any(part.startswith(".") for part in path.relative_to(docs_dir).parts):
@@ -217,10 +217,3 @@ class ContentSite:
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.is_error]
-
-
-def _rel(path: Path, project_dir: Path) -> str:
-    try:
-        return path.relative_to(project_dir).as_posix()
-    except ValueError:
-        return str(path)

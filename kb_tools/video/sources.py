@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from kb_tools.content.frontmatter import front_matter_of
-from kb_tools.problems import Problem, error, warning
+from kb_tools.problems import Problem, error, shown_path, warning
 from kb_tools.records import Chapter
 from kb_tools.video.captions import CaptionCue, parse_timestamp, read_cues
 
@@ -70,7 +70,7 @@ class _Reader:
         self.videos_dir = videos_dir.resolve()
         self.docs_dir = docs_dir
         self.categories = categories or {}
-        self.shown = _shown(yml, project_dir)
+        self.shown = shown_path(yml, project_dir)
         self.problems: list[Problem] = []
 
     def err(self, line: int, message: str) -> None:
@@ -116,14 +116,14 @@ class _Reader:
             self.err(lines.get("file", 1), "missing 'file:' (the media file beside this .yml)")
         media = self.path_in_videos(file, lines.get("file", 1), "file") if file else None
         if media is not None and not media.is_file():
-            self.err(lines["file"], f"video file not found: {_shown(media, self.project_dir)}")
+            self.err(lines["file"], f"video file not found: {shown_path(media, self.project_dir)}")
             media = None
         source = VideoSource(
             id=video_id,
             yml=self.shown,
             title=title or video_id,
             media=media or Path(),
-            media_shown=_shown(media, self.project_dir) if media else "",
+            media_shown=shown_path(media, self.project_dir) if media else "",
             summary=self.text(data, lines, "summary"),
             lang=self.text(data, lines, "lang") or "en",
             products=self.strings(data, lines, "products"),
@@ -175,7 +175,7 @@ class _Reader:
         path = (self.yml.parent / name).resolve()
         if not path.is_relative_to(self.videos_dir):
             self.err(line, f"'{key}: {name}' points outside the videos folder "
-                           f"({_shown(self.videos_dir, self.project_dir)}/); keep media and "
+                           f"({shown_path(self.videos_dir, self.project_dir)}/); keep media and "
                            "captions inside it")  # fmt: skip
             return None
         return path
@@ -209,9 +209,9 @@ class _Reader:
             if path is None:
                 continue
             if not path.is_file():
-                self.err(line, f"caption file not found: {_shown(path, self.project_dir)}")
+                self.err(line, f"caption file not found: {shown_path(path, self.project_dir)}")
                 continue
-            cues, problems = read_cues(path, _shown(path, self.project_dir))
+            cues, problems = read_cues(path, shown_path(path, self.project_dir))
             self.problems.extend(problems)
             source.captions[lang] = cues
 
@@ -227,13 +227,13 @@ class _Reader:
             if path is None:
                 return
             if not path.is_file():
-                self.err(line, f"chapters file not found: {_shown(path, self.project_dir)}")
+                self.err(line, f"chapters file not found: {shown_path(path, self.project_dir)}")
                 return
-            cues, problems = read_cues(path, _shown(path, self.project_dir))
+            cues, problems = read_cues(path, shown_path(path, self.project_dir))
             self.problems.extend(problems)
             source.chapters = [Chapter(c.start, c.plain) for c in cues]
             source.chapter_lines = [c.line for c in cues]
-            source.chapters_file = _shown(path, self.project_dir)
+            source.chapters_file = shown_path(path, self.project_dir)
             return
         if not isinstance(value, list) or not isinstance(node, yaml.SequenceNode):
             self.err(line, "'chapters:' must be a list of {start, title} or a chapters .vtt file")
@@ -293,7 +293,7 @@ class _Reader:
             if self.docs_dir.is_dir() and not target.is_file():
                 self.problems.append(
                     warning(self.shown, line, f"related article not found: "
-                            f"{_shown(target, self.project_dir)}")
+                            f"{shown_path(target, self.project_dir)}")
                 )  # fmt: skip
                 continue
             paths.append(rel)
@@ -301,13 +301,6 @@ class _Reader:
             if title:
                 source.related_titles[rel] = title
         source.related = tuple(paths)
-
-
-def _shown(path: Path, project_dir: Path) -> str:
-    try:
-        return path.resolve().relative_to(project_dir.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def _article_title(path: Path) -> str:
