@@ -288,3 +288,13 @@ def test_flat_urls_keep_the_language_switcher_right(project: Path) -> None:
     en = (project / "site/returns/return-policy.html").read_text()
     assert 'href="../bn/returns/return-policy.html" hreflang="bn"' in en
     assert 'href="../gu/index.html" hreflang="gu"' in en  # no translation: the Gujarati home page
+
+
+def test_a_kb_error_in_the_build_is_reported_as_mkdocs_own_error(project: Path) -> None:
+    write(project, "mkdocs.yml", MKDOCS_YML.replace("      search: false\n", "      model: no-such-model\n"))
+    result = mkdocs_build(project)
+    assert result.returncode == 1
+    # The plugin turns our KbError into MkDocs' PluginError: MkDocs' own error line, no traceback.
+    assert ("ERROR   -  search index not built, the previous one is kept: search model 'no-such-model' is "
+            "neither a packaged model") in result.stderr  # fmt: skip
+    assert "Aborted with a BuildError!" in result.stdout and "Traceback" not in result.stderr
