@@ -180,6 +180,20 @@ class _Reader:
             return None
         return path
 
+    def cue_file(self, name: str, line: int, key: str, what: str) -> tuple[list[CaptionCue], str] | None:
+        """The cues of a caption or chapters file the sidecar names, and the file as shown to
+        writers; None when it cannot be read (the problem is reported)."""
+        path = self.path_in_videos(name, line, key)
+        if path is None:
+            return None
+        shown = shown_path(path, self.project_dir)
+        if not path.is_file():
+            self.err(line, f"{what} file not found: {shown}")
+            return None
+        cues, problems = read_cues(path, shown)
+        self.problems.extend(problems)
+        return cues, shown
+
     def poster_at(self, source: VideoSource, value: Any) -> None:
         if value is None:
             return
@@ -205,15 +219,9 @@ class _Reader:
             if not isinstance(name, str) or not name.lower().endswith((".vtt", ".srt")):
                 self.err(line, f"captions for '{lang}' must be a .vtt or .srt file")
                 continue
-            path = self.path_in_videos(name, line, f"captions.{lang}")
-            if path is None:
-                continue
-            if not path.is_file():
-                self.err(line, f"caption file not found: {shown_path(path, self.project_dir)}")
-                continue
-            cues, problems = read_cues(path, shown_path(path, self.project_dir))
-            self.problems.extend(problems)
-            source.captions[lang] = cues
+            found = self.cue_file(name, line, f"captions.{lang}", "caption")
+            if found is not None:
+                source.captions[lang] = found[0]
 
     def chapters(self, source: VideoSource, value: Any, node: yaml.Node | None) -> None:
         if value is None:
@@ -223,17 +231,11 @@ class _Reader:
             if not value.lower().endswith(".vtt"):
                 self.err(line, "'chapters:' must be a list of {start, title} or a chapters .vtt file")
                 return
-            path = self.path_in_videos(value, line, "chapters")
-            if path is None:
-                return
-            if not path.is_file():
-                self.err(line, f"chapters file not found: {shown_path(path, self.project_dir)}")
-                return
-            cues, problems = read_cues(path, shown_path(path, self.project_dir))
-            self.problems.extend(problems)
-            source.chapters = [Chapter(c.start, c.plain) for c in cues]
-            source.chapter_lines = [c.line for c in cues]
-            source.chapters_file = shown_path(path, self.project_dir)
+            found = self.cue_file(value, line, "chapters", "chapters")
+            if found is not None:
+                cues, source.chapters_file = found
+                source.chapters = [Chapter(c.start, c.plain) for c in cues]
+                source.chapter_lines = [c.line for c in cues]
             return
         if not isinstance(value, list) or not isinstance(node, yaml.SequenceNode):
             self.err(line, "'chapters:' must be a list of {start, title} or a chapters .vtt file")
