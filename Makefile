@@ -10,9 +10,9 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install system-deps demo build serve test lint bench clean
+.PHONY: install system-deps node-deps demo build serve test lint bench clean
 
-install: $(STAMP) system-deps
+install: $(STAMP) system-deps node-deps
 
 # torch first and pinned: a plain `torch` requirement would pull gigabytes of CUDA wheels.
 $(STAMP): pyproject.toml
@@ -26,6 +26,14 @@ $(STAMP): pyproject.toml
 # PostgreSQL for the analytics store tests. Skipped in seconds when already present.
 system-deps:
 	@bash scripts/install-system-deps.sh
+
+# npm tools for tests and benchmarks (axe-core, Lighthouse), exactly as package-lock.json pins
+# them; reinstalled only when the lock file changes.
+NODE_STAMP := node_modules/.kb-installed
+node-deps: $(NODE_STAMP)
+$(NODE_STAMP): package.json package-lock.json | system-deps
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
 
 build: install
 	$(VENV)/bin/mkdocs build --strict
