@@ -29,7 +29,8 @@ from pathlib import Path
 
 from bench.search_common import WORK as SEARCH_WORK
 from bench.search_common import project_copy, table
-from tests.conftest import CHROMIUM_ARGS, CHROMIUM_PATH, serve_folder
+from tests.conftest import CHROMIUM_ARGS, CHROMIUM_PATH
+from tests.servers import serve_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = SEARCH_WORK.parent / "pages"

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from kb_tools.service.app import create_app
+from tests.axe import axe_serious
 from tests.projects import ROOT
 from tests.servers import serving
 from tests.service_site import PAGES, build, make_site, settings_for
@@ -111,6 +112,13 @@ def test_search_keyboard_and_focus(page, base_url: str) -> None:
     assert page.errors == []
 
 
+def test_open_widget_with_results_has_no_serious_accessibility_violation(page, base_url: str) -> None:
+    open_and_search(page, base_url, "how do I return an item")
+    page.get_by_role("option").nth(1).wait_for()
+    page.keyboard.press("ArrowDown")
+    assert axe_serious(page) == []
+
+
 def test_events_are_only_final_queries_and_clicks(page, base_url: str) -> None:
     open_and_search(page, base_url, "delivery time dhaka")
     page.get_by_role("option").first.wait_for()
@@ -155,7 +163,7 @@ def test_inline_widget_on_the_order_page_with_contacts(page, base_url: str) -> N
     page.get_by_role("option").first.wait_for()
     video = page.get_by_role("option").filter(has_text="How to start a return").first
     assert "at 1:23" in video.inner_text()
-    href = urlsplit(video.locator("a").get_attribute("href"))
+    href = urlsplit(video.get_attribute("data-href"))
     assert (href.netloc, href.path, href.fragment) == (urlsplit(base_url).netloc, "/videos/start-a-return/", "t=83")
     assert page.get_by_text("Still need help?").is_visible()
     wa = page.get_by_role("link", name="WhatsApp")

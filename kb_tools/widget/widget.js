@@ -295,14 +295,19 @@
         if (hit.start != null) meta.appendChild(el("span", { "class": "moment", text: self.label("video_at").replace("{t}", clock(hit.start)) }));
       }
       if (hit.section && hit.section !== hit.title && !/^\d+:\d\d$/.test(hit.section)) meta.appendChild(el("span", { "class": "section", text: hit.section }));
-      var link = el("a", { href: url, tabindex: "-1", target: opts.target === "_self" ? null : opts.target, rel: "noopener" }, [
+      // An option holds no link (a focusable element inside role=option is hidden from screen
+      // readers' option navigation: axe's nested-interactive); the option itself opens the answer.
+      var li = el("li", {
+        id: self.uid + "-opt-" + i, role: "option", "aria-selected": "false", "class": i === 0 ? "hit top" : "hit",
+        "data-href": url
+      }, [el("div", { "class": "hit-body" }, [
         i === 0 ? el("span", { "class": "top-label", text: self.label("top") }) : null,
         el("span", { "class": "hit-title", text: hit.title || hit.url }),
         meta,
         snippetNodes(el("span", { "class": "snippet" }), hit.snippet)
-      ]);
-      link.addEventListener("click", function () { self.clicked(i); });
-      var li = el("li", { id: self.uid + "-opt-" + i, role: "option", "aria-selected": "false", "class": i === 0 ? "hit top" : "hit" }, [link]);
+      ])]);
+      li.addEventListener("click", function (e) { self.go(i, e.ctrlKey || e.metaKey || e.shiftKey); });
+      li.addEventListener("auxclick", function (e) { if (e.button === 1) self.go(i, true); });
       li.addEventListener("mousemove", function () { if (self.active !== i) self.setActive(i); });
       self.list.appendChild(li);
     });
@@ -346,11 +351,11 @@
     }
   };
 
-  Widget.prototype.go = function (i) {
+  Widget.prototype.go = function (i, newTab) {
     this.clicked(i);
     var url = hitUrl(this.hits[i]);
-    if (opts.target === "_self") location.href = url;
-    else window.open(url, opts.target, "noopener");
+    if (opts.target === "_self" && !newTab) location.href = url;
+    else window.open(url, newTab ? "_blank" : opts.target, "noopener");
   };
 
   Widget.prototype.clicked = function (i) {
