@@ -128,17 +128,37 @@ def test_home_pages_show_the_seven_top_tasks_as_cards(home: str) -> None:
 
 
 def test_relevance_set_points_at_real_pages_in_the_right_language() -> None:
+    import hashlib
+    from collections import Counter
+
     queries = yaml.safe_load((ROOT / "bench" / "queries.yaml").read_text(encoding="utf-8"))
-    counts = {"en": 0, "bn": 0, "gu": 0}
+    langs = {"en", "bn", "gu", "hi", "bn-Latn", "gu-Latn", "hi-Latn"}
+    kinds = Counter()
+    counts = Counter()
     for q in queries:
-        assert set(q) == {"q", "lang", "expect"}, q
+        assert set(q) == {"q", "lang", "kind", "split", "expect"}, q
+        assert q["lang"] in langs and q["split"] in ("tune", "heldout"), q
+        kinds[q["kind"]] += 1
         counts[q["lang"]] += 1
+        if q["split"] == "heldout":  # the split was fixed up front by hash, never by hand
+            assert int(hashlib.sha1(q["q"].encode("utf-8")).hexdigest(), 16) % 100 < 40, q["q"]
+        if q["kind"] == "no-answer":
+            assert q["expect"] == [], f"{q['q']!r} is a no-answer query with an answer"
+            continue
         assert q["expect"], f"{q['q']!r} expects no page"
         for url in q["expect"]:
             assert url.endswith("/") and page_for_url(url), f"{q['q']!r}: no page for {url}"
-        if q["lang"] != "en":
-            assert q["expect"][0].startswith(q["lang"] + "/"), f"{q['q']!r}: best answer not in {q['lang']}"
+        lang = q["lang"].split("-")[0]
+        if q["kind"] == "cross-lingual":  # the answer exists only in English
+            best = q["expect"][0]
+            assert not best.startswith(("bn/", "gu/", "hi/")) and not page_for_url(f"{lang}/{best}"), q["q"]
+        elif lang in ("bn", "gu"):
+            assert q["expect"][0].startswith(lang + "/"), f"{q['q']!r}: best answer not in {lang}"
+    assert set(kinds) == {"native", "romanized", "code-mixed", "cross-lingual", "no-answer"}, kinds
+    assert kinds["romanized"] >= 60 and kinds["code-mixed"] >= 20 and kinds["cross-lingual"] >= 30, kinds
+    assert kinds["no-answer"] >= 40, kinds
     assert counts["en"] >= 110 and counts["bn"] >= 35 and counts["gu"] >= 20, counts
+    assert counts["bn-Latn"] >= 20 and counts["gu-Latn"] >= 20, counts
     assert len({q["q"] for q in queries}) == len(queries), "a query is listed twice"
 
 
