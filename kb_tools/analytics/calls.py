@@ -13,12 +13,13 @@ import csv
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kb_tools.analytics.store import EventStore
+from kb_tools.analytics.store import EARLIEST_MS, EventStore, latest_ms
 from kb_tools.errors import AnalyticsError
 from kb_tools.problems import Problem, error
 
@@ -51,6 +52,39 @@ def parse_timestamp(raw: str) -> int:
     return int(dt.timestamp() * 1000)
 
 
+def _records(handle: Iterable[str]) -> Iterator[tuple[int, list[str] | None, str]]:
+    """(first line, values, problem) for each CSV record. A quoted value may span lines, but a
+    quote left open does not swallow the rest of the file: when the lines it joined do not
+    make one record, that line alone is reported and the lines after it are read again."""
+    lines = iter(enumerate(handle, start=1))
+    again: list[tuple[int, str]] = []
+    while True:
+        first = again.pop() if again else next(lines, None)
+        if first is None:
+            return
+        chunk = [first]
+        quotes = first[1].count('"')
+        while quotes % 2:
+            more = again.pop() if again else next(lines, None)
+            if more is None:
+                break
+            chunk.append(more)
+            quotes += more[1].count('"')
+        try:
+            rows = list(csv.reader(text for _, text in chunk))
+        except csv.Error as e:
+            rows, problem = [], f"unreadable CSV: {e}"
+        else:
+            problem = ""
+        if len(rows) == 1 and not quotes % 2:
+            yield first[0], rows[0], ""
+            continue
+        if len(chunk) > 1:
+            again.extend(reversed(chunk[1:]))
+        yield first[0], None, problem or ("a quote (\") opens a value that never closes: close it or remove "
+                                          "it (the lines after it were read on their own)")
+
+
 def read_calls(path: Path, display: str | None = None) -> CallImport:
     """Parse and validate a call log; never touches the store."""
     shown = display or str(path)
@@ -64,14 +98,16 @@ def read_calls(path: Path, display: str | None = None) -> CallImport:
     except OSError as e:
         raise AnalyticsError(f"{shown}: cannot read: {e.strerror}") from None
     with handle:
-        reader = csv.reader(handle)
+        records = _records(handle)
         try:
-            header = next(reader)
-        except StopIteration:
-            raise AnalyticsError(f"{shown}:1: empty file: the first row must name the columns "
-                                 f"{', '.join(REQUIRED)} (and optionally {', '.join(OPTIONAL)})") from None
-        except (csv.Error, UnicodeDecodeError) as e:
+            line, header, problem = next(records, (1, None, "empty file"))
+        except UnicodeDecodeError as e:
             raise AnalyticsError(f"{shown}:1: not a UTF-8 CSV file: {e}") from None
+        if header is None:
+            if problem == "empty file":
+                raise AnalyticsError(f"{shown}:1: empty file: the first row must name the columns "
+                                     f"{', '.join(REQUIRED)} (and optionally {', '.join(OPTIONAL)})")
+            raise AnalyticsError(f"{shown}:{line}: {problem}")
         cols = [h.strip().lower() for h in header]
         if "order_ref" in cols and "order" not in cols:
             cols[cols.index("order_ref")] = "order"
@@ -84,13 +120,15 @@ def read_calls(path: Path, display: str | None = None) -> CallImport:
         index = {c: cols.index(c) for c in (*REQUIRED, *OPTIONAL) if c in cols}
         seen: Counter[str] = Counter()
         try:
-            for values in reader:
-                line = reader.line_num
+            for line, values, problem in records:
+                if values is None:
+                    result.problems.append(error(shown, line, problem))
+                    continue
                 if not any(v.strip() for v in values):
                     continue
-                row, problem = _parse_row(values, index, shown, line, len(cols))
-                if problem is not None:
-                    result.problems.append(problem)
+                row, bad = _parse_row(values, index, shown, line, len(cols))
+                if bad is not None:
+                    result.problems.append(bad)
                     continue
                 assert row is not None
                 key = "\x1f".join(str(row[k] or "") for k in ("ts", "topic", "channel", "session", "order_ref"))
@@ -99,8 +137,8 @@ def read_calls(path: Path, display: str | None = None) -> CallImport:
                 # apart while a second import of the same file still hashes to the same values.
                 row["row_hash"] = hashlib.sha256(f"{key}\x1f{seen[key]}".encode()).hexdigest()
                 result.rows.append(row)
-        except (csv.Error, UnicodeDecodeError) as e:
-            result.problems.append(error(shown, reader.line_num, f"unreadable CSV: {e}"))
+        except UnicodeDecodeError as e:
+            result.problems.append(error(shown, line + 1, f"not UTF-8 text: {e.reason}: save the file as UTF-8"))
     return result
 
 
@@ -118,6 +156,11 @@ def _parse_row(values: list[str], index: dict[str, int], shown: str, line: int,
         ts = parse_timestamp(raw_ts)
     except ValueError:
         return None, error(shown, line, f"bad timestamp {raw_ts!r}: use ISO 8601 like 2026-03-01T14:05:00")
+    if ts < EARLIEST_MS:
+        return None, error(shown, line, f"timestamp {raw_ts} is before 2000-01-01: check the year")
+    if ts > latest_ms():
+        return None, error(shown, line, f"timestamp {raw_ts} is in the future: a call log holds calls that "
+                           "happened; check the year")
     topic = get("topic")
     if not _TOPIC.match(topic):
         return None, error(shown, line, f"bad topic {topic!r}: use a contact_topic label like "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable
@@ -52,7 +53,19 @@ def _day(value: str | None, option: str) -> int | None:
         raise click.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD", param_hint=option) from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp() * 1000)
+    from kb_tools.analytics.store import EARLIEST_MS, latest_ms
+
+    ms = int(dt.timestamp() * 1000)
+    if not EARLIEST_MS <= ms <= latest_ms() + 366 * 86_400_000:
+        raise click.BadParameter(f"{value} is outside the dates a report can cover (2000-01-01 to a year "
+                                 "from now): check the year", param_hint=option)
+    return ms
+
+
+def _hours(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    if not math.isfinite(value):  # FloatRange lets nan through: every comparison with it is False
+        raise click.BadParameter(f"{value} is not a number of hours: give e.g. 24", ctx=ctx, param=param)
+    return value
 
 
 @click.group()
@@ -88,6 +101,7 @@ def import_(files: tuple[Path, ...], skip_bad: bool, db: str | None) -> None:
 @click.option("--since", default=None, metavar="YYYY-MM-DD", help="First day (default: the first day with data).")
 @click.option("--until", default=None, metavar="YYYY-MM-DD", help="Day after the last (default: after the last data).")
 @click.option("--window-hours", type=click.FloatRange(min=0.1, max=24 * 30), default=24.0, show_default=True,
+              callback=_hours,
               help="How long after viewing an article a contact still counts against it.")
 @click.option("--before-after-weeks", type=click.IntRange(1, 26), default=4, show_default=True,
               help="Weeks compared before and after a publication.")

@@ -31,7 +31,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from kb_tools.analytics.store import EventStore
+from kb_tools.analytics.store import EARLIEST_MS, EventStore, latest_ms
 
 HOUR = 3_600_000
 DAY = 24 * HOUR
@@ -111,10 +111,14 @@ def week_floor(ms: int) -> int:
 
 
 def data_range(store: EventStore) -> tuple[int, int] | None:
+    """First and last time in the store, ignoring times no real event or call has (a row an
+    older version imported with a year-9999 typo must not stretch the report to that year)."""
+    sane = {"lo": EARLIEST_MS, "hi": latest_ms()}
     with store.connect() as conn:
-        ends = [v for sql in ("SELECT MIN(ts) FROM events", "SELECT MAX(ts) FROM events",
-                              "SELECT MIN(ts) FROM calls", "SELECT MAX(ts) FROM calls")
-                if (v := conn.execute(sa.text(sql)).scalar()) is not None]
+        ends = [v for sql in ("SELECT MIN(ts) FROM {t} WHERE ts BETWEEN :lo AND :hi",
+                              "SELECT MAX(ts) FROM {t} WHERE ts BETWEEN :lo AND :hi")
+                for t in ("events", "calls")
+                if (v := conn.execute(sa.text(sql.format(t=t)), sane).scalar()) is not None]
     if not ends:
         return None
     return int(min(ends)), int(max(ends))

@@ -204,9 +204,31 @@ def _change(v: float | None) -> str:
     return f'<span class="chg {cls}">{v:+.1f}%</span>'
 
 
+MARKER = ".kb-report"  # in every folder kb report writes; only such a folder is ever replaced
+MARKER_TEXT = "This folder was written by `kb report`; the next `kb report --out` into it replaces it.\n"
+
+
+def output_folder(out_dir: Path) -> Path:
+    """`out_dir` if a report may be written there: a new folder, an empty one, or one an earlier
+    report wrote (it holds MARKER). Anything else (`docs`, `.`, a home folder) would be
+    replaced wholesale, so it is refused and left as it is."""
+    out = Path(out_dir).absolute()
+    where = f"--out {out_dir}"
+    if out == out.parent or out in Path.cwd().absolute().parents or out == Path.cwd().absolute():
+        raise AnalyticsError(f"{where} is the current folder or one above it, which kb report would replace: "
+                             "give a folder of its own, e.g. --out report")
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise AnalyticsError(f"{where} is not a folder: give a folder name, e.g. --out report")
+    if out.is_dir() and not (out / MARKER).is_file() and any(out.iterdir()):
+        raise AnalyticsError(f"{where} holds files kb report did not write, and a report replaces the whole "
+                             "folder: give a new folder (kb report creates it) or an empty one; nothing was changed")
+    return out
+
+
 def write_report(report: DeflectionReport, out_dir: Path, *, title: str = "Help center deflection report") -> Path:
-    """Write index.html, the CSVs and report.json into `out_dir` (swapped in atomically)."""
-    out_dir = Path(out_dir)
+    """Write index.html, the CSVs and report.json into `out_dir` (swapped in atomically; see
+    `output_folder` for which folders may be replaced)."""
+    out_dir = output_folder(out_dir)
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
@@ -222,6 +244,7 @@ def write_report(report: DeflectionReport, out_dir: Path, *, title: str = "Help 
         _csv(tmp / "topic_weeks.csv", [{"topic": t, "week": i, "week_start": report.weeks[i].start, "calls": n}
                                        for t, vals in report.topic_weeks.items() for i, n in enumerate(vals)])
         _csv(tmp / "gaps.csv", [{**g, "examples": " | ".join(g["examples"])} for g in data["gaps"]])
+        (tmp / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
         os.chmod(tmp, 0o755)
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}-old-{os.getpid()}")
@@ -236,6 +259,19 @@ def write_report(report: DeflectionReport, out_dir: Path, *, title: str = "Help 
     return out_dir / "index.html"
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...) that
+# sends the next cell to another site): such text cells get a leading apostrophe, as OWASP
+# recommends. Numbers are numbers, negative or not.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text, never runs."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _csv(path: Path, rows: list[dict[str, Any]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as f:
         if not rows:
@@ -243,7 +279,7 @@ def _csv(path: Path, rows: list[dict[str, Any]]) -> None:
             return
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
-        w.writerows(rows)
+        w.writerows({k: cell(v) for k, v in row.items()} for row in rows)
 
 
 CSS = """

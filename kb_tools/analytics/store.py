@@ -8,6 +8,7 @@ SQLite (WAL, synchronous=FULL) by default; PostgreSQL when the URL says so, so t
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from kb_tools.errors import AnalyticsError
 
 DEFAULT_URL = "sqlite:///analytics.db"
+# Times the store and the report accept: from 2000-01-01 to a day from now. A call log dated
+# 9999-12-31 is a typo, and a report stretched to it would have 416,000 weekly columns.
+EARLIEST_MS = 946_684_800_000
+
+
+def latest_ms() -> int:
+    return int(time.time() * 1000) + 86_400_000
 
 metadata = sa.MetaData()
 
