@@ -23,6 +23,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from kb_tools.config import KbConfig
+from kb_tools.content.frontmatter import without_unsafe_front_matter
 from kb_tools.content.languages import language_name
 from kb_tools.content.site import ContentSite
 from kb_tools.content.urls import page_url
@@ -125,6 +126,18 @@ class KbPlugin(BasePlugin[KbConfig]):
         return self.navs.for_language(self.site.settings.default_language)
 
     # -- pages -------------------------------------------------------------------------------
+
+    def on_page_read_source(self, page: Page, config) -> str | None:
+        if not self.config.enabled:
+            return None
+        # MkDocs reads front matter itself with plain PyYAML, and its templates print the title:
+        # aliases that expand to millions of values would take all the build's memory. Such a
+        # page is read without its front matter; kb's own check reports it with its line (an
+        # error, so --strict fails).
+        try:
+            return without_unsafe_front_matter(page.file.content_string)
+        except (OSError, UnicodeDecodeError):
+            return None  # MkDocs reads it again and says what is wrong
 
     def on_page_markdown(self, markdown: str, page: Page, config, files: Files) -> str:
         if not self.config.enabled or self.site is None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from kb_tools import safe_yaml
 from kb_tools.content.urls import page_url
 
 if TYPE_CHECKING:
@@ -32,8 +33,8 @@ def read_content(project: Project) -> list[dict[str, Any]]:
     if project.videos_dir.is_dir():
         for path in sorted(project.videos_dir.glob("*.yml")):
             try:
-                meta = yaml.safe_load(path.read_text(encoding="utf-8"))
-            except (yaml.YAMLError, UnicodeDecodeError):
+                meta = safe_yaml.load(path.read_text(encoding="utf-8"))
+            except (yaml.YAMLError, UnicodeDecodeError):  # `kb check` says what is wrong with it
                 continue
             if not isinstance(meta, dict):
                 continue

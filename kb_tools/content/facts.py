@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from kb_tools import safe_yaml
 from kb_tools.content.frontmatter import decode_utf8, did_you_mean
 from kb_tools.content.languages import native_digits
 from kb_tools.problems import Problem, error
@@ -44,7 +45,10 @@ class PolicyFacts:
                     error(rel_path, n, "tab character: YAML allows only spaces; replace the tab with spaces")
                 ]
         try:
-            data = yaml.safe_load(text)
+            data = safe_yaml.load(text)
+        except safe_yaml.YamlLimitError as exc:
+            mark = exc.problem_mark
+            return facts, [error(rel_path, mark.line + 1 if mark else 1, f"policy facts: {exc.problem}")]
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             return facts, [

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from kb_tools import safe_yaml
 from kb_tools.problems import Problem, error, shown_path
 
 #: Front-matter keys an article may use. Anything else is reported with a "did you mean".
@@ -125,8 +126,11 @@ def parse_front_matter(
     if problems:
         return None, {}, problems
     try:
-        node = yaml.compose(fm_text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(fm_text)
+        node = safe_yaml.compose(fm_text)
+        data = safe_yaml.construct(node)
+    except safe_yaml.YamlLimitError as exc:
+        line = (exc.problem_mark.line + 2) if exc.problem_mark else 2
+        return None, {}, [error(rel_path, line, f"front matter {exc.problem}")]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 2) if mark else 1
@@ -157,6 +161,24 @@ def parse_front_matter(
         for key_node, _ in node.value:
             key_lines[str(key_node.value)] = key_node.start_mark.line + 2
     return data, key_lines, []
+
+
+def without_unsafe_front_matter(text: str) -> str | None:
+    """`text` without its front matter when that front matter's YAML aliases expand past the
+    limits of `safe_yaml` (a "billion laughs" title), else None. For readers that parse front
+    matter with plain PyYAML, as MkDocs does: they would build the whole expansion."""
+    if "*" not in text[:64_000]:
+        return None
+    fm_text, body, _, _ = split_front_matter(text.lstrip("\ufeff").replace("\r\n", "\n"), "")
+    if fm_text is None:
+        return None
+    try:
+        safe_yaml.compose(fm_text)
+    except safe_yaml.YamlLimitError:
+        return body
+    except yaml.YAMLError:
+        return None
+    return None
 
 
 def front_matter_of(text: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from kb_tools import safe_yaml
 from kb_tools.content.frontmatter import front_matter_of
 from kb_tools.problems import Problem, error, shown_path, warning
 from kb_tools.records import Chapter
@@ -84,10 +85,13 @@ class _Reader:
             return None
         try:
             text = self.yml.read_text(encoding="utf-8")
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-            data = yaml.safe_load(text)
+            node = safe_yaml.compose(text)
+            data = safe_yaml.construct(node)
         except UnicodeDecodeError:
             self.err(0, "not UTF-8 text; save the file as UTF-8")
+            return None
+        except safe_yaml.YamlLimitError as exc:
+            self.err(exc.problem_mark.line + 1 if exc.problem_mark else 1, str(exc.problem))
             return None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
