@@ -1,7 +1,9 @@
-"""What the built package holds: the package-data globs of pyproject.toml match the tree."""
+"""Where code lives: the package-data globs of pyproject.toml match the tree, and test modules
+share helpers through plain modules under tests/, never by importing one another."""
 
 from __future__ import annotations
 
+import ast
 import tomllib
 
 from tests.projects import ROOT
@@ -30,3 +32,16 @@ def test_every_data_file_the_package_reads_is_shipped() -> None:
     shipped = {p.relative_to(PACKAGE).as_posix() for g in package_data_globs() for p in PACKAGE.glob(g)}
     assert data_files() - NOT_DATA - shipped == set()
 
+
+
+def test_test_modules_import_no_other_test_module() -> None:
+    tests = ROOT / "tests"
+    offenders = []
+    for path in sorted(tests.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
+                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            offenders += [f"{path.name}:{node.lineno} imports {name}" for name in names
+                          if name.startswith(("tests.test_", "tests.conftest"))
+                          or (name.startswith("test_") and (tests / f"{name}.py").exists())]
+    assert offenders == [], "move shared helpers to a plain module under tests/ (see tests/conftest.py)"
