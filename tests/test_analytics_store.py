@@ -183,6 +183,14 @@ def test_without_a_call_log_contact_clicks_are_the_contacts(store: EventStore) -
     assert week.self_service_score == 3.0 and report.kpis["self_service_score"] == 3.0
 
 
+def test_a_page_the_project_does_not_know_takes_its_language_from_its_folder(store: EventStore) -> None:
+    store.add_events([make_event("page_view", "a" * 16, T0, {"url": "/bn/returns/start/", "from": "direct"}),
+                      make_event("video_play", "a" * 16, T0 + 1, {"video": "bn-intro", "url": "/bn/returns/start/"})])
+    langs = {i.key: i.lang for i in build_report(store, gaps=False, languages=("en", "bn")).items}
+    assert langs == {"/bn/returns/start/": "bn", "bn-intro": "en"}
+    english_only = build_report(store, gaps=False, languages=("en",))
+    assert {i.lang for i in english_only.items} == {"en"}  # no bn folder on this site
+
 def test_a_video_and_its_page_count_one_publication_once() -> None:
     published = T0 + 5 * WEEK
     video = ItemStats("video", "assembly", "Assembly", "en", "blender", published, est_calls_deflected=40.0)

@@ -126,7 +126,7 @@ def report(out: Path, since: str | None, until: str | None, window_hours: float,
     store = _store(db)
     rep = build_report(store, since=since_ms, until=until_ms, window_hours=window_hours,
                        before_after_weeks=before_after_weeks, gaps=not no_gaps,
-                       content=read_content(project()))
+                       content=read_content(project()), languages=project().languages)
     index = write_report(rep, out, title=title)
     k = rep.kpis
     click.echo(f"{index}: {k['sessions']:,} sessions, {k['contacts']:,} contacts, self-service score "

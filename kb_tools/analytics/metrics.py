@@ -23,7 +23,7 @@ Definitions (the README repeats them for support leads):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -32,6 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from kb_tools.analytics.store import EARLIEST_MS, EventStore, latest_ms
+from kb_tools.content.languages import INDIC_LANGUAGES, path_language
 
 HOUR = 3_600_000
 DAY = 24 * HOUR
@@ -185,10 +186,13 @@ class Period:
 def build_report(store: EventStore, *, since: int | None = None, until: int | None = None,
                  window_hours: float = 24.0, before_after_weeks: int = 4,
                  gaps: bool = True, embed: Any = None,
-                 content: list[dict[str, Any]] | None = None) -> DeflectionReport:
+                 content: list[dict[str, Any]] | None = None,
+                 languages: Sequence[str] = ("en", *INDIC_LANGUAGES)) -> DeflectionReport:
     """Compute every table of the dashboard for [since, until) (ms; default: all data).
     `content`: article/video metadata read from the project (see `project.read_content`); the
-    store's own content table (written by demo traffic) wins where both know an item."""
+    store's own content table (written by demo traffic) wins where both know an item.
+    `languages`: the site's languages, the default first (`Project.languages`): the language of
+    a page the metadata does not know is its URL's language folder."""
     data = data_range(store)
     period = Period.of(data, since, until, window_hours)
     report = DeflectionReport(period.since, period.until, window_hours,
@@ -201,7 +205,7 @@ def build_report(store: EventStore, *, since: int | None = None, until: int | No
             meta = item_metadata(conn, content)
             report.topic_weeks = topic_weeks(conn, period)
             report.weeks = week_table(conn, period, report.topic_weeks)
-            items = item_table(conn, period, meta)
+            items = item_table(conn, period, meta, languages)
             first_views = first_view_times(conn) if _undated(meta, items) else {}
         for it in items.values():
             it.published = publication_time(it, first_views, data)
@@ -258,15 +262,15 @@ def week_table(conn: sa.Connection, period: Period, topic_weeks: dict[str, list[
     return weeks
 
 
-def item_table(conn: sa.Connection, period: Period,
-               meta: dict[tuple[str, str], Any]) -> dict[tuple[str, str], ItemStats]:
+def item_table(conn: sa.Connection, period: Period, meta: dict[tuple[str, str], Any],
+               languages: Sequence[str] = ("en", *INDIC_LANGUAGES)) -> dict[tuple[str, str], ItemStats]:
     """One row per article and video: feedback, views, viewing sessions and their outcomes.
     Items known from the content metadata but never seen get a row too."""
     items: dict[tuple[str, str], ItemStats] = {}
 
     def row(kind: str, key: str) -> ItemStats:
         if (kind, key) not in items:
-            items[(kind, key)] = _new_item(kind, key, meta.get((kind, key)))
+            items[(kind, key)] = _new_item(kind, key, meta.get((kind, key)), languages)
         return items[(kind, key)]
 
     for kind, key, answers, yes in feedback_counts(conn, period):
@@ -283,9 +287,10 @@ def item_table(conn: sa.Connection, period: Period,
     return items
 
 
-def _new_item(kind: str, key: str, meta: Any) -> ItemStats:
-    if meta is None:
-        return ItemStats(kind, key, key, _lang_of(key), "", None)
+def _new_item(kind: str, key: str, meta: Any, languages: Sequence[str]) -> ItemStats:
+    if meta is None:  # a page's key is its URL; a video's is its id, in no language folder
+        lang = (path_language(key, languages) if kind == "article" else None) or languages[0]
+        return ItemStats(kind, key, key, lang, "", None)
     return ItemStats(kind, key, meta.title, meta.lang, meta.contact_topic, meta.published)
 
 
@@ -418,7 +423,3 @@ def first_view_times(conn: sa.Connection) -> dict[tuple[str, str], int]:
         out[("video", video)] = int(ts)
     return out
 
-
-def _lang_of(key: str) -> str:
-    parts = key.strip("/").split("/")
-    return parts[0] if parts and parts[0] in ("bn", "gu", "hi") else "en"
