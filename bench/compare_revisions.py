@@ -50,13 +50,13 @@ class Bench:
 
 
 BENCHES = {
-    "relevance": Bench("bench_relevance", (("--bitext-limit", "1000"),), repeat=False),
-    "speed": Bench("bench_speed", (("--sizes", "1000,10000"), ("--rounds", "2"), ("--skip-build",))),
+    "relevance": Bench("bench_relevance", (("--bitext-limit", "500"),), repeat=False),
+    "speed": Bench("bench_speed", (("--sizes", "1000,10000"), ("--rounds", "1"), ("--skip-build",))),
     # 10,000 chunks: the synthetic index bench_speed made is reused. The load bench builds the
     # sample again in its own copy: it starts from the relevance bench's embeddings and videos.
     "load": Bench("bench_load", (("--chunks", "10000"), ("--duration", "10"), ("--clients", "4")),
                   seed=("bench/results/search/site/.kb_cache", "bench/results/search/load-site/.kb_cache")),
-    "analytics": Bench("bench_analytics", (("--requests", "600"), ("--events", "200000"))),
+    "analytics": Bench("bench_analytics", (("--requests", "400"), ("--events", "100000"))),
 }
 
 
