@@ -105,12 +105,17 @@ def import_(files: tuple[Path, ...], skip_bad: bool, db: str | None) -> None:
               help="How long after viewing an article a contact still counts against it.")
 @click.option("--before-after-weeks", type=click.IntRange(1, 26), default=4, show_default=True,
               help="Weeks compared before and after a publication.")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Search index to match content gaps against (default: the project's, if built).")
+@click.option("--site-url", default=None, metavar="URL",
+              help="Where the help site lives, for the links to articles (default: site_url in mkdocs.yml).")
 @click.option("--no-gaps", is_flag=True, help="Skip the content-gap grouping (no model is loaded).")
 @click.option("--title", default="Help center deflection report", show_default=True)
 @_db_option
 @project_options()
 def report(out: Path, since: str | None, until: str | None, window_hours: float, before_after_weeks: int,
-           project: Callable[[], Project], no_gaps: bool, title: str, db: str | None) -> None:
+           project: Callable[[], Project], index_dir: Path | None, site_url: str | None, no_gaps: bool, title: str,
+           db: str | None) -> None:
     """Write the deflection dashboard (HTML that opens with no server, plus CSV and JSON).
     Titles and contact topics of articles and videos come from the project's docs and videos
     folders (mkdocs.yml; without one, the report uses what the events say)."""
@@ -126,12 +131,36 @@ def report(out: Path, since: str | None, until: str | None, window_hours: float,
     store = _store(db)
     rep = build_report(store, since=since_ms, until=until_ms, window_hours=window_hours,
                        before_after_weeks=before_after_weeks, gaps=not no_gaps,
-                       content=read_content(project()), languages=project().languages)
-    index = write_report(rep, out, title=title)
+                       content=read_content(project()), languages=project().languages,
+                       index_dir=_index_dir(project(), index_dir))
+    index = write_report(rep, out, title=title, site_url=site_url if site_url is not None else _site_url(project()))
     k = rep.kpis
     click.echo(f"{index}: {k['sessions']:,} sessions, {k['contacts']:,} contacts, self-service score "
                f"{k['self_service_score'] if k['self_service_score'] is not None else '—'}, "
                f"~{k['est_calls_deflected']:,} calls deflected ({time.perf_counter() - started:.1f} s)")
+
+
+def _site_url(project: Project) -> str:
+    """site_url from mkdocs.yml (a plain line; tags such as !ENV are not evaluated here)."""
+    import re
+
+    if project.config_file is None:
+        return ""
+    try:
+        text = project.config_file.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    m = re.search(r"^site_url:\s*['\"]?([^'\"\s#]+)", text, re.M)
+    return m.group(1) if m and m.group(1).startswith(("http://", "https://")) else ""
+
+
+def _index_dir(project: Project, index_dir: Path | None) -> Path | None:
+    """--index, else the project's built index; without one the gaps are not matched."""
+    if index_dir is not None:
+        if not (index_dir / "manifest.json").exists():
+            raise click.BadParameter(f"no search index in {index_dir}: run `mkdocs build` first", param_hint="--index")
+        return index_dir
+    return project.index_dir if (project.index_dir / "manifest.json").exists() else None
 
 
 @click.command("demo-traffic")

@@ -153,20 +153,47 @@ class _Session:
         props = {k: v for k, v in cols.items() if v is not None and k != "page"}
         if "origin" in props:
             props["from"] = props.pop("origin")
+        if "outcome" in props:
+            props["next"] = props.pop("outcome")
         if "helpful" in props:
             props["helpful"] = bool(props["helpful"])
+        if "answered" in props:
+            props["answered"] = bool(props["answered"])
+            cols["answered"] = int(props["answered"])
         row = {"ts": self.tick(), "name": name, "session": self.id, "source": self.source, "lang": self.lang,
                "url": self.url, "page": cols.get("page") or cols.get("url") or self.url, "video": None,
                "query": None, "results": None, "rank": None, "origin": None, "helpful": None,
-               "channel": None, "percent": None, "comment": None,
+               "channel": None, "percent": None, "comment": None, "answered": None, "confidence": None,
+               "settled": None, "outcome": None, "topic": None,
                "props": json.dumps(props, ensure_ascii=False, separators=(",", ":"))}
         row.update({k: v for k, v in cols.items() if k in row and k not in ("url",)})
         self.out.append(row)
 
 
+RUSH_WEEKS = (EFFECT_WEEK, EFFECT_WEEK + 1)  # an Eid rush in the two weeks after the publications
+RUSH_CALLS, RUSH_SESSIONS = 1.4, 1.1
+SALE_DAYS = ((11, 10), (11, 11), (11, 12))  # an 11.11 sale: (month, day)
+SALE_FACTOR = 1.5
+
+
+def season(day_ms: int, week: int) -> tuple[float, float]:
+    """(sessions factor, calls factor) of a day: the Eid rush raises calls on every topic by
+    40 % and help-center sessions by 10 % (shoppers in a hurry call rather than read); the
+    11.11 sale raises both by half."""
+    sessions, calls = 1.0, 1.0
+    if week in RUSH_WEEKS:
+        sessions, calls = RUSH_SESSIONS, RUSH_CALLS
+    d = datetime.fromtimestamp(day_ms / 1000, tz=UTC)
+    if (d.month, d.day) in SALE_DAYS:
+        sessions, calls = sessions * SALE_FACTOR, calls * SALE_FACTOR
+    return sessions, calls
+
+
 def generate(store: EventStore, *, weeks: int = 8, seed: int = 42, scale: float = 1.0,
-             start: datetime = START, replace: bool = False, progress: bool = False) -> dict[str, int]:
-    """Write the simulated traffic into `store`. Returns counts of what was written."""
+             start: datetime = START, replace: bool = False, progress: bool = False,
+             seasons: bool = True) -> dict[str, int]:
+    """Write the simulated traffic into `store`. Returns counts of what was written.
+    `seasons`: the Eid rush and the 11.11 sale (see `season`)."""
     rng = random.Random(seed)
     start_ms = int(start.timestamp() * 1000)
     if replace:
@@ -179,13 +206,14 @@ def generate(store: EventStore, *, weeks: int = 8, seed: int = 42, scale: float 
         day_ms = start_ms + day * DAY
         week = day // 7
         weekday = day % 7
-        sessions_today = 520 * scale * (0.8 if weekday >= 5 else 1.0) * (1 + 0.04 * week)
+        busy_sessions, busy_calls = season(day_ms, week) if seasons else (1.0, 1.0)
+        sessions_today = 520 * scale * (0.8 if weekday >= 5 else 1.0) * (1 + 0.04 * week) * busy_sessions
         after = week >= EFFECT_WEEK
         rows: list[dict[str, Any]] = []
         call_rows: list[dict[str, Any]] = []
         plan: list[tuple[str, bool]] = []  # (topic name or "gap", contacts)
         for t in TOPICS:
-            factor = VIDEO_EFFECT if (after and t.name == VIDEO["topic"]) else 1.0
+            factor = (VIDEO_EFFECT if (after and t.name == VIDEO["topic"]) else 1.0) * busy_calls / busy_sessions
             n = carry.take(("s", t.name), sessions_today * t.share)
             k = min(n, carry.take(("c", t.name), n * t.contact * factor))
             flags = [True] * k + [False] * (n - k)
@@ -195,7 +223,7 @@ def generate(store: EventStore, *, weeks: int = 8, seed: int = 42, scale: float 
                 call_n += 1
                 call_rows.append(_call(rng, day_ms + rng.randint(0, DAY - 1), t.name, None, call_n))
         n_gap = carry.take("gap", sessions_today * GAP_SHARE)
-        plan += [("gap", rng.random() < 0.35) for _ in range(n_gap)]
+        plan += [("gap", rng.random() < 0.35 * busy_calls / busy_sessions) for _ in range(n_gap)]
         rng.shuffle(plan)
         for topic_name, contacts in plan:
             lang = _pick(rng, LANGS)
@@ -226,35 +254,41 @@ def _call(rng: random.Random, ts: int, topic: str, session: str | None, n: int) 
             "session": session, "order_ref": f"NODI-{100000 + rng.randint(0, 899999)}" if rng.random() < 0.6 else None}
 
 
+NO_REASONS = {
+    "en": ("did not answer my question", "too long", "steps are unclear", "the steps are not clear",
+           "my case is not covered", "does not say how long it takes"),
+    "bn": ("প্রশ্নের উত্তর পাইনি", "ধাপগুলো পরিষ্কার না"),
+    "gu": ("મારા પ્રશ્નનો જવાબ નથી", "પગલાં સ્પષ્ટ નથી"),
+}
+
+
 def _topic_session(s: _Session, topic: Topic, contacts: bool, after: bool) -> None:
     rng = s.rng
     page = topic.pages[s.lang]
     published = page != CHANGED_ARTICLE or after
+    clicks_contact = contacts and rng.random() < 0.6
     entry = rng.random()
-    if entry < 0.35:
-        s.source = "widget"
+    if entry < 0.75:
         query = rng.choice(topic.queries[s.lang])
-        s.emit("search", query=query, results=5 if published else 0)
-        if not published:
-            return _unanswered(s, contacts)
-        s.emit("result_click", query=query, rank=rng.choice((1, 1, 1, 2, 3)), url=page)
+        if entry < 0.35:
+            s.source = "widget"
+        gives_up = entry >= 0.35 and rng.random() < 0.08  # results that did not look right
+        if not published or gives_up:
+            s.emit("search", query=query, results=5 if published else 0, answered=int(published),
+                   top=[page] if published else None, settled="enter",
+                   outcome="contact" if clicks_contact else "leave")
+            return _contact(s, clicks_contact, topic.name, query)
+        s.emit("search", query=query, results=5, answered=1, top=[page], settled="click", outcome="open")
+        s.emit("result_click", query=query, rank=rng.choice((1, 1, 1, 2, 3) if entry < 0.35 else (1, 1, 2, 4)), url=page)
+        origin = "widget" if entry < 0.35 else "search"
         s.source, s.url = "site", page
-        s.emit("page_view", url=page, origin="widget")
-    elif entry < 0.75:
-        query = rng.choice(topic.queries[s.lang])
-        s.emit("search", query=query, results=5 if published else 0)
-        if not published:
-            return _unanswered(s, contacts)
-        if rng.random() < 0.08:
-            # Results that did not look right: no click, the shopper gives up.
-            return _unanswered(s, contacts)
-        s.emit("result_click", query=query, rank=rng.choice((1, 1, 2, 4)), url=page)
-        s.url = page
-        s.emit("page_view", url=page, origin="search")
+        s.emit("page_view", url=page, origin=origin)
     else:
         if not published:
             page = "/orders/track-your-order/"
         s.url = page
+        s.emit("page_view", url=page, origin="direct")
+    if rng.random() < 0.2:  # back to the page later, or a reload: a second view, same session
         s.emit("page_view", url=page, origin="direct")
     if after and topic.name == VIDEO["topic"] and rng.random() < 0.7:
         s.emit("video_play", video=VIDEO["id"], url=page)
@@ -267,22 +301,25 @@ def _topic_session(s: _Session, topic: Topic, contacts: bool, after: bool) -> No
         helpful = rng.random() < (0.3 if contacts else 0.85)
         comment = None
         if not helpful and rng.random() < 0.3:
-            comment = rng.choice(("did not answer my question", "too long", "steps are unclear"))
+            comment = rng.choice(NO_REASONS[s.lang])
         s.emit("feedback", url=page, helpful=int(helpful), comment=comment, page=page)
-    if contacts and rng.random() < 0.6:
-        s.emit("contact_click", channel=_pick(rng, CHANNELS), url=page, page=page)
+    _contact(s, clicks_contact, topic.name, None, page)
 
 
-def _unanswered(s: _Session, contacts: bool) -> None:
-    if contacts and s.rng.random() < 0.6:
-        s.emit("contact_click", channel=_pick(s.rng, CHANNELS), url=s.url, page=s.url)
+def _contact(s: _Session, clicks: bool, topic: str, query: str | None, page: str | None = None) -> None:
+    if clicks:
+        s.emit("contact_click", channel=_pick(s.rng, CHANNELS), url=page or s.url, page=page or s.url,
+               query=query, topic=topic if page else None)
 
 
 def _gap_session(s: _Session, contacts: bool) -> None:
     if s.rng.random() < 0.4:
         s.source = "widget"
+    clicks_contact = contacts and s.rng.random() < 0.6
     query = s.rng.choice(GAPS[s.lang])
-    s.emit("search", query=query, results=0)
     if s.rng.random() < 0.5:
-        s.emit("search", query=s.rng.choice(GAPS[s.lang]), results=0)
-    _unanswered(s, contacts)
+        s.emit("search", query=query, results=0, answered=0, settled="pause", outcome="refine")
+        query = s.rng.choice(GAPS[s.lang])
+    s.emit("search", query=query, results=0, answered=0, settled="enter",
+           outcome="contact" if clicks_contact else "leave")
+    _contact(s, clicks_contact, "payments-emi", query)

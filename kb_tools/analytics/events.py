@@ -40,9 +40,17 @@ class _Props(BaseModel):
 
 
 class SearchProps(_Props):
+    """One settled search (the shopper paused, pressed Enter or clicked a result), sent once
+    what happened next is known. The outcome props are optional: an old client's event has
+    none of them, and a missing `answered` means unknown, not "no answer"."""
+
     query: Query
     results: Annotated[StrictInt, Field(ge=0, le=10_000)]
     top: Annotated[list[Url], Field(max_length=5)] = []
+    answered: StrictBool | None = None
+    confidence: Annotated[float, Field(ge=0, le=1, strict=False)] | None = None
+    settled: Literal["pause", "enter", "click"] | None = None
+    next: Literal["open", "contact", "refine", "leave"] | None = None
 
 
 class ResultClickProps(_Props):
@@ -73,8 +81,11 @@ class FeedbackProps(_Props):
 
 
 class ContactClickProps(_Props):
-    channel: Literal["email", "phone", "whatsapp", "chat"]
+    channel: Literal["email", "phone", "whatsapp", "messenger", "chat"]
     url: Url = ""
+    query: Query = ""  # the question carried to the person
+    topic: Annotated[str, Field(strict=True, max_length=100)] = ""  # the article's contact_topic
+    from_: Literal["widget", "feedback", "search"] | None = Field(None, alias="from")
 
 
 PROPS: dict[str, type[_Props]] = {
@@ -180,7 +191,7 @@ def to_row(event: Event, props: _Props) -> dict[str, Any]:
         "url": page_path(event.url),
         "page": page_path(page) if page else page_path(event.url),
         "video": p.get("video"),
-        "query": _norm_query(p["query"]) if "query" in p else None,
+        "query": _norm_query(p["query"]) if p.get("query") else None,
         "results": p.get("results"),
         "rank": p.get("rank"),
         "origin": p.get("from"),
@@ -188,6 +199,11 @@ def to_row(event: Event, props: _Props) -> dict[str, Any]:
         "channel": p.get("channel"),
         "percent": p.get("percent"),
         "comment": p.get("comment") or None,
+        "answered": None if p.get("answered") is None else int(p["answered"]),
+        "confidence": p.get("confidence"),
+        "settled": p.get("settled"),
+        "outcome": p.get("next"),
+        "topic": p.get("topic") or None,
         "props": json.dumps(p, ensure_ascii=False, separators=(",", ":")),
     }
 

@@ -1,11 +1,21 @@
-"""Content gaps: what shoppers search for and do not find, grouped by meaning.
+"""Content gaps: what shoppers search for and do not find, grouped by meaning, and matched
+against what the help center already has.
 
-A search *fails* when it had no result, when no result was clicked within 30 minutes, or when
-the session contacted support within the window after it. Failing queries are grouped per
-language: English queries by the search engine's sentence embeddings (all-MiniLM-L6-v2,
-loaded from the local package, never from the hub), other languages by character trigrams,
-because that model is English-only and would put every Bengali query in one group. Each group
-becomes a "write this next" topic, labelled by its most failing query.
+A search *fails* when search had no answer for it (`answered: false`; for events of older
+clients, no result), when no result was opened (or clicked within 30 minutes), or when the
+session contacted support within the window after it. Failing queries are grouped per language
+(`clusters.cluster_queries`: English by sentence vectors, Bengali/Gujarati by transliterated
+skeletons). Each group is then matched against the articles and videos (`Coverage`, the search
+index's own encoder) and labelled:
+
+- *missing*: nothing covers it -> write this;
+- *not found*: an article covers it, but search did not surface it for these words (search
+  said no answer, or the covering page was not opened) -> add these words to that article;
+- *failing*: an article covers it and shoppers reached it, but still contacted support or
+  said "No" -> improve that article (named, with its failure rate and the shoppers' words).
+
+Rows are ranked by the contacts they caused per week (searches followed by a contact), and a
+group needs a minimum number of searches to be shown.
 """
 
 from __future__ import annotations
@@ -13,26 +23,34 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 
+from kb_tools.analytics.clusters import cluster_queries
 from kb_tools.analytics.store import EventStore, query_vectors
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 CLICK_WINDOW = 30 * 60_000
 MAX_QUERIES = 1500
 EMBED_THRESHOLD = 0.6
+COVER_THRESHOLD = 0.45  # mean cosine of a group's queries to a chunk (all-MiniLM-L6-v2)
 TRIGRAM_THRESHOLD = 0.4
 
+MIN_SEARCHES = 5  # a group with fewer searches in the period is not shown
+# The new props say what happened (answered, next); older clients' events are judged by what
+# followed them in the session, as before.
 _FAILURES = """
 SELECT s.lang, s.query, COUNT(*) AS searches,
-  SUM(CASE WHEN s.results = 0 THEN 1 ELSE 0 END) AS no_result,
-  SUM(CASE WHEN s.results > 0 AND NOT EXISTS (
+  SUM(CASE WHEN s.answered = 0 OR (s.answered IS NULL AND s.results = 0) THEN 1 ELSE 0 END) AS no_result,
+  SUM(CASE WHEN s.outcome = 'open' THEN 0
+      WHEN s.outcome IS NOT NULL THEN CASE WHEN s.answered = 0 THEN 0 ELSE 1 END
+      WHEN s.results > 0 AND NOT EXISTS (
         SELECT 1 FROM events r WHERE r.session = s.session AND r.name = 'result_click'
         AND r.ts >= s.ts AND r.ts < s.ts + :click_window) THEN 1 ELSE 0 END) AS no_click,
-  SUM(CASE WHEN EXISTS (
+  SUM(CASE WHEN s.outcome = 'contact' OR EXISTS (
         SELECT 1 FROM events x WHERE x.session = s.session AND x.name = 'contact_click'
         AND x.ts >= s.ts AND x.ts < s.ts + :window)
       OR EXISTS (
@@ -126,13 +144,65 @@ def cluster(vectors: np.ndarray, weights: Sequence[int], threshold: float) -> li
     return groups
 
 
+class Coverage:
+    """Which article or video answers a group of queries, by the search index's own encoder:
+    the chunk with the highest mean cosine to the group's queries, if it reaches `threshold`.
+    Opened lazily, read-only; without an index (or a model) nothing is judged covered and the
+    report says so."""
+
+    def __init__(self, index_dir: Path | str, threshold: float = COVER_THRESHOLD) -> None:
+        self.index_dir = Path(index_dir)
+        self.threshold = threshold
+        self._searcher: Any = None
+        self.error: str | None = None
+
+    def _open(self) -> Any:
+        if self._searcher is None and self.error is None:
+            try:
+                from kb_tools.search.searcher import Searcher
+
+                self._searcher = Searcher(self.index_dir)
+                if not self._searcher.has_vectors:
+                    self.error = f"the search index in {self.index_dir} has no vectors"
+            except Exception as e:  # noqa: BLE001 - the report still shows the gaps, unmatched
+                self.error = str(e)
+        return None if self.error else self._searcher
+
+    def best(self, queries: Sequence[str]) -> dict[str, Any] | None:
+        searcher = self._open()
+        if searcher is None or not queries:
+            return None
+        import torch
+
+        searcher._ensure_model()  # noqa: SLF001 - the index's own encoder, loaded once
+        prefix = searcher.manifest.get("query_prefix", "")
+        with torch.inference_mode():
+            q = torch.stack([searcher._encoder.encode_query_tensor(prefix + t) for t in queries])  # noqa: SLF001
+            scores = (searcher._tensor @ q.T).mean(dim=1)  # noqa: SLF001
+            value, idx = torch.max(scores, dim=0)
+        if float(value) < self.threshold:
+            return None
+        chunk = searcher.chunks[int(idx)]
+        return {"url": chunk.url, "page": "/" + chunk.page_url.strip("/") + "/" if chunk.page_url.strip("/") else "/",
+                "title": chunk.title, "section": getattr(chunk, "section", ""), "kind": getattr(chunk, "kind", "article"),
+                "similarity": round(float(value), 3)}
+
+
 def content_gaps(store: EventStore, *, since: int, until: int, window: int,
-                 embed: Embed | None = None, limit_per_lang: int = 15) -> list[dict[str, Any]]:
-    """The "write this next" table: one row per group of failing queries."""
+                 embed: Embed | None = None, limit_per_lang: int = 15, coverage: Coverage | None = None,
+                 min_searches: int = MIN_SEARCHES) -> list[dict[str, Any]]:
+    """The gap table: one row per group of failing queries, labelled missing / not found /
+    failing (see the module docstring), busiest in contacts per week first."""
     params = {"since": since, "until": until, "window": window, "click_window": CLICK_WINDOW}
+    weeks = max(1.0, (until - since) / (7 * 86_400_000))
     with store.connect() as conn:
         rows = [r for r in conn.execute(sa.text(_FAILURES), params)
                 if (r.no_result or 0) + (r.no_click or 0) + (r.contacted or 0) > 0]
+        opened: dict[tuple[str, str], dict[str, int]] = {}
+        for lang, query, page, n in conn.execute(sa.text(
+                "SELECT lang, query, page, COUNT(*) FROM events WHERE name = 'result_click' AND ts >= :since "
+                "AND ts < :until AND query IS NOT NULL GROUP BY lang, query, page"), params):
+            opened.setdefault((lang or "?", query), {})[page] = int(n)
     rows.sort(key=lambda r: -(r.no_result + r.no_click + r.contacted))
     rows = rows[:MAX_QUERIES]
     by_lang: dict[str, list[Any]] = {}
@@ -142,20 +212,17 @@ def content_gaps(store: EventStore, *, since: int, until: int, window: int,
     for lang, lrows in sorted(by_lang.items()):
         texts = [r.query for r in lrows]
         weights = [int(r.no_result + r.no_click + r.contacted) for r in lrows]
-        if lang == "en":
-            try:
-                vectors = embed(texts) if embed is not None else cached_model_embed(store, texts)
-                threshold = EMBED_THRESHOLD
-            except Exception:  # noqa: BLE001 - no model: fall back rather than lose the table
-                vectors, threshold = trigram_embed(texts), TRIGRAM_THRESHOLD
-        else:
-            vectors, threshold = trigram_embed(texts), TRIGRAM_THRESHOLD
+        lang_embed = None
+        if lang.split("-")[0] not in ("bn", "gu", "hi"):
+            lang_embed = embed if embed is not None else (lambda t: cached_model_embed(store, t))
+        try:
+            groups = cluster_queries(texts, lang, lang_embed)
+        except Exception:  # noqa: BLE001 - no model: group by skeletons rather than lose the table
+            groups = cluster_queries(texts, lang, None)
         lang_gaps = []
-        for group in cluster(vectors, weights, threshold):
-            # Named after the query that fails most: a group of "track order" (answered) and
-            # "change my order" (no result) asks for the change-an-order article.
+        for group in groups:
             members = sorted(group, key=lambda i: (-weights[i], -lrows[i].searches))
-            g = {
+            g: dict[str, Any] = {
                 "lang": lang,
                 "topic": lrows[members[0]].query,
                 "searches": sum(int(lrows[i].searches) for i in group),
@@ -164,8 +231,32 @@ def content_gaps(store: EventStore, *, since: int, until: int, window: int,
                 "contacted": sum(int(lrows[i].contacted) for i in group),
                 "examples": [lrows[i].query for i in members[:6]],
             }
+            if g["searches"] < min_searches:
+                continue
             g["failures"] = g["no_result"] + g["no_click"] + g["contacted"]
+            g["contacts_per_week"] = round(g["contacted"] / weeks, 1)
+            reached: dict[str, int] = {}
+            for i in group:
+                for page, n in opened.get((lang, lrows[i].query), {}).items():
+                    reached[page] = reached.get(page, 0) + n
+            g.update(_classify(g, reached, coverage))
             lang_gaps.append(g)
-        lang_gaps.sort(key=lambda g: -g["failures"])
+        lang_gaps.sort(key=lambda g: (-g["contacts_per_week"], -g["failures"]))
         gaps += lang_gaps[:limit_per_lang]
+    gaps.sort(key=lambda g: (-g["contacts_per_week"], -g["failures"]))
     return gaps
+
+
+def _classify(g: dict[str, Any], reached: dict[str, int], coverage: Coverage | None) -> dict[str, Any]:
+    best = coverage.best(g["examples"][:5]) if coverage is not None else None
+    if best is None:
+        return {"kind": "missing" if coverage is not None and coverage.error is None else "unmatched",
+                "article": None, "failure_pct": None}
+    reached_it = reached.get(best["page"], 0)
+    # Search surfaced the covering page for these words when shoppers opened it from these
+    # searches; otherwise the words are what the article is missing.
+    if reached_it * 2 < g["searches"] - g["no_result"] or g["no_result"] * 2 >= g["searches"]:
+        kind = "not found"
+    else:
+        kind = "failing"
+    return {"kind": kind, "article": best, "failure_pct": None, "reached": reached_it}

@@ -25,12 +25,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from kb_tools.analytics.searches import feedback_table, language_table, search_kpis, top_searches
 from kb_tools.analytics.store import EARLIEST_MS, EventStore, latest_ms
 from kb_tools.content.languages import INDIC_LANGUAGES, path_language
 
@@ -68,7 +69,11 @@ class ItemStats:
     helpful_pct: float | None = None
     rate_before: float | None = None  # calls on the topic per 1,000 sessions
     rate_after: float | None = None
-    change_pct: float | None = None
+    change_pct: float | None = None  # against the other topics (effects.did_effect)
+    change_low: float | None = None  # its 95 % interval
+    change_high: float | None = None
+    verdict: str | None = None
+    plain_change_pct: float | None = None  # the plain before/after of calls per 1,000 sessions
     est_calls_deflected: float | None = None
 
 
@@ -93,8 +98,13 @@ class DeflectionReport:
     items: list[ItemStats] = field(default_factory=list)
     weeks: list[WeekStats] = field(default_factory=list)
     topic_weeks: dict[str, list[int]] = field(default_factory=dict)  # topic -> calls per week
+    topic_days: dict[str, list[int]] = field(default_factory=dict)  # topic -> calls per day
     publications: list[dict[str, Any]] = field(default_factory=list)
     gaps: list[dict[str, Any]] = field(default_factory=list)
+    languages: list[dict[str, Any]] = field(default_factory=list)  # searches.language_table
+    top_searches: list[dict[str, Any]] = field(default_factory=list)
+    feedback: list[dict[str, Any]] = field(default_factory=list)  # searches.feedback_table
+    stale: list[dict[str, Any]] = field(default_factory=list)  # past review_by, with their traffic
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -187,12 +197,13 @@ def build_report(store: EventStore, *, since: int | None = None, until: int | No
                  window_hours: float = 24.0, before_after_weeks: int = 4,
                  gaps: bool = True, embed: Any = None,
                  content: list[dict[str, Any]] | None = None,
-                 languages: Sequence[str] = ("en", *INDIC_LANGUAGES)) -> DeflectionReport:
+                 languages: Sequence[str] = ("en", *INDIC_LANGUAGES), index_dir: Any = None) -> DeflectionReport:
     """Compute every table of the dashboard for [since, until) (ms; default: all data).
     `content`: article/video metadata read from the project (see `project.read_content`); the
     store's own content table (written by demo traffic) wins where both know an item.
     `languages`: the site's languages, the default first (`Project.languages`): the language of
-    a page the metadata does not know is its URL's language folder."""
+    a page the metadata does not know is its URL's language folder.
+    `index_dir`: the search index, to match content gaps against what the site already says."""
     data = data_range(store)
     period = Period.of(data, since, until, window_hours)
     report = DeflectionReport(period.since, period.until, window_hours,
@@ -200,34 +211,78 @@ def build_report(store: EventStore, *, since: int | None = None, until: int | No
     # The content-gap query (and the model load, when a query was never embedded) runs beside
     # the main queries: SQLite and torch release the GIL, and a server has more than one core.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-report") as pool:
-        pending_gaps = pool.submit(_content_gaps, store, period, embed) if gaps else None
+        pending_gaps = pool.submit(_content_gaps, store, period, embed, index_dir) if gaps else None
         with store.connect() as conn:
             meta = item_metadata(conn, content)
             report.topic_weeks = topic_weeks(conn, period)
+            report.topic_days = topic_days(conn, period)
             report.weeks = week_table(conn, period, report.topic_weeks)
             items = item_table(conn, period, meta, languages)
             first_views = first_view_times(conn) if _undated(meta, items) else {}
+            report.languages = language_table(conn, period.params)
+            report.top_searches = top_searches(conn, period.params)
+        report.feedback = feedback_table(store, period.params, {k: m.title for (kind, k), m in meta.items()
+                                                                if kind == "article"})
         for it in items.values():
             it.published = publication_time(it, first_views, data)
         add_before_after(report, items.values(), before_after_weeks)
         report.publications = publication_table(report, items.values(), meta)
         report.items = sorted(items.values(), key=lambda i: (-i.sessions, i.kind, i.key))
-        report.kpis = kpi_table(report, before_after_weeks)
+        report.kpis = {**kpi_table(report, before_after_weeks), **search_kpis(report.languages)}
+        report.stale = stale_table(report.items, content, period.until)
         if pending_gaps is not None:
             report.gaps = pending_gaps.result()
+            _gap_failure_rates(report)
     return report
 
 
-def _content_gaps(store: EventStore, period: Period, embed: Any) -> list[dict[str, Any]]:
-    from kb_tools.analytics.gaps import content_gaps
+def stale_table(items: Iterable[ItemStats], content: list[dict[str, Any]] | None,
+                until: int) -> list[dict[str, Any]]:
+    """Articles whose `review_by` date (front matter) has passed, busiest first."""
+    by_key = {(i.kind, i.key): i for i in items}
+    out = []
+    for c in content or []:
+        review_by = c.get("review_by")
+        if not review_by:
+            continue
+        try:
+            due = int(datetime.fromisoformat(str(review_by)).replace(tzinfo=UTC).timestamp() * 1000)
+        except ValueError:
+            continue  # `kb check` reports a bad date
+        if due <= until:
+            it = by_key.get((c["kind"], c["key"]))
+            out.append({"kind": c["kind"], "key": c["key"], "title": c.get("title") or c["key"],
+                        "review_by": str(review_by), "days_overdue": (until - due) // DAY,
+                        "views": it.views if it else 0, "sessions": it.sessions if it else 0})
+    return sorted(out, key=lambda r: (-r["views"], r["key"]))
 
-    return content_gaps(store, since=period.since, until=period.until, window=period.window, embed=embed)
+
+def _content_gaps(store: EventStore, period: Period, embed: Any, index_dir: Any) -> list[dict[str, Any]]:
+    from kb_tools.analytics.gaps import Coverage, content_gaps
+
+    coverage = Coverage(index_dir) if index_dir is not None else None
+    return content_gaps(store, since=period.since, until=period.until, window=period.window, embed=embed,
+                        coverage=coverage)
+
+
+def _gap_failure_rates(report: DeflectionReport) -> None:
+    """A covering article's own failure rate: its viewing sessions that contacted support, and
+    the share of "No" among its feedback answers."""
+    articles = {it.key: it for it in report.items if it.kind == "article"}
+    for g in report.gaps:
+        page = (g.get("article") or {}).get("page")
+        it = articles.get(page) if page else None
+        if it is not None and it.sessions:
+            g["failure_pct"] = round(100 * it.contacted / it.sessions, 1)
+            g["not_helpful_pct"] = round(100 - it.helpful_pct, 1) if it.helpful_pct is not None else None
 
 
 def item_metadata(conn: sa.Connection, content: list[dict[str, Any]] | None) -> dict[tuple[str, str], Any]:
     """(kind, key) -> title, contact topic, language, publication time: the project's content,
     overridden by the store's content table."""
-    meta: dict[tuple[str, str], Any] = {(c["kind"], c["key"]): _Meta(**c) for c in content or []}
+    names = {f.name for f in fields(_Meta)}
+    meta: dict[tuple[str, str], Any] = {(c["kind"], c["key"]): _Meta(**{k: v for k, v in c.items() if k in names})
+                                        for c in content or []}
     meta.update({(r.kind, r.key): r for r in conn.execute(sa.text(
         "SELECT kind, key, title, contact_topic, lang, url, published FROM content"))})
     return meta
@@ -240,6 +295,18 @@ def topic_weeks(conn: sa.Connection, period: Period) -> dict[str, list[int]]:
             "SELECT topic, (ts - :since) / 604800000 AS w, COUNT(*) FROM calls "
             "WHERE ts >= :since AND ts < :until GROUP BY topic, (ts - :since) / 604800000"), period.params):
         per_topic.setdefault(topic, [0] * period.weeks)[int(w)] += int(n)
+    return dict(sorted(per_topic.items()))
+
+
+def topic_days(conn: sa.Connection, period: Period) -> dict[str, list[int]]:
+    """Logged calls and tickets per contact topic and day of the period."""
+    days = period.weeks * 7
+    per_topic: dict[str, list[int]] = {}
+    for topic, d, n in conn.execute(sa.text(
+            "SELECT topic, (ts - :since) / 86400000 AS d, COUNT(*) FROM calls "
+            "WHERE ts >= :since AND ts < :until GROUP BY topic, (ts - :since) / 86400000"), period.params):
+        if 0 <= int(d) < days:
+            per_topic.setdefault(topic, [0] * days)[int(d)] += int(n)
     return dict(sorted(per_topic.items()))
 
 
@@ -337,14 +404,47 @@ def publication_time(item: ItemStats, first_views: dict[tuple[str, str], int],
 
 
 def add_before_after(report: DeflectionReport, items: Iterable[ItemStats], weeks: int) -> None:
-    """Calls on each dated item's topic per 1,000 sessions before and after its publication,
-    the change, and the estimated calls deflected (see `before_after`)."""
+    """Per dated item with a topic: calls per 1,000 sessions before and after its publication
+    (the plain change), and the change against the other topics with its interval and verdict
+    (`effects.did_effect`), from which the estimated calls deflected come."""
+    from kb_tools.analytics.effects import did_effect
+
+    items = list(items)
+    published = {(it.contact_topic, it.published) for it in items if it.published is not None and it.contact_topic}
     for it in items:
         if it.published is None or not it.contact_topic:
             continue
         ba = before_after(report, it.contact_topic, it.published, weeks)
         if ba:
-            it.rate_before, it.rate_after, it.change_pct, it.est_calls_deflected = ba
+            it.rate_before, it.rate_after, it.plain_change_pct, _ = ba
+        span = _before_after_weeks(report, it.published, weeks)
+        if span is None or it.contact_topic not in report.topic_days:
+            continue
+        before, after = span
+        lo, hi = report.since + before[0] * WEEK, report.since + (after[-1] + 1) * WEEK
+        # Topics with a publication of their own in these weeks would carry its effect into the
+        # comparison group.
+        busy = {topic for topic, when in published if topic != it.contact_topic and lo <= when < hi}
+        others = [days for topic, days in report.topic_days.items() if topic != it.contact_topic and topic not in busy]
+        if not others:
+            continue
+        control = [sum(day) for day in zip(*others, strict=True)]
+        effect = did_effect(report.topic_days[it.contact_topic], control,
+                            slice(before[0] * 7, (before[-1] + 1) * 7), slice(after[0] * 7, (after[-1] + 1) * 7),
+                            control_topics=len(others))
+        it.change_pct, it.change_low, it.change_high = effect.change_pct, effect.low_pct, effect.high_pct
+        it.verdict = effect.verdict
+        it.est_calls_deflected = effect.calls_avoided
+
+
+def _before_after_weeks(report: DeflectionReport, published: int, weeks: int) -> tuple[list[int], list[int]] | None:
+    """The whole weeks before the week of publication and from the first whole week after it
+    (a publication exactly at a week start splits there), inside the period."""
+    pub_week = (published - report.since) // WEEK
+    first_after = pub_week if (published - report.since) % WEEK == 0 else pub_week + 1
+    before = [w for w in range(pub_week - weeks, pub_week) if 0 <= w < len(report.weeks)]
+    after = [w for w in range(first_after, first_after + weeks) if 0 <= w < len(report.weeks)]
+    return (before, after) if before and after else None
 
 
 def publication_table(report: DeflectionReport, items: Iterable[ItemStats],
@@ -388,16 +488,13 @@ def estimated_calls_deflected(items: Iterable[ItemStats]) -> float:
 
 def before_after(report: DeflectionReport, topic: str, published: int,
                  weeks: int) -> tuple[float, float, float | None, float] | None:
-    """Calls on `topic` per 1,000 sessions in the `weeks` whole weeks before and after."""
+    """The plain before/after: calls on `topic` per 1,000 sessions in the `weeks` whole weeks
+    before and after (rate before, rate after, change %, calls deflected by that reading)."""
     per_week = report.topic_weeks.get(topic)
-    if per_week is None:
+    span = _before_after_weeks(report, published, weeks)
+    if per_week is None or span is None:
         return None
-    pub_week = (published - report.since) // WEEK
-    first_after = pub_week if (published - report.since) % WEEK == 0 else pub_week + 1
-    before = [w for w in range(pub_week - weeks, pub_week) if 0 <= w < len(report.weeks)]
-    after = [w for w in range(first_after, first_after + weeks) if 0 <= w < len(report.weeks)]
-    if not before or not after:
-        return None
+    before, after = span
     s_before = sum(report.weeks[w].sessions for w in before)
     s_after = sum(report.weeks[w].sessions for w in after)
     if not s_before or not s_after:

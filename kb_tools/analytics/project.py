@@ -29,7 +29,8 @@ def read_content(project: Project) -> list[dict[str, Any]]:
             url = "/" + page_url(article.src_path, project.use_directory_urls)
             items.append({"kind": "article", "key": url, "url": url, "lang": article.lang,
                           "title": article.title or url, "contact_topic": article.contact_topic,
-                          "published": None})  # fmt: skip
+                          "published": None,
+                          "review_by": article.review_by.isoformat() if article.review_by else None})  # fmt: skip
     if project.videos_dir.is_dir():
         for path in sorted(project.videos_dir.glob("*.yml")):
             try:

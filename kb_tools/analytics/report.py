@@ -113,19 +113,38 @@ def _table(table_id: str, headers: list[tuple[str, str]], rows: list[list[tuple[
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 
 
-def render_html(report: DeflectionReport, *, title: str = "Help center deflection report") -> str:
+KPI_DEFINITIONS = (
+    ("Help-center sessions", "sessions", 0, "Anonymous visits (no cookie) to the help site or the widget in the period."),
+    ("Contacts", "contacts", 0, "Logged calls and tickets (contact-link clicks when no call log was imported)."),
+    ("Self-service score", "self_service_score", 2, "Help-center sessions per contact: higher is better."),
+    ("Searches", "searches", 0, "Settled searches: once per search, not per keystroke."),
+    ("No-answer rate", "no_answer_pct", 1, "Searches search had no answer for, among those whose outcome is known."),
+    ("Search click-through", "ctr_pct", 1, "Result clicks per search."),
+    ("Estimated calls deflected", "est_calls_deflected", 0,
+     "Calls each publication took off its topic, estimated against the other topics (seasons cancel out)."),
+    ("Confirmed deflections", "confirmed_deflections", 0,
+     "Viewing sessions that said the page helped and did not contact support: counted, not estimated."),
+)
+
+
+def _link(title: str, url: str, site_url: str) -> str:
+    href = (site_url.rstrip("/") + url) if site_url else url
+    return f'<a href="{escape(href, quote=True)}">{escape(title)}</a>'
+
+
+def render_html(report: DeflectionReport, *, title: str = "Help center deflection report", site_url: str = "") -> str:
     k = report.kpis
     weeks = report.weeks
     labels = [datetime.fromisoformat(w.start).strftime("%d %b") for w in weeks]
-    kpis = [
-        ("Help-center sessions", _fmt(k.get("sessions")), "anonymous visits to the help site and widget"),
-        ("Contacts", _fmt(k.get("contacts")), "logged calls and tickets" if k.get("calls") else "contact-link clicks (no call log imported)"),
-        ("Self-service score", _fmt(k.get("self_service_score"), 2), "help-center sessions per contact"),
-        ("Estimated calls deflected", _fmt(k.get("est_calls_deflected")), "from calls per 1,000 sessions before and after each publication"),
-        ("Confirmed deflections", _fmt(k.get("confirmed_deflections")), "sessions that said the page helped and did not contact us"),
-    ]
-    cards = "".join(f'<div class="kpi"><div class="kpi-label">{escape(a)}</div><div class="kpi-value">{b}</div>'
-                    f'<div class="kpi-note">{escape(c)}</div></div>' for a, b, c in kpis)
+    cards = []
+    for label, key, digits, definition in KPI_DEFINITIONS:
+        value = k.get(key)
+        shown = _fmt(float(value) if isinstance(value, float) else value, digits) + ("%" if key.endswith("_pct") and value is not None else "")
+        note = definition
+        if key == "contacts" and not k.get("calls"):
+            note = "Contact-link clicks: no call log was imported."
+        cards.append(f'<div class="kpi"><div class="kpi-label">{escape(label)}</div><div class="kpi-value">{shown}</div>'
+                     f'<div class="kpi-note">{escape(note)}</div></div>')
     markers = [(p["week"] - 0.5 if p["week"] > 0 else 0, f"{p['title']} ({p['kind']})") for p in report.publications]
     # Weekly points are drawn at the middle of their week: a publication at a week start sits
     # half a step before that week's point.
@@ -141,60 +160,120 @@ def render_html(report: DeflectionReport, *, title: str = "Help center deflectio
         if not it.sessions and not it.views and it.rate_before is None:
             continue
         contacted = _pct(it.contacted, it.sessions)
+        url = it.key if it.kind == "article" else f"/videos/{it.key}/"
         item_rows.append([
-            (it.title.lower(), f'<span class="title">{escape(it.title)}</span><span class="key">{escape(it.key)}</span>'),
-            (it.kind, f'<span class="badge {it.kind}">{it.kind}</span>'),
-            (it.lang, escape(it.lang)),
-            (it.contact_topic, escape(it.contact_topic or "—")),
+            (it.title.lower(), f'<span class="title">{_link(it.title, url, site_url)}</span>'
+                               f'<span class="key"><span class="badge {it.kind}">{it.kind}</span> {escape(it.lang)} · '
+                               f'{escape(it.contact_topic or "no topic")}</span>'),
             (it.views, _fmt(it.views)),
             (it.sessions, _fmt(it.sessions)),
             (contacted, _fmt(contacted) + ("%" if contacted is not None else "")),
             (it.potential_deflections, _fmt(it.potential_deflections)),
             (it.confirmed_deflections, _fmt(it.confirmed_deflections)),
             (it.helpful_pct, _fmt(it.helpful_pct) + ("%" if it.helpful_pct is not None else "")),
-            (it.rate_before, _fmt(it.rate_before)),
-            (it.rate_after, _fmt(it.rate_after)),
-            (it.change_pct, _change(it.change_pct)),
+            (it.change_pct, _effect(it)),
         ])
     items_table = _table("items", [
-        ("Article / video", "text"), ("Kind", "text"), ("Lang", "text"), ("Topic", "text"), ("Views", "num"),
-        ("Sessions", "num"), ("Contacted", "num"), ("Potential deflections", "num"), ("Confirmed", "num"),
-        ("Helpful", "num"), ("Calls/1k before", "num"), ("Calls/1k after", "num"), ("Change", "num"),
-    ], item_rows, "Per article and video (click a heading to sort)")
+        ("Article / video", "text"), ("Views", "num"), ("Sessions", "num"), ("Contacted", "num"),
+        ("Potential deflections", "num"), ("Confirmed", "num"), ("Helpful", "num"), ("Change in calls", "num"),
+    ], item_rows, "Per article and video (click a heading to sort). Views: page views or plays; "
+                  "Sessions: distinct sessions that viewed it.")
     pub_rows = []
     for it in report.items:
-        if it.rate_before is None:
+        if it.rate_before is None and it.change_pct is None:
             continue
         pub_rows.append([
             (it.title.lower(), escape(it.title)), (it.kind, escape(it.kind)), (it.contact_topic, escape(it.contact_topic)),
             (it.published, iso_day(it.published) if it.published else "—"),
-            (it.rate_before, _fmt(it.rate_before)), (it.rate_after, _fmt(it.rate_after)),
-            (it.change_pct, _change(it.change_pct)), (it.est_calls_deflected, _fmt(it.est_calls_deflected)),
+            (it.change_pct, _effect(it)), (it.verdict or "", escape(it.verdict or "—")),
+            (it.plain_change_pct, _change(it.plain_change_pct)),
+            (it.est_calls_deflected, _fmt(it.est_calls_deflected)),
         ])
     pub_table = _table("impact", [("Published item", "text"), ("Kind", "text"), ("Topic", "text"), ("Published", "text"),
-                                  ("Calls/1k sessions before", "num"), ("After", "num"), ("Change", "num"),
-                                  ("Est. calls deflected", "num")], pub_rows,
-                       f"Calls on the topic per 1,000 help-center sessions, {report.kpis.get('ba_weeks', 4)} weeks before and after publication") \
+                                  ("Change vs other topics (95 % interval)", "num"), ("Verdict", "text"),
+                                  ("Plain before/after", "num"), ("Est. calls deflected", "num")], pub_rows,
+                       f"Calls on the topic {report.kpis.get('ba_weeks', 4)} weeks before and after publication, "
+                       "against the other topics over the same days") \
         if pub_rows else '<p class="empty">No publication inside the period with data before and after it.</p>'
-    gap_sections = []
-    for lang in sorted({g["lang"] for g in report.gaps}):
-        rows = [[(g["topic"], f'<strong>{escape(g["topic"])}</strong>'), (g["searches"], _fmt(g["searches"])),
-                 (g["no_result"], _fmt(g["no_result"])), (g["no_click"], _fmt(g["no_click"])),
-                 (g["contacted"], _fmt(g["contacted"])), (g["failures"], _fmt(g["failures"])),
-                 ("", escape(" · ".join(g["examples"])))] for g in report.gaps if g["lang"] == lang]
-        gap_sections.append(_table(f"gaps-{escape(lang)}", [
-            ("Write this next", "text"), ("Searches", "num"), ("No result", "num"), ("No click", "num"),
-            ("Contact after", "num"), ("Failures", "num"), ("Example queries", "text")], rows,
-            f"Language: {lang}"))
-    gaps_html = "".join(gap_sections) or '<p class="empty">No failing searches in this period.</p>'
+    gap_rows = []
+    for g in report.gaps:
+        art = g.get("article")
+        if art:
+            target = _link(art["title"], art["page"], site_url)
+            if g.get("failure_pct") is not None:
+                target += f'<span class="key">{_fmt(g["failure_pct"])}% of its readers contacted support</span>'
+        else:
+            target = "—"
+        gap_rows.append([
+            (g["topic"], f'<strong>{escape(g["topic"])}</strong><span class="key">{escape(" · ".join(g["examples"]))}</span>'),
+            (g["lang"], escape(g["lang"])),
+            (g.get("kind", ""), f'<span class="badge gap-{escape(g.get("kind", "").replace(" ", "-"))}">{escape(g.get("kind", ""))}</span>'),
+            (art["title"].lower() if art else "", target),
+            (g["searches"], _fmt(g["searches"])), (g["no_result"], _fmt(g["no_result"])),
+            (g.get("contacts_per_week"), _fmt(g.get("contacts_per_week"))),
+        ])
+    gaps_html = _table("gaps", [("Shoppers asked", "text"), ("Lang", "text"), ("Kind", "text"), ("Article", "text"),
+                                ("Searches", "num"), ("No answer", "num"), ("Contacts / week", "num")], gap_rows,
+                       "Missing: nothing covers it, write it. Not found: an article covers it but search did not "
+                       "surface it for these words, add them. Failing: shoppers reached the article and still "
+                       "contacted us, improve it.") if gap_rows else '<p class="empty">No failing searches in this period.</p>'
+    lang_rows = [[(r["lang"], escape(r["lang"])), (r["sessions"], _fmt(r["sessions"])), (r["page_views"], _fmt(r["page_views"])),
+                  (r["searches"], _fmt(r["searches"])), (r["no_answer_pct"], _pctf(r["no_answer_pct"])),
+                  (r["ctr_pct"], _pctf(r["ctr_pct"])), (r["contact_clicks"], _fmt(r["contact_clicks"]))]
+                 for r in report.languages]
+    langs_html = _table("languages", [("Language", "text"), ("Sessions", "num"), ("Page views", "num"), ("Searches", "num"),
+                                      ("No answer", "num"), ("Click-through", "num"), ("Contact clicks", "num")],
+                        lang_rows, "Per page language")
+    top_rows = [[(t["query"], escape(t["query"])), (t["lang"], escape(t["lang"])), (t["searches"], _fmt(t["searches"])),
+                 (t["no_answer_pct"], _pctf(t["no_answer_pct"])), (t["opened_pct"], _pctf(t["opened_pct"]))]
+                for t in report.top_searches]
+    top_html = _table("top-searches", [("Query", "text"), ("Lang", "text"), ("Searches", "num"), ("No answer", "num"),
+                                       ("Opened an answer", "num")], top_rows, "Most frequent searches")
+    fb_parts = []
+    for f in report.feedback[:30]:
+        reasons = "".join(f'<li><strong>{r["count"]}×</strong> {escape(" · ".join(r["examples"]))}</li>'
+                          for r in f["no_reasons"])
+        comments = "".join(f'<li data-day="{iso_day(c["ts"])}"><span class="badge {"yes" if c["helpful"] else "no"}">'
+                           f'{"Yes" if c["helpful"] else "No"}</span> {iso_day(c["ts"])}: {escape(c["comment"])}</li>'
+                           for c in f["comments"])
+        helpful = f" ({_fmt(f['helpful_pct'])}% helpful)" if f["helpful_pct"] is not None else ""
+        fb_parts.append(f'<details><summary>{_link(f["title"], f["page"], site_url)} — {f["yes"]} yes, {f["no"]} no'
+                        f'{helpful}</summary>'
+                        + (f'<h3>Why "No"</h3><ul>{reasons}</ul>' if reasons else "")
+                        + (f'<h3>Comments</h3><ul class="dated">{comments}</ul>' if comments else "") + "</details>")
+    feedback_html = "".join(fb_parts) or '<p class="empty">No feedback in this period.</p>'
+    stale_rows = [[(r["title"].lower(), _link(r["title"], r["key"], site_url)), (r["review_by"], escape(r["review_by"])),
+                   (r["days_overdue"], _fmt(r["days_overdue"])), (r["views"], _fmt(r["views"]))] for r in report.stale]
+    stale_html = _table("stale", [("Article", "text"), ("Review by", "text"), ("Days overdue", "num"), ("Views", "num")],
+                        stale_rows, "Past their review_by date, busiest first") if stale_rows else \
+        '<p class="empty">No article is past its review_by date.</p>'
+    week_rows = [[(w.start, escape(w.start)), (w.sessions, _fmt(w.sessions)), (w.calls, _fmt(w.calls)),
+                  (w.contact_clicks, _fmt(w.contact_clicks)), (w.self_service_score, _fmt(w.self_service_score, 2))]
+                 for w in weeks]
+    weeks_html = _table("weeks", [("Week of", "text"), ("Sessions", "num"), ("Calls", "num"), ("Contact clicks", "num"),
+                                  ("Self-service score", "num")], week_rows, "Per week (Monday to Monday, UTC)")
     period = f"{iso_day(report.since)} – {iso_day(report.until - 1)}"
     downloads = " · ".join(f'<a href="{n}">{n}</a>' for n in
                            ("items.csv", "publications.csv", "weeks.csv", "topic_weeks.csv", "gaps.csv", "report.json"))
     return TEMPLATE.format(
         title=escape(title), period=escape(period), window=_fmt(report.window_hours, 0),
-        generated=escape(report.generated), cards=cards, calls_chart=calls_chart, score_chart=score_chart,
+        generated=escape(report.generated), cards="".join(cards), calls_chart=calls_chart, score_chart=score_chart,
         items_table=items_table, pub_table=pub_table, gaps=gaps_html, downloads=downloads, css=CSS, js=JS,
+        languages=langs_html, top_searches=top_html, feedback=feedback_html, stale=stale_html, weeks=weeks_html,
+        first=iso_day(report.since), last=iso_day(report.until - 1),
     )
+
+
+def _pctf(v: float | None) -> str:
+    return "—" if v is None else f"{v:.1f}%"
+
+
+def _effect(it: Any) -> str:
+    if it.change_pct is None:
+        return _change(it.plain_change_pct) if it.plain_change_pct is not None else "—"
+    interval = f'<span class="key">{it.change_low:+.1f} to {it.change_high:+.1f}</span>' if it.change_low is not None else ""
+    noise = " noise" if it.verdict and "noise" in it.verdict else ""
+    return f'<span class="chg-wrap{noise}">{_change(it.change_pct)}{interval}</span>'
 
 
 def _change(v: float | None) -> str:
@@ -225,7 +304,8 @@ def output_folder(out_dir: Path) -> Path:
     return out
 
 
-def write_report(report: DeflectionReport, out_dir: Path, *, title: str = "Help center deflection report") -> Path:
+def write_report(report: DeflectionReport, out_dir: Path, *, title: str = "Help center deflection report",
+                 site_url: str = "") -> Path:
     """Write index.html, the CSVs and report.json into `out_dir` (swapped in atomically; see
     `output_folder` for which folders may be replaced)."""
     out_dir = output_folder(out_dir)
@@ -235,7 +315,7 @@ def write_report(report: DeflectionReport, out_dir: Path, *, title: str = "Help 
     except OSError as e:
         raise AnalyticsError(f"cannot write the report to {out_dir}: {e.strerror}: choose another --out") from None
     try:
-        (tmp / "index.html").write_text(render_html(report, title=title), encoding="utf-8")
+        (tmp / "index.html").write_text(render_html(report, title=title, site_url=site_url), encoding="utf-8")
         data = report.to_dict()
         (tmp / "report.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
         _csv(tmp / "items.csv", data["items"])
@@ -243,7 +323,8 @@ def write_report(report: DeflectionReport, out_dir: Path, *, title: str = "Help 
         _csv(tmp / "publications.csv", [{**p, "published": iso_day(p["published"])} for p in data["publications"]])
         _csv(tmp / "topic_weeks.csv", [{"topic": t, "week": i, "week_start": report.weeks[i].start, "calls": n}
                                        for t, vals in report.topic_weeks.items() for i, n in enumerate(vals)])
-        _csv(tmp / "gaps.csv", [{**g, "examples": " | ".join(g["examples"])} for g in data["gaps"]])
+        _csv(tmp / "gaps.csv", [{**{k: v for k, v in g.items() if k != "article"}, "examples": " | ".join(g["examples"]),
+                                 "article": (g.get("article") or {}).get("page", "")} for g in data["gaps"]])
         (tmp / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
         os.chmod(tmp, 0o755)
         if out_dir.exists():
@@ -307,10 +388,30 @@ thead th{position:sticky;top:0;background:#f0f4f4}tbody tr:hover{background:#f7f
 .title{display:block;font-weight:550}.key{display:block;color:var(--muted);font-size:.78rem}
 .badge{font-size:.75rem;padding:1px 8px;border-radius:10px;background:#e0f2f1;color:#00695c}.badge.video{background:#fff3e0;color:#e65100}
 .chg.down{color:var(--down);font-weight:600}.chg.up{color:var(--up);font-weight:600}.chg.flat{color:var(--muted)}
-.empty{color:var(--muted)}footer{color:var(--muted);font-size:.85rem}footer dt{font-weight:600;color:var(--ink)}footer dd{margin:0 0 8px}
+.grid2.even{grid-template-columns:1fr 1fr}.filter{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:center;margin:0 0 16px}
+.filter input{font:inherit;padding:4px 6px}details{border-bottom:1px solid var(--line);padding:6px 0}summary{cursor:pointer}
+details h3{font-size:.9rem;margin:8px 0 4px}details ul{margin:0 0 8px;padding-left:20px}
+.badge.gap-missing{background:#ffebee;color:#c62828}.badge.gap-not-found{background:#fff8e1;color:#8d6e00}.badge.gap-failing{background:#ede7f6;color:#4527a0}
+.badge.yes{background:#e8f5e9;color:#2e7d32}.badge.no{background:#ffebee;color:#c62828}.chg-wrap.noise .chg{color:var(--muted)}
+td a{color:var(--brand)}.empty{color:var(--muted)}footer{color:var(--muted);font-size:.85rem}footer dt{font-weight:600;color:var(--ink)}footer dd{margin:0 0 8px}
 """
 
 JS = """
+(function(){
+  var from = document.getElementById('kb-from'), to = document.getElementById('kb-to');
+  function apply(){
+    var a = from.value || '0000', b = to.value || '9999';
+    document.querySelectorAll('#weeks tbody tr').forEach(function(tr){
+      var d = tr.cells[0].dataset.v;  // the week's Monday: shown when the week overlaps [a, b]
+      tr.hidden = d > b || daysBetween(d, a) >= 7;
+    });
+    document.querySelectorAll('ul.dated li').forEach(function(li){
+      var d = li.dataset.day; li.hidden = d < a || d > b;
+    });
+  }
+  function daysBetween(x, y){ return (Date.parse(y) - Date.parse(x)) / 86400000; }
+  if (from && to) { from.addEventListener('change', apply); to.addEventListener('change', apply); }
+})();
 document.querySelectorAll('table.sortable').forEach(function(table){
   table.querySelectorAll('th button').forEach(function(btn){
     btn.addEventListener('click', function(){
@@ -336,20 +437,30 @@ TEMPLATE = """<!doctype html>
 <title>{title}</title><style>{css}</style></head>
 <body><header><h1>{title}</h1><p>{period} · outcome window {window} h · generated {generated}</p></header>
 <main>
+<form class="filter" aria-label="Date filter"><label>From <input type="date" id="kb-from" value="{first}" min="{first}" max="{last}"></label>
+<label>To <input type="date" id="kb-to" value="{last}" min="{first}" max="{last}"></label>
+<span class="key">filters the weekly rows and the dated comments in this page; the totals above cover the whole period</span></form>
 <div class="kpis">{cards}</div>
 <div class="grid2">
 <section><h2>Calls per week by contact topic</h2>{calls_chart}</section>
 <section><h2>Self-service score by week</h2>{score_chart}</section>
 </div>
 <section style="margin-top:24px"><h2>What publishing did to calls</h2>{pub_table}</section>
+<section><h2>Content gaps: what to write or fix next</h2>{gaps}</section>
 <section><h2>Articles and videos</h2>{items_table}</section>
-<section><h2>Content gaps: write this next</h2>{gaps}</section>
+<div class="grid2 even">
+<section><h2>Searches by language</h2>{languages}</section>
+<section><h2>Top searches</h2>{top_searches}</section>
+</div>
+<section style="margin-top:24px"><h2>What readers said</h2>{feedback}</section>
+<section><h2>Stale content</h2>{stale}</section>
+<section><h2>Weeks</h2>{weeks}</section>
 <footer><section><h2>How to read this</h2><dl>
-<dt>Viewing session</dt><dd>An anonymous session (no cookie, no IP address) that opened the article or played the video; its outcome is judged over the window after the first view.</dd>
+<dt>Viewing session</dt><dd>An anonymous session (no cookie, no IP address) that opened the article or played the video; its outcome is judged over the window after the first view. Views count every page view or play; Sessions count each session once.</dd>
 <dt>Contacted · potential · confirmed deflection</dt><dd>Contacted: a contact-link click, or a logged call or ticket carrying that session id on the item's topic, within the window. Potential deflection: not contacted. Confirmed: not contacted and answered "Was this page helpful?" with yes. Calls without a session id cannot be tied to a session, so these per-session figures are upper bounds; such calls count in everything per topic and per week.</dd>
-<dt>Calls per 1,000 sessions, change, estimated calls deflected</dt><dd>Calls on the item's topic per 1,000 help-center sessions over whole weeks before and after its publication; estimated calls deflected = (before − after) ÷ 1,000 × sessions after. Other changes in the same weeks (a sale, a courier strike) move this figure too.</dd>
+<dt>Change in calls, interval, verdict</dt><dd>Calls on the item's topic after its publication against before, divided by the same ratio for the other topics over the same days (a difference-in-differences): a rush or a sale that raises every topic cancels out. The interval is a 95 % bootstrap by day; when it contains 0 the change is not distinguishable from noise. Plain before/after: calls per 1,000 sessions before and after, which a season moves too. Estimated calls deflected: calls expected without the item minus calls seen, after publication.</dd>
 <dt>Self-service score</dt><dd>Help-center sessions per contact in the week: higher is better.</dd>
-<dt>Content gaps</dt><dd>Searches with no result, no click within 30 minutes, or a contact within the window, grouped by meaning per language.</dd>
+<dt>Content gaps</dt><dd>Searches search had no answer for, that opened nothing, or after which the shopper contacted support, grouped by what they ask per language and matched against the articles and videos.</dd>
 </dl><p>Data: {downloads}</p></section></footer>
 </main><script>{js}</script></body></html>
 """

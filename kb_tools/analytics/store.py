@@ -55,7 +55,14 @@ events = sa.Table(
     sa.Column("percent", sa.SmallInteger),
     sa.Column("comment", sa.Text),
     sa.Column("props", sa.Text, nullable=False),
+    # A settled search's outcome (NULL for old clients: unknown) and a contact's topic.
+    sa.Column("answered", sa.SmallInteger),
+    sa.Column("confidence", sa.Float),
+    sa.Column("settled", sa.String(8)),
+    sa.Column("outcome", sa.String(8)),  # the search event's "next"
+    sa.Column("topic", sa.String(100)),
 )
+_V4_COLUMNS = ("answered", "confidence", "settled", "outcome", "topic")
 
 calls = sa.Table(
     "calls", metadata,
@@ -130,8 +137,18 @@ def _v3(conn: Connection) -> None:
     query_vectors.create(conn, checkfirst=True)
 
 
+def _v4(conn: Connection) -> None:
+    """The settled-search outcome and the contact's topic (issue 15). A store created by this
+    version already has them (its events table comes from the current metadata)."""
+    have = {c["name"] for c in sa.inspect(conn).get_columns("events")}
+    for name in _V4_COLUMNS:
+        if name not in have:
+            column = events.c[name]
+            conn.execute(sa.text(f"ALTER TABLE events ADD COLUMN {name} {column.type.compile(conn.dialect)}"))
+
+
 # Ordered, append-only: never edit a released step, add a new one.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4]
 
 
 def normalise_url(url: str | None) -> str:
