@@ -29,6 +29,7 @@ COMMANDS = {
     "calls": ("kb_tools.analytics.cli", "calls", "Import call and ticket logs."),
     "report": ("kb_tools.analytics.cli", "report", "Write the deflection dashboard."),
     "demo-traffic": ("kb_tools.analytics.cli", "demo_traffic", "Simulate eight weeks of shoppers and calls."),
+    "digest": ("kb_tools.analytics.cli", "digest", "E-mail the weekly digest to the support lead."),
 }
 
 

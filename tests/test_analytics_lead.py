@@ -16,6 +16,7 @@ from kb_tools.analytics.gaps import trigram_embed
 from kb_tools.analytics.metrics import build_report
 from kb_tools.analytics.store import EventStore
 from tests.event_rows import make_event
+from tests.servers import free_port
 
 T0 = 1_790_000_000_000
 A, B, C = "a" * 16, "b" * 16, "c" * 16
@@ -120,15 +121,16 @@ def test_digest_is_sent_to_a_real_smtp_server(store: EventStore, tmp_path: Path,
             return "250 OK"
 
     demo.generate(store, scale=0.1, seed=3)
-    controller = Controller(Handler(), hostname="127.0.0.1", port=0)
+    port = free_port()
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        port = controller.server.sockets[0].getsockname()[1]
         monkeypatch.setenv("KB_SMTP_HOST", "127.0.0.1")
         monkeypatch.setenv("KB_SMTP_PORT", str(port))
         monkeypatch.setenv("KB_SMTP_FROM", "help@shop.example")
-        r = CliRunner().invoke(digest, ["--db", store.url, "--since", "7d", "--to", "lead@shop.example",
-                                        "--no-gaps"], catch_exceptions=False)
+        # The demo's last week (its traffic ends on 2026-11-23).
+        r = CliRunner().invoke(digest, ["--db", store.url, "--since", "2026-11-16", "--to", "lead@shop.example",
+                                        "--no-gaps", "--project", str(tmp_path)], catch_exceptions=False)
     finally:
         controller.stop()
     assert r.exit_code == 0, r.output
@@ -137,3 +139,22 @@ def test_digest_is_sent_to_a_real_smtp_server(store: EventStore, tmp_path: Path,
     assert msg["To"] == "lead@shop.example" and msg["From"] == "help@shop.example"
     html = next(p for p in msg.walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
     assert "Top failing searches" in html and "Stale content" in html
+    assert "gift wrap" in html  # a search the demo's shoppers never get an answer for
+    assert "lead@shop.example" in r.output
+
+
+def test_digest_without_smtp_settings_says_what_to_set(store: EventStore, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    from click.testing import CliRunner
+
+    from kb_tools.analytics.cli import digest
+
+    for name in ("KB_SMTP_HOST", "KB_SMTP_FROM"):
+        monkeypatch.delenv(name, raising=False)
+    store.add_events([make_event("page_view", A, T0, {"url": "/a/", "from": "direct"})])
+    r = CliRunner().invoke(digest, ["--db", store.url, "--to", "lead@shop.example", "--no-gaps"])
+    assert r.exit_code == 1
+    assert "KB_SMTP_HOST and KB_SMTP_FROM not set" in r.output and "--out FILE" in r.output
+    out = tmp_path / "digest.html"
+    r = CliRunner().invoke(digest, ["--db", store.url, "--out", str(out), "--no-gaps", "--since", "2026-01-01"])
+    assert r.exit_code == 0, r.output
+    assert out.read_text(encoding="utf-8").startswith("<!doctype html>")

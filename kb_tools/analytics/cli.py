@@ -185,6 +185,77 @@ def demo_traffic(weeks: int, seed: int, scale: float, replace: bool, db: str | N
                f"{totals['calls']:,} calls over {weeks} weeks")
 
 
+def _since(value: str, now_ms: int) -> int:
+    """`7d`, `2w`, `24h` before now, or a date."""
+    import re
+
+    m = re.fullmatch(r"\s*(\d+)\s*([hdw])\s*", value)
+    if m:
+        n, unit = int(m.group(1)), m.group(2)
+        return now_ms - n * {"h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000}[unit]
+    day = _day(value, "--since")
+    assert day is not None
+    return day
+
+
+@click.command()
+@click.option("--since", default="7d", show_default=True, metavar="7d|2w|YYYY-MM-DD",
+              help="Start of the period: a duration before now, or a date.")
+@click.option("--to", "to", multiple=True, metavar="EMAIL", help="Recipient (repeat for several).")
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the HTML to this file instead of sending it.")
+@click.option("--project", type=click.Path(path_type=Path, file_okay=False), default=Path("."), show_default=True,
+              help="Project folder whose docs/ and videos/ give titles, topics and review_by dates.")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Search index to match content gaps against (default: search_index/ in --project, if built).")
+@click.option("--site-url", default=None, metavar="URL", help="Where the help site lives (default: mkdocs.yml).")
+@click.option("--no-gaps", is_flag=True, help="Skip the content-gap grouping (no model is loaded).")
+@_db_option
+def digest(since: str, to: tuple[str, ...], out: Path | None, project: Path, index_dir: Path | None,
+           site_url: str | None, no_gaps: bool, db: str | None) -> None:
+    """E-mail the weekly digest (top failing searches, new gaps, articles that improved or
+    regressed, stale content) through KB_SMTP_HOST, KB_SMTP_PORT, KB_SMTP_USER,
+    KB_SMTP_PASSWORD, KB_SMTP_FROM (KB_SMTP_STARTTLS=1 for STARTTLS, KB_SMTP_SSL=1 for TLS),
+    or write it to --out FILE."""
+    from kb_tools.analytics.digest import SmtpSettings, render_digest, send_digest
+    from kb_tools.analytics.metrics import build_report
+    from kb_tools.analytics.project import read_content
+
+    if not to and out is None:
+        raise click.UsageError("say where the digest goes: --to EMAIL (sent by SMTP) or --out FILE")
+    now_ms = int(time.time() * 1000)
+    since_ms = _since(since, now_ms)
+    if since_ms >= now_ms:
+        raise click.BadParameter("must be in the past", param_hint="--since")
+    try:
+        settings = SmtpSettings.from_env() if out is None else None
+        _require_existing(db)
+        store = _store(db)
+        content = read_content(project)
+        index = _index_dir(project, index_dir)
+        current = build_report(store, since=since_ms, until=now_ms, gaps=not no_gaps, content=content, index_dir=index)
+        previous = build_report(store, since=current.since - (now_ms - current.since), until=current.since,
+                                gaps=not no_gaps, content=content, index_dir=index)
+        html = render_digest(current, previous, site_url=site_url if site_url is not None else _site_url(project))
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = out.with_name(f".{out.name}.tmp")
+            tmp.write_text(html, encoding="utf-8")
+            os.replace(tmp, out)
+            click.echo(f"{out}: digest written")
+        if to:
+            if settings is None:
+                settings = SmtpSettings.from_env()
+            send_digest(html, list(to), settings, subject=f"Help center digest since {_iso(current.since)}")
+            click.echo(f"digest sent to {', '.join(to)} through {settings.host}:{settings.port}")
+    except KbError as e:
+        _fail(e)
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).date().isoformat()
+
+
 @click.group()
 def main() -> None:
     """Analytics commands (also available as `kb calls`, `kb report`, `kb demo-traffic`)."""
@@ -193,6 +264,7 @@ def main() -> None:
 main.add_command(calls)
 main.add_command(report)
 main.add_command(demo_traffic)
+main.add_command(digest)
 
 if __name__ == "__main__":
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

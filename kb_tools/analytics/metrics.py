@@ -103,6 +103,7 @@ class DeflectionReport:
     gaps: list[dict[str, Any]] = field(default_factory=list)
     languages: list[dict[str, Any]] = field(default_factory=list)  # searches.language_table
     top_searches: list[dict[str, Any]] = field(default_factory=list)
+    failing_searches: list[dict[str, Any]] = field(default_factory=list)  # most often without an answer
     feedback: list[dict[str, Any]] = field(default_factory=list)  # searches.feedback_table
     stale: list[dict[str, Any]] = field(default_factory=list)  # past review_by, with their traffic
 
@@ -221,6 +222,7 @@ def build_report(store: EventStore, *, since: int | None = None, until: int | No
             first_views = first_view_times(conn) if _undated(meta, items) else {}
             report.languages = language_table(conn, period.params)
             report.top_searches = top_searches(conn, period.params)
+            report.failing_searches = top_searches(conn, period.params, 10, failing=True)
         report.feedback = feedback_table(store, period.params, {k: m.title for (kind, k), m in meta.items()
                                                                 if kind == "article"})
         for it in items.values():

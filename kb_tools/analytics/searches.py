@@ -57,15 +57,21 @@ def language_table(conn: sa.Connection, params: dict[str, Any]) -> list[dict[str
     return sorted(rows.values(), key=lambda r: -r["sessions"])
 
 
-def top_searches(conn: sa.Connection, params: dict[str, Any], limit: int = TOP_SEARCHES) -> list[dict[str, Any]]:
-    """The most frequent queries with their no-answer % and the share that opened a result."""
+def top_searches(conn: sa.Connection, params: dict[str, Any], limit: int = TOP_SEARCHES, *,
+                 failing: bool = False) -> list[dict[str, Any]]:
+    """The most frequent queries with their no-answer % and the share that opened a result;
+    `failing`: the queries most often left without an answer instead (no answer, or for old
+    clients' events no result)."""
+    order = ("SUM(CASE WHEN answered = 0 OR (answered IS NULL AND results = 0) THEN 1 ELSE 0 END)"
+             if failing else "COUNT(*)")
     out = []
     for lang, query, n, known, no_answer, opened, outcome_known in conn.execute(sa.text(
             "SELECT lang, query, COUNT(*), SUM(CASE WHEN answered IS NOT NULL THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN answered = 0 THEN 1 ELSE 0 END), SUM(CASE WHEN outcome = 'open' THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN outcome IS NOT NULL THEN 1 ELSE 0 END) "
             "FROM events WHERE name = 'search' AND ts >= :since AND ts < :until AND query IS NOT NULL "
-            "GROUP BY lang, query ORDER BY COUNT(*) DESC LIMIT :limit"), {**params, "limit": limit}):
+            f"GROUP BY lang, query HAVING {order} > 0 ORDER BY {order} DESC, query LIMIT :limit"),
+            {**params, "limit": limit}):
         out.append({"lang": lang, "query": query, "searches": int(n),
                     "no_answer_pct": _pct(int(no_answer or 0), int(known or 0)),
                     "opened_pct": _pct(int(opened or 0), int(outcome_known or 0))})
