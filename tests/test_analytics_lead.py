@@ -158,3 +158,19 @@ def test_digest_without_smtp_settings_says_what_to_set(store: EventStore, tmp_pa
     r = CliRunner().invoke(digest, ["--db", store.url, "--out", str(out), "--no-gaps", "--since", "2026-01-01"])
     assert r.exit_code == 0, r.output
     assert out.read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
+def test_gaps_know_what_the_sample_help_center_already_says(store: EventStore, sample_build) -> None:  # noqa: ANN001
+    """The sample has an EMI section and a refund-status article, and nothing on gift wrapping:
+    EMI and refund searches that fail are never "write this", gift wrapping is."""
+    demo.generate(store, scale=0.1, seed=5)
+    report = build_report(store, index_dir=sample_build.index_dir)  # the search model groups English
+    kinds = {q: g["kind"] for g in report.gaps if g["lang"] == "en" for q in g["examples"]}
+    assert kinds.get("emi on blender") in ("not found", "failing")
+    assert kinds.get("where is my refund") in ("not found", "failing")
+    assert kinds.get("gift wrapping") == "missing"
+    emi = next(g for g in report.gaps if "emi on blender" in g["examples"])
+    assert emi["article"]["page"] == "/payments/payment-methods/"
+    # Ranked by the contacts they caused per week, busiest first.
+    per_week = [g["contacts_per_week"] for g in report.gaps]
+    assert per_week == sorted(per_week, reverse=True)
