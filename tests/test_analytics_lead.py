@@ -130,7 +130,7 @@ def test_digest_is_sent_to_a_real_smtp_server(store: EventStore, tmp_path: Path,
         monkeypatch.setenv("KB_SMTP_FROM", "help@shop.example")
         # The demo's last week (its traffic ends on 2026-11-23).
         r = CliRunner().invoke(digest, ["--db", store.url, "--since", "2026-11-16", "--to", "lead@shop.example",
-                                        "--no-gaps", "--project", str(tmp_path)], catch_exceptions=False)
+                                        "--no-gaps"], catch_exceptions=False)
     finally:
         controller.stop()
     assert r.exit_code == 0, r.output

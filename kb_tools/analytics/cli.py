@@ -204,14 +204,13 @@ def _since(value: str, now_ms: int) -> int:
 @click.option("--to", "to", multiple=True, metavar="EMAIL", help="Recipient (repeat for several).")
 @click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write the HTML to this file instead of sending it.")
-@click.option("--project", type=click.Path(path_type=Path, file_okay=False), default=Path("."), show_default=True,
-              help="Project folder whose docs/ and videos/ give titles, topics and review_by dates.")
 @click.option("--index", "index_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Search index to match content gaps against (default: search_index/ in --project, if built).")
+              help="Search index to match content gaps against (default: the project's, if built).")
 @click.option("--site-url", default=None, metavar="URL", help="Where the help site lives (default: mkdocs.yml).")
 @click.option("--no-gaps", is_flag=True, help="Skip the content-gap grouping (no model is loaded).")
 @_db_option
-def digest(since: str, to: tuple[str, ...], out: Path | None, project: Path, index_dir: Path | None,
+@project_options()
+def digest(since: str, to: tuple[str, ...], out: Path | None, project: Callable[[], Project], index_dir: Path | None,
            site_url: str | None, no_gaps: bool, db: str | None) -> None:
     """E-mail the weekly digest (top failing searches, new gaps, articles that improved or
     regressed, stale content) through KB_SMTP_HOST, KB_SMTP_PORT, KB_SMTP_USER,
@@ -227,29 +226,26 @@ def digest(since: str, to: tuple[str, ...], out: Path | None, project: Path, ind
     since_ms = _since(since, now_ms)
     if since_ms >= now_ms:
         raise click.BadParameter("must be in the past", param_hint="--since")
-    try:
-        settings = SmtpSettings.from_env() if out is None else None
-        _require_existing(db)
-        store = _store(db)
-        content = read_content(project)
-        index = _index_dir(project, index_dir)
-        current = build_report(store, since=since_ms, until=now_ms, gaps=not no_gaps, content=content, index_dir=index)
-        previous = build_report(store, since=current.since - (now_ms - current.since), until=current.since,
-                                gaps=not no_gaps, content=content, index_dir=index)
-        html = render_digest(current, previous, site_url=site_url if site_url is not None else _site_url(project))
-        if out is not None:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            tmp = out.with_name(f".{out.name}.tmp")
-            tmp.write_text(html, encoding="utf-8")
-            os.replace(tmp, out)
-            click.echo(f"{out}: digest written")
-        if to:
-            if settings is None:
-                settings = SmtpSettings.from_env()
-            send_digest(html, list(to), settings, subject=f"Help center digest since {_iso(current.since)}")
-            click.echo(f"digest sent to {', '.join(to)} through {settings.host}:{settings.port}")
-    except KbError as e:
-        _fail(e)
+    settings = SmtpSettings.from_env() if out is None else None
+    _require_existing(db)
+    store = _store(db)
+    content = read_content(project())
+    index = _index_dir(project(), index_dir)
+    current = build_report(store, since=since_ms, until=now_ms, gaps=not no_gaps, content=content, index_dir=index)
+    previous = build_report(store, since=current.since - (now_ms - current.since), until=current.since,
+                            gaps=not no_gaps, content=content, index_dir=index)
+    html = render_digest(current, previous, site_url=site_url if site_url is not None else _site_url(project()))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text(html, encoding="utf-8")
+        os.replace(tmp, out)
+        click.echo(f"{out}: digest written")
+    if to:
+        if settings is None:
+            settings = SmtpSettings.from_env()
+        send_digest(html, list(to), settings, subject=f"Help center digest since {_iso(current.since)}")
+        click.echo(f"digest sent to {', '.join(to)} through {settings.host}:{settings.port}")
 
 
 def _iso(ms: int) -> str:
