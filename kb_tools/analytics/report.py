@@ -358,7 +358,8 @@ def _csv(path: Path, rows: list[dict[str, Any]]) -> None:
         if not rows:
             f.write("")
             return
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        names = list(dict.fromkeys(k for row in rows for k in row))  # rows may differ (gaps without an article)
+        w = csv.DictWriter(f, fieldnames=names, restval="")
         w.writeheader()
         w.writerows({k: cell(v) for k, v in row.items()} for row in rows)
 
