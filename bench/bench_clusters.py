@@ -116,14 +116,9 @@ def encode_skeleton(texts: list[str]) -> np.ndarray:
     reduced to its consonant skeleton ("refund", "রিফান্ড" -> rfnd), then character 2-4-grams
     weighted by TF-IDF over the set being clustered, so the words that tell intents apart
     (cancel, track, refund) weigh more than the ones every query shares (order, how, my)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from kb_tools.analytics.clusters import skeleton_vectors
 
-    from kb_tools.analytics.clusters import skeleton
-
-    docs = [" ".join(skeleton(w) for w in t.split()) for t in texts]
-    x = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True).fit_transform(docs)
-    x = x.toarray().astype(np.float32)
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)
+    return skeleton_vectors(texts)
 
 
 ENCODERS: dict[str, Callable[[list[str]], np.ndarray]] = {

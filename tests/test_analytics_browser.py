@@ -129,3 +129,32 @@ def test_a_page_opened_from_a_site_search_result_counts_as_from_search(site, pag
     views = wait_for(store, "page_view", 2)
     assert [(v["page"], v["origin"]) for v in views] == [("/bn/returns/start/", "direct"), ("/returns/start/", "search")]
     assert len({v["session"] for v in views}) == 1
+
+
+def test_the_dashboard_fits_a_laptop_screen_and_filters_by_date(browser, tmp_path: Path) -> None:  # noqa: ANN001
+    """The report on demo traffic at 1,280 px: no horizontal scrolling, titles link to the pages,
+    and the date filter hides the weeks outside the range."""
+    from kb_tools.analytics import demo
+    from kb_tools.analytics.gaps import trigram_embed
+    from kb_tools.analytics.metrics import build_report
+    from kb_tools.analytics.report import write_report
+
+    store = EventStore(f"sqlite:///{tmp_path / 'demo.db'}")
+    demo.generate(store, scale=0.05, seed=2)
+    index = write_report(build_report(store, embed=trigram_embed), tmp_path / "report",
+                         site_url="https://help.shop.example")
+    store.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(index.as_uri())
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    link = page.locator("#items a", has_text="Track your order").first
+    assert link.get_attribute("href") == "https://help.shop.example/orders/track-your-order/"
+    weeks = page.locator("#weeks tbody tr")
+    assert weeks.count() == 8
+    page.fill("#kb-from", "2026-10-19")
+    page.fill("#kb-to", "2026-11-01")
+    page.locator("#kb-to").dispatch_event("change")
+    visible = [r for r in weeks.all() if r.is_visible()]
+    assert [r.locator("td").first.inner_text() for r in visible] == ["2026-10-19", "2026-10-26"]
+    context.close()

@@ -145,9 +145,10 @@ def render_html(report: DeflectionReport, *, title: str = "Help center deflectio
             note = "Contact-link clicks: no call log was imported."
         cards.append(f'<div class="kpi"><div class="kpi-label">{escape(label)}</div><div class="kpi-value">{shown}</div>'
                      f'<div class="kpi-note">{escape(note)}</div></div>')
-    markers = [(p["week"] - 0.5 if p["week"] > 0 else 0, f"{p['title']} ({p['kind']})") for p in report.publications]
-    # Weekly points are drawn at the middle of their week: a publication at a week start sits
-    # half a step before that week's point.
+    # Each weekly point sits on its week's label (the Monday it starts): a publication is drawn
+    # at its own date on that scale, so one on Monday 26 Oct sits on the "26 Oct" point.
+    markers = [(min(max(p["week"], 0), max(len(weeks) - 1, 0)), f"{p['title']} ({p['kind']}, {iso_day(p['published'])})")
+               for p in report.publications]
     topic_series: dict[str, list[float | None]] = {t: [float(v) for v in vals] for t, vals in report.topic_weeks.items()}
     calls_chart = line_chart(topic_series, labels, title="Calls and tickets per week, by contact topic",
                              markers=markers, y_label="calls / week") if topic_series else \
@@ -389,7 +390,7 @@ thead th{position:sticky;top:0;background:#f0f4f4}tbody tr:hover{background:#f7f
 .title{display:block;font-weight:550}.key{display:block;color:var(--muted);font-size:.78rem}
 .badge{font-size:.75rem;padding:1px 8px;border-radius:10px;background:#e0f2f1;color:#00695c}.badge.video{background:#fff3e0;color:#e65100}
 .chg.down{color:var(--down);font-weight:600}.chg.up{color:var(--up);font-weight:600}.chg.flat{color:var(--muted)}
-.grid2.even{grid-template-columns:1fr 1fr}.filter{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:center;margin:0 0 16px}
+.grid2.even{grid-template-columns:1fr 1fr}.grid2>section{min-width:0}.filter{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:center;margin:0 0 16px}
 .filter input{font:inherit;padding:4px 6px}details{border-bottom:1px solid var(--line);padding:6px 0}summary{cursor:pointer}
 details h3{font-size:.9rem;margin:8px 0 4px}details ul{margin:0 0 8px;padding-left:20px}
 .badge.gap-missing{background:#ffebee;color:#c62828}.badge.gap-not-found{background:#fff8e1;color:#8d6e00}.badge.gap-failing{background:#ede7f6;color:#4527a0}
