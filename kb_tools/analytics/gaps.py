@@ -45,7 +45,7 @@ NATIVE_COVER_THRESHOLD = 0.5
 _NATIVE = re.compile(r"[\u0900-\u0AFF]")
 TRIGRAM_THRESHOLD = 0.4
 
-MIN_SEARCHES = 5  # a group with fewer searches in the period is not shown
+MIN_SEARCHES = 3  # a group with fewer searches in the period is not shown
 # The new props say what happened (answered, next); older clients' events are judged by what
 # followed them in the session, as before.
 _FAILURES = """
