@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from kb_tools.analytics.collector import router
+from kb_tools.analytics.collector import collector_app
 from kb_tools.analytics.store import EventStore, events
 from tests.servers import serving
 
@@ -38,14 +37,11 @@ def site(tmp_path: Path) -> Iterator[tuple[str, EventStore]]:
         PAGE.format(lang="en", placeholder='<div class="kb-feedback" data-url="returns/start/"></div>'), encoding="utf-8")
     (root / "bn" / "returns" / "start" / "index.html").write_text(PAGE.format(lang="bn", placeholder=""), encoding="utf-8")
     store = EventStore(f"sqlite:///{tmp_path / 'analytics.db'}")
-    app = FastAPI()
-    api = router(store, rate_limit=0)
-    app.include_router(api)
+    app = collector_app(store, rate_limit=0)
     app.mount("/assets", StaticFiles(directory=ASSETS), name="assets")
     app.mount("/", StaticFiles(directory=root, html=True), name="site")
     with serving(app, timeout_keep_alive=1, timeout_graceful_shutdown=2) as base:
         yield base, store
-    api.kb_writer.close()
     store.close()
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from kb_tools.analytics.collector import router
+from kb_tools.analytics.collector import EventCollector, collector_app
 from kb_tools.analytics.store import EventStore, events
 
 NOW = int(time.time() * 1000)
@@ -40,12 +40,8 @@ def store(tmp_path: Path) -> Iterator[EventStore]:
 
 @pytest.fixture
 def client(store: EventStore) -> Iterator[TestClient]:
-    app = FastAPI()
-    api = router(store, rate_limit=0)
-    app.include_router(api)
-    with TestClient(app) as c:
+    with TestClient(collector_app(store, rate_limit=0)) as c:
         yield c
-    api.kb_writer.close()
 
 
 def stored(store: EventStore) -> list[dict]:
@@ -111,14 +107,14 @@ def test_limits_on_batch_and_body_size(client: TestClient, store: EventStore) ->
     big = json.dumps({"events": [event("search", query="q" * 500)] * 100}).encode()
     assert len(big) > 64 * 1024
     r = client.post("/api/events", content=big, headers={"content-type": "application/json"})
-    assert r.status_code == 413 and r.json()["error"] == "too_large"
+    assert r.status_code == 413 and r.json()["error"] == "payload_too_large"
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: the body itself is counted
         for i in range(0, len(big), 8192):
             yield big[i:i + 8192]
 
     r = client.post("/api/events", content=chunks(), headers={"content-type": "application/json"})
-    assert r.status_code == 413
+    assert r.status_code == 413 and r.json()["error"] == "payload_too_large"
     r = client.post("/api/events", content=b"{not json", headers={"content-type": "application/json"})
     assert r.status_code == 400 and "JSON" in r.json()["detail"]
     r = client.post("/api/events", content=b"<xml/>", headers={"content-type": "application/xml"})
@@ -127,27 +123,33 @@ def test_limits_on_batch_and_body_size(client: TestClient, store: EventStore) ->
 
 
 def test_rate_limit_per_client(store: EventStore) -> None:
-    app = FastAPI()
-    api = router(store, rate_limit=1, rate_burst=3)
-    app.include_router(api)
-    with TestClient(app) as c:
+    with TestClient(collector_app(store, rate_limit=0.01, rate_burst=3)) as c:
         codes = [c.post("/api/events", json={"events": [event("page_view")]}).status_code for _ in range(5)]
-    api.kb_writer.close()
+        r = c.post("/api/events", json={"events": [event("page_view")]})
     assert codes == [204, 204, 204, 429, 429]
+    assert r.json()["error"] == "rate_limited" and int(r.headers["retry-after"]) >= 1
     assert len(stored(store)) == 3
 
 
-def test_router_accepts_the_service_settings(tmp_path: Path) -> None:
-    class Settings:  # what kb_tools.service.settings.ServiceSettings provides
-        database_url = f"sqlite:///{tmp_path / 'svc.db'}"
-        rate_limit = 0.0
-        rate_burst = 1
-        trust_proxy = False
+def test_the_future_is_measured_by_the_collectors_clock(store: EventStore) -> None:
+    now = NOW / 1000
+    clock = [now]
+    batch = {"events": [event("page_view")]}
+    with TestClient(collector_app(store, clock=lambda: clock[0], rate_limit=0)) as c:
+        clock[0] = now - 2 * 86_400  # the collector's clock is two days behind the event
+        r = c.post("/api/events", json=batch)
+        assert r.status_code == 400 and "more than a day in the future" in r.json()["detail"]
+        clock[0] = now
+        assert c.post("/api/events", json=batch).status_code == 204
+    assert len(stored(store)) == 1
 
+
+def test_the_collector_is_installed_by_the_app_that_serves_it(store: EventStore) -> None:
+    """kb serve installs it next to its own routes, under its own limits and error handlers."""
     app = FastAPI()
-    api = router(Settings())
-    app.include_router(api)
+    collector = EventCollector(store)
+    collector.install(app)
     with TestClient(app) as c:
         assert c.post("/api/events", json={"events": [event("page_view")]}).status_code == 204
-    api.kb_writer.close()
-    assert EventStore(Settings.database_url).count() == 1
+    collector.close()
+    assert len(stored(store)) == 1

@@ -4,6 +4,8 @@ Searcher's guarantees (bad input, escaping, filters, grouping) and `kb search`."
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from whoosh.analysis import StandardAnalyzer
 
 from kb_tools.errors import SearchIndexError
 from kb_tools.records import Chapter, Cue, PageRecord, VideoRecord
-from kb_tools.search import Searcher
+from kb_tools.search import Context, Hit, QueryError, Searcher, SearchQuery, SearchResults
 from kb_tools.search.analyzer import detect_script, terms, words
 from kb_tools.search.build import build_lexical_index
 from kb_tools.search.chunking import chunk_page
@@ -155,20 +157,73 @@ def test_query_syntax_is_plain_text(searcher: Searcher, query: str) -> None:
 
 
 def test_a_lone_wildcard_matches_nothing(searcher: Searcher) -> None:
-    assert searcher.search("*", mode="lexical") == []
-    assert searcher.search("? : ( ) [ ] { } \" ' ~ ^", mode="lexical") == []
+    assert list(searcher.search("*", mode="lexical")) == []
+    assert list(searcher.search("? : ( ) [ ] { } \" ' ~ ^", mode="lexical")) == []
 
 
 @pytest.mark.parametrize("query", [
-    "", "   ", "!!!", "😀😀", "kettle " * 2000, "ফেরত kettle ઓર્ડર", "\x00\x01", "a" * 10_000,
+    "!!!", "😀😀", "kettle " * 70, "ফেরত kettle ઓર્ડર", "\x00\x01 kettle", "a" * 512,
     "<script>", "%s %d {0}", "‮reversed", "\u200c\u200d",
 ])
-@pytest.mark.parametrize("mode", ["lexical", "hybrid", "semantic", "nonsense"])
-def test_bad_input_never_raises(searcher: Searcher, query: str, mode: str) -> None:
+@pytest.mark.parametrize("mode", ["lexical", "hybrid", "semantic"])
+def test_odd_input_within_the_limits_never_raises(searcher: Searcher, query: str, mode: str) -> None:
     hits = searcher.search(query, mode=mode)
-    assert isinstance(hits, list) and len(hits) <= 10
-    if not query.strip() or query in ("!!!", "😀😀"):
-        assert hits == []
+    assert isinstance(hits, SearchResults) and len(hits) <= 10
+    assert all(isinstance(h, Hit) for h in hits)
+    if query in ("!!!", "😀😀", "\u200c\u200d"):
+        assert not hits
+
+
+@pytest.mark.parametrize(("text", "options", "code", "says"), [
+    ("", {}, "missing_query", "The query is empty"),
+    (" \n\t ", {}, "missing_query", "The query is empty"),
+    ("a" * 513, {}, "query_too_long", "513 characters long; the limit is 512"),
+    ("kettle " * 2000, {}, "query_too_long", "the limit is 512"),
+    ("kettle", {"mode": "nonsense"}, "invalid_parameter", "mode must be one of hybrid, lexical, semantic"),
+    ("kettle", {"k": 0}, "invalid_parameter", "k must be a whole number from 1 to 50"),
+    ("kettle", {"k": 51}, "invalid_parameter", "from 1 to 50"),
+    ("kettle", {"lang": "<script>"}, "invalid_parameter", "lang must be a language code"),
+    ("kettle", {"category": "../etc"}, "invalid_parameter", "category must be a slug"),
+    ("kettle", {"product": "x" * 81}, "invalid_parameter", "product must be a slug"),
+    ("kettle", {"context": "product:" + "x" * 300}, "invalid_parameter", "longer than 200 characters"),
+    (["kettle"], {}, "invalid_parameter", "must be text"),
+])
+def test_a_query_outside_the_limits_is_one_clear_error(searcher: Searcher, text: object, options: dict,
+                                                      code: str, says: str) -> None:
+    with pytest.raises(QueryError, match=re.escape(says)) as err:
+        SearchQuery.parse(text, **options)
+    assert err.value.code == code
+    assert "<script>" not in str(err.value) and "../" not in str(err.value)  # never echoes input
+    with pytest.raises(QueryError):  # the Searcher's convenience form checks the same limits
+        searcher.search(text, **options)  # type: ignore[arg-type]
+
+
+def test_search_query_is_built_once_with_its_context_parsed() -> None:
+    q = SearchQuery.parse("  where   is\tmy order ", k=5, lang="bn", mode="lexical", category="",
+                          context="product:blender-x2, lang:bn ,colour:red,category:")
+    assert q == SearchQuery("where is my order", k=5, lang="bn", mode="lexical",
+                            context=Context(product="blender-x2", lang="bn"))
+    assert q.filters == {"lang": "bn"}
+    assert SearchQuery.parse("refund", product="kettle-k1").filters == {"products": "kettle-k1"}
+    assert SearchQuery.parse("x" * 600, max_chars=1000).text == "x" * 600  # kb serve's own limit
+    assert Context.parse(None) == Context() == Context.parse("nonsense")
+
+
+def test_an_unknown_language_is_an_error_that_lists_the_index_languages(searcher: Searcher) -> None:
+    with pytest.raises(QueryError, match=r"No pages in language 'fr'. Available: bn, en, gu, hi\.") as err:
+        searcher.search("return", lang="fr")
+    assert err.value.code == "unknown_language"
+    assert searcher.languages == ["bn", "en", "gu", "hi"]
+
+
+def test_results_are_a_sequence_of_hits_with_the_mode_that_ran(searcher: Searcher) -> None:
+    results = searcher.search(SearchQuery.parse("kettle vinegar", k=3))
+    assert isinstance(results, Sequence) and 0 < len(results) <= 3
+    assert results[0] is list(results)[0] and results[:1] == results.hits[:1]
+    assert results.mode == "lexical"  # this index has no vectors: hybrid ran as lexical
+    assert results.to_dict() == {"hits": [h.to_dict() for h in results], "mode": "lexical"}
+    with pytest.raises(TypeError):
+        searcher.search(SearchQuery.parse("kettle"), k=3)
 
 
 def test_snippets_are_escaped_then_marked(searcher: Searcher) -> None:
@@ -194,7 +249,7 @@ def test_filters_by_language_category_and_product(searcher: Searcher) -> None:
     assert by_cat and {h.url.split("#")[0] for h in by_cat} == {"products/blender-x2/"}
     by_product = searcher.search("box", product="blender-x2", mode="lexical")
     assert by_product and all(h.url.startswith("returns/start-a-return/") for h in by_product)
-    assert searcher.search("box", product="no-such-product", mode="lexical") == []
+    assert not searcher.search("box", product="no-such-product", mode="lexical")
 
 
 def test_context_boost_prefers_the_product_page(searcher: Searcher) -> None:
@@ -279,6 +334,26 @@ def test_cli_missing_index_exits_non_zero_with_the_fix(tmp_path: Path) -> None:
     result = CliRunner().invoke(search_cmd, ["kettle", "--index", str(tmp_path / "none")])
     assert result.exit_code == 1
     assert "run `mkdocs build`" in result.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["kettle", "--mode", "fuzzy"], "Error: mode must be one of hybrid, lexical, semantic.\n"),
+    (["kettle", "--k", "500"], "Error: k must be a whole number from 1 to 50.\n"),
+    (["kettle", "--lang", "fr"], "Error: No pages in language 'fr'. Available: bn, en, gu, hi.\n"),
+    (["   "], "Error: The query is empty: type what you are looking for.\n"),
+])
+def test_cli_reports_a_query_outside_the_limits_as_one_error(index_dir: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(search_cmd, [*args, "--index", str(index_dir)])
+    assert result.exit_code == 1
+    assert result.output == message
+
+
+def test_cli_names_the_bad_query_in_a_file_before_searching(index_dir: Path, tmp_path: Path) -> None:
+    qfile = tmp_path / "q.txt"
+    qfile.write_text("kettle\n" + "x" * 600 + "\n")
+    result = CliRunner().invoke(search_cmd, ["--queries", str(qfile), "--index", str(index_dir), "--json"])
+    assert result.exit_code == 1
+    assert result.output == f"Error: {qfile}: query 2: The query is 600 characters long; the limit is 512.\n"
 
 
 @pytest.mark.parametrize("query", ["kettle vinegar", "return the item box", "পণ্য ফেরত", "delivery Dhaka"])

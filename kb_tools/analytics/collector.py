@@ -1,4 +1,5 @@
-"""`POST /api/events`: the event collector, as a FastAPI router the service mounts.
+"""`POST /api/events`: the event collector, which `kb serve` installs (and ``collector_app``
+serves alone, for tests and benchmarks).
 
 An event is acknowledged (204) only after the transaction holding it is committed, so an
 acknowledged event survives the server being killed right after. To reach thousands of events
@@ -10,18 +11,26 @@ wakes all of them (group commit).
 from __future__ import annotations
 
 import asyncio
+import os
 import queue
 import threading
+import time
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future
+from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, FastAPI, Request, Response
 
 from kb_tools.analytics.events import MAX_BODY_BYTES, parse_batch
 from kb_tools.analytics.store import EventStore
 from kb_tools.errors import AnalyticsError
-from kb_tools.service.ratelimit import TokenBuckets, client_ip
+from kb_tools.httpapi import (
+    BodyLimitMiddleware,
+    RateLimitMiddleware,
+    error_response,
+    install_error_handlers,
+)
 
 MAX_ROWS_PER_TRANSACTION = 5000
 
@@ -77,95 +86,82 @@ class BatchWriter:
             self._thread.join(timeout=10)
 
 
-def _error(status: int, error: str, detail: str) -> JSONResponse:
-    return JSONResponse({"error": error, "detail": detail}, status_code=status)
+class EventCollector:
+    """Accepts event batches into ``store``. ``clock`` (seconds since the epoch) is what an
+    event's timestamp is checked against. ``install(app)`` mounts ``POST /api/events``; the app
+    that installs it also applies the limits (``BodyLimitMiddleware`` and
+    ``RateLimitMiddleware`` from kb_tools.httpapi): `kb serve` and ``collector_app`` do."""
+
+    def __init__(self, store: EventStore, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.clock = clock
+        self.writer = BatchWriter(store)
+
+    def install(self, app: FastAPI) -> None:
+        app.state.event_collector = self
+        app.include_router(router)
+
+    def close(self) -> None:
+        """Stop the writer thread (after it committed what was queued)."""
+        self.writer.close()
 
 
-def router(
-    store_or_settings: Any,
-    *,
-    rate_limit: float | None = None,
-    rate_burst: int | None = None,
-    trust_proxy: bool | None = None,
-) -> APIRouter:
-    """The collector. `store_or_settings` is an `EventStore`, or the service's settings (an
-    object with `database_url`, `rate_limit`, `rate_burst`, `trust_proxy`) from which one is
-    made. The route is `POST /api/events`: include the router without a prefix."""
-    if isinstance(store_or_settings, EventStore):
-        store = store_or_settings
-    else:
-        store = EventStore(getattr(store_or_settings, "database_url", None))
-    if rate_limit is None:
-        # Events are batched by the browser (one request every few seconds), so the service's
-        # per-IP API limit is ample; a shop behind one NAT gets the burst.
-        rate_limit = float(getattr(store_or_settings, "rate_limit", 20.0))
-    if rate_burst is None:
-        rate_burst = int(getattr(store_or_settings, "rate_burst", 40))
-    if trust_proxy is None:
-        trust_proxy = bool(getattr(store_or_settings, "trust_proxy", False))
-    writer = BatchWriter(store)
-    # The same token buckets as the service's API limit (the handler runs on the event loop,
-    # so they need no lock). The client IP is a key in memory only, never stored.
-    buckets = TokenBuckets(rate_limit, rate_burst) if rate_limit > 0 else None
-    api = APIRouter()
-    api.kb_store = store  # type: ignore[attr-defined]
-    api.kb_writer = writer  # type: ignore[attr-defined]
+router = APIRouter()
 
-    @api.post(
-        "/api/events",
-        status_code=204,
-        summary="Record a batch of anonymous usage events",
-        responses={
-            204: {"description": "Stored (committed) — safe to forget"},
-            400: {"description": "Not JSON, or an event does not follow the contract"},
-            413: {"description": "More than 64 kB"},
-            415: {"description": "Not application/json or text/plain"},
-            429: {"description": "Too many requests from this client"},
-        },
-    )
-    async def post_events(request: Request) -> Response:
-        wait = buckets.take(client_ip(request.scope, trust_proxy)) if buckets is not None else 0.0
-        if wait:
-            return JSONResponse(
-                {"error": "rate_limited", "detail": "too many event requests: retry in a few seconds"},
-                status_code=429, headers={"Retry-After": str(max(1, int(wait + 0.999)))},
-            )
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if ctype not in ("application/json", "text/plain", ""):
-            return _error(415, "unsupported_media_type",
-                          f"content type {ctype!r}: send application/json (or text/plain from sendBeacon)")
-        declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
-            return _error(413, "too_large", f"body over {MAX_BODY_BYTES} bytes: send at most 100 events per request")
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY_BYTES:
-                return _error(413, "too_large", f"body over {MAX_BODY_BYTES} bytes: send at most 100 events per request")
+
+@router.post(
+    "/api/events",
+    status_code=204,
+    summary="Record a batch of anonymous usage events",
+    responses={
+        204: {"description": "Stored (committed) — safe to forget"},
+        400: {"description": "Not JSON, or an event does not follow the contract"},
+        413: {"description": f"More than {MAX_BODY_BYTES // 1024} kB"},
+        415: {"description": "Not application/json or text/plain"},
+        429: {"description": "Too many requests from this client"},
+    },
+)
+async def post_events(request: Request) -> Response:
+    collector: EventCollector = request.app.state.event_collector
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in ("application/json", "text/plain", ""):
+        return error_response(415, "unsupported_media_type",
+                              f"content type {ctype!r}: send application/json (or text/plain from sendBeacon)")
+    try:
+        rows = parse_batch(await request.body(), now=collector.clock())
+    except AnalyticsError as e:
+        return error_response(400, "bad_events", str(e))
+    try:
+        await asyncio.wrap_future(collector.writer.submit(rows))
+    except AnalyticsError as e:
+        return error_response(503, "store_unavailable", str(e))
+    return Response(status_code=204)
+
+
+def collector_app(store: EventStore, *, clock: Callable[[], float] = time.time, rate_limit: float = 20.0,
+                  rate_burst: int = 40, trust_proxy: bool = False) -> FastAPI:
+    """A FastAPI app with only the collector, limited like `kb serve`'s /api/ paths (the same
+    middleware; ``rate_limit`` 0 = no limit). Closes the collector when the app stops."""
+    collector = EventCollector(store, clock)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            rows = parse_batch(bytes(body))
-        except AnalyticsError as e:
-            return _error(400, "bad_events", str(e))
-        try:
-            await asyncio.wrap_future(writer.submit(rows))
-        except AnalyticsError as e:
-            return _error(503, "store_unavailable", str(e))
-        return Response(status_code=204)
+            yield
+        finally:
+            collector.close()
 
-    return api
-
-
-def standalone_app() -> Any:
-    """A FastAPI app with only the collector, for tests and benchmarks:
-    `uvicorn --factory kb_tools.analytics.collector:standalone_app` (store from KB_DATABASE_URL,
-    rate limit from KB_RATE_LIMIT, 0 = off)."""
-    import os
-
-    from fastapi import FastAPI
-
-    app = FastAPI(title="kb events collector")
-    api = router(EventStore(os.environ.get("KB_DATABASE_URL")),
-                 rate_limit=float(os.environ.get("KB_RATE_LIMIT", "20")),
-                 rate_burst=int(os.environ.get("KB_RATE_BURST", "40")))
-    app.include_router(api)
+    app = FastAPI(title="kb events collector", lifespan=lifespan)
+    install_error_handlers(app)
+    collector.install(app)
+    app.add_middleware(RateLimitMiddleware, rate=rate_limit, burst=rate_burst, trust_proxy=trust_proxy)
+    app.add_middleware(BodyLimitMiddleware, limit=MAX_BODY_BYTES)
     return app
+
+
+def standalone_app() -> FastAPI:
+    """For tests and benchmarks: `uvicorn --factory kb_tools.analytics.collector:standalone_app`
+    (store from KB_DATABASE_URL, limit from KB_RATE_LIMIT / KB_RATE_BURST, 0 = off)."""
+    return collector_app(EventStore(os.environ.get("KB_DATABASE_URL")),
+                         rate_limit=float(os.environ.get("KB_RATE_LIMIT", "20")),
+                         rate_burst=int(os.environ.get("KB_RATE_BURST", "40")))

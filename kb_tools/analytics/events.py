@@ -21,6 +21,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
@@ -114,8 +115,9 @@ class Event(BaseModel):
 
     @field_validator("ts")
     @classmethod
-    def _not_in_future(cls, ts: int) -> int:
-        if ts > time.time() * 1000 + 86_400_000:
+    def _not_in_future(cls, ts: int, info: ValidationInfo) -> int:
+        now = (info.context or {}).get("now") or time.time()  # parse_batch's clock
+        if ts > now * 1000 + 86_400_000:
             raise ValueError("timestamp is more than a day in the future: send Date.now() in milliseconds")
         return ts
 
@@ -157,13 +159,14 @@ def _describe(err: ValidationError, prefix: str = "") -> str:
     return "; ".join(parts)
 
 
-def parse_batch(body: bytes) -> list[dict[str, Any]]:
+def parse_batch(body: bytes, *, now: float | None = None) -> list[dict[str, Any]]:
     """Validate a request body and return rows for the store. Raises AnalyticsError with
-    every problem named by its place (`events.3.props.percent: ...`)."""
+    every problem named by its place (`events.3.props.percent: ...`). ``now`` (seconds since
+    the epoch, default the system clock) is what "in the future" is measured against."""
     if len(body) > MAX_BODY_BYTES:
         raise AnalyticsError(f"body is {len(body)} bytes: send at most {MAX_BODY_BYTES} bytes per request")
     try:
-        batch = EventBatch.model_validate_json(body)
+        batch = EventBatch.model_validate_json(body, context={"now": now})
     except ValidationError as e:
         raise AnalyticsError(_describe(e)) from None
     rows = []

@@ -16,9 +16,12 @@ Modules, in the order data flows:
                  words; scored as BM25F over posting lists read from the whoosh index.
 * ``embeddings`` local model folders only, an SQLite cache of vectors by (model, text hash).
 * ``build``      ``build_index``: fingerprint -> reuse (no torch import) or build + atomic swap.
-* ``ranking``    weighted score fusion (default) and reciprocal rank fusion, grouping by
-                 page, snippets (escaped, then <mark>).
-* ``searcher``   ``Searcher`` / ``Hit``; ``cli``: ``kb search``.
+* ``query``      ``SearchQuery`` (one request, every limit checked once, ``QueryError``),
+                 ``Context`` (where the shopper is), ``SearchResults`` (a sequence of hits).
+* ``ranking``    weighted score fusion (default) and reciprocal rank fusion, the language
+                 and context boosts, grouping by page, snippets (escaped, then <mark>).
+* ``searcher``   ``Searcher`` (the only reader of an index folder) / ``Hit``; ``cli``:
+                 ``kb search``.
 
 Index folder layout (schema in ``build.SCHEMA_VERSION``): ``manifest.json``, ``chunks.json``,
 ``vectors.npy`` (float32, L2-normalised), ``lexical/`` (whoosh), ``lengths.npy``,
@@ -31,9 +34,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kb_tools.search.build import build_index
+    from kb_tools.search.query import Context, QueryError, SearchQuery, SearchResults
     from kb_tools.search.searcher import Hit, Searcher
 
-__all__ = ["Hit", "Searcher", "build_index"]
+__all__ = ["Context", "Hit", "QueryError", "SearchQuery", "SearchResults", "Searcher", "build_index"]
 
 
 def __getattr__(name: str) -> Any:
@@ -45,4 +49,8 @@ def __getattr__(name: str) -> Any:
         from kb_tools.search import searcher
 
         return getattr(searcher, name)
+    if name in ("Context", "QueryError", "SearchQuery", "SearchResults"):
+        from kb_tools.search import query
+
+        return getattr(query, name)
     raise AttributeError(name)

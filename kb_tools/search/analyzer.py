@@ -159,6 +159,12 @@ def words(text: str, *, stem: bool = True, stopwords: bool = True) -> list[Word]
     return out
 
 
+def normalize_text(text: str) -> str:
+    """NFC, every run of whitespace one space, trimmed: the form chunk text is stored in, so
+    the offsets of :func:`words` over it are the offsets into what a snippet shows."""
+    return unicodedata.normalize("NFC", re.sub(r"\s+", " ", text)).strip()
+
+
 def terms(text: str) -> list[str]:
     """Just the analysed terms of ``text``."""
     return [w.term for w in words(text)]
@@ -207,10 +213,6 @@ class KbTokenizer(Tokenizer):
             if chars:
                 t.startchar, t.endchar = start_char + w.start, start_char + w.end
             yield t
-
-
-def analyzer() -> KbTokenizer:
-    return KbTokenizer()
 
 
 if __name__ == "__main__":  # pragma: no cover - handy for writers: analyse a phrase

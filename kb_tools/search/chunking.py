@@ -10,11 +10,11 @@ sentence-sized window of caption cues (at the window's start, ``videos/<id>/#t=S
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from html.parser import HTMLParser
 
 from kb_tools.records import PageRecord, VideoRecord
+from kb_tools.search.analyzer import normalize_text
 
 MAX_WORDS = 180  # a section longer than this is split ...
 OVERLAP_WORDS = 40  # ... into windows that overlap by this much
@@ -66,10 +66,6 @@ class Chunk:
         return cls(**d)  # type: ignore[arg-type]
 
 
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", re.sub(r"\s+", " ", text)).strip()
-
-
 _BLOCK = {
     "p", "div", "li", "ul", "ol", "table", "tr", "td", "th", "br", "dd", "dt", "dl",
     "blockquote", "pre", "section", "article", "details", "summary", "figure", "figcaption",
@@ -115,7 +111,7 @@ class _SectionParser(HTMLParser):
         if self._heading and tag in _HEADINGS:
             level, hid = self._heading
             self._heading = None
-            self.sections.append([level, hid, _nfc("".join(self._heading_parts)), []])
+            self.sections.append([level, hid, normalize_text("".join(self._heading_parts)), []])
             return
         if tag in _BLOCK:
             self._emit(" ")
@@ -155,14 +151,14 @@ def chunk_page(page: PageRecord) -> list[Chunk]:
     parser.close()
     base = _base_url(page.url)
     common = dict(
-        page_url=base, title=_nfc(page.title), lang=page.lang, kind=page.kind,
-        summary=_nfc(page.summary), category=page.category, products=tuple(page.products),
+        page_url=base, title=normalize_text(page.title), lang=page.lang, kind=page.kind,
+        summary=normalize_text(page.summary), category=page.category, products=tuple(page.products),
         tags=tuple(page.tags),
     )
     chunks: list[Chunk] = []
     path: list[tuple[int, str]] = []
     for level, hid, heading, parts in parser.sections:
-        text = _nfc("".join(parts))  # type: ignore[arg-type]
+        text = normalize_text("".join(parts))  # type: ignore[arg-type]
         if level == 1:
             heading_path: tuple[str, ...] = ()
             url = base
@@ -195,8 +191,8 @@ def chunk_video(video: VideoRecord) -> list[Chunk]:
     """Title/summary, chapters and sentence-sized windows of transcript cues."""
     base = _base_url(video.url)
     common = dict(
-        page_url=base, title=_nfc(video.title), lang=video.lang, kind="video",
-        summary=_nfc(video.summary), category=video.category, products=tuple(video.products),
+        page_url=base, title=normalize_text(video.title), lang=video.lang, kind="video",
+        summary=normalize_text(video.summary), category=video.category, products=tuple(video.products),
         tags=tuple(video.tags),
     )
     chapters = sorted(video.chapters, key=lambda c: c.start)
@@ -205,17 +201,17 @@ def chunk_video(video: VideoRecord) -> list[Chunk]:
         name = ""
         for ch in chapters:
             if ch.start <= t + 1e-6:
-                name = _nfc(ch.title)
+                name = normalize_text(ch.title)
         return name
 
     def at(t: float) -> str:
         return f"{base}#t={int(t)}"
 
     chunks = [Chunk(url=base, section="", heading_path=(), text="", start=0.0, **common)]  # type: ignore[arg-type]
-    cues = [c for c in sorted(video.cues, key=lambda c: c.start) if _nfc(c.text)]
+    cues = [c for c in sorted(video.cues, key=lambda c: c.start) if normalize_text(c.text)]
     if not cues:  # no transcript: the chapter titles alone
         for ch in chapters:
-            title = _nfc(ch.title)
+            title = normalize_text(ch.title)
             chunks.append(Chunk(url=at(ch.start), section=title, heading_path=(title,), text=title,
                                 start=float(int(ch.start)), **common))  # type: ignore[arg-type]
         return chunks
@@ -230,7 +226,7 @@ def chunk_video(video: VideoRecord) -> list[Chunk]:
     start: float | None = None
     current = -1
     for cue in cues:
-        text = _nfc(cue.text)
+        text = normalize_text(cue.text)
         n = len(text.split())
         idx = chapter_index(cue.start)
         if window and (idx != current or len(" ".join(window).split()) + n > CUE_MAX_WORDS):

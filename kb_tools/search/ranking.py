@@ -1,11 +1,14 @@
-"""Fusing the lexical and semantic lists, grouping hits by page, and snippets."""
+"""From candidates to ranked chunks: fusing the lexical and semantic lists, the language and
+context boosts, grouping by page; and snippets."""
 
 from __future__ import annotations
 
 import html
 from dataclasses import dataclass
 
-from kb_tools.search.analyzer import words
+from kb_tools.search.analyzer import normalize_text, words
+from kb_tools.search.chunking import Chunk
+from kb_tools.search.query import Context
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,54 @@ class FusionSettings:
 
 
 DEFAULT_FUSION = FusionSettings()
+
+
+@dataclass
+class Candidates:
+    """What the lexical and semantic sides found for one query, before ranking."""
+
+    lexical: list[tuple[int, float]]  # (chunk id, BM25F) best first
+    semantic: dict[int, float]  # chunk id -> cosine, top candidates only
+    terms: set[str]  # query terms to highlight
+    prefixes: set[str]
+    script: str | None  # "bn" / "gu" / "hi" when the query is written in that script
+
+
+def fuse(cands: Candidates, mode: str, f: FusionSettings) -> dict[int, float]:
+    """One score per candidate chunk: the lexical or semantic list alone, or both fused."""
+    lexical, semantic = cands.lexical, cands.semantic
+    indic = cands.script is not None
+    if mode == "lexical":
+        top = max((s for _, s in lexical), default=1.0) or 1.0
+        return {c: s / top for c, s in lexical}
+    if mode == "semantic":
+        return dict(semantic)
+    if f.method == "rrf":
+        sem_ranked = sorted(semantic, key=lambda c: -semantic[c])
+        return rrf_fusion([c for c, _ in lexical], sem_ranked, f.rrf_k, f.rrf_lexical,
+                          f.rrf_semantic_indic if indic else f.rrf_semantic)
+    return weighted_fusion(lexical, semantic, f.semantic_weight_indic if indic else f.semantic_weight,
+                           f.semantic_norm)
+
+
+def preferred_language(script: str | None, context: Context, latin_lang: str | None) -> str | None:
+    """Bengali/Gujarati script -> that language; otherwise the context's, else the index's
+    Latin-script language (a query in Latin letters is English far more often than
+    transliterated Bengali)."""
+    return script or context.lang or latin_lang
+
+
+def boost(chunk: Chunk, lang: str | None, context: Context, f: FusionSettings) -> float:
+    """The factor a chunk's fused score is multiplied by: its language is the preferred one,
+    it is about the product or in the category the shopper is looking at."""
+    factor = 1.0
+    if lang and chunk.lang == lang:
+        factor += f.same_lang_boost
+    if context.product and context.product in chunk.products:
+        factor += f.context_boost
+    if context.category and chunk.category == context.category:
+        factor += f.context_boost
+    return factor
 
 
 def weighted_fusion(
@@ -103,9 +154,7 @@ def snippet(text: str, match_terms: set[str], prefixes: set[str], width: int = 2
         start = max(0, hits[best_i].start - 40)
     else:
         start = 0
-    from kb_tools.search.chunking import _nfc
-
-    text = _nfc(text)
+    text = normalize_text(text)
     end = min(len(text), start + width)
     # Do not cut words in half.
     if start > 0:

@@ -12,28 +12,30 @@ from kb_tools.errors import SearchIndexError
 from kb_tools.search.analyzer import detect_script
 from kb_tools.search.build import CHUNKS, MANIFEST, SCHEMA_VERSION, VECTORS
 from kb_tools.search.chunking import Chunk
+from kb_tools.search.query import Context, QueryError, SearchQuery, SearchResults
 from kb_tools.search.ranking import (
     DEFAULT_FUSION,
+    Candidates,
     FusionSettings,
+    boost,
+    fuse,
     group_by_page,
-    rrf_fusion,
+    preferred_language,
     snippet,
-    weighted_fusion,
 )
 
-MAX_QUERY_CHARS = 512
 CANDIDATES = 50
-MODES = ("hybrid", "lexical", "semantic")
 REBUILD = "run `mkdocs build` (or `KB_SEARCH=true mkdocs build`) to rebuild it"
 
 
-@dataclass
-class Candidates:
-    lexical: list[tuple[int, float]]  # (chunk id, BM25F) best first
-    semantic: dict[int, float]  # chunk id -> cosine, top candidates only
-    terms: set[str]  # query terms to highlight
-    prefixes: set[str]
-    script: str | None  # "bn" / "gu" / "hi" when the query is written in that script
+def index_signature(index_dir: Path) -> tuple[int, int, int] | None:
+    """The identity of the index now in ``index_dir`` (None when there is none): a build swaps
+    a new folder in, so this changes exactly when there is a new index to load."""
+    try:
+        st = (Path(index_dir) / MANIFEST).stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,6 @@ class Searcher:
         self._latin_lang = "en" if "en" in (manifest.get("counts", {}).get("lang") or {}) else None
         self.has_vectors = bool(self.manifest.get("dimension")) and self.vectors.shape[0] == len(self.chunks)
         self._lock = threading.Lock()
-        self._lex_lock = threading.Lock()
         self._tensor: Any = None
         self._encoder: Any = None
         self._masks: dict[tuple[str, str], Any] = {}
@@ -161,30 +162,26 @@ class Searcher:
         return {int(i): float(v) for v, i in zip(vals.tolist(), idx.tolist(), strict=True) if v != float("-inf")}
 
     # -- search ----------------------------------------------------------------------------
-    def search(
-        self,
-        query: str,
-        k: int = 10,
-        lang: str | None = None,
-        mode: str = "hybrid",
-        category: str | None = None,
-        product: str | None = None,
-        context: str | None = None,
-    ) -> list[Hit]:
-        """The best ``k`` hits for ``query``; never raises on odd input (returns [])."""
-        if not isinstance(query, str):
-            return []
-        text = query[:MAX_QUERY_CHARS].strip()
-        if not text or k <= 0:
-            return []
-        k = min(int(k), 100)
-        if mode not in MODES:
-            mode = "hybrid"
-        if not self.has_vectors:
-            mode = "lexical"
-        filters = {f: v for f, v in (("lang", lang), ("category", category), ("products", product)) if v}
-        cands = self.candidates(text, mode, filters)
-        return self.rank(cands, mode, k, context)
+    @property
+    def languages(self) -> list[str]:
+        """Languages that have chunks in this index (en, bn, gu, ...), sorted."""
+        counts = self.manifest.get("counts")
+        langs = counts.get("lang") if isinstance(counts, dict) else None
+        return sorted(langs) if isinstance(langs, dict) else []
+
+    def search(self, query: SearchQuery | str, **options: Any) -> SearchResults:
+        """The best hits for ``query``: a SearchQuery, or the text plus SearchQuery.parse's
+        keyword arguments (``search("refund", k=5, lang="bn")``). Raises QueryError when the
+        query is outside the limits or asks for a language the index does not have."""
+        if isinstance(query, SearchQuery) and options:
+            raise TypeError("pass either a SearchQuery or the text with options, not both")
+        q = query if isinstance(query, SearchQuery) else SearchQuery.parse(query, **options)
+        langs = self.languages
+        if q.lang and langs and q.lang not in langs:
+            raise QueryError("unknown_language", f"No pages in language '{q.lang}'. Available: {', '.join(langs)}.")
+        mode = q.mode if self.has_vectors else "lexical"
+        cands = self.candidates(q.text, mode, q.filters)
+        return SearchResults(tuple(self.rank(cands, mode, q.k, q.context)), mode=mode)
 
     def candidates(self, text: str, mode: str, filters: dict[str, str] | None = None,
                    query_vector: Any = None) -> Candidates:
@@ -199,55 +196,18 @@ class Searcher:
             semantic = self._semantic_scores(lq.corrected, filters, query_vector=query_vector)
         return Candidates(lexical, semantic, lq.terms, lq.prefixes, detect_script(text))
 
-    def rank(self, cands: Candidates, mode: str, k: int, context: str | None = None,
+    def rank(self, cands: Candidates, mode: str, k: int, context: Context | None = None,
              fusion: FusionSettings | None = None, snippets: bool = True) -> list[Hit]:
-        """Fuse, boost and group candidates into hits."""
+        """Fuse, boost and group candidates into hits (ranking.py holds the rules)."""
         f = fusion or self.fusion
-        indic = cands.script is not None
-        lexical, semantic = cands.lexical, cands.semantic
-        if mode == "lexical":
-            top = max((s for _, s in lexical), default=1.0) or 1.0
-            scores = {c: s / top for c, s in lexical}
-        elif mode == "semantic":
-            scores = dict(semantic)
-        elif f.method == "rrf":
-            sem_ranked = sorted(semantic, key=lambda c: -semantic[c])
-            scores = rrf_fusion([c for c, _ in lexical], sem_ranked, f.rrf_k, f.rrf_lexical,
-                                f.rrf_semantic_indic if indic else f.rrf_semantic)
-        else:
-            scores = weighted_fusion(lexical, semantic, f.semantic_weight_indic if indic else f.semantic_weight,
-                                     f.semantic_norm)
-        if not scores:
-            return []
-
-        # Bengali/Gujarati script -> that language; otherwise the context's, else English
-        # (a query in Latin letters is English far more often than transliterated Bengali).
-        prefer_lang = cands.script or self._context_value(context, "lang") or self._latin_lang
-        ctx_product = self._context_value(context, "product")
-        ctx_category = self._context_value(context, "category")
+        context = context or Context()
+        scores = fuse(cands, mode, f)
+        lang = preferred_language(cands.script, context, self._latin_lang)
         for cid in scores:
-            c = self.chunks[cid]
-            boost = 1.0
-            if prefer_lang and c.lang == prefer_lang:
-                boost += f.same_lang_boost
-            if ctx_product and ctx_product in c.products:
-                boost += f.context_boost
-            if ctx_category and c.category == ctx_category:
-                boost += f.context_boost
-            scores[cid] *= boost
+            scores[cid] *= boost(self.chunks[cid], lang, context, f)
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
         grouped = group_by_page(ranked, self._page_of, self._url_of, k, f.second_section_ratio)
         return [self._hit(cid, score, cands.terms, cands.prefixes, snippets) for cid, score in grouped]
-
-    @staticmethod
-    def _context_value(context: str | None, key: str) -> str | None:
-        if not context or not isinstance(context, str):
-            return None
-        for part in context.split(","):
-            name, _, value = part.strip().partition(":")
-            if name.strip() == key and value.strip():
-                return value.strip()
-        return None
 
     def _hit(self, cid: int, score: float, terms: set[str], prefixes: set[str], snippets: bool = True) -> Hit:
         c = self.chunks[cid]

@@ -11,7 +11,8 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, Literal
+from dataclasses import replace
+from typing import Annotated, Any
 
 import anyio
 from fastapi import FastAPI, Query, Request
@@ -19,35 +20,44 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import RedirectResponse, Response
 
-from kb_tools.errors import SearchIndexError
+from kb_tools.analytics.collector import EventCollector
+from kb_tools.analytics.store import EventStore
+from kb_tools.httpapi import BodyLimitMiddleware, RateLimitMiddleware, error_response
+from kb_tools.search.query import MAX_CONTEXT_CHARS, MAX_K, MODES, SearchQuery
 from kb_tools.service import errors
-from kb_tools.service.errors import ApiError, error_response
-from kb_tools.service.index import IndexHolder, Loader, default_loader
-from kb_tools.service.ratelimit import BodyLimitMiddleware, RateLimitMiddleware
+from kb_tools.service.index import IndexHolder
 from kb_tools.service.settings import ServiceSettings
 from kb_tools.service.static import StaticFolder, cached_body, representation
 from kb_tools.service.widget import build_widget
 
 log = logging.getLogger("kb.serve")
 
-MAX_K = 50
 MAX_BODY = 64 * 1024
-LANG = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
-SLUG = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$"
-Mode = Literal["hybrid", "lexical", "semantic"]
 
 
 class SearchRequest(BaseModel):
-    """Body of POST /api/search: the same fields as the query string of GET /api/search."""
+    """Body of POST /api/search; the query string of GET /api/search has the same fields.
+    Only the types are checked here: the limits are SearchQuery's (kb_tools/search/query.py)."""
 
     model_config = ConfigDict(extra="forbid")
     q: str = Field(description="What the shopper typed.")
-    lang: str | None = Field(None, pattern=LANG, description="Language of the answers (en, bn, gu, ...).")
-    k: int = Field(10, ge=1, le=MAX_K, description="How many hits.")
-    category: str | None = Field(None, pattern=SLUG)
-    product: str | None = Field(None, pattern=SLUG)
-    context: str | None = Field(None, max_length=200, description="Where the shopper is, e.g. product:blender-x2.")
-    mode: Mode = "hybrid"
+    lang: str | None = Field(None, description="Only answers in this language (en, bn, gu, ...).")
+    k: int = Field(10, description=f"How many hits, 1 to {MAX_K}.")
+    category: str | None = Field(None, description="Only answers in this category (a slug).")
+    product: str | None = Field(None, description="Only answers about this product (a slug).")
+    context: str | None = Field(None, description=f"Where the shopper is, e.g. product:blender-x2 "
+                                                  f"(boosts, at most {MAX_CONTEXT_CHARS} characters).")
+    mode: str = Field("hybrid", json_schema_extra={"enum": list(MODES)})
+
+    def to_query(self, max_chars: int) -> SearchQuery:
+        return SearchQuery.parse(self.q, k=self.k, lang=self.lang, mode=self.mode, category=self.category,
+                                 product=self.product, context=self.context, max_chars=max_chars)
+
+
+class SearchParams(SearchRequest):
+    """GET /api/search's query string: unknown parameters (cache busters) are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
 
 
 class AnswerCache:
@@ -82,10 +92,10 @@ class AnswerCache:
                 self._data.popitem(last=False)
 
 
-def create_app(settings: ServiceSettings, *, loader: Loader = default_loader) -> FastAPI:
-    """The app for `settings`. `loader` opens an index folder (tests may pass their own)."""
+def create_app(settings: ServiceSettings) -> FastAPI:
+    """The app for `settings`."""
     cores = os.cpu_count() or 1
-    holder = IndexHolder(settings.index_dir, loader=loader, reload_interval=settings.reload_interval,
+    holder = IndexHolder(settings.index_dir, reload_interval=settings.reload_interval,
                          torch_threads=max(1, cores // settings.search_threads))
     cache = AnswerCache(settings.cache_size)
     limiter = anyio.CapacityLimiter(settings.search_threads)
@@ -93,6 +103,7 @@ def create_app(settings: ServiceSettings, *, loader: Loader = default_loader) ->
     shop = StaticFolder(settings.shop_dir) if settings.demo_shop else None
     bundle = build_widget()
     widget_etag, widget_gz = cached_body(bundle.body, "text/javascript")
+    events = EventCollector(EventStore(settings.database_url))
     started = time.time()
 
     @asynccontextmanager
@@ -107,6 +118,7 @@ def create_app(settings: ServiceSettings, *, loader: Loader = default_loader) ->
             yield
         finally:
             holder.stop()
+            events.close()
 
     app = FastAPI(
         title="Help center API (kb serve)",
@@ -121,59 +133,32 @@ def create_app(settings: ServiceSettings, *, loader: Loader = default_loader) ->
     app.state.cache = cache
     errors.install(app)
 
-    def run_search(req: SearchRequest) -> bytes:
-        q = " ".join(req.q.split())
-        if not q:
-            raise ApiError(422, "missing_query", "Query parameter 'q' is empty: type what you are looking for.")
-        if len(q) > settings.max_query_length:
-            raise ApiError(422, "query_too_long",
-                           f"The query is {len(q)} characters long; the limit is {settings.max_query_length}.")
+    def run_search(query: SearchQuery) -> bytes:
         loaded = holder.get()
-        langs = index_languages(loaded.manifest)
-        if req.lang and langs and req.lang not in langs:
-            raise ApiError(422, "unknown_language",
-                           f"No pages in language '{req.lang}'. Available: {', '.join(map(str, langs))}.")
-        mode = req.mode
-        if mode != "lexical" and not holder.is_warm(loaded):
-            mode = "lexical"  # the model is still loading (the first seconds after start-up)
-        key = (q.casefold(), req.lang, req.k, req.category, req.product, req.context, mode, loaded.generation)
+        if query.mode != "lexical" and not holder.is_warm(loaded):
+            query = replace(query, mode="lexical")  # the model is still loading (the first seconds after start-up)
+        key = (replace(query, text=query.text.casefold()), loaded.generation)
         body = cache.get(key)
         if body is not None:
             return body
         t0 = time.perf_counter()
-        try:
-            hits = holder.search(q, k=req.k, lang=req.lang, mode=mode, category=req.category,
-                                 product=req.product, context=req.context)
-        except ValueError as e:
-            raise ApiError(422, "invalid_parameter", str(e)) from None
+        results = holder.search(query, loaded)
         took = round((time.perf_counter() - t0) * 1000, 1)
-        body = json.dumps({"hits": [h.to_dict() for h in hits], "mode": mode, "took_ms": took},
-                          ensure_ascii=False).encode()
+        body = json.dumps({**results.to_dict(), "took_ms": took}, ensure_ascii=False).encode()
         cache.put(key, body)
         return body
 
     async def answer(req: SearchRequest) -> Response:
-        body = await anyio.to_thread.run_sync(run_search, req, limiter=limiter)
+        query = req.to_query(settings.max_query_length)
+        body = await anyio.to_thread.run_sync(run_search, query, limiter=limiter)
         return Response(body, media_type="application/json",
                         headers={"cache-control": "public, max-age=60"})
 
-    hits_doc = {200: {"description": '`{"hits": [{"url", "title", "section", "snippet", "score", "lang", "kind", "start"}]}`'}}
+    hits_doc = {200: {"description": '`{"hits": [{"url", "title", "section", "snippet", "score", "lang", "kind", "start"}], "mode", "took_ms"}`'}}
 
     @app.get("/api/search", responses=hits_doc, summary="Search the help center")
-    async def search_get(
-        q: Annotated[str, Query(description="What the shopper typed.")],
-        lang: Annotated[str | None, Query(pattern=LANG)] = None,
-        k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
-        category: Annotated[str | None, Query(pattern=SLUG)] = None,
-        product: Annotated[str | None, Query(pattern=SLUG)] = None,
-        context: Annotated[str | None, Query(max_length=200)] = None,
-        mode: Mode = "hybrid",
-    ) -> Response:
-        if len(q) > settings.max_query_length * 4:  # before any work on a huge string
-            raise ApiError(422, "query_too_long",
-                           f"The query is {len(q)} characters long; the limit is {settings.max_query_length}.")
-        return await answer(SearchRequest.model_construct(
-            q=q, lang=lang, k=k, category=category, product=product, context=context, mode=mode))
+    async def search_get(params: Annotated[SearchParams, Query()]) -> Response:
+        return await answer(params)
 
     @app.post("/api/search", responses=hits_doc, summary="Search the help center (JSON body)")
     async def search_post(req: SearchRequest) -> Response:
@@ -185,7 +170,7 @@ def create_app(settings: ServiceSettings, *, loader: Loader = default_loader) ->
         return {
             "assistant": {"name": settings.assistant_name, "avatar": settings.assistant_avatar},
             "contacts": settings.contacts(),
-            "languages": index_languages(current.manifest) if current else [],
+            "languages": current.searcher.languages if current else [],
         }
 
     @app.get("/healthz", summary="Service and index status")
@@ -203,7 +188,8 @@ def create_app(settings: ServiceSettings, *, loader: Loader = default_loader) ->
         return representation(request, body=bundle.body, gz=widget_gz, etag=widget_etag,
                               kind="text/javascript; charset=utf-8", cache="public, max-age=300")
 
-    _mount_events(app, settings)
+    # POST /api/events. RateLimitMiddleware below limits it with every other /api/ path.
+    events.install(app)
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                    include_in_schema=False)
@@ -235,13 +221,6 @@ def create_app(settings: ServiceSettings, *, loader: Loader = default_loader) ->
     return app
 
 
-def index_languages(manifest: dict[str, Any]) -> list[str]:
-    """Languages that have chunks in the index (the manifest's counts.lang)."""
-    counts = manifest.get("counts")
-    langs = counts.get("lang") if isinstance(counts, dict) else None
-    return sorted(langs) if isinstance(langs, dict) else []
-
-
 def _not_found(request: Request, folder: StaticFolder | None) -> Response:
     if folder is not None and "text/html" in request.headers.get("accept", ""):
         page = folder.not_found(request)
@@ -250,15 +229,4 @@ def _not_found(request: Request, folder: StaticFolder | None) -> Response:
     return error_response(404, "not_found", f"There is no page at {request.url.path}.")
 
 
-def _mount_events(app: FastAPI, settings: ServiceSettings) -> None:
-    try:
-        from kb_tools.analytics.collector import router
-    except ImportError as e:
-        log.warning("event collector not available (%s): /api/events is off", e)
-        return
-    # Its route is POST /api/events. RateLimitMiddleware already limits every /api/ path per
-    # client, so the collector does not charge the same request to a second bucket.
-    app.include_router(router(settings, rate_limit=0))
-
-
-__all__ = ["create_app", "SearchRequest", "SearchIndexError"]
+__all__ = ["create_app", "SearchRequest"]

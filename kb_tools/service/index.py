@@ -10,43 +10,20 @@ keeps serving and the error is reported by /healthz.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from kb_tools.errors import SearchIndexError
+from kb_tools.search.query import QueryError, SearchQuery, SearchResults
+from kb_tools.search.searcher import Searcher, index_signature
 
 log = logging.getLogger("kb.serve")
 
-MANIFEST = "manifest.json"
 WARM_DELAY = 1.0  # seconds between start-up and loading the embedding model
-
-
-class SearcherLike(Protocol):
-    def search(
-        self,
-        query: str,
-        k: int = 10,
-        lang: str | None = None,
-        mode: str = "hybrid",
-        category: str | None = None,
-        product: str | None = None,
-        context: str | None = None,
-    ) -> list[Any]: ...
-
-
-Loader = Callable[[Path], SearcherLike]
-
-
-def default_loader(index_dir: Path) -> SearcherLike:
-    from kb_tools.search import Searcher  # imports torch: only when an index is really loaded
-
-    return Searcher(index_dir)
 
 
 def set_torch_threads(n: int | None) -> None:
@@ -61,25 +38,14 @@ def set_torch_threads(n: int | None) -> None:
         torch.set_num_threads(n)
 
 
-def _warm(searcher: SearcherLike) -> None:
-    warm_up = getattr(searcher, "warm_up", None)
-    if callable(warm_up):
-        warm_up()
+def _warm(searcher: Searcher) -> None:
+    searcher.warm_up()
     searcher.search("how do I return an item", k=1)
-
-
-def _signature(index_dir: Path) -> tuple[int, int, int] | None:
-    try:
-        st = (index_dir / MANIFEST).stat()
-    except OSError:
-        return None
-    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 @dataclass(frozen=True)
 class LoadedIndex:
-    searcher: SearcherLike
-    manifest: dict[str, Any]
+    searcher: Searcher
     signature: tuple[int, int, int]
     loaded_at: float
     generation: int
@@ -88,7 +54,6 @@ class LoadedIndex:
 @dataclass
 class IndexHolder:
     index_dir: Path
-    loader: Loader = default_loader
     reload_interval: float = 1.0
     warm_up: bool = True
     torch_threads: int | None = None
@@ -125,11 +90,11 @@ class IndexHolder:
         index was swapped in. Never raises: a failed load keeps the old index serving.
         With warm=False the model is not loaded yet (see `warm_current`): used at start-up so
         the service answers lexically within a second while the model loads."""
-        sig = _signature(self.index_dir)
+        sig = index_signature(self.index_dir)
         if sig is None:
             if self.current is None:
                 self.last_error = (
-                    f"no search index in '{self.index_dir}' (no {MANIFEST}): run `mkdocs build` "
+                    f"no search index in '{self.index_dir}': run `mkdocs build` "
                     "or point KB_INDEX_DIR at the index folder"
                 )
             return False
@@ -138,15 +103,14 @@ class IndexHolder:
                 return False
             started = time.perf_counter()
             try:
-                manifest = json.loads((self.index_dir / MANIFEST).read_text(encoding="utf-8"))
-                searcher = self.loader(self.index_dir)
+                searcher = Searcher(self.index_dir)
                 if warm and self.warm_up:
                     # Loads the model and touches every structure so the first shopper's query
                     # after the swap is as fast as the thousandth.
                     set_torch_threads(self.torch_threads)
                     _warm(searcher)
             except Exception as e:  # noqa: BLE001 - any failure must keep the old index serving
-                if _signature(self.index_dir) != sig:
+                if index_signature(self.index_dir) != sig:
                     # A build swapped the folder while we read it: try again on the next tick.
                     return False
                 self._failed_signature = sig
@@ -154,11 +118,10 @@ class IndexHolder:
                 log.error("%s%s", self.last_error,
                           " (still serving the previous index)" if self.current else "")
                 return False
-            if _signature(self.index_dir) != sig:
+            if index_signature(self.index_dir) != sig:
                 return False  # it changed under us; load the newer one next time
             self._generation += 1
-            self.current = LoadedIndex(searcher, manifest if isinstance(manifest, dict) else {},
-                                       sig, time.time(), self._generation)
+            self.current = LoadedIndex(searcher, sig, time.time(), self._generation)
             if warm or not self.warm_up:
                 self._warm.add(self._generation)
             self._failed_signature = None
@@ -176,17 +139,18 @@ class IndexHolder:
             raise SearchIndexError(self.last_error or f"no search index in '{self.index_dir}'")
         return current
 
-    def search(self, query: str, **kwargs: Any) -> list[Any]:
-        loaded = self.get()
+    def search(self, query: SearchQuery, loaded: LoadedIndex | None = None) -> SearchResults:
+        """Answer from ``loaded`` (default: the current index)."""
+        loaded = loaded or self.get()
         try:
-            return loaded.searcher.search(query, **kwargs)
-        except (ValueError, TypeError):
+            return loaded.searcher.search(query)
+        except QueryError:
             raise
         except Exception:
             # The old index's files may have been removed by a swap before we noticed it:
             # switch to the new one now and answer from it.
             if self.refresh() and self.current is not None:
-                return self.current.searcher.search(query, **kwargs)
+                return self.current.searcher.search(query)
             raise
 
     def start(self) -> None:
@@ -215,7 +179,7 @@ class IndexHolder:
         current = self.current
         info: dict[str, Any] = {"dir": str(self.index_dir)}
         if current is not None:
-            m = current.manifest
+            m = current.searcher.manifest
             keep = ("schema", "model", "chunks", "pages", "counts", "built_at", "fingerprint")
             info.update({k: m[k] for k in keep if k in m})
             info["loaded_at"] = current.loaded_at
