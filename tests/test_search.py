@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from whoosh.analysis import StandardAnalyzer
+from whoosh.scoring import BM25F
 
 from kb_tools.errors import SearchIndexError
 from kb_tools.records import Chapter, Cue, PageRecord, VideoRecord
@@ -19,6 +20,7 @@ from kb_tools.search.analyzer import detect_script, terms, words
 from kb_tools.search.build import build_lexical_index
 from kb_tools.search.chunking import chunk_page
 from kb_tools.search.cli import search as search_cmd
+from kb_tools.search.lexical import TEXT_FIELDS, PostingLists
 
 BN_TITLE = "কিভাবে পণ্য ফেরত দেবেন"
 GU_TITLE = "તમારા ઓર્ડરની સ્થિતિ કેવી રીતે તપાસવી"
@@ -360,9 +362,37 @@ def test_cli_names_the_bad_query_in_a_file_before_searching(index_dir: Path, tmp
 def test_fast_scorer_agrees_with_whoosh(searcher: Searcher, query: str) -> None:
     lq = searcher.lexical.build_query(query)
     ours = searcher.lexical.search(lq.query, coord=0.0)
-    theirs = searcher.lexical.search_whoosh(lq.query)
+    with searcher.lexical.ix.searcher(weighting=BM25F()) as whoosh_searcher:
+        theirs = [(hit["cid"], hit.score) for hit in whoosh_searcher.search(lq.query, limit=50)]
     assert ours and {c for c, _ in ours} == {c for c, _ in theirs}
     assert ours[0][0] == theirs[0][0]
+
+
+def test_posting_lists_match_whooshs_own_matcher(tmp_path: Path) -> None:
+    """Every posting list of a real index, read by our adapter, equals what whoosh's public
+    matcher yields: terms in one chunk (stored inline), and in 300 chunks (three blocks)."""
+    pages = [page(f"p{i}/", f"Refund {i}", f"<p>refund money {'returns ' * (i % 4)}item{i}</p>"
+                  + ("<h2 id='x'>Delivery</h2><p>courier delivery</p>" if i % 3 == 0 else ""))
+             for i in range(300)]
+    build_lexical_index(pages, [], tmp_path / "idx")
+    lexical = Searcher(tmp_path / "idx").lexical
+    postings = PostingLists(lexical.ix)
+    reader = lexical.ix.reader()
+    seen_blocks = seen_inline = 0
+    for field, raw in reader.all_terms():
+        if field not in TEXT_FIELDS:
+            continue
+        term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        expected = list(reader.postings(field, term).items_as("weight"))
+        ids, tfs = postings.read(field, term)
+        assert list(zip(ids.tolist(), tfs.tolist(), strict=True)) == expected, (field, term)
+        seen_blocks += len(expected) > 128
+        seen_inline += len(expected) == 1
+    assert seen_blocks and seen_inline  # both of the adapter's paths were compared
+    assert postings.read("body", "no-such-term")[0].size == 0
+    assert postings.expand_prefix("body", "item2", limit=3) == ["item2", "item20", "item200"]
+    reader.close()
+    postings.close()
 
 
 def test_cli_reads_a_labelled_yaml_query_file(index_dir: Path, tmp_path: Path) -> None:

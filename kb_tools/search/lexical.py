@@ -16,11 +16,13 @@ import unicodedata
 from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from whoosh import fields, index, query
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.filedb.filestore import FileStorage, RamStorage
-from whoosh.scoring import BM25F
+from whoosh.reading import TermNotFound
 
 from kb_tools.search.analyzer import KbTokenizer, script_of, terms, words
 from kb_tools.search.chunking import Chunk
@@ -141,17 +143,16 @@ class LexicalIndex:
         self.surface: dict[str, str] = json.loads((folder / SURFACE_FILE).read_text(encoding="utf-8"))
         self.n = int(self.lengths.shape[0])
         self.avg = np.maximum(self.lengths.mean(axis=0), 1.0) if self.n else np.ones(len(TEXT_FIELDS))
-        self._reader = self.ix.reader()
-        self._reader_lock = threading.Lock()
+        self.postings = PostingLists(self.ix)
+        self._lock = threading.Lock()  # the impact cache and the spelling table are shared by threads
         self._cache: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._delete_map: dict[str, list[str]] | None = None
-        self._pool: list[object] = []
         self.synonyms = load_synonyms()
 
     # -- vocabulary ---------------------------------------------------------------------
     def prepare(self) -> None:
         """Build the spelling-correction table now rather than on the first typo."""
-        with self._reader_lock:
+        with self._lock:
             if self._delete_map is not None:
                 return
             dm: dict[str, list[str]] = defaultdict(list)
@@ -228,47 +229,40 @@ class LexicalIndex:
     # -- scoring -----------------------------------------------------------------------------
     # whoosh's own matchers score postings one by one in Python: ~100 ms for a four-field
     # query at 10k chunks. Here each (field, term) posting list is read once from the whoosh
-    # index into arrays with its BM25 impact precomputed, and a query is a few numpy
-    # additions. ``search_whoosh`` runs the same query through whoosh, for comparison.
+    # index (PostingLists) into arrays with its BM25 impact precomputed, and a query is a few
+    # numpy additions.
 
-    def _postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+    def _impacts(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk ids, BM25 impact of the term in each) for one field, cached."""
         key = (field, term)
-        with self._reader_lock:  # the reader and the LRU cache are shared by threads
+        with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
                 self._cache.move_to_end(key)
                 return hit
-            ids, tfs = _read_postings(self._reader, field, term)
-            if ids.size:
-                fi = TEXT_FIELDS.index(field)
-                df = ids.size
-                idf = math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
-                norm = K1 * (1.0 - B + B * self.lengths[ids, fi] / self.avg[fi])
-                impact = (idf * tfs * (K1 + 1.0) / (tfs + norm)).astype(np.float32)
-            else:
-                impact = np.zeros(0, dtype=np.float32)
+        ids, tfs = self.postings.read(field, term)
+        if ids.size:
+            fi = TEXT_FIELDS.index(field)
+            df = ids.size
+            idf = math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
+            norm = K1 * (1.0 - B + B * self.lengths[ids, fi] / self.avg[fi])
+            impact = (idf * tfs * (K1 + 1.0) / (tfs + norm)).astype(np.float32)
+        else:
+            impact = np.zeros(0, dtype=np.float32)
+        with self._lock:
             self._cache[key] = (ids, impact)
             if len(self._cache) > 50_000:
                 self._cache.popitem(last=False)
-            return ids, impact
-
-    def _expand_prefix(self, field: str, prefix: str, limit: int = 30) -> list[str]:
-        with self._reader_lock:
-            out = []
-            for t in self._reader.expand_prefix(field, prefix):
-                out.append(t.decode("utf-8") if isinstance(t, bytes) else t)
-                if len(out) >= limit:
-                    break
-            return out
+        return ids, impact
 
     def _add(self, q: query.Query, scores: np.ndarray, boost: float) -> None:
         if isinstance(q, query.Term):
-            ids, impact = self._postings(q.fieldname, q.text)
+            ids, impact = self._impacts(q.fieldname, q.text)
             if ids.size:
                 scores[ids] += impact * (boost * q.boost)
         elif isinstance(q, query.Prefix):
-            for t in self._expand_prefix(q.fieldname, q.text):
-                ids, impact = self._postings(q.fieldname, t)
+            for t in self.postings.expand_prefix(q.fieldname, q.text):
+                ids, impact = self._impacts(q.fieldname, t)
                 if ids.size:
                     scores[ids] += impact * (boost * q.boost)
         elif isinstance(q, query.compound.CompoundQuery):
@@ -299,46 +293,66 @@ class LexicalIndex:
         order = cand[np.argsort(-total[cand], kind="stable")]
         return [(int(i), float(total[i])) for i in order]
 
-    def search_whoosh(self, q: query.Query, *, limit: int = 50, filters: dict[str, str] | None = None) -> list[tuple[int, float]]:
-        """The same query run by whoosh's own BM25F searcher (slow; for comparison)."""
-        fq = None
-        if filters:
-            parts = [query.Term(k, v) for k, v in filters.items() if v]
-            fq = query.And(parts) if len(parts) > 1 else (parts[0] if parts else None)
-        searcher = self._pool.pop() if self._pool else self.ix.searcher(weighting=BM25F())
-        try:
-            results = searcher.search(q, limit=limit, filter=fq)
-            return [(hit["cid"], float(hit.score)) for hit in results]
-        finally:
-            self._pool.append(searcher)
+    def close(self) -> None:
+        self.postings.close()
+
+
+class PostingLists:
+    """Posting lists of a whoosh index as arrays: the one place that reads whoosh's postings,
+    and the only code here that knows its internals. whoosh's public matcher API yields one
+    posting per Python call; the whoosh 3 codec's leaf matcher holds whole blocks (up to 128
+    postings) that are taken as they are. Any other matcher (a term in one document is stored
+    inline, another codec) is read through the public API. tests/test_search.py checks both
+    against whoosh's own matcher on a real index."""
+
+    def __init__(self, ix: index.Index) -> None:
+        self._reader = ix.reader()
+        self._lock = threading.Lock()  # a whoosh reader is not safe to share between threads
+
+    def read(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(document ids, term frequencies) of ``term`` in ``field``, ids ascending; empty
+        arrays when the term does not occur in that field."""
+        with self._lock:
+            try:
+                m = self._reader.postings(field, term)
+            except TermNotFound:
+                return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+            ids, tfs = read_blocks(m) if isinstance(m, W3LeafMatcher) else read_one_by_one(m)
+        return np.asarray(ids, dtype=np.int64), np.asarray(tfs, dtype=np.float32)
+
+    def expand_prefix(self, field: str, prefix: str, limit: int = 30) -> list[str]:
+        """Up to ``limit`` indexed terms of ``field`` that start with ``prefix``, in order."""
+        with self._lock:
+            out = []
+            for t in self._reader.expand_prefix(field, prefix):
+                out.append(t.decode("utf-8") if isinstance(t, bytes) else t)
+                if len(out) >= limit:
+                    break
+            return out
 
     def close(self) -> None:
         self._reader.close()
-        for s in self._pool:
-            s.close()  # type: ignore[attr-defined]
-        self._pool.clear()
 
 
-def _read_postings(reader, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
-    """Doc ids and term frequencies of one posting list, a block at a time where the codec
-    allows (whoosh 3 codec), else posting by posting."""
-    try:
-        m = reader.postings(field, term)
-    except Exception:  # term not in this field
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+def read_blocks(m: W3LeafMatcher) -> tuple[list[int], list[float]]:
+    """A whoosh 3 leaf matcher's postings, a block at a time (its private block attributes)."""
     ids: list[int] = []
     tfs: list[float] = []
-    blockwise = all(hasattr(m, a) for a in ("_read_ids", "_read_weights", "_next_block", "_atend"))
-    if blockwise:
-        while m.is_active():
-            m._read_ids()
-            m._read_weights()
-            ids.extend(m._ids)
-            tfs.extend(m._weights)
-            m._next_block()
-    else:  # pragma: no cover - other codecs
-        while m.is_active():
-            ids.append(m.id())
-            tfs.append(m.weight())
-            m.next()
-    return np.asarray(ids, dtype=np.int64), np.asarray(tfs, dtype=np.float32)
+    while m.is_active():
+        m._read_ids()
+        m._read_weights()
+        ids.extend(m._ids)
+        tfs.extend(m._weights)
+        m._next_block()
+    return ids, tfs
+
+
+def read_one_by_one(m: Any) -> tuple[list[int], list[float]]:
+    """Any matcher's postings through whoosh's public API."""
+    ids: list[int] = []
+    tfs: list[float] = []
+    while m.is_active():
+        ids.append(m.id())
+        tfs.append(m.weight())
+        m.next()
+    return ids, tfs

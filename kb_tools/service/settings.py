@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,6 @@ class ServiceSettings:
     reload_interval: float = 1.0
     cache_size: int = 256
     search_threads: int = 2
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServiceSettings:
@@ -91,9 +90,6 @@ class ServiceSettings:
         settings = cls(**values)
         settings.check()
         return settings
-
-    def with_(self, **changes: Any) -> ServiceSettings:
-        return replace(self, **changes)
 
     def check(self) -> None:
         if not 0 < self.port < 65536:
