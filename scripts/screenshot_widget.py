@@ -61,10 +61,10 @@ def main() -> None:
     thread.start()
     while not server.started:
         time.sleep(0.05)
-    if app.state.index.current is None:
+    if app.state.service.index.current is None:
         server.should_exit = True
-        sys.exit(app.state.index.last_error)
-    app.state.index.warm_current()  # hybrid answers, as after the first seconds of a real start
+        sys.exit(app.state.service.index.last_error)
+    app.state.service.index.warm_current()  # hybrid answers, as after the first seconds of a real start
     base = f"http://127.0.0.1:{port}/examples/shop/"
     OUT.mkdir(parents=True, exist_ok=True)
     try:

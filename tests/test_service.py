@@ -36,7 +36,7 @@ def client(built) -> Iterator[TestClient]:
     app = create_app(settings_for(index, site, rate_limit=0, contact_email="help@nodi.example",
                                   contact_whatsapp="8801712345678", contact_phone="+880 9612-345678"))
     with TestClient(app, raise_server_exceptions=False) as c:
-        app.state.index.warm_current()  # hybrid from here on (the app does this in the background)
+        app.state.service.index.warm_current()  # hybrid from here on (the app does this in the background)
         yield c
 
 
@@ -292,10 +292,10 @@ def test_a_rebuild_while_serving_switches_index_without_failed_requests(tmp_path
                 answers.append(r.status_code)
 
     with serving(app) as base:
-        app.state.index.warm_current()
+        app.state.service.index.warm_current()
         first = httpx.get(base + "/api/search", params={"q": "warranty claim", "k": 3}).json()["hits"]
         assert all(not h["url"].startswith("warranty/") for h in first)
-        generation = app.state.index.current.generation
+        generation = app.state.service.index.current.generation
         threads = [threading.Thread(target=shopper, args=(base,)) for _ in range(3)]
         for t in threads:
             t.start()
@@ -303,7 +303,7 @@ def test_a_rebuild_while_serving_switches_index_without_failed_requests(tmp_path
         build(PAGES + [page("warranty/claims/", "Warranty claims",
                             "<p>Make a warranty claim for a broken Blender X2 within two years.</p>",
                             category="products")], index, cache)
-        wait_until(lambda: app.state.index.current.generation != generation)
+        wait_until(lambda: app.state.service.index.current.generation != generation)
         swapped = len(answers)
         wait_until(lambda: len(answers) >= swapped + 6)  # and keep searching on the new index
         stop.set()
@@ -321,7 +321,7 @@ def test_a_broken_new_index_keeps_the_old_one_serving(tmp_path: Path) -> None:
     with TestClient(app) as c:
         before = c.get("/api/search", params={"q": "refund", "mode": "lexical"}).json()["hits"]
         (index / "manifest.json").write_text('{"schema": 999}')
-        assert app.state.index.refresh() is False
+        assert app.state.service.index.refresh() is False
         r = c.get("/api/search", params={"q": "refund", "mode": "lexical"})
         assert r.status_code == 200 and r.json()["hits"] == before
         health = c.get("/healthz").json()

@@ -66,7 +66,7 @@ def search_site(browser, url: str, query: str):
 def test_site_search_box_uses_the_api_when_served_by_kb_serve(sample_build, browser) -> None:
     app = create_app(settings_for(sample_build.index_dir, sample_build.site_dir, rate_limit=0))
     with serving(app) as base:
-        app.state.index.warm_current()
+        app.state.service.index.warm_current()
         query = "how long do card refunds take"
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.goto(base + "/")

@@ -54,7 +54,7 @@ def base_url(tmp_path_factory) -> Iterator[str]:
         contact_email="help@nodi.example", contact_whatsapp="8801712345678"))
     DB["path"] = root / "analytics.db"
     with serving(app) as base:
-        app.state.index.warm_current()
+        app.state.service.index.warm_current()
         yield base
 
 

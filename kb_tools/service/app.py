@@ -1,21 +1,25 @@
 """The HTTP app of `kb serve`: the search API, the widget bundle, the event collector and the
-static help site, in one FastAPI application built by `create_app(settings)`."""
+static help site, in one FastAPI application built by `create_app(settings)`.
+
+The routes are defined here at module level; `create_app` builds what they share (a
+`Service`: the live index, the answer cache, the search thread limiter, the static folders,
+the widget bundle, the event collector), stores it in `app.state.service` and includes the
+routers. Handlers get it with the `ServiceDep` dependency.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any
 
 import anyio
-from fastapi import FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import RedirectResponse, Response
@@ -25,6 +29,7 @@ from kb_tools.analytics.store import EventStore
 from kb_tools.httpapi import BodyLimitMiddleware, RateLimitMiddleware, error_response
 from kb_tools.search.query import MAX_CONTEXT_CHARS, MAX_K, MODES, SearchQuery
 from kb_tools.service import errors
+from kb_tools.service.cache import AnswerCache
 from kb_tools.service.index import IndexHolder
 from kb_tools.service.settings import ServiceSettings
 from kb_tools.service.static import StaticFolder, cached_body, representation
@@ -60,165 +65,155 @@ class SearchParams(SearchRequest):
     model_config = ConfigDict(extra="ignore")
 
 
-class AnswerCache:
-    """query -> hits for repeated queries (the launcher's popular questions, a shopper
-    retyping). Keyed by index generation, so a new index never serves old answers."""
+@dataclass(frozen=True)
+class Widget:
+    """/widget.js, built once: the bytes, their gzip form and the ETag."""
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._data: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
+    body: bytes
+    gz: bytes | None
+    etag: str
 
-    def get(self, key: tuple[Any, ...]) -> bytes | None:
-        if self.size <= 0:
-            return None
-        with self._lock:
-            body = self._data.get(key)
-            if body is None:
-                self.misses += 1
-                return None
-            self._data.move_to_end(key)
-            self.hits += 1
-            return body
-
-    def put(self, key: tuple[Any, ...], body: bytes) -> None:
-        if self.size <= 0:
-            return
-        with self._lock:
-            self._data[key] = body
-            self._data.move_to_end(key)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
+    @classmethod
+    def build(cls) -> Widget:
+        body = build_widget().body
+        etag, gz = cached_body(body, "text/javascript")
+        return cls(body, gz, etag)
 
 
-def create_app(settings: ServiceSettings) -> FastAPI:
-    """The app for `settings`."""
-    cores = os.cpu_count() or 1
-    holder = IndexHolder(settings.index_dir, reload_interval=settings.reload_interval,
-                         torch_threads=max(1, cores // settings.search_threads))
-    cache = AnswerCache(settings.cache_size)
-    limiter = anyio.CapacityLimiter(settings.search_threads)
-    site = StaticFolder(settings.site_dir)
-    shop = StaticFolder(settings.shop_dir) if settings.demo_shop else None
-    bundle = build_widget()
-    widget_etag, widget_gz = cached_body(bundle.body, "text/javascript")
-    events = EventCollector(EventStore(settings.database_url))
-    started = time.time()
+@dataclass
+class Service:
+    """What the handlers of one app share; built by `create_app`."""
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Open the index (lexical part: well under a second) before accepting requests; the
-        # watcher thread then loads the embedding model, and hybrid search starts once it is in.
-        await anyio.to_thread.run_sync(lambda: holder.refresh(warm=False))
-        if holder.current is None:
-            log.warning("%s", holder.last_error)
-        holder.start()
-        try:
-            yield
-        finally:
-            holder.stop()
-            events.close()
+    settings: ServiceSettings
+    index: IndexHolder
+    cache: AnswerCache
+    limiter: anyio.CapacityLimiter  # searches running at once
+    site: StaticFolder
+    shop: StaticFolder | None  # the demo shop, when enabled
+    widget: Widget
+    events: EventCollector
+    started: float = field(default_factory=time.time)
 
-    app = FastAPI(
-        title="Help center API (kb serve)",
-        version="1",
-        description="Search the help center, read the widget's settings and send usage events.",
-        docs_url=None,  # Swagger UI would load from a CDN; the spec stays at /openapi.json
-        redoc_url=None,
-        lifespan=lifespan,
-    )
-    app.state.settings = settings
-    app.state.index = holder
-    app.state.cache = cache
-    errors.install(app)
+    @classmethod
+    def build(cls, settings: ServiceSettings) -> Service:
+        cores = os.cpu_count() or 1
+        return cls(
+            settings=settings,
+            index=IndexHolder(settings.index_dir, reload_interval=settings.reload_interval,
+                              torch_threads=max(1, cores // settings.search_threads)),
+            cache=AnswerCache(settings.cache_size),
+            limiter=anyio.CapacityLimiter(settings.search_threads),
+            site=StaticFolder(settings.site_dir),
+            shop=StaticFolder(settings.shop_dir) if settings.demo_shop else None,
+            widget=Widget.build(),
+            events=EventCollector(EventStore(settings.database_url)),
+        )
 
-    def run_search(query: SearchQuery) -> bytes:
-        loaded = holder.get()
-        if query.mode != "lexical" and not holder.is_warm(loaded):
+    def search(self, query: SearchQuery) -> bytes:
+        """The JSON answer to ``query`` (runs in a worker thread: searching is CPU-bound)."""
+        loaded = self.index.get()
+        if query.mode != "lexical" and not self.index.is_warm(loaded):
             query = replace(query, mode="lexical")  # the model is still loading (the first seconds after start-up)
         key = (replace(query, text=query.text.casefold()), loaded.generation)
-        body = cache.get(key)
+        body = self.cache.get(key)
         if body is not None:
             return body
         t0 = time.perf_counter()
-        results = holder.search(query, loaded)
+        results = self.index.search(query, loaded)
         took = round((time.perf_counter() - t0) * 1000, 1)
         body = json.dumps({**results.to_dict(), "took_ms": took}, ensure_ascii=False).encode()
-        cache.put(key, body)
+        self.cache.put(key, body)
         return body
 
-    async def answer(req: SearchRequest) -> Response:
-        query = req.to_query(settings.max_query_length)
-        body = await anyio.to_thread.run_sync(run_search, query, limiter=limiter)
-        return Response(body, media_type="application/json",
-                        headers={"cache-control": "public, max-age=60"})
 
-    hits_doc = {200: {"description": '`{"hits": [{"url", "title", "section", "snippet", "score", "lang", "kind", "start"}], "mode", "took_ms"}`'}}
+async def current_service(request: Request) -> Service:  # async: no thread hop
+    return request.app.state.service
 
-    @app.get("/api/search", responses=hits_doc, summary="Search the help center")
-    async def search_get(params: Annotated[SearchParams, Query()]) -> Response:
-        return await answer(params)
 
-    @app.post("/api/search", responses=hits_doc, summary="Search the help center (JSON body)")
-    async def search_post(req: SearchRequest) -> Response:
-        return await answer(req)
+ServiceDep = Annotated[Service, Depends(current_service)]
 
-    @app.get("/api/config", summary="Widget settings: assistant and contact channels")
-    def config() -> dict[str, Any]:
-        current = holder.current
-        return {
-            "assistant": {"name": settings.assistant_name, "avatar": settings.assistant_avatar},
-            "contacts": settings.contacts(),
-            "languages": current.searcher.languages if current else [],
-        }
+# -- the API ------------------------------------------------------------------------------------
 
-    @app.get("/healthz", summary="Service and index status")
-    def healthz() -> Response:
-        info = {"status": "ok" if holder.current else "no_index", "uptime_s": round(time.time() - started, 1),
-                "index": holder.health(),
-                "cache": {"size": cache.size, "hits": cache.hits, "misses": cache.misses}}
-        if holder.current is None:
-            return error_response(503, "index_unavailable", holder.last_error or "no index loaded", **info)
-        return Response(json.dumps(info).encode(), media_type="application/json",
-                        headers={"cache-control": "no-store"})
+api = APIRouter()
+HITS_DOC = {200: {"description": '`{"hits": [{"url", "title", "section", "snippet", "score", "lang", "kind", '
+                                 '"start"}], "mode", "took_ms"}`'}}
 
-    @app.api_route("/widget.js", methods=["GET", "HEAD"], include_in_schema=False)
-    def widget_js(request: Request) -> Response:
-        return representation(request, body=bundle.body, gz=widget_gz, etag=widget_etag,
-                              kind="text/javascript; charset=utf-8", cache="public, max-age=300")
 
-    # POST /api/events. RateLimitMiddleware below limits it with every other /api/ path.
-    events.install(app)
+async def answer(svc: Service, req: SearchRequest) -> Response:
+    query = req.to_query(svc.settings.max_query_length)
+    body = await anyio.to_thread.run_sync(svc.search, query, limiter=svc.limiter)
+    return Response(body, media_type="application/json", headers={"cache-control": "public, max-age=60"})
 
-    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                   include_in_schema=False)
-    def api_not_found(request: Request, rest: str) -> Response:
-        return error_response(404, "not_found",
-                              f"Nothing at {request.url.path}. The API has /api/search, /api/config and /healthz.")
 
-    if shop is not None:
-        @app.api_route("/examples/shop", methods=["GET", "HEAD"], include_in_schema=False)
-        def shop_root(request: Request) -> Response:
-            return RedirectResponse(request.url.replace(path="/examples/shop/"), status_code=301)
+@api.get("/api/search", responses=HITS_DOC, summary="Search the help center")
+async def search_get(params: Annotated[SearchParams, Query()], svc: ServiceDep) -> Response:
+    return await answer(svc, params)
 
-        @app.api_route("/examples/shop/{rel:path}", methods=["GET", "HEAD"], include_in_schema=False)
-        def shop_file(request: Request, rel: str) -> Response:
-            return shop.response(request, rel) or _not_found(request, None)
 
-    @app.api_route("/{rel:path}", methods=["GET", "HEAD"], include_in_schema=False)
-    def site_file(request: Request, rel: str) -> Response:
-        return site.response(request, rel) or _not_found(request, site)
+@api.post("/api/search", responses=HITS_DOC, summary="Search the help center (JSON body)")
+async def search_post(req: SearchRequest, svc: ServiceDep) -> Response:
+    return await answer(svc, req)
 
-    # Last added runs first: CORS answers preflights and decorates every response, including
-    # the 413/429 the limits send.
-    app.add_middleware(RateLimitMiddleware, rate=settings.rate_limit, burst=settings.rate_burst,
-                       trust_proxy=settings.trust_proxy)
-    app.add_middleware(BodyLimitMiddleware, limit=MAX_BODY)
-    origins = list(settings.allowed_origins)
-    app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
-                       allow_headers=["content-type"], max_age=86400)
-    return app
+
+@api.get("/api/config", summary="Widget settings: assistant and contact channels")
+def config(svc: ServiceDep) -> dict[str, Any]:
+    current, settings = svc.index.current, svc.settings
+    return {
+        "assistant": {"name": settings.assistant_name, "avatar": settings.assistant_avatar},
+        "contacts": settings.contacts(),
+        "languages": current.searcher.languages if current else [],
+    }
+
+
+@api.get("/healthz", summary="Service and index status")
+def healthz(svc: ServiceDep) -> Response:
+    holder, cache = svc.index, svc.cache
+    info = {"status": "ok" if holder.current else "no_index", "uptime_s": round(time.time() - svc.started, 1),
+            "index": holder.health(),
+            "cache": {"size": cache.size, "hits": cache.hits, "misses": cache.misses}}
+    if holder.current is None:
+        return error_response(503, "index_unavailable", holder.last_error or "no index loaded", **info)
+    return Response(json.dumps(info).encode(), media_type="application/json", headers={"cache-control": "no-store"})
+
+
+@api.api_route("/widget.js", methods=["GET", "HEAD"], include_in_schema=False)
+def widget_js(request: Request, svc: ServiceDep) -> Response:
+    w = svc.widget
+    return representation(request, body=w.body, gz=w.gz, etag=w.etag, kind="text/javascript; charset=utf-8",
+                          cache="public, max-age=300")
+
+
+# Included after every /api/ route (the event collector's too): the rest of /api/ is a JSON 404.
+api_fallback = APIRouter(include_in_schema=False)
+
+
+@api_fallback.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def api_not_found(request: Request, rest: str) -> Response:
+    return error_response(404, "not_found", f"Nothing at {request.url.path}. {errors.API_PATHS}")
+
+
+# -- static files -------------------------------------------------------------------------------
+
+shop_pages = APIRouter(include_in_schema=False)  # included with --demo-shop only
+
+
+@shop_pages.api_route("/examples/shop", methods=["GET", "HEAD"])
+def shop_root(request: Request) -> Response:
+    return RedirectResponse(request.url.replace(path="/examples/shop/"), status_code=301)
+
+
+@shop_pages.api_route("/examples/shop/{rel:path}", methods=["GET", "HEAD"])
+def shop_file(request: Request, rel: str, svc: ServiceDep) -> Response:
+    assert svc.shop is not None  # the router is only included with a shop
+    return svc.shop.response(request, rel) or _not_found(request, None)
+
+
+site_pages = APIRouter(include_in_schema=False)  # included last: it answers every other path
+
+
+@site_pages.api_route("/{rel:path}", methods=["GET", "HEAD"])
+def site_file(request: Request, rel: str, svc: ServiceDep) -> Response:
+    return svc.site.response(request, rel) or _not_found(request, svc.site)
 
 
 def _not_found(request: Request, folder: StaticFolder | None) -> Response:
@@ -229,4 +224,51 @@ def _not_found(request: Request, folder: StaticFolder | None) -> Response:
     return error_response(404, "not_found", f"There is no page at {request.url.path}.")
 
 
-__all__ = ["create_app", "SearchRequest"]
+# -- the app ------------------------------------------------------------------------------------
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    svc: Service = app.state.service
+    holder = svc.index
+    # Open the index (lexical part: well under a second) before accepting requests; the
+    # watcher thread then loads the embedding model, and hybrid search starts once it is in.
+    await anyio.to_thread.run_sync(lambda: holder.refresh(warm=False))
+    if holder.current is None:
+        log.warning("%s", holder.last_error)
+    holder.start()
+    try:
+        yield
+    finally:
+        holder.stop()
+        svc.events.close()
+
+
+def create_app(settings: ServiceSettings) -> FastAPI:
+    """The app for `settings`."""
+    app = FastAPI(
+        title="Help center API (kb serve)",
+        version="1",
+        description="Search the help center, read the widget's settings and send usage events.",
+        docs_url=None,  # Swagger UI would load from a CDN; the spec stays at /openapi.json
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    svc = app.state.service = Service.build(settings)
+    errors.install(app)
+    app.include_router(api)
+    svc.events.install(app)  # POST /api/events, limited below with every other /api/ path
+    app.include_router(api_fallback)
+    if svc.shop is not None:
+        app.include_router(shop_pages)
+    app.include_router(site_pages)
+    # Last added runs first: CORS answers preflights and decorates every response, including
+    # the 413/429 the limits send.
+    app.add_middleware(RateLimitMiddleware, rate=settings.rate_limit, burst=settings.rate_burst,
+                       trust_proxy=settings.trust_proxy)
+    app.add_middleware(BodyLimitMiddleware, limit=MAX_BODY)
+    app.add_middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins), allow_methods=["GET", "POST"],
+                       allow_headers=["content-type"], max_age=86400)
+    return app
+
+
+__all__ = ["Service", "SearchRequest", "create_app"]
