@@ -141,7 +141,7 @@ def test_kb_serve_reads_site_and_index_dir_from_mkdocs_yml(site: Path, monkeypat
     import uvicorn
 
     served = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: served.append(app.state.settings))
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: served.append(app.state.service.settings))
     monkeypatch.delenv("KB_INDEX_DIR", raising=False)
     monkeypatch.delenv("KB_SITE_DIR", raising=False)
     (site / "public").mkdir()
