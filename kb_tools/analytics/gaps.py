@@ -192,8 +192,13 @@ class Coverage:
         if searcher is None or not queries:
             return None
         best: tuple[float, Any] | None = None
+        from kb_tools.search.query import QueryError
+
         for q in queries:
-            hits = searcher.search(q, k=3)
+            try:
+                hits = searcher.search(q, k=3)
+            except QueryError:  # a stored query search refuses (empty once normalised, too long)
+                continue
             if not hits:
                 continue
             top = hits[0]
