@@ -27,6 +27,8 @@ from functools import lru_cache
 from whoosh.analysis import Token, Tokenizer
 from whoosh.lang.porter import stem as _porter_stem
 
+from kb_tools.content.languages import INDIC_LANGUAGES, SCRIPT_BLOCKS
+
 
 def _mark_ranges() -> str:
     # Combining marks live in planes 0, 1 and 14 only; scanning those takes ~30 ms once.
@@ -57,31 +59,33 @@ ENGLISH_STOP_WORDS = frozenset(
     this to was we were what when where which who why will with would you your""".split()
 )
 
-SCRIPTS = ("bn", "gu", "hi")
+# The Indic scripts are content's (kb_tools.content.languages); Devanagari Extended (Vedic
+# marks, a few letters) counts as Devanagari here too.
+_INDIC_BLOCKS = (*SCRIPT_BLOCKS, ("hi", 0xA8E0, 0xA8FF))
+_FIRST_INDIC = min(first for _, first, _ in _INDIC_BLOCKS)
 
 
 def script_of(ch: str) -> str:
-    """'bn' (Bengali), 'gu' (Gujarati), 'hi' (Devanagari), 'latin' or 'other' for one char."""
+    """The Indic language whose script ``ch`` is in (INDIC_LANGUAGES: 'bn' Bengali, 'gu'
+    Gujarati, 'hi' Devanagari), else 'latin' or 'other'."""
     cp = ord(ch)
-    if 0x0980 <= cp <= 0x09FF:
-        return "bn"
-    if 0x0A80 <= cp <= 0x0AFF:
-        return "gu"
-    if 0x0900 <= cp <= 0x097F or 0xA8E0 <= cp <= 0xA8FF:
-        return "hi"
+    if cp >= _FIRST_INDIC:
+        for lang, first, last in _INDIC_BLOCKS:
+            if first <= cp <= last:
+                return lang
     if cp < 0x0250 or 0x1E00 <= cp <= 0x1EFF:
         return "latin" if ch.isalpha() else "other"
     return "other"
 
 
 def detect_script(text: str) -> str | None:
-    """The dominant Indic script of a query ('bn', 'gu', 'hi') or None (Latin / other)."""
-    counts = {"bn": 0, "gu": 0, "hi": 0, "latin": 0}
+    """The dominant Indic script of a query (one of INDIC_LANGUAGES) or None (Latin / other)."""
+    counts = dict.fromkeys((*INDIC_LANGUAGES, "latin"), 0)
     for ch in text:
         s = script_of(ch)
         if s in counts:
             counts[s] += 1
-    indic = max(SCRIPTS, key=lambda s: counts[s])
+    indic = max(INDIC_LANGUAGES, key=lambda s: counts[s])
     if counts[indic] and counts[indic] >= counts["latin"] * 0.5:
         return indic
     return None

@@ -24,6 +24,7 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.reading import TermNotFound
 
+from kb_tools.content.languages import INDIC_LANGUAGES
 from kb_tools.search.analyzer import KbTokenizer, script_of, terms, words
 from kb_tools.search.chunking import Chunk
 
@@ -202,7 +203,7 @@ class LexicalIndex:
             for t in syns:
                 parts.append(self._term_clause(t, SYNONYM_BOOST))
                 hl.add(t)
-            if not known and not alts and script_of(w[0]) in ("bn", "gu", "hi") and len(w) >= 3:
+            if not known and not alts and script_of(w[0]) in INDIC_LANGUAGES and len(w) >= 3:
                 # An unknown inflected Indic word: match indexed words that start with it.
                 parts.append(query.Or([query.Prefix(f, w, boost=b * 0.8) for f, b in FIELD_BOOSTS.items()]))
                 prefixes.add(w)
