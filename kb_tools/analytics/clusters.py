@@ -25,6 +25,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from kb_tools.content.languages import INDIC_LANGUAGES
+
 Embed = Callable[[Sequence[str]], np.ndarray]
 MIN_CLUSTER_SIZE = 5  # HDBSCAN, sentence vectors
 # HDBSCAN needs density: below this many distinct queries it lumps unrelated ones together, so
@@ -87,7 +89,7 @@ def skeleton_vectors(texts: Sequence[str]) -> np.ndarray:
 
 def is_indic(texts: Sequence[str], lang: str) -> bool:
     """Bengali/Gujarati/Hindi pages, or mostly native-script queries: use the skeletons."""
-    if lang.split("-")[0] in ("bn", "gu", "hi"):
+    if lang.split("-")[0] in INDIC_LANGUAGES:
         return True
     native = sum(1 for t in texts if _NATIVE.search(t))
     return native * 2 > len(texts)

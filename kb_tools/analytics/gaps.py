@@ -32,6 +32,7 @@ import sqlalchemy as sa
 
 from kb_tools.analytics.clusters import cluster_queries
 from kb_tools.analytics.store import EventStore, query_vectors
+from kb_tools.content.languages import INDIC_LANGUAGES
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 CLICK_WINDOW = 30 * 60_000
@@ -245,7 +246,7 @@ def content_gaps(store: EventStore, *, since: int, until: int, window: int,
         texts = [r.query for r in lrows]
         weights = [int(r.no_result + r.no_click + r.contacted) for r in lrows]
         lang_embed = None
-        if lang.split("-")[0] not in ("bn", "gu", "hi"):
+        if lang.split("-")[0] not in INDIC_LANGUAGES:
             lang_embed = embed if embed is not None else (lambda t: cached_model_embed(store, t))
         try:
             groups = cluster_queries(texts, lang, lang_embed)
