@@ -28,9 +28,10 @@ from kb_tools.analytics.collector import EventCollector
 from kb_tools.analytics.store import EventStore
 from kb_tools.httpapi import BodyLimitMiddleware, RateLimitMiddleware, error_response
 from kb_tools.search.query import MAX_CONTEXT_CHARS, MAX_K, MODES, SearchQuery
-from kb_tools.service import errors
+from kb_tools.service import assistant, errors
 from kb_tools.service.cache import AnswerCache
 from kb_tools.service.index import IndexHolder
+from kb_tools.service.sections import SiteSections
 from kb_tools.service.settings import ServiceSettings
 from kb_tools.service.static import StaticFolder, cached_body, representation
 from kb_tools.service.widget import build_widget
@@ -92,21 +93,25 @@ class Service:
     shop: StaticFolder | None  # the demo shop, when enabled
     widget: Widget
     events: EventCollector
+    assistant: assistant.Assistant  # /api/section and /api/suggest
     started: float = field(default_factory=time.time)
 
     @classmethod
     def build(cls, settings: ServiceSettings) -> Service:
         cores = os.cpu_count() or 1
+        index = IndexHolder(settings.index_dir, reload_interval=settings.reload_interval,
+                            torch_threads=max(1, cores // settings.search_threads))
+        events = EventCollector(EventStore(settings.database_url))
         return cls(
             settings=settings,
-            index=IndexHolder(settings.index_dir, reload_interval=settings.reload_interval,
-                              torch_threads=max(1, cores // settings.search_threads)),
+            index=index,
             cache=AnswerCache(settings.cache_size),
             limiter=anyio.CapacityLimiter(settings.search_threads),
             site=StaticFolder(settings.site_dir),
             shop=StaticFolder(settings.shop_dir) if settings.demo_shop else None,
             widget=Widget.build(),
-            events=EventCollector(EventStore(settings.database_url)),
+            events=events,
+            assistant=assistant.Assistant(SiteSections(settings.site_dir), index, lambda: events.store),
         )
 
     def search(self, query: SearchQuery) -> bytes:
@@ -256,6 +261,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     svc = app.state.service = Service.build(settings)
     errors.install(app)
     app.include_router(api)
+    app.include_router(assistant.router)
     svc.events.install(app)  # POST /api/events, limited below with every other /api/ path
     app.include_router(api_fallback)
     if svc.shop is not None:

@@ -12,7 +12,7 @@ from kb_tools.errors import SearchIndexError
 from kb_tools.httpapi import error_response, install_error_handlers
 from kb_tools.search.query import QueryError
 
-API_PATHS = "The API has /api/search, /api/config and /healthz."
+API_PATHS = "The API has /api/search, /api/section, /api/suggest, /api/config, /api/events and /healthz."
 
 
 async def _bad_query(request: Request, exc: QueryError) -> Response:
