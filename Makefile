@@ -46,7 +46,9 @@ demo: install
 	$(VENV)/bin/kb report --db sqlite:///analytics.db --out report
 	@echo "Help center: http://localhost:$(PORT)/   demo shop: http://localhost:$(PORT)/examples/shop/   dashboard: report/index.html"
 	KB_CONTACT_EMAIL=help@nodihome.example KB_CONTACT_PHONE="+880 9610-000000" \
-	KB_CONTACT_WHATSAPP=8801700000000 KB_ASSISTANT_NAME="Nodi Help" \
+	KB_CONTACT_WHATSAPP=8801700000000 KB_CONTACT_MESSENGER=nodihome KB_TIMEZONE=Asia/Dhaka \
+	KB_CONTACT_HOURS="Sat-Thu 09:00-21:00; email=24/7" KB_CONTACT_REPLY_TIME="whatsapp=15m; email=1d" \
+	KB_ASSISTANT_NAME="Nodi Help" \
 	$(VENV)/bin/kb serve --host 127.0.0.1 --port $(PORT) --demo-shop --database-url sqlite:///analytics.db
 
 test: install

@@ -31,6 +31,7 @@ from kb_tools.errors import KbError
 from kb_tools.i18n import LanguageNavs
 from kb_tools.project import Project
 from kb_tools.records import PageRecord
+from kb_tools.service.contacts import PageHandoff
 
 if TYPE_CHECKING:
     from kb_tools.video.build import VideoLibrary
@@ -53,6 +54,8 @@ class KbPlugin(BasePlugin[KbConfig]):
         self.navs: LanguageNavs | None = None
         self.updated: dict[str, str] = {}
         self.project: Project | None = None
+        self.handoff: PageHandoff | None = None  # contact channels and labels for "No" on feedback
+        self.video_pages: set[str] = set()
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -62,6 +65,11 @@ class KbPlugin(BasePlugin[KbConfig]):
         # The parts that do the work are built here; the hooks below hand each step to them.
         self.project = Project.from_config(config, self.config)
         self.videos = self.project.video_library()  # None without a videos folder
+        if self.config.feedback:
+            try:
+                self.handoff = PageHandoff.from_env(os.environ)  # the KB_CONTACT_* of kb serve
+            except KbError as exc:
+                raise PluginError(str(exc)) from exc
         # Our templates (e.g. the Gujarati UI labels Material lacks) come after a custom_dir,
         # before the theme's own, so a site can still override them.
         dirs = config.theme.dirs
@@ -98,6 +106,7 @@ class KbPlugin(BasePlugin[KbConfig]):
         if self.videos is not None:
             for src_uri, markdown in self.videos.pages().items():
                 files.append(File.generated(config, src_uri, content=markdown))
+                self.video_pages.add(src_uri)
         for asset in self._assets():
             files.append(File.generated(config, ASSET_PREFIX + asset.name, abs_src_path=str(asset)))
         self.updated = _last_updated(project.docs_dir)
@@ -156,11 +165,12 @@ class KbPlugin(BasePlugin[KbConfig]):
             return html
         article = self.site.articles.get(page.file.src_uri)
         if article is None:
+            if page.file.src_uri in self.video_pages and not page.is_index:
+                html += self._feedback_box(page, str(page.meta.get("contact_topic") or ""))
             return html
         if article.is_index:
             return html  # home and category pages list articles; search them, not the lists
-        if self.config.feedback:
-            html += f'\n<div class="kb-feedback" data-url="{page.url}"></div>\n'
+        html += self._feedback_box(page, article.contact_topic)
         self.records.append(
             PageRecord(
                 url=page.url,
@@ -197,6 +207,12 @@ class KbPlugin(BasePlugin[KbConfig]):
         # Site search and events talk to `kb serve` at this address instead of the site's origin.
         meta = f'<meta name="kb-api" content="{escape(self.config.api_url.rstrip("/"))}">'
         return output.replace("</head>", meta + "\n</head>", 1)
+
+    def _feedback_box(self, page: Page, topic: str) -> str:
+        """Where kb-feedback.js puts "Was this page helpful?" (and, after "No", the contacts)."""
+        if self.handoff is None:
+            return ""
+        return f'\n<div class="kb-feedback" data-url="{page.url}"{self.handoff.attributes(self._page_lang(page), topic)}></div>\n'
 
     def _page_lang(self, page: Page) -> str:
         return self.site.page_language(page.file.src_uri) if self.site else "en"

@@ -35,7 +35,8 @@ def site(tmp_path: Path) -> Iterator[tuple[str, EventStore]]:
     (root / "bn" / "returns" / "start").mkdir(parents=True)
     (root / "returns" / "start" / "index.html").write_text(
         PAGE.format(lang="en", placeholder='<div class="kb-feedback" data-url="returns/start/"></div>'), encoding="utf-8")
-    (root / "bn" / "returns" / "start" / "index.html").write_text(PAGE.format(lang="bn", placeholder=""), encoding="utf-8")
+    (root / "bn" / "returns" / "start" / "index.html").write_text(
+        PAGE.format(lang="bn", placeholder='<div class="kb-feedback" data-url="bn/returns/start/"></div>'), encoding="utf-8")
     store = EventStore(f"sqlite:///{tmp_path / 'analytics.db'}")
     app = collector_app(store, rate_limit=0)
     app.mount("/assets", StaticFiles(directory=ASSETS), name="assets")
@@ -92,7 +93,7 @@ def test_widget_visit_feedback_and_contact_reach_the_store(site, page) -> None: 
 def test_keyboard_only_yes_in_bengali_and_a_fresh_session(site, page) -> None:  # noqa: ANN001
     base, store = site
     page.goto(f"{base}/bn/returns/start/?q=ফেরত")  # came from the site's search
-    page.get_by_role("button", name="হ্যাঁ").wait_for()  # no placeholder: the block is appended
+    page.get_by_role("button", name="হ্যাঁ").wait_for()
     page.get_by_role("button", name="হ্যাঁ").focus()
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")  # from the comment box to "Send"

@@ -1,6 +1,7 @@
 /* kb-events.js — anonymous usage events for the help center (site and widget).
  *
- * window.KbEvents.configure({endpoint, source}), .track(name, props), .session(), .flush()
+ * window.KbEvents.configure({endpoint, source}), .track(name, props), .session(), .flush(),
+ *   .settled(props), .outcome(next)
  *
  * - Session id: 128 random bits (crypto.getRandomValues), kept in sessionStorage, renewed after
  *   30 minutes without an event. No cookie, nothing personal; the URL sent is the path only.
@@ -9,6 +10,12 @@
  *   falling back to fetch(..., {keepalive: true}).
  * - Default endpoint: <meta name="kb-api" content="https://help.example"> + "/api/events",
  *   else same-origin "/api/events". Default source: "site".
+ * - Searches are logged once they settle, with what the shopper did next (the events contract
+ *   in CONTRIBUTING.md): the search box calls settled({query, results, top, answered,
+ *   confidence, settled: "pause"|"enter"|"click"}) when the shopper paused, pressed Enter or
+ *   clicked a result, and outcome("open"|"contact") when they opened an answer or asked for a
+ *   person. The search event is sent then; a different query settling sends the previous one
+ *   with next "refine"; leaving the page (pagehide, tab hidden) sends it with "leave".
  * - A link from the widget may carry ?kbs=widget&kbsid=<session>: the page adopts that session
  *   so the shopper's widget search and the help page they open are one session.
  */
@@ -104,12 +111,12 @@
     } catch (e) { return null; }
   }
 
-  function track(name, props) {
+  function track(name, props, at) {
     if (name === "result_click" && props) rememberClick(props);
     queue.push({
       name: String(name),
       session: session(),
-      ts: Date.now(),
+      ts: at || Date.now(),
       source: cfg.source,
       url: clip(location.pathname, LIMITS.url),
       lang: (document.documentElement.getAttribute("lang") || "").slice(0, 16),
@@ -142,6 +149,29 @@
     }
   }
 
+  // The settled search waiting for its outcome (one per page: the site's box or the widget).
+  var pending = null;
+
+  function settled(props) {
+    if (!props || !props.query) return;
+    if (pending && pending.props.query === props.query) return; // the same search settling again
+    outcome("refine");
+    pending = { props: props, at: Date.now() };
+  }
+
+  function outcome(next) {
+    if (!pending) return;
+    var p = pending;
+    pending = null;
+    p.props.next = next;
+    track("search", p.props, p.at);
+  }
+
+  function leave() {
+    outcome("leave");
+    flush();
+  }
+
   function configure(options) {
     options = options || {};
     if (options.endpoint) cfg.endpoint = String(options.endpoint);
@@ -151,15 +181,17 @@
   }
 
   adoptSessionFromUrl();
-  window.addEventListener("pagehide", flush);
+  window.addEventListener("pagehide", leave);
   document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "hidden") flush();
+    if (document.visibilityState === "hidden") leave();
   });
 
   window.KbEvents = {
     configure: configure,
     track: track,
     flush: flush,
+    settled: settled,
+    outcome: outcome,
     lastClick: lastClick,
     session: function () { return session(false); }
   };

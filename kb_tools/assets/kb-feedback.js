@@ -3,6 +3,13 @@
  * tel:, WhatsApp and [data-kb-contact="chat"] links. Events go through window.KbEvents
  * (kb-events.js). No Google Analytics: Material's own feedback widget needs it.
  *
+ * The box appears where the plugin put its host (<div class="kb-feedback">: articles and video
+ * pages, not the home page, section indexes or the 404 page). "No" is not a dead end: next to
+ * the comment box it offers the shop's contact channels (kb-handoff.js), their links carrying
+ * the article, its contact_topic and what the shopper typed. The host's data-handoff holds the
+ * channels written at build time and the labels in the page's language; without channels
+ * there, they come from `kb serve`'s /api/config.
+ *
  * page_view "from": "widget" when the URL has kbs=widget (the widget adds it to its links),
  * "search" when it has kbs=search, q= or Material's h= (search highlight), when the shopper got
  * here by a result_click tracked on this site (KbEvents remembers it for 10 minutes), or the
@@ -104,6 +111,7 @@
     var send = el("button", { type: "submit", "class": "kb-feedback__send", text: t.send });
     var skip = el("button", { type: "button", "class": "kb-feedback__skip", text: t.skip });
     var form = el("form", { "class": "kb-feedback__form", hidden: "" }, [prompt, comment, el("div", { "class": "kb-feedback__actions" }, [send, skip])]);
+    var handoff = null;
 
     function finish(withComment) {
       if (sent || pending === null) return;
@@ -128,6 +136,8 @@
       no.setAttribute("aria-pressed", helpful ? "false" : "true");
       prompt.textContent = helpful ? t.more_yes : t.more_no;
       form.hidden = false;
+      if (handoff) handoff.hidden = helpful;
+      else if (!helpful) handoff = offerContacts(host, comment);
       comment.focus();
     }
 
@@ -148,13 +158,63 @@
     host.appendChild(status);
   }
 
+  function parse(json) {
+    try { return JSON.parse(json || "null"); } catch (e) { return null; }
+  }
+
+  function apiBase() {
+    if (window.KbSite && window.KbSite.api) return window.KbSite.api;
+    var meta = document.querySelector('meta[name="kb-api"]');
+    return Promise.resolve((meta && meta.getAttribute("content") || location.origin).replace(/\/+$/, ""));
+  }
+
+  // The way to a person after "No": channels from the page (build time), else from kb serve.
+  function offerContacts(host, comment) {
+    var data = parse(host.getAttribute("data-handoff")) || {};
+    var t = data.labels, lang = (document.documentElement.getAttribute("lang") || "en").split("-")[0];
+    if (!t || !window.KbHandoff) return null;
+    var title = el("p", { "class": "kb-handoff__title", text: t.still });
+    var list = el("ul", { "class": "kb-handoff__list" });
+    var note = el("p", { "class": "kb-handoff__note", role: "status" });
+    var box = el("div", { "class": "kb-handoff", role: "region", "aria-label": t.contacts_label, "data-kb-no-track": "", hidden: "" }, [title, list, note]);
+    host.insertBefore(box, host.lastChild); // above the thanks line, so it stays after sending
+    var topic = host.getAttribute("data-topic") || "";
+    var h1 = document.querySelector("article h1");
+    var read = { title: h1 ? h1.textContent.replace(/\u00b6$/, "").trim() : document.title, url: location.origin + location.pathname };
+    function show(cfg) {
+      var draw = function () {
+        var question = comment.value.trim().slice(0, 300);
+        return window.KbHandoff.render(list, cfg, { question: question, read: read, topic: topic }, t, lang, {
+          click: function (c) {
+            track("contact_click", { channel: c.channel, url: location.pathname, topic: topic || null, query: question || null, from: "feedback" });
+            flush();
+          },
+          note: function (text) { note.textContent = text; }
+        });
+      };
+      box.hidden = !draw();
+      comment.addEventListener("input", draw); // the links carry what the shopper typed
+    }
+    if (data.contacts && data.contacts.length) show(data);
+    else {
+      apiBase().then(function (base) {
+        if (!base) return;
+        return fetch(base + "/api/config", { credentials: "omit" })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (cfg) { if (cfg && cfg.contacts && cfg.contacts.length) show(cfg); });
+      })["catch"](function () { /* no channels: the comment box is still there */ });
+    }
+    return box;
+  }
+
   function contactChannel(link) {
     var declared = link.getAttribute("data-kb-contact");
-    if (declared) return ["email", "phone", "whatsapp", "chat"].indexOf(declared) >= 0 ? declared : "chat";
+    if (declared) return ["email", "phone", "whatsapp", "messenger", "chat"].indexOf(declared) >= 0 ? declared : "chat";
     var href = (link.getAttribute("href") || "").toLowerCase();
     if (href.indexOf("mailto:") === 0) return "email";
     if (href.indexOf("tel:") === 0) return "phone";
     if (/^(https?:)?\/\/(wa\.me|api\.whatsapp\.com|web\.whatsapp\.com)\//.test(href) || href.indexOf("whatsapp:") === 0) return "whatsapp";
+    if (/^(https?:)?\/\/(m\.me|www\.messenger\.com)\//.test(href)) return "messenger";
     return null;
   }
 
@@ -170,17 +230,7 @@
   function start() {
     track("page_view", { url: location.pathname, from: cameFrom() });
     stripMarkers();
-    var hosts = document.querySelectorAll(".kb-feedback");
-    if (!hosts.length) {
-      var article = document.querySelector("article.md-content__inner");
-      var off = document.querySelector('meta[name="kb-feedback"][content="off"]');
-      if (article && !off) {
-        var block = el("div", { "class": "kb-feedback", "data-url": location.pathname });
-        article.appendChild(block);
-        hosts = [block];
-      }
-    }
-    Array.prototype.forEach.call(hosts, render);
+    Array.prototype.forEach.call(document.querySelectorAll(".kb-feedback"), render);
   }
 
   document.addEventListener("click", onClick, true);

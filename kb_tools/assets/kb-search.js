@@ -17,7 +17,7 @@
   var siteRoot = new URL((config.base || ".") + "/", location.href).href;
   var lang = (document.documentElement.getAttribute("lang") || "en").toLowerCase().split(/[-_]/)[0];
 
-  var box, meta, list, timer = 0, trackTimer = 0, seq = 0, controller = null, hits = [], query = "", tracked = "";
+  var box, meta, list, timer = 0, settleTimer = 0, seq = 0, controller = null, hits = [], query = "", answered = null;
 
   function el(tag, cls, text) {
     var n = document.createElement(tag);
@@ -42,8 +42,8 @@
     var m = Math.floor(s / 60), r = s % 60;
     return m + ":" + (r < 10 ? "0" : "") + r;
   }
-  function track(name, props) {
-    try { if (window.KbEvents) window.KbEvents.track(name, props); } catch (e) { /* never break search */ }
+  function events(method, a, b) {
+    try { if (window.KbEvents && window.KbEvents[method]) window.KbEvents[method](a, b); } catch (e) { /* never break search */ }
   }
   function countLabel(n) {
     var key = n === 0 ? "search.result.none" : n === 1 ? "search.result.one" : "search.result.other";
@@ -83,13 +83,16 @@
     var params = new URLSearchParams({ q: q, k: "10", context: "lang:" + lang });
     fetch(API + "/api/search?" + params.toString(), { signal: controller ? controller.signal : undefined, credentials: "omit" })
       .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
-      .then(function (body) { if (mine === seq) render(q, body.hits || []); })
+      .then(function (body) { if (mine === seq) render(q, body.hits || [], false, body.answered); })
       .catch(function (e) { if (mine === seq && !(e && e.name === "AbortError")) render(q, [], true); });
   }
 
-  function render(q, found, failed) {
+  function render(q, found, failed, isAnswered) {
     query = q;
     hits = found;
+    // Missing (an older server) is unknown, not "no answer".
+    answered = typeof isAnswered === "boolean" ? isAnswered && found.length > 0 : null;
+    clearTimeout(settleTimer);
     list.textContent = "";
     if (!q) { meta.textContent = tr["search.result.placeholder"] || "Type to start searching"; return; }
     meta.textContent = failed ? "Search is not available right now." : countLabel(found.length);
@@ -97,7 +100,11 @@
       var a = el("a", "md-search-result__link");
       a.href = new URL(String(hit.url || "").replace(/^\/+/, ""), siteRoot).href;
       a.setAttribute("tabindex", "-1");
-      a.addEventListener("click", function () { flush(); track("result_click", { query: query, rank: i + 1, url: hit.url }); });
+      a.addEventListener("click", function () {
+        settle("click");
+        events("outcome", "open");
+        events("track", "result_click", { query: query, rank: i + 1, url: hit.url });
+      });
       var art = el("article", "md-search-result__article md-typeset");
       var icon = el("div", "md-search-result__icon md-icon");
       art.appendChild(icon);
@@ -112,15 +119,18 @@
       li.appendChild(a);
       list.appendChild(li);
     });
-    clearTimeout(trackTimer);
-    trackTimer = setTimeout(flush, 1000);
+    if (!failed) settleTimer = setTimeout(function () { settle("pause"); }, 1000);
   }
 
-  function flush() {
-    clearTimeout(trackTimer);
-    if (!query || query === tracked) return;
-    tracked = query;
-    track("search", { query: query, results: hits.length, top: hits.slice(0, 5).map(function (h) { return h.url; }) });
+  // The shopper settled on this search (a 1-second pause, Enter or a click): KbEvents sends
+  // one search event once it knows what they did next (kb-events.js), never one per keystroke.
+  function settle(how) {
+    clearTimeout(settleTimer);
+    if (!query) return;
+    var props = { query: query, results: hits.length, settled: how, top: hits.slice(0, 5).map(function (h) { return h.url; }) };
+    if (answered !== null) props.answered = answered;
+    if (hits.length && typeof hits[0].confidence === "number") props.confidence = hits[0].confidence;
+    events("settled", props);
   }
 
   function onKey(e) {
@@ -131,8 +141,8 @@
       e.stopPropagation();
       if (at < 0 && e.target === input) {
         e.preventDefault();
-        if (links.length) links[0].click(); // Enter in the box opens the best answer
-        flush();
+        settle("enter");
+        if (links.length && answered !== false) links[0].click(); // Enter opens the answer, if there is one
       }
       return;
     }

@@ -165,7 +165,7 @@ def config(svc: ServiceDep) -> dict[str, Any]:
     current, settings = svc.index.current, svc.settings
     return {
         "assistant": {"name": settings.assistant_name, "avatar": settings.assistant_avatar},
-        "contacts": settings.contacts(),
+        **settings.contacts(),  # "timezone" and "contacts": the handoff channels
         "languages": current.searcher.languages if current else [],
     }
 

@@ -10,6 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from kb_tools.errors import ServiceError
+from kb_tools.service.contacts import ENV as CONTACT_ENV
+from kb_tools.service.contacts import ContactSettings
+
+# ServiceSettings field -> ContactSettings field (the handoff: KB_CONTACT_* and KB_TIMEZONE).
+CONTACT_FIELDS = {("timezone" if name == "timezone" else f"contact_{name}"): name for name in CONTACT_ENV}
 
 # name -> (environment variable, one-line help). The help text is reused by the CLI.
 ENV: dict[str, tuple[str, str]] = {
@@ -22,10 +27,7 @@ ENV: dict[str, tuple[str, str]] = {
     "rate_burst": ("KB_RATE_BURST", "Requests a client may make at once before the rate limit applies."),
     "trust_proxy": ("KB_TRUST_PROXY", "Take the client IP from X-Forwarded-For (only behind your own proxy)."),
     "max_query_length": ("KB_MAX_QUERY_LENGTH", "Longest accepted query, in characters."),
-    "contact_email": ("KB_CONTACT_EMAIL", "Support e-mail address shown under the widget's results."),
-    "contact_phone": ("KB_CONTACT_PHONE", "Support phone number (international format, e.g. +8809612345678)."),
-    "contact_whatsapp": ("KB_CONTACT_WHATSAPP", "WhatsApp number, digits with country code (e.g. 8801712345678)."),
-    "contact_chat_url": ("KB_CONTACT_CHAT_URL", "Link to a live chat page."),
+    **{field: CONTACT_ENV[name] for field, name in CONTACT_FIELDS.items()},
     "assistant_name": ("KB_ASSISTANT_NAME", "Name shown on the widget's panel."),
     "assistant_avatar": ("KB_ASSISTANT_AVATAR", "URL of the assistant's avatar image (empty: initials)."),
     "database_url": ("KB_DATABASE_URL", "Analytics store, an SQLAlchemy URL (sqlite:///analytics.db or postgresql+psycopg://...)."),
@@ -61,6 +63,10 @@ class ServiceSettings:
     contact_phone: str = ""
     contact_whatsapp: str = ""
     contact_chat_url: str = ""
+    contact_messenger: str = ""
+    contact_hours: str = ""
+    contact_reply_time: str = ""
+    timezone: str = ""
     assistant_name: str = "Nodi Help"
     assistant_avatar: str = ""
     database_url: str = "sqlite:///analytics.db"
@@ -102,31 +108,21 @@ class ServiceSettings:
             raise ServiceError("KB_RELOAD_INTERVAL must be a positive number of seconds")
         if self.search_threads < 1:
             raise ServiceError("KB_SEARCH_THREADS must be at least 1")
-        if self.contact_whatsapp and not self.contact_whatsapp.lstrip("+").isdigit():
-            raise ServiceError(
-                f"KB_CONTACT_WHATSAPP={self.contact_whatsapp!r}: give the number as digits with the "
-                "country code, e.g. 8801712345678"
-            )
+        self.contact.check()
         if self.demo_shop and not self.shop_dir.is_dir():
             raise ServiceError(
                 f"demo shop folder '{self.shop_dir}' does not exist: run kb serve from the project "
                 "folder or set KB_SHOP_DIR"
             )
 
-    def contacts(self) -> list[dict[str, str]]:
-        """The human hand-off channels, in the order the widget lists them."""
-        out: list[dict[str, str]] = []
-        if self.contact_chat_url:
-            out.append({"channel": "chat", "label": self.contact_chat_url, "url": self.contact_chat_url})
-        if self.contact_whatsapp:
-            digits = self.contact_whatsapp.lstrip("+")
-            out.append({"channel": "whatsapp", "label": "+" + digits, "url": f"https://wa.me/{digits}"})
-        if self.contact_phone:
-            tel = "".join(ch for ch in self.contact_phone if ch.isdigit() or ch == "+")
-            out.append({"channel": "phone", "label": self.contact_phone, "url": f"tel:{tel}"})
-        if self.contact_email:
-            out.append({"channel": "email", "label": self.contact_email, "url": f"mailto:{self.contact_email}"})
-        return out
+    @property
+    def contact(self) -> ContactSettings:
+        """The handoff channels, hours and reply times."""
+        return ContactSettings(**{name: getattr(self, field) for field, name in CONTACT_FIELDS.items()})
+
+    def contacts(self) -> dict[str, Any]:
+        """The handoff as the widget reads it at /api/config: time zone and channels."""
+        return self.contact.to_config()
 
 
 def _convert(name: str, source: str, raw: str) -> Any:

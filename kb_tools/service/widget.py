@@ -1,5 +1,6 @@
-"""The `/widget.js` bundle: the shared event tracker (kb_tools/assets/kb-events.js, when it
-exists) followed by the widget, with its CSS and labels inlined so one request is enough."""
+"""The `/widget.js` bundle: the scripts the widget shares with the help site (the event client
+kb_tools/assets/kb-events.js and the handoff kb-handoff.js) followed by the widget, with its
+CSS and labels inlined so one request is enough."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from kb_tools.errors import ServiceError
 
 PACKAGE = Path(__file__).resolve().parent.parent
 WIDGET_DIR = PACKAGE / "widget"
-EVENTS_JS = PACKAGE / "assets" / "kb-events.js"
+ASSETS = PACKAGE / "assets"
+SHARED = (ASSETS / "kb-events.js", ASSETS / "kb-handoff.js")
 
 CSS_MARK = '"__KB_WIDGET_CSS__"'
 LABELS_MARK = '"__KB_WIDGET_LABELS__"'
@@ -23,10 +25,10 @@ class WidgetBundle:
     sources: tuple[Path, ...]
 
 
-def build_widget(widget_dir: Path = WIDGET_DIR, events_js: Path = EVENTS_JS) -> WidgetBundle:
+def build_widget(widget_dir: Path = WIDGET_DIR, shared: tuple[Path, ...] = SHARED) -> WidgetBundle:
     js_path, css_path, labels_path = (widget_dir / "widget.js", widget_dir / "widget.css",
                                       widget_dir / "labels.json")
-    for p in (js_path, css_path, labels_path):
+    for p in (*shared, js_path, css_path, labels_path):
         if not p.is_file():
             raise ServiceError(f"widget file '{p}' is missing: reinstall kb-tools (pip install -e .)")
     js = js_path.read_text(encoding="utf-8")
@@ -39,10 +41,5 @@ def build_widget(widget_dir: Path = WIDGET_DIR, events_js: Path = EVENTS_JS) -> 
     # json.dumps gives a valid JS string literal; "</" is escaped so the bundle can be inlined.
     css = json.dumps(css_path.read_text(encoding="utf-8")).replace("</", "<\\/")
     js = js.replace(CSS_MARK, css).replace(LABELS_MARK, json.dumps(labels, ensure_ascii=False))
-    parts = []
-    sources = [js_path, css_path, labels_path]
-    if events_js.is_file():
-        parts.append(events_js.read_text(encoding="utf-8"))
-        sources.insert(0, events_js)
-    parts.append(js)
-    return WidgetBundle(";\n".join(parts).encode("utf-8"), tuple(sources))
+    parts = [p.read_text(encoding="utf-8") for p in shared] + [js]
+    return WidgetBundle(";\n".join(parts).encode("utf-8"), (*shared, js_path, css_path, labels_path))
