@@ -341,8 +341,9 @@ def test_only_settled_searches_reach_the_collector(browser, base_url: str) -> No
     assert all(isinstance(e["props"]["answered"], bool) for e in searches)
     assert sent.value.status == 204  # stored once the transaction committed
     with sqlite3.connect(DB["path"]) as db:
-        rows = db.execute("SELECT query FROM events WHERE name = 'search' AND session = ?", (session,)).fetchall()
-    assert sorted(r[0] for r in rows) == ["refund", "rfnd"]  # not "r", "re", "ref", ...
+        rows = db.execute("SELECT query, settled, outcome FROM events WHERE name = 'search' AND session = ? "
+                          "ORDER BY ts", (session,)).fetchall()
+    assert rows == [("rfnd", "pause", "refine"), ("refund", "enter", "leave")]  # not "r", "re", "ref", ...
     pg.context.close()
 
 
