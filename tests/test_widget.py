@@ -103,6 +103,19 @@ def open_and_search(page, base_url: str, query: str, path: str = "/examples/shop
     page.get_by_role("combobox").fill(query)
 
 
+def search_on_paused_clock(page, base_url: str, query: str) -> None:
+    """open_and_search with the page's timers under the test's control: the typing pause runs,
+    the one-second pause that would settle the search does not."""
+    start = dt.datetime.now(dt.UTC)
+    page.clock.install(time=start)
+    page.goto(base_url + "/examples/shop/")
+    page.clock.pause_at(start + dt.timedelta(minutes=1))
+    page.get_by_role("button", name="Help").click()
+    page.get_by_role("combobox").fill(query)
+    for _ in range(3):
+        page.clock.run_for(200)  # the typing pause (150 ms): the search runs
+
+
 def results(page):
     """The options of the search results (not the suggestions shown before typing)."""
     return page.get_by_role("listbox", name="Results").get_by_role("option")
@@ -218,7 +231,7 @@ def test_no_answer_puts_the_handoff_first_and_names_no_top_answer(page, base_url
         route.fulfill(json={**body, "answered": False})
 
     page.route("**/api/search?*", not_answered)
-    open_and_search(page, base_url, "asdfgh")
+    search_on_paused_clock(page, base_url, "asdfgh")  # Enter, not a pause, settles it
     page.get_by_text("We couldn't find an answer to “asdfgh”.").wait_for()
     assert page.get_by_text("Top answer").count() == 0
     related = page.get_by_role("listbox", name="Maybe related")
@@ -231,6 +244,40 @@ def test_no_answer_puts_the_handoff_first_and_names_no_top_answer(page, base_url
     page.keyboard.press("Enter")  # settles: nothing is opened by Enter without an active option
     assert ["settled", {"query": "asdfgh", "results": related.get_by_role("option").count(), "answered": False,
                         "settled": "enter", "top": tracked(page)[0][1]["top"]}] == tracked(page)[0]
+
+
+@pytest.mark.parametrize("answered", [True, None])
+def test_top_answer_only_when_search_says_it_has_one(page, base_url: str, answered: bool | None) -> None:
+    # True: the first hit is the answer. Missing (a server before the answer decision): the
+    # results are shown, none is called the answer, and the event leaves `answered` out.
+    def decided(route):
+        body = {k: v for k, v in route.fetch().json().items() if k != "answered"}
+        route.fulfill(json=body if answered is None else {**body, "answered": answered})
+
+    page.route("**/api/search?*", decided)
+    search_on_paused_clock(page, base_url, "send back an unused item")
+    results(page).first.wait_for()
+    assert page.get_by_text("Top answer").count() == (1 if answered else 0)
+    assert results(page).first.get_by_text("Top answer").count() == (1 if answered else 0)
+    assert page.get_by_role("region", name="Still need help?").is_visible()  # the handoff at the foot
+    page.keyboard.press("Enter")
+    settled = [c[1] for c in tracked(page) if c[0] == "settled"]
+    assert len(settled) == 1 and settled[0].get("answered") == answered and settled[0]["settled"] == "enter"
+
+
+def test_asking_a_person_settles_the_search_with_next_contact(page, base_url: str) -> None:
+    page.route("**/api/search?*", lambda route: route.fulfill(json={**route.fetch().json(), "answered": False}))
+    page.context.route("https://wa.me/**", lambda route: route.abort())
+    search_on_paused_clock(page, base_url, "asdfgh")
+    handoff = page.get_by_role("region", name="Ask our team: your question goes with your message")
+    handoff.wait_for()
+    with page.expect_popup() as popup:
+        handoff.get_by_role("link", name="WhatsApp").click()  # no pause yet: the click settles it
+    popup.value.close()
+    calls = [c for c in tracked(page) if c[0] in ("settled", "outcome", "contact_click")]
+    assert [c[0] for c in calls] == ["settled", "outcome", "contact_click"]
+    assert (calls[0][1]["query"], calls[0][1]["answered"], calls[0][1]["settled"]) == ("asdfgh", False, "click")
+    assert calls[1][1] == "contact" and calls[2][1]["query"] == "asdfgh"
 
 
 def test_the_handoff_carries_the_question_the_page_and_the_order(page, base_url: str) -> None:
@@ -314,6 +361,9 @@ def test_only_settled_searches_reach_the_collector(browser, base_url: str) -> No
     pg.add_init_script(BEACONS)
     start = dt.datetime.now(dt.UTC)
     pg.clock.install(time=start)
+    decided = {}
+    pg.on("response", lambda r: "/api/search?" in r.url and decided.update(
+        {parse_qs(urlsplit(r.url).query)["q"][0]: r.json().get("answered")}))
     pg.goto(base_url + "/examples/shop/")
     pg.clock.pause_at(start + dt.timedelta(minutes=1))  # the widget's timers run when the test says so
     pg.get_by_role("button", name="Help").click()
@@ -338,7 +388,8 @@ def test_only_settled_searches_reach_the_collector(browser, base_url: str) -> No
     searches = [e for batch in batches for e in batch if e["name"] == "search"]
     assert [(e["props"]["query"], e["props"]["settled"], e["props"]["next"]) for e in searches] == [
         ("rfnd", "pause", "refine"), ("refund", "enter", "leave")]
-    assert all(isinstance(e["props"]["answered"], bool) for e in searches)
+    # answered as search decided it; left out (unknown) when the API does not say
+    assert [e["props"].get("answered") for e in searches] == [decided[q] for q in ("rfnd", "refund")]
     assert sent.value.status == 204  # stored once the transaction committed
     with sqlite3.connect(DB["path"]) as db:
         rows = db.execute("SELECT query, settled, outcome FROM events WHERE name = 'search' AND session = ? "

@@ -130,7 +130,7 @@
     this.t = LABELS[this.lang] || LABELS.en;
     this.items = [];
     this.mode = "suggested"; // what the list shows: suggested | popular | results | related
-    this.answered = true;
+    this.answered = null; // search's decision: true, false, or null (unknown: a server without it)
     this.active = -1;
     this.seq = 0;
     this.controller = null;
@@ -156,7 +156,12 @@
 
   Widget.prototype.build = function () {
     var self = this, id = this.uid;
-    this.root.appendChild(el("style", { text: CSS }));
+    // A constructed style sheet is not an inline <style>: the widget keeps its look on a shop
+    // whose Content-Security-Policy forbids inline styles. Older browsers get the <style>.
+    var sheet = null;
+    try { sheet = new CSSStyleSheet(); sheet.replaceSync(CSS); } catch (e) { sheet = null; }
+    if (sheet && "adoptedStyleSheets" in this.root) this.root.adoptedStyleSheets = [sheet];
+    else this.root.appendChild(el("style", { text: CSS }));
     this.input = el("input", {
       type: "search", id: id + "-input", "class": "input", role: "combobox",
       "aria-autocomplete": "list", "aria-expanded": "false", "aria-controls": id + "-list",
@@ -249,6 +254,7 @@
     var ctx = { question: this.query, page: location.origin + location.pathname, read: read, order: opts.order, country: opts.country };
     var n = handoff && this.config ? handoff.render(this.contactList, this.config, ctx, this.t, this.lang, {
       click: function (c) {
+        if (self.unsettled) self.settle("click"); // asking a person before the pause settles the search
         outcome("contact");
         track("contact_click", { channel: c.channel, url: read ? read.url : location.pathname, query: self.query || null, from: "widget" });
       },
@@ -317,10 +323,11 @@
     var seq = ++this.seq;
     clearTimeout(this.settleTimer);
     this.settleOnArrival = "";
+    this.unsettled = false; // results not yet shown are no search
     if (this.controller) this.controller.abort();
     this.controller = typeof AbortController === "function" ? new AbortController() : null;
     if (this.opened) this.leaveAnswer();
-    if (!q) { this.query = ""; this.answered = true; this.showSuggestions(); this.renderContacts(); return; }
+    if (!q) { this.query = ""; this.answered = null; this.showSuggestions(); this.renderContacts(); return; }
     // The page's language is a preference, not a filter: an English query on a Bengali page
     // still finds the English article when there is no Bengali one.
     var context = (opts.context ? opts.context + "," : "") + "lang:" + this.lang;
@@ -329,20 +336,23 @@
       if (seq !== self.seq) return; // a newer query is on its way: drop this answer
       self.query = q;
       var hits = body.hits || [];
-      // answered missing (an older server) is unknown, not "no": only false changes the state.
-      self.answered = body.answered !== false && hits.length > 0;
+      // answered missing (an older server) is unknown, not "no": results, but none called the
+      // answer. Only true puts "Top answer" on the first hit; false is the no-answer state.
+      self.answered = !hits.length ? false : typeof body.answered === "boolean" ? body.answered : null;
       self.confidence = hits.length && typeof hits[0].confidence === "number" ? hits[0].confidence : null;
-      self.showList(hits, self.answered ? "results" : "related");
-      self.status.textContent = self.answered
-        ? self.label(hits.length === 1 ? "one_result" : "results", { n: hits.length })
-        : self.label("no_answer", { q: q });
+      self.showList(hits, self.answered === false ? "related" : "results");
+      self.status.textContent = self.answered === false
+        ? self.label("no_answer", { q: q })
+        : self.label(hits.length === 1 ? "one_result" : "results", { n: hits.length });
       self.renderContacts();
+      self.unsettled = true;
       var how = self.settleOnArrival;
       if (how) self.settle(how);
       else self.settleTimer = setTimeout(function () { self.settle("pause"); }, SETTLE_MS);
     })["catch"](function (err) {
       if (seq !== self.seq || (err && err.name === "AbortError")) return;
       self.query = q;
+      self.answered = null;
       self.showList([], "results");
       self.status.textContent = self.label("error");
     }).then(function () { if (seq === self.seq) self.list.removeAttribute("aria-busy"); });
@@ -353,10 +363,12 @@
   Widget.prototype.settle = function (how) {
     clearTimeout(this.settleTimer);
     if (!how || !this.query || (this.mode !== "results" && this.mode !== "related")) return;
+    this.unsettled = false;
     var props = {
-      query: this.query, results: this.items.length, answered: this.answered, settled: how,
+      query: this.query, results: this.items.length, settled: how,
       top: this.items.slice(0, 5).map(function (h) { return h.url; })
     };
+    if (this.answered !== null) props.answered = this.answered; // missing = unknown (events contract)
     if (this.confidence != null) props.confidence = this.confidence;
     settled(props);
   };
@@ -372,7 +384,7 @@
     this.list.setAttribute("aria-label", this.label(titles[mode]));
     this.heading.textContent = items.length && mode !== "results" ? this.label(titles[mode]) : "";
     items.forEach(function (hit, i) {
-      var top = mode === "results" && i === 0;
+      var top = mode === "results" && i === 0 && self.answered === true;
       var meta = el("div", { "class": "meta" });
       if (hit.kind === "video") {
         meta.appendChild(el("span", { "class": "badge video", text: self.label("video") }));
@@ -428,7 +440,7 @@
       if (this.active >= 0 && this.active < n) { this.choose(this.active, e.ctrlKey || e.metaKey); return; }
       clearTimeout(this.timer);
       var q = this.input.value.replace(/\s+/g, " ").trim();
-      if (q && q === this.query && !this.list.hasAttribute("aria-busy")) this.settle("enter");
+      if (q && q === this.query && !this.list.hasAttribute("aria-busy")) { if (this.unsettled) this.settle("enter"); }
       else { this.search(this.input.value); this.settleOnArrival = "enter"; }
     } else if (e.key === "Escape") {
       e.preventDefault();
@@ -446,7 +458,7 @@
     if (this.controller) this.controller.abort();
     this.list.removeAttribute("aria-busy");
     if (this.mode === "results" || this.mode === "related") {
-      this.settle("click");
+      if (this.unsettled) this.settle("click");
       outcome("open");
       track("result_click", { query: this.query, rank: i + 1, url: hit.url });
     }
