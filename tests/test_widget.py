@@ -427,6 +427,33 @@ def test_shop_css_does_not_reach_the_widget_and_nothing_shifts(page, base_url: s
     assert page.evaluate("window.__shift") == 0  # the shop page did not move
 
 
+STRICT_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
+              "connect-src 'self'; object-src 'none'; base-uri 'self'")
+
+
+def test_works_on_a_shop_whose_csp_forbids_inline_styles_and_scripts(page, base_url: str) -> None:
+    # A shop with a strict Content-Security-Policy (no 'unsafe-inline' at all): the widget's
+    # look comes from a constructed style sheet, its markup from DOM calls, nothing is blocked.
+    page.add_init_script("window.__csp = []; document.addEventListener('securitypolicyviolation', "
+                         "(e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI), true);")
+
+    def with_csp(route):
+        response = route.fetch()
+        route.fulfill(response=response, headers={**response.headers, "content-security-policy": STRICT_CSP})
+
+    page.route("**/examples/shop/*.html", with_csp)
+    page.goto(base_url + "/examples/shop/index.html")
+    launcher = page.get_by_role("button", name="Help")
+    assert launcher.evaluate("b => getComputedStyle(b).position") == "fixed"
+    assert launcher.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(0, 121, 107)"
+    launcher.click()
+    page.get_by_role("combobox").fill("send back an unused item")
+    results(page).first.click()
+    page.get_by_role("region", name="Return policy").get_by_text("within 7 days of delivery").wait_for()
+    assert page.get_by_role("region", name="Still need help?").get_by_role("link").first.is_visible()
+    assert page.evaluate("window.__csp") == [] and page.errors == []
+
+
 def test_labels_follow_the_page_language(page, base_url: str) -> None:
     page.goto(base_url + "/examples/shop/bn.html")
     page.get_by_role("button", name="সাহায্য").click()
