@@ -202,6 +202,43 @@ def test_open_widget_has_no_serious_accessibility_violation(page, base_url: str)
     assert axe_serious(page) == []  # no answer
 
 
+def test_suggestions_and_the_phone_panel_have_no_serious_accessibility_violation(browser, base_url: str) -> None:
+    for width, height in ((1280, 800), (360, 740)):
+        pg = new_page(browser, width, height, is_mobile=width < 500, has_touch=width < 500)
+        pg.goto(base_url + "/examples/shop/")
+        pg.get_by_role("button", name="Help").click()
+        pg.get_by_role("listbox", name="Suggested for this page").get_by_role("option").first.wait_for()
+        assert axe_serious(pg, "[data-kb-widget]") == [], width  # suggestions before typing
+        pg.get_by_role("combobox").fill("refund")
+        results(pg).first.wait_for()
+        assert axe_serious(pg, "[data-kb-widget]") == [], width
+        pg.context.close()
+
+
+def test_the_keyboard_reaches_a_person_first_when_there_is_no_answer(page, base_url: str) -> None:
+    def active() -> str:
+        return page.evaluate(f"(() => {{ const a = {HOST}.activeElement; "
+                             "return a ? (a.getAttribute('data-channel') || a.getAttribute('role') || a.className) : ''; })()")
+
+    open_and_search(page, base_url, "send back an unused item")
+    results(page).first.wait_for()
+    page.keyboard.press("Tab")
+    assert active() == "scroll"  # the results (a long answer scrolls from the keyboard)
+    page.keyboard.press("Tab")
+    assert active() == "whatsapp"  # then the way to a person, at the foot
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    assert active() == "combobox"
+
+    page.route("**/api/search?*", lambda route: route.fulfill(json={**route.fetch().json(), "answered": False}))
+    page.get_by_role("combobox").fill("asdfgh")
+    page.get_by_role("listbox", name="Maybe related").get_by_role("option").first.wait_for()
+    page.keyboard.press("Tab")
+    assert active() == "whatsapp"  # no answer: the person comes first, before "maybe related"
+    page.keyboard.press("Shift+Tab")
+    assert active() == "combobox"
+
+
 def test_a_video_answer_plays_from_its_moment_in_the_panel(page, base_url: str) -> None:
     page.goto(base_url + "/examples/shop/order-status.html")  # the inline widget
     page.get_by_role("combobox").fill("courier label")
