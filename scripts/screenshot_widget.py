@@ -47,7 +47,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--site-dir", type=Path, default=ROOT / "site")
     ap.add_argument("--index-dir", type=Path, default=ROOT / "search_index")
-    ap.add_argument("--query", default="can I return the blender")
+    ap.add_argument("--query", default="return an item")
     ap.add_argument("--video-query", default="print the return label")
     ap.add_argument("--no-answer-query", default="do you sell iphones")
     args = ap.parse_args()
