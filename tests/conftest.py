@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from kb_tools.analytics.store import EventStore
+from tests.pg_server import TemporaryPostgres, find_bin_dir
 from tests.projects import SampleBuild, copy_project, mkdocs_build
 
 # Debian's Chromium, started the way this machine's closed network needs (no background
@@ -52,3 +54,41 @@ def browser() -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[TemporaryPostgres | str]:
+    """A throw-away PostgreSQL server for the session (or KB_TEST_DATABASE_URL's)."""
+    url = os.environ.get("KB_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    if os.geteuid() != 0:
+        pytest.skip("PostgreSQL store tests need root (initdb runs as the postgres user) or "
+                    "KB_TEST_DATABASE_URL=postgresql+psycopg://user@host/db")
+    if find_bin_dir() is None:
+        pytest.fail("PostgreSQL server binaries (pg_ctl) are missing: apt-get install postgresql "
+                    "(make system-deps installs it)")
+    pg = TemporaryPostgres()
+    pg.start()
+    yield pg
+    pg.stop()
+
+
+def _fresh_url(kind: str, tmp_path, request) -> str:  # noqa: ANN001
+    """An empty store of `kind` ("sqlite" or "postgresql": a new database on the session's server)."""
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'analytics.db'}"
+    server = request.getfixturevalue("pg_server")
+    if isinstance(server, str):
+        store = EventStore(server)
+        store.clear()
+        store.close()
+        return server
+    return server.create_database()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request, tmp_path) -> str:  # noqa: ANN001
+    """Each test that takes it runs twice: on an empty SQLite store and on an empty PostgreSQL one."""
+    return _fresh_url(request.param, tmp_path, request)

@@ -33,47 +33,11 @@ from kb_tools.analytics.metrics import (
 from kb_tools.analytics.store import MIGRATIONS, EventStore, events, schema_version, sessions
 from kb_tools.errors import AnalyticsError
 from tests.event_rows import make_event
-from tests.pg_server import TemporaryPostgres, find_bin_dir
 from tests.servers import free_port
 
 SESSION = "s" * 20
 ROOT = Path(__file__).resolve().parent.parent
 T0 = 1_790_000_000_000
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[TemporaryPostgres | str]:
-    url = os.environ.get("KB_TEST_DATABASE_URL")
-    if url:
-        yield url
-        return
-    if os.geteuid() != 0:
-        pytest.skip("PostgreSQL store tests need root (initdb runs as the postgres user) or "
-                    "KB_TEST_DATABASE_URL=postgresql+psycopg://user@host/db")
-    if find_bin_dir() is None:
-        pytest.fail("PostgreSQL server binaries (pg_ctl) are missing: apt-get install postgresql "
-                    "(make system-deps installs it)")
-    pg = TemporaryPostgres()
-    pg.start()
-    yield pg
-    pg.stop()
-
-
-def fresh_url(kind: str, tmp_path, request) -> str:  # noqa: ANN001
-    if kind == "sqlite":
-        return f"sqlite:///{tmp_path / 'analytics.db'}"
-    server = request.getfixturevalue("pg_server")
-    if isinstance(server, str):
-        store = EventStore(server)
-        store.clear()
-        store.close()
-        return server
-    return server.create_database()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request, tmp_path) -> str:  # noqa: ANN001
-    return fresh_url(request.param, tmp_path, request)
 
 
 @pytest.fixture

@@ -5,12 +5,15 @@ An event is acknowledged (204) only after the transaction holding it is committe
 acknowledged event survives the server being killed right after. To reach thousands of events
 per second anyway, concurrent requests are grouped: each request hands its rows to one writer
 thread and waits; the writer commits everything queued so far in one transaction and then
-wakes all of them (group commit).
+wakes all of them (group commit). A batch the database refuses fails alone: the store retries
+the others one by one (`EventStore.add_batches`), so one client's odd events never fail another
+shopper's. Parsing and scrubbing run on a worker thread, never on the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import queue
 import threading
@@ -18,11 +21,11 @@ import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
-from typing import Any
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request, Response
 
-from kb_tools.analytics.events import MAX_BODY_BYTES, parse_batch
+from kb_tools.analytics.events import MAX_BODY_BYTES, Batch, parse_request
 from kb_tools.analytics.store import EventStore
 from kb_tools.errors import AnalyticsError
 from kb_tools.httpapi import (
@@ -33,6 +36,7 @@ from kb_tools.httpapi import (
 )
 
 MAX_ROWS_PER_TRANSACTION = 5000
+log = logging.getLogger(__name__)
 
 
 class BatchWriter:
@@ -40,17 +44,19 @@ class BatchWriter:
 
     def __init__(self, store: EventStore) -> None:
         self.store = store
-        self._queue: queue.Queue[tuple[list[dict[str, Any]], Future[int]] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[Batch, Future[int]] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def submit(self, rows: list[dict[str, Any]]) -> Future[int]:
+    def submit(self, batch: Batch) -> Future[int]:
+        """Queue one request's batch; the future gives the number of events stored (0 for a
+        batch id stored before) or raises the AnalyticsError that stopped this batch."""
         fut: Future[int] = Future()
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="kb-events-writer", daemon=True)
                 self._thread.start()
-        self._queue.put((rows, fut))
+        self._queue.put((batch, fut))
         return fut
 
     def _run(self) -> None:
@@ -59,7 +65,7 @@ class BatchWriter:
             if item is None:
                 return
             pending = [item]
-            size = len(item[0])
+            size = len(item[0].rows)
             while size < MAX_ROWS_PER_TRANSACTION:
                 try:
                     nxt = self._queue.get_nowait()
@@ -69,16 +75,16 @@ class BatchWriter:
                     self._queue.put(None)
                     break
                 pending.append(nxt)
-                size += len(nxt[0])
-            rows = [row for batch, _ in pending for row in batch]
+                size += len(nxt[0].rows)
             try:
-                self.store.add_events(rows)
+                results: list[int | Exception] = list(self.store.add_batches([(b.id, b.rows) for b, _ in pending]))
             except Exception as e:  # noqa: BLE001 - every waiting request must hear about it
-                for _, fut in pending:
-                    fut.set_exception(e)
-            else:
-                for batch, fut in pending:
-                    fut.set_result(len(batch))
+                results = [e] * len(pending)
+            for (_, fut), result in zip(pending, results, strict=True):
+                if isinstance(result, Exception):
+                    fut.set_exception(result)
+                else:
+                    fut.set_result(result)
 
     def close(self) -> None:
         if self._thread is not None and self._thread.is_alive():
@@ -119,6 +125,7 @@ router = APIRouter()
         413: {"description": f"More than {MAX_BODY_BYTES // 1024} kB"},
         415: {"description": "Not application/json or text/plain"},
         429: {"description": "Too many requests from this client"},
+        503: {"description": "The store cannot be written now: send the same batch again later"},
     },
 )
 async def post_events(request: Request) -> Response:
@@ -127,14 +134,21 @@ async def post_events(request: Request) -> Response:
     if ctype not in ("application/json", "text/plain", ""):
         return error_response(415, "unsupported_media_type",
                               f"content type {ctype!r}: send application/json (or text/plain from sendBeacon)")
+    body = await request.body()
     try:
-        rows = parse_batch(await request.body(), now=collector.clock())
+        # CPU that grows with the body (JSON, validation, scrubbing): off the event loop, so one
+        # client's large batches never stall the other requests.
+        batch = await anyio.to_thread.run_sync(lambda: parse_request(body, now=collector.clock()))
     except AnalyticsError as e:
         return error_response(400, "bad_events", str(e))
     try:
-        await asyncio.wrap_future(collector.writer.submit(rows))
+        await asyncio.wrap_future(collector.writer.submit(batch))
     except AnalyticsError as e:
-        return error_response(503, "store_unavailable", str(e))
+        # The message names the database and the driver's words: for the log, not the client.
+        log.warning("events not stored: %s", e)
+        return error_response(503, "store_unavailable",
+                              "the event store cannot be written right now: send the same batch again later",
+                              {"Retry-After": "5"})
     return Response(status_code=204)
 
 

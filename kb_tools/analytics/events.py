@@ -1,20 +1,25 @@
 """The event contract shared by the help site's JavaScript, the widget and the collector.
 
-One batch is ``{"events": [event, ...]}``; CONTRIBUTING.md lists the names and their props.
-Validation is strict (types are not coerced, strings have maximum lengths) so that a bad
-client is told exactly which field of which event is wrong, and nothing of a bad batch is
-stored. Unknown props are dropped, so a newer client can add props without breaking.
+One batch is ``{"batch": id, "events": [event, ...]}``; CONTRIBUTING.md lists the names and
+their props. Validation is strict (types are not coerced, strings have maximum lengths) so
+that a bad client is told exactly which field of which event is wrong, and nothing of a bad
+batch is stored. Unknown props are dropped, so a newer client can add props without breaking.
+
+What is kept is what the store can hold and may hold (`privacy`): every string loses NUL and
+other characters a database refuses, every URL its query string and fragment, and free text
+(queries, comments, video ids) e-mail addresses and phone numbers, before the rows go near a
+transaction.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -25,6 +30,7 @@ from pydantic import (
     field_validator,
 )
 
+from kb_tools.analytics.privacy import clean_url, scrub, storable
 from kb_tools.errors import AnalyticsError
 
 MAX_EVENTS = 100
@@ -32,8 +38,21 @@ MAX_BODY_BYTES = 64 * 1024
 # 2020-01-01 .. now + 1 day: a client clock may be a little ahead, never years off.
 MIN_TS = 1_577_836_800_000
 
-Url = Annotated[str, Field(strict=True, max_length=2000)]
-Query = Annotated[str, Field(strict=True, max_length=500)]
+BATCH_ID = r"^[A-Za-z0-9_-]{16,64}$"
+
+
+def _url(value: str) -> str:
+    value = storable(value)
+    try:
+        urlsplit(value)
+    except ValueError:
+        raise ValueError("not a URL that can be read: send the page's URL or path") from None
+    return clean_url(value)
+
+
+Url = Annotated[str, Field(strict=True, max_length=2000), AfterValidator(_url)]
+Text = Annotated[str, AfterValidator(storable)]
+Query = Annotated[Text, Field(strict=True, max_length=500)]
 
 
 class _Props(BaseModel):
@@ -66,26 +85,26 @@ class PageViewProps(_Props):
 
 
 class VideoPlayProps(_Props):
-    video: Annotated[str, Field(strict=True, min_length=1, max_length=200)]
+    video: Annotated[Text, Field(strict=True, min_length=1, max_length=200)]
     url: Url = ""
 
 
 class VideoProgressProps(_Props):
-    video: Annotated[str, Field(strict=True, min_length=1, max_length=200)]
+    video: Annotated[Text, Field(strict=True, min_length=1, max_length=200)]
     percent: Literal[25, 50, 75, 100]
 
 
 class FeedbackProps(_Props):
     url: Url
     helpful: StrictBool
-    comment: Annotated[str, Field(strict=True, max_length=1000)] = ""
+    comment: Annotated[Text, Field(strict=True, max_length=1000)] = ""
 
 
 class ContactClickProps(_Props):
     channel: Literal["email", "phone", "whatsapp", "messenger", "chat"]
     url: Url = ""
     query: Query = ""  # the question carried to the person
-    topic: Annotated[str, Field(strict=True, max_length=100)] = ""  # the article's contact_topic
+    topic: Annotated[Text, Field(strict=True, max_length=100)] = ""  # the article's contact_topic
     from_: Literal["widget", "feedback", "search"] | None = Field(None, alias="from")
 
 
@@ -124,17 +143,17 @@ class Event(BaseModel):
 
 class EventBatch(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
+    # Random per batch and kept by the client when it sends the batch again: a retried batch
+    # is stored once. Optional, for older clients.
+    batch: Annotated[str | None, Field(strict=True, pattern=BATCH_ID)] = None
     events: Annotated[list[Event], Field(min_length=1, max_length=MAX_EVENTS)]
 
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-_PHONE = re.compile(r"\+?\d[\d ()./-]{6,}\d")
+class Batch(NamedTuple):
+    """A validated request: its id (None from older clients) and the rows for the store."""
 
-
-def scrub(text: str) -> str:
-    """Comments are free text: remove what looks like an e-mail address or a phone number,
-    so the store holds no personal data even when a shopper types theirs."""
-    return _PHONE.sub("[number]", _EMAIL.sub("[email]", text))
+    id: str | None
+    rows: list[dict[str, Any]]
 
 
 def page_path(url: str) -> str:
@@ -155,18 +174,31 @@ def _describe(err: ValidationError, prefix: str = "") -> str:
     parts = []
     for e in err.errors()[:5]:
         loc = prefix + ".".join(str(p) for p in e["loc"])
-        parts.append(f"{loc}: {e['msg']}")
+        parts.append(f"{loc}: {e['msg']}" if loc else f"the body must be an object like {{\"events\": [...]}}: {e['msg']}")
     return "; ".join(parts)
 
 
-def parse_batch(body: bytes, *, now: float | None = None) -> list[dict[str, Any]]:
-    """Validate a request body and return rows for the store. Raises AnalyticsError with
-    every problem named by its place (`events.3.props.percent: ...`). ``now`` (seconds since
-    the epoch, default the system clock) is what "in the future" is measured against."""
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_request(body: bytes, *, now: float | None = None) -> Batch:
+    """Validate a request body and return its batch id and rows for the store. Raises
+    AnalyticsError with every problem named by its place (`events.3.props.percent: ...`).
+    ``now`` (seconds since the epoch, default the system clock) is what "in the future" is
+    measured against. CPU grows with the body (64 kB at most): call it off the event loop."""
     if len(body) > MAX_BODY_BYTES:
         raise AnalyticsError(f"body is {len(body)} bytes: send at most {MAX_BODY_BYTES} bytes per request")
     try:
-        batch = EventBatch.model_validate_json(body, context={"now": now})
+        # Python's parser, not pydantic's: a browser's JSON.stringify writes a lone surrogate
+        # (an emoji cut in half by a length limit) as "\\ud83d", which is valid JSON; the
+        # character is then dropped like any other the store cannot hold.
+        data = json.loads(body, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as e:
+        where = f" (line {e.lineno}, column {e.colno})" if isinstance(e, json.JSONDecodeError) else ""
+        raise AnalyticsError(f"the body is not valid JSON{where}: send {{\"events\": [...]}}") from None
+    try:
+        batch = EventBatch.model_validate(data, context={"now": now})
     except ValidationError as e:
         raise AnalyticsError(_describe(e)) from None
     rows = []
@@ -176,12 +208,17 @@ def parse_batch(body: bytes, *, now: float | None = None) -> list[dict[str, Any]
         except ValidationError as e:
             raise AnalyticsError(_describe(e, f"events.{i}.props.")) from None
         rows.append(to_row(event, props))
-    return rows
+    return Batch(batch.batch, rows)
+
+
+def parse_batch(body: bytes, *, now: float | None = None) -> list[dict[str, Any]]:
+    """The rows of a request body (see `parse_request`)."""
+    return parse_request(body, now=now).rows
 
 
 def to_row(event: Event, props: _Props) -> dict[str, Any]:
     p = props.model_dump(by_alias=True)
-    for key in ("comment", "query"):  # free text a shopper may type their e-mail or phone into
+    for key in ("comment", "query", "video"):  # free text a shopper may type their e-mail or phone into
         if key in p:
             p[key] = scrub(p[key])
     page = p.get("url") or ""

@@ -147,8 +147,24 @@ def _v4(conn: Connection) -> None:
             conn.execute(sa.text(f"ALTER TABLE events ADD COLUMN {name} {column.type.compile(conn.dialect)}"))
 
 
+# Ids of the event batches stored: a client that did not hear the 204 sends the same batch
+# again, and it is stored once. Retries come within minutes; ids older than a day are pruned.
+event_batches = sa.Table(
+    "event_batches", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("stored_at", sa.BigInteger, nullable=False),  # server time, ms
+)
+sa.Index("ix_event_batches_stored_at", event_batches.c.stored_at)
+BATCH_IDS_KEPT_MS = 86_400_000
+
+
+def _v5(conn: Connection) -> None:
+    """Batch ids, so a batch sent twice is stored once (issue 11.10)."""
+    event_batches.create(conn, checkfirst=True)
+
+
 # Ordered, append-only: never edit a released step, add a new one.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
 
 
 def normalise_url(url: str | None) -> str:
@@ -164,8 +180,12 @@ def normalise_url(url: str | None) -> str:
 class EventStore:
     """One analytics database. Thread-safe (SQLAlchemy's pool); create one per process."""
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, *, busy_timeout: float = 30.0) -> None:
+        """`busy_timeout`: seconds a write waits for another process's SQLite write lock
+        before it fails."""
         self.url = normalise_url(url)
+        self.busy_timeout = busy_timeout
+        self._pruned_at = 0
         try:
             parsed = sa.engine.make_url(self.url)
         except sa.exc.ArgumentError:
@@ -186,7 +206,7 @@ class EventStore:
             sync = os.environ.get("KB_SQLITE_SYNCHRONOUS", "FULL").upper()
             if sync not in ("FULL", "NORMAL"):
                 raise AnalyticsError(f"KB_SQLITE_SYNCHRONOUS={sync!r}: use FULL (default) or NORMAL")
-            engine = sa.create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
+            engine = sa.create_engine(parsed, connect_args={"timeout": self.busy_timeout, "check_same_thread": False})
 
             @sa.event.listens_for(engine, "connect")
             def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -195,7 +215,7 @@ class EventStore:
                 # FULL: a transaction we acknowledged survives a power cut, not only kill -9
                 # (NORMAL in WAL mode survives kill -9 too; bench_analytics.py compares them).
                 cur.execute(f"PRAGMA synchronous={sync}")
-                cur.execute("PRAGMA busy_timeout=30000")
+                cur.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
                 # The report probes indexes of a large file at random: read it through mmap
                 # and a bigger page cache rather than one small read() per page.
                 cur.execute("PRAGMA mmap_size=1073741824")
@@ -241,7 +261,49 @@ class EventStore:
 
     # -- writes ------------------------------------------------------------------------------
     def add_events(self, rows: Sequence[dict[str, Any]]) -> int:
-        """Insert event rows (from `events.parse_batch`) in one transaction."""
+        """Insert event rows (from `events.parse_request`) in one transaction."""
+        if not rows:
+            return 0
+        try:
+            with self.engine.begin() as conn:
+                return self._insert_events(conn, rows)
+        except SQLAlchemyError as e:
+            raise self._fail(e, "writing events") from None
+
+    def add_batches(self, batches: Sequence[tuple[str | None, Sequence[dict[str, Any]]]]) -> list[int | AnalyticsError]:
+        """Store each `(batch id, rows)` of several requests: together in one transaction (group
+        commit), or, when that transaction fails, each in a transaction of its own, so a batch
+        the database refuses fails alone. A batch whose id is already stored adds nothing.
+        Returns per batch the number of events stored, or the error that stopped it."""
+        try:
+            with self.engine.begin() as conn:
+                return [self._insert_batch(conn, batch_id, rows) for batch_id, rows in batches]
+        except sa.exc.OperationalError as e:  # locked or unreachable: no batch can be stored now
+            return [self._fail(e, "writing events")] * len(batches)
+        except SQLAlchemyError as e:  # refused: one of the batches, or all of them
+            if len(batches) == 1:
+                return [self._fail(e, "writing events")]
+        results: list[int | AnalyticsError] = []
+        for batch_id, rows in batches:
+            try:
+                with self.engine.begin() as conn:
+                    results.append(self._insert_batch(conn, batch_id, rows))
+            except SQLAlchemyError as e:
+                results.append(self._fail(e, "writing events"))
+        return results
+
+    def _insert_batch(self, conn: Connection, batch_id: str | None, rows: Sequence[dict[str, Any]]) -> int:
+        if batch_id is not None:
+            now = int(time.time() * 1000)
+            if now - self._pruned_at > 3_600_000:
+                self._pruned_at = now
+                conn.execute(sa.delete(event_batches).where(event_batches.c.stored_at < now - BATCH_IDS_KEPT_MS))
+            new = conn.execute(self._insert_ignore(event_batches, "id"), {"id": batch_id, "stored_at": now})
+            if new.rowcount == 0:
+                return 0  # this batch was stored before: a retry
+        return self._insert_events(conn, rows)
+
+    def _insert_events(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
         if not rows:
             return 0
         first: dict[str, dict[str, Any]] = {}
@@ -250,12 +312,8 @@ class EventStore:
             if seen is None or r["ts"] < seen["first_ts"]:
                 first[r["session"]] = {"session": r["session"], "first_ts": r["ts"],
                                        "source": r["source"], "lang": r["lang"]}
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(sa.insert(events), list(rows))
-                conn.execute(self._insert_ignore(sessions, "session"), list(first.values()))
-        except SQLAlchemyError as e:
-            raise self._fail(e, "writing events") from None
+        conn.execute(sa.insert(events), list(rows))
+        conn.execute(self._insert_ignore(sessions, "session"), list(first.values()))
         return len(rows)
 
     def _insert_ignore(self, table: sa.Table, key: str | list[str]) -> Any:
@@ -295,7 +353,7 @@ class EventStore:
         """Delete every event, call and content row (demo traffic --replace)."""
         try:
             with self.engine.begin() as conn:
-                for table in (events, sessions, calls, content):  # query_vectors stay: not data
+                for table in (events, sessions, calls, content, event_batches):  # query_vectors stay: not data
                     conn.execute(sa.delete(table))
         except SQLAlchemyError as e:
             raise self._fail(e, "clearing the store") from None
