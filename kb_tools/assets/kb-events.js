@@ -7,7 +7,8 @@
  *   30 minutes without an event. No cookie, nothing personal; the URL sent is the path only.
  * - Events are queued and sent in batches (<= 100 events, < 64 kB) every few seconds and when
  *   the page is hidden or left, with navigator.sendBeacon (text/plain: no CORS preflight),
- *   falling back to fetch(..., {keepalive: true}).
+ *   falling back to fetch(..., {keepalive: true}). Each batch carries a random id, so a batch
+ *   that reaches the collector twice is stored once.
  * - Default endpoint: <meta name="kb-api" content="https://help.example"> + "/api/events",
  *   else same-origin "/api/events". Default source: "site".
  * - Searches are logged once they settle, with what the shopper did next (the events contract
@@ -79,7 +80,9 @@
   }
 
   function clip(value, max) {
-    return typeof value === "string" && value.length > max ? value.slice(0, max) : value;
+    if (typeof value !== "string" || value.length <= max) return value;
+    value = value.slice(0, max);
+    return /[\ud800-\udbff]$/.test(value) ? value.slice(0, -1) : value;  // not half an emoji
   }
 
   function cleanProps(props) {
@@ -140,10 +143,11 @@
     if (timer) { clearTimeout(timer); timer = null; }
     while (queue.length) {
       var batch = queue.splice(0, MAX_BATCH);
-      var body = JSON.stringify({ events: batch });
+      var id = randomId();  // the collector stores a batch it has seen once, if it comes again
+      var body = JSON.stringify({ batch: id, events: batch });
       while (body.length > MAX_BODY && batch.length > 1) {
         queue.unshift(batch.pop());
-        body = JSON.stringify({ events: batch });
+        body = JSON.stringify({ batch: id, events: batch });
       }
       send(body);
     }
