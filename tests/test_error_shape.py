@@ -129,13 +129,15 @@ def test_no_index_is_503_on_search_and_healthz(root: Path) -> None:
 
 
 def test_a_failing_store_is_503(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(self: EventStore, rows: object) -> int:
-        raise AnalyticsError("the analytics store is not reachable")
+    def refuse(self: EventStore, batches: list) -> list[AnalyticsError]:
+        return [AnalyticsError(f"analytics store sqlite:///{root}/events.db: writing events failed: "
+                               "(sqlite3.OperationalError) disk I/O error")] * len(batches)
 
-    monkeypatch.setattr(EventStore, "add_events", refuse)
+    monkeypatch.setattr(EventStore, "add_batches", refuse)
     store = EventStore(f"sqlite:///{root / 'events.db'}")
     with TestClient(collector_app(store, rate_limit=0)) as c:
-        check(c.post("/api/events", json={"events": [EVENT]}), 503, "store_unavailable")
+        body = check(c.post("/api/events", json={"events": [EVENT]}), 503, "store_unavailable", root=root)
+        assert "sqlite" not in body["detail"] and "I/O" not in body["detail"]  # for the log only
         check(c.get("/api/other"), 404, "not_found")  # the collector alone answers in the shape too
     store.close()
 
