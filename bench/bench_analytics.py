@@ -2,12 +2,15 @@
 
     .venv/bin/python bench/bench_analytics.py                 # SQLite and PostgreSQL
     .venv/bin/python bench/bench_analytics.py --backends sqlite --events 1000000
+    .venv/bin/python bench/bench_analytics.py --backends sqlite --skip-ingest --keep /tmp/kb-1m.db
 
 Ingest: a real uvicorn server with only the collector router (a subprocess), and a client
 process posting batches of 50 events from several keep-alive connections (bounded loop, loopback
 only); events/s counts acknowledged (committed) events. Report: demo traffic scaled to about a
 million events, then `build_report` + `write_report` timed end to end (content gaps included,
-model load included). Prints Markdown tables.
+model load included). Prints Markdown tables. Generating a million events takes minutes: `--keep FILE`
+saves the generated SQLite store there, and a later run with the same FILE and --events copies it
+instead of generating again (its embedding cache emptied, so the first report is still cold).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -111,14 +115,29 @@ def bench_ingest(url: str, requests: int, threads: int, batch: int, env: dict | 
     return result
 
 
-def bench_report(url: str, target_events: int) -> dict:
-    from kb_tools.analytics import demo
-    from kb_tools.analytics.store import EventStore
+def bench_report(url: str, target_events: int, keep: Path | None = None) -> dict:
+    import sqlalchemy as sa
 
-    store = EventStore(url)
-    t = time.perf_counter()
-    totals = demo.generate(store, scale=target_events / 88_000, replace=True)
-    gen = time.perf_counter() - t
+    from kb_tools.analytics import demo
+    from kb_tools.analytics.store import EventStore, calls, query_vectors, sessions
+
+    kept = keep.with_name(f"{keep.name}.{target_events}") if keep else None
+    if kept is not None and kept.exists() and url.startswith("sqlite:///"):
+        shutil.copyfile(kept, url.removeprefix("sqlite:///"))
+        store = EventStore(url)  # an older schema is migrated here, outside the timing
+        with store.engine.begin() as conn:
+            conn.execute(sa.delete(query_vectors))  # the first report must embed, as on a new store
+        totals = {"events": store.count(), "sessions": store.count(sessions), "calls": store.count(calls)}
+        gen = None
+    else:
+        store = EventStore(url)
+        t = time.perf_counter()
+        totals = demo.generate(store, scale=target_events / 88_000, replace=True)
+        gen = time.perf_counter() - t
+        if kept is not None and url.startswith("sqlite:///"):
+            with store.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            shutil.copyfile(url.removeprefix("sqlite:///"), kept)
     store.close()
     # A new process, as `kb report` would be: nothing warm but the OS file cache.
     code = (
@@ -156,6 +175,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=8, help="concurrent client connections")
     ap.add_argument("--events", type=int, default=1_000_000, help="events for the report benchmark")
     ap.add_argument("--skip-report", action="store_true")
+    ap.add_argument("--skip-ingest", action="store_true")
+    ap.add_argument("--keep", type=Path, help="SQLite only: keep the generated report store in FILE.<events> "
+                                              "and reuse it when it exists (generation takes minutes)")
     args = ap.parse_args()
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     ingest_rows, report_rows = [], []
@@ -176,37 +198,41 @@ def main() -> None:
 
                     pg = TemporaryPostgres(fsync=True)  # durable commits, as in production
                     pg.start()
-                r = bench_ingest(fresh(backend), args.requests, args.threads, args.batch)
-                ingest_rows.append((backend + (" (synchronous=FULL)" if backend == "sqlite" else ""), r))
-                print(f"ingest {backend}: {r}", file=sys.stderr, flush=True)
-                if backend == "sqlite":
+                if not args.skip_ingest:
+                    r = bench_ingest(fresh(backend), args.requests, args.threads, args.batch)
+                    ingest_rows.append((backend + (" (synchronous=FULL)" if backend == "sqlite" else ""), r))
+                    print(f"ingest {backend}: {r}", file=sys.stderr, flush=True)
+                if backend == "sqlite" and not args.skip_ingest:
                     r = bench_ingest(fresh(backend), args.requests, args.threads, args.batch,
                                      env={"KB_SQLITE_SYNCHRONOUS": "NORMAL"})
                     ingest_rows.append(("sqlite (synchronous=NORMAL)", r))
                     print(f"ingest sqlite NORMAL: {r}", file=sys.stderr, flush=True)
                 if not args.skip_report:
-                    rr = bench_report(fresh(backend), args.events)
+                    rr = bench_report(fresh(backend), args.events, args.keep if backend == "sqlite" else None)
                     report_rows.append((backend, rr))
                     print(f"report {backend}: {rr}", file=sys.stderr, flush=True)
         finally:
             if pg is not None:
                 pg.stop()
-    print(f"\n### Collector ingest (HTTP on loopback, batches of {args.batch}, {args.threads} connections, "
-          f"{os.cpu_count()} CPU cores)\n")
-    print("| store | events acknowledged | seconds | events/s | failed requests | stored |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for backend, r in ingest_rows:
-        print(f"| {backend} | {r['events']:,} | {r['seconds']:.1f} | {r['events'] / r['seconds']:,.0f} | "
-              f"{r['failed_requests']} | {r['stored']:,} |")
+    print(f"`{' '.join(['bench/bench_analytics.py', *sys.argv[1:]])}`")
+    if ingest_rows:
+        print(f"\n### Collector ingest (HTTP on loopback, batches of {args.batch}, {args.threads} connections, "
+              f"{os.cpu_count()} CPU cores)\n")
+        print("| store | events acknowledged | seconds | events/s | failed requests | stored |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for backend, r in ingest_rows:
+            print(f"| {backend} | {r['events']:,} | {r['seconds']:.1f} | {r['events'] / r['seconds']:,.0f} | "
+                  f"{r['failed_requests']} | {r['stored']:,} |")
     if report_rows:
         print("\n### `kb report` on demo traffic (a new process: imports, SQL, gaps, HTML/CSV/JSON)\n")
         print("| store | events | sessions | calls | first report s (CPU s) | next report s (CPU s) "
               "| video's change in calls | demo generation s |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|")
         for backend, r in report_rows:
+            gen = "reused (--keep)" if r["generate_s"] is None else f"{r['generate_s']:.0f}"
             print(f"| {backend} | {r['events']:,} | {r['sessions']:,} | {r['calls']:,} | {r['cold_s']:.1f} "
                   f"({r['cold_cpu_s']:.1f}) | {r['warm_s']:.1f} ({r['warm_cpu_s']:.1f}) | {r['video_change']:+.1f}% | "
-                  f"{r['generate_s']:.0f} |")
+                  f"{gen} |")
         print("\nFirst report: the failing queries are embedded (model and torch load, about 5 s of CPU); "
               "next reports read the embeddings cached in the store.")
 

@@ -130,7 +130,11 @@ def test_a_page_opened_from_a_site_search_result_counts_as_from_search(site, pag
 
 def test_the_dashboard_fits_a_laptop_screen_and_filters_by_date(browser, tmp_path: Path) -> None:  # noqa: ANN001
     """The report on demo traffic at 1,280 px: no horizontal scrolling, titles link to the pages,
-    and the date filter hides the weeks outside the range."""
+    and the date filter hides the weeks outside the range and recomputes the figures, the
+    languages, the top searches and the articles for it: the same as a report built for those
+    weeks."""
+    from datetime import UTC, datetime
+
     from kb_tools.analytics import demo
     from kb_tools.analytics.gaps import trigram_embed
     from kb_tools.analytics.metrics import build_report
@@ -138,8 +142,13 @@ def test_the_dashboard_fits_a_laptop_screen_and_filters_by_date(browser, tmp_pat
 
     store = EventStore(f"sqlite:///{tmp_path / 'demo.db'}")
     demo.generate(store, scale=0.05, seed=2)
-    index = write_report(build_report(store, embed=trigram_embed), tmp_path / "report",
-                         site_url="https://help.shop.example")
+    whole = build_report(store, embed=trigram_embed)
+    index = write_report(whole, tmp_path / "report", site_url="https://help.shop.example")
+
+    def ms(day: str) -> int:
+        return int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp() * 1000)
+
+    part = build_report(store, since=ms("2026-10-19"), until=ms("2026-11-02"), gaps=False)
     store.close()
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -149,9 +158,39 @@ def test_the_dashboard_fits_a_laptop_screen_and_filters_by_date(browser, tmp_pat
     assert link.get_attribute("href") == "https://help.shop.example/orders/track-your-order/"
     weeks = page.locator("#weeks tbody tr")
     assert weeks.count() == 8
+
+    def kpi(key: str) -> str:
+        return page.locator(f'[data-kpi="{key}"]').inner_text()
+
+    def table(table_id: str, columns: int) -> list[list[str]]:
+        return [[c.inner_text() for c in r.locator("td").all()[:columns]]
+                for r in page.locator(f"#{table_id} tbody tr").all()]
+
+    assert kpi("sessions") == f"{whole.kpis['sessions']:,}"
+    shown = {key: kpi(key) for key in ("sessions", "contacts", "searches", "confirmed_deflections")}
+    items_whole = table("items", 3)
     page.fill("#kb-from", "2026-10-19")
     page.fill("#kb-to", "2026-11-01")
     page.locator("#kb-to").dispatch_event("change")
     visible = [r for r in weeks.all() if r.is_visible()]
     assert [r.locator("td").first.inner_text() for r in visible] == ["2026-10-19", "2026-10-26"]
+    # The figures follow the range: those of a report built for the same two weeks.
+    for key in ("sessions", "contacts", "searches", "confirmed_deflections"):
+        assert kpi(key) == f"{part.kpis[key]:,}", key
+    assert int(kpi("sessions").replace(",", "")) < int(shown["sessions"].replace(",", ""))
+    assert kpi("no_answer_pct") == f"{part.kpis['no_answer_pct']:.1f}%"
+    langs = {r[0]: r for r in table("languages", 7)}
+    for r in part.languages:
+        assert langs[r["lang"]][1:4] == [f"{r['sessions']:,}", f"{r['page_views']:,}", f"{r['searches']:,}"]
+    assert [r[:3] for r in table("top-searches", 3)] == [[t["query"], t["lang"], f"{t['searches']:,}"]
+                                                         for t in part.top_searches]
+    track = next(r for r in table("items", 3) if r[0].startswith("Track your order"))
+    it = next(i for i in part.items if i.title == "Track your order" and i.kind == "article")
+    assert track[1:3] == [f"{it.views:,}", f"{it.sessions:,}"]
+    # Back to the whole period: the figures rendered by the report again.
+    page.fill("#kb-from", whole.weeks[0].start)
+    page.fill("#kb-to", datetime.fromtimestamp((whole.until - 1) / 1000, UTC).date().isoformat())
+    page.locator("#kb-to").dispatch_event("change")
+    assert {key: kpi(key) for key in shown} == shown
+    assert table("items", 3) == items_whole
     context.close()

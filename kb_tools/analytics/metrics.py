@@ -31,7 +31,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from kb_tools.analytics.searches import feedback_table, language_table, search_kpis, top_searches
+from kb_tools.analytics.searches import feedback_table, search_kpis, search_tables
 from kb_tools.analytics.store import EARLIEST_MS, EventStore, latest_ms
 from kb_tools.content.languages import INDIC_LANGUAGES, path_language
 
@@ -106,6 +106,13 @@ class DeflectionReport:
     failing_searches: list[dict[str, Any]] = field(default_factory=list)  # most often without an answer
     feedback: list[dict[str, Any]] = field(default_factory=list)  # searches.feedback_table
     stale: list[dict[str, Any]] = field(default_factory=list)  # past review_by, with their traffic
+    # Per week, for the dashboard's date filter (all the data is in the page): "kind:key" ->
+    # [week, views, sessions, contacted, confirmed, feedback answers, yes] (viewings by the week
+    # of the first view); language -> searches.LANG_WEEK_FIELDS rows; the most frequent queries'
+    # weekly searches (searches.QUERY_WEEK_FIELDS rows).
+    item_weeks: dict[str, list[list[int]]] = field(default_factory=dict)
+    lang_weeks: dict[str, list[list[int]]] = field(default_factory=dict)
+    query_weeks: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -136,7 +143,8 @@ def data_range(store: EventStore) -> tuple[int, int] | None:
     return int(min(ends)), int(max(ends))
 
 
-# Outcome of each (session, item) viewing; {key} is `page` for articles, `video` for videos.
+# Outcome of each (session, item) viewing, per item and week of the first view; {key} is
+# `page` for articles, `video` for videos.
 _OUTCOMES = """
 WITH v AS (
   SELECT e.session, e.{key} AS item, MIN(e.ts) AS t0, MIN(e.page) AS page, COUNT(*) AS n
@@ -147,7 +155,7 @@ WITH v AS (
   SELECT v.session, v.item, v.t0, v.page, v.n, COALESCE(c.contact_topic, '') AS topic
   FROM v LEFT JOIN content c ON c.kind = :kind AND c.key = v.item
 ), o AS MATERIALIZED (
-  SELECT vt.item, vt.n,
+  SELECT vt.item, (vt.t0 - :since) / 604800000 AS w, vt.n,
     CASE WHEN EXISTS (SELECT 1 FROM events x WHERE x.session = vt.session AND x.name = 'contact_click'
                       AND x.ts >= vt.t0 AND x.ts < vt.t0 + :window)
            OR EXISTS (SELECT 1 FROM calls k WHERE k.session = vt.session AND k.ts >= vt.t0
@@ -158,9 +166,9 @@ WITH v AS (
          THEN 1 ELSE 0 END AS helped
   FROM vt
 )
-SELECT item, SUM(n) AS views, COUNT(*) AS sessions, SUM(contacted) AS contacted,
+SELECT item, w, SUM(n) AS views, COUNT(*) AS sessions, SUM(contacted) AS contacted,
        SUM(CASE WHEN contacted = 0 AND helped = 1 THEN 1 ELSE 0 END) AS confirmed
-FROM o GROUP BY item
+FROM o GROUP BY item, w
 """
 
 
@@ -218,11 +226,11 @@ def build_report(store: EventStore, *, since: int | None = None, until: int | No
             report.topic_weeks = topic_weeks(conn, period)
             report.topic_days = topic_days(conn, period)
             report.weeks = week_table(conn, period, report.topic_weeks)
-            items = item_table(conn, period, meta, languages)
+            items = item_table(conn, period, meta, languages, report.item_weeks)
             first_views = first_view_times(conn) if _undated(meta, items) else {}
-            report.languages = language_table(conn, period.params)
-            report.top_searches = top_searches(conn, period.params)
-            report.failing_searches = top_searches(conn, period.params, 10, failing=True)
+            searches = search_tables(conn, period.params)
+            report.languages, report.top_searches, report.failing_searches = searches.languages, searches.top, searches.failing
+            report.lang_weeks, report.query_weeks = searches.lang_weeks, searches.query_weeks
         report.feedback = feedback_table(store, period.params, {k: m.title for (kind, k), m in meta.items()
                                                                 if kind == "article"})
         for it in items.values():
@@ -332,27 +340,42 @@ def week_table(conn: sa.Connection, period: Period, topic_weeks: dict[str, list[
 
 
 def item_table(conn: sa.Connection, period: Period, meta: dict[tuple[str, str], Any],
-               languages: Sequence[str] = ("en", *INDIC_LANGUAGES)) -> dict[tuple[str, str], ItemStats]:
+               languages: Sequence[str] = ("en", *INDIC_LANGUAGES),
+               weekly: dict[str, list[list[int]]] | None = None) -> dict[tuple[str, str], ItemStats]:
     """One row per article and video: feedback, views, viewing sessions and their outcomes.
-    Items known from the content metadata but never seen get a row too."""
+    Items known from the content metadata but never seen get a row too. `weekly` receives the
+    same figures per week (see DeflectionReport.item_weeks)."""
     items: dict[tuple[str, str], ItemStats] = {}
+    per_week: dict[tuple[str, str, int], list[int]] = {}
 
     def row(kind: str, key: str) -> ItemStats:
         if (kind, key) not in items:
             items[(kind, key)] = _new_item(kind, key, meta.get((kind, key)), languages)
         return items[(kind, key)]
 
-    for kind, key, answers, yes in feedback_counts(conn, period):
+    def week(kind: str, key: str, w: int) -> list[int]:
+        return per_week.setdefault((kind, key, w), [w, 0, 0, 0, 0, 0, 0])
+
+    for kind, key, w, answers, yes in feedback_counts(conn, period):
         it = row(kind, key)
-        it.feedback, it.helpful = answers, yes
-        it.helpful_pct = round(100 * yes / answers, 1) if answers else None
-    for kind, key, views, sessions, contacted, confirmed in viewing_outcomes(conn, period):
+        it.feedback += answers
+        it.helpful += yes
+        week(kind, key, w)[5:7] = [answers, yes]
+    for kind, key, w, views, sessions, contacted, confirmed in viewing_outcomes(conn, period):
         it = row(kind, key)
-        it.views, it.sessions, it.contacted = views, sessions, contacted
-        it.potential_deflections = sessions - contacted
-        it.confirmed_deflections = confirmed
+        it.views += views
+        it.sessions += sessions
+        it.contacted += contacted
+        it.confirmed_deflections += confirmed
+        week(kind, key, w)[1:5] = [views, sessions, contacted, confirmed]
+    for it in items.values():
+        it.potential_deflections = it.sessions - it.contacted
+        it.helpful_pct = round(100 * it.helpful / it.feedback, 1) if it.feedback else None
     for kind, key in meta:
         row(kind, key)
+    if weekly is not None:
+        for (kind, key, _), counts in sorted(per_week.items()):
+            weekly.setdefault(f"{kind}:{key}", []).append(counts)
     return items
 
 
@@ -363,29 +386,29 @@ def _new_item(kind: str, key: str, meta: Any, languages: Sequence[str]) -> ItemS
     return ItemStats(kind, key, meta.title, meta.lang, meta.contact_topic, meta.published)
 
 
-def feedback_counts(conn: sa.Connection, period: Period) -> Iterator[tuple[str, str, int, int]]:
-    """(kind, key, answers, "yes" answers) to "Was this page helpful?": per article, and per
-    video from the sessions that played it, on the page where they played it."""
+def feedback_counts(conn: sa.Connection, period: Period) -> Iterator[tuple[str, str, int, int, int]]:
+    """(kind, key, week, answers, "yes" answers) to "Was this page helpful?": per article, and
+    per video from the sessions that played it, on the page where they played it."""
     queries = (
-        ("article", "SELECT page, COUNT(*), SUM(helpful) FROM events WHERE name = 'feedback' "
-                    "AND ts >= :since AND ts < :until GROUP BY page"),
-        ("video", "SELECT v.video, COUNT(*), SUM(f.helpful) FROM (SELECT DISTINCT session, video, page "
-                  "FROM events WHERE name = 'video_play' AND ts >= :since AND ts < :until) v "
-                  "JOIN events f ON f.session = v.session AND f.name = 'feedback' AND f.page = v.page "
-                  "GROUP BY v.video"),
+        ("article", "SELECT page, (ts - :since) / 604800000 AS w, COUNT(*), SUM(helpful) FROM events "
+                    "WHERE name = 'feedback' AND ts >= :since AND ts < :until GROUP BY page, w"),
+        ("video", "SELECT v.video, (f.ts - :since) / 604800000 AS w, COUNT(*), SUM(f.helpful) FROM "
+                  "(SELECT DISTINCT session, video, page FROM events WHERE name = 'video_play' AND ts >= :since "
+                  "AND ts < :until) v JOIN events f ON f.session = v.session AND f.name = 'feedback' "
+                  "AND f.page = v.page GROUP BY v.video, w"),
     )
     for kind, sql in queries:
-        for key, answers, yes in conn.execute(sa.text(sql), period.params):
-            yield kind, key, int(answers), int(yes or 0)
+        for key, w, answers, yes in conn.execute(sa.text(sql), period.params):
+            yield kind, key, int(w), int(answers), int(yes or 0)
 
 
-def viewing_outcomes(conn: sa.Connection, period: Period) -> Iterator[tuple[str, str, int, int, int, int]]:
-    """(kind, key, views, viewing sessions, contacted sessions, confirmed deflections) per
-    article (page_view) and video (video_play)."""
+def viewing_outcomes(conn: sa.Connection, period: Period) -> Iterator[tuple[str, str, int, int, int, int, int]]:
+    """(kind, key, week of the first view, views, viewing sessions, contacted sessions,
+    confirmed deflections) per article (page_view) and video (video_play)."""
     for kind, view, column in (("article", "page_view", "page"), ("video", "video_play", "video")):
-        for key, views, sessions, contacted, confirmed in conn.execute(
+        for key, w, views, sessions, contacted, confirmed in conn.execute(
                 sa.text(_OUTCOMES.format(key=column)), {**period.params, "view": view, "kind": kind}):
-            yield kind, key, int(views), int(sessions), int(contacted or 0), int(confirmed or 0)
+            yield kind, key, int(w), int(views), int(sessions), int(contacted or 0), int(confirmed or 0)
 
 
 def _undated(meta: dict[tuple[str, str], Any], items: dict[tuple[str, str], ItemStats]) -> bool:
@@ -477,15 +500,20 @@ def kpi_table(report: DeflectionReport, before_after_weeks: int) -> dict[str, An
 
 
 def estimated_calls_deflected(items: Iterable[ItemStats]) -> float:
-    """The positive estimates, counted once per publication: a video's page is also an article
-    row with the same topic and publication time (the video's row counts)."""
+    """The positive estimates, counted once per publication (`deflecting_publications`)."""
+    return sum(est for _, est in deflecting_publications(items))
+
+
+def deflecting_publications(items: Iterable[ItemStats]) -> list[tuple[int, float]]:
+    """(publication time, estimated calls deflected >= 0) once per publication: a video's page
+    is also an article row with the same topic and publication time (the video's row counts)."""
     seen: set[tuple[str, int]] = set()
-    total = 0.0
+    out = []
     for it in sorted(items, key=lambda i: i.kind != "video"):
         if it.est_calls_deflected and it.published is not None and (it.contact_topic, it.published) not in seen:
             seen.add((it.contact_topic, it.published))
-            total += max(0.0, it.est_calls_deflected)
-    return total
+            out.append((it.published, max(0.0, it.est_calls_deflected)))
+    return out
 
 
 def before_after(report: DeflectionReport, topic: str, published: int,

@@ -14,7 +14,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from kb_tools.analytics.metrics import DeflectionReport, iso_day
+from kb_tools.analytics.metrics import DeflectionReport, deflecting_publications, iso_day
 from kb_tools.errors import AnalyticsError
 
 PALETTE = ["#00897b", "#e65100", "#3949ab", "#c2185b", "#6d4c41", "#7cb342", "#8e24aa", "#0288d1",
@@ -98,17 +98,20 @@ def _nice_step(raw: float) -> float:
     return 10 * mag
 
 
-def _table(table_id: str, headers: list[tuple[str, str]], rows: list[list[tuple[Any, str]]], caption: str) -> str:
-    """headers: (label, "num"|"text"); rows: cells as (sort value, html)."""
+def _table(table_id: str, headers: list[tuple[str, str]], rows: list[list[tuple[Any, str]]], caption: str,
+           keys: list[str] | None = None) -> str:
+    """headers: (label, "num"|"text"); rows: cells as (sort value, html); keys: each row's
+    data-key (the date filter finds its weekly figures by it)."""
     head = "".join(f'<th scope="col" class="{kind}"><button type="button" data-col="{i}">{escape(label)}</button></th>'
                    for i, (label, kind) in enumerate(headers))
     body = []
-    for row in rows:
+    for n, row in enumerate(rows):
         cells = []
         for (sort, html), (_, kind) in zip(row, headers, strict=True):
             sv = "" if sort is None else escape(str(sort), quote=True)
             cells.append(f'<td class="{kind}" data-v="{sv}">{html}</td>')
-        body.append("<tr>" + "".join(cells) + "</tr>")
+        key = f' data-key="{escape(keys[n], quote=True)}"' if keys else ""
+        body.append(f"<tr{key}>" + "".join(cells) + "</tr>")
     return (f'<div class="table-wrap"><table id="{table_id}" class="sortable"><caption>{escape(caption)}</caption>'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 
@@ -143,7 +146,8 @@ def render_html(report: DeflectionReport, *, title: str = "Help center deflectio
         note = definition
         if key == "contacts" and not k.get("calls"):
             note = "Contact-link clicks: no call log was imported."
-        cards.append(f'<div class="kpi"><div class="kpi-label">{escape(label)}</div><div class="kpi-value">{shown}</div>'
+        cards.append(f'<div class="kpi"><div class="kpi-label">{escape(label)}</div>'
+                     f'<div class="kpi-value" data-kpi="{key}" data-digits="{digits}">{shown}</div>'
                      f'<div class="kpi-note">{escape(note)}</div></div>')
     # Each weekly point sits on its week's label (the Monday it starts): a publication is drawn
     # at its own date on that scale, so one on Monday 26 Oct sits on the "26 Oct" point.
@@ -156,10 +160,11 @@ def render_html(report: DeflectionReport, *, title: str = "Help center deflectio
     score_chart = line_chart({"Self-service score": [w.self_service_score for w in weeks]}, labels,
                              title="Self-service score by week (help-center sessions per contact)",
                              y_label="sessions per contact", width=420, height=300)
-    item_rows = []
+    item_rows, item_keys = [], []
     for it in report.items:
         if not it.sessions and not it.views and it.rate_before is None:
             continue
+        item_keys.append(f"{it.kind}:{it.key}")
         contacted = _pct(it.contacted, it.sessions)
         url = it.key if it.kind == "article" else f"/videos/{it.key}/"
         item_rows.append([
@@ -178,7 +183,7 @@ def render_html(report: DeflectionReport, *, title: str = "Help center deflectio
         ("Article / video", "text"), ("Views", "num"), ("Sessions", "num"), ("Contacted", "num"),
         ("Potential deflections", "num"), ("Confirmed", "num"), ("Helpful", "num"), ("Change in calls", "num"),
     ], item_rows, "Per article and video (click a heading to sort). Views: page views or plays; "
-                  "Sessions: distinct sessions that viewed it.")
+                  "Sessions: distinct sessions that viewed it.", item_keys)
     pub_rows = []
     for it in report.items:
         if it.rate_before is None and it.change_pct is None:
@@ -224,12 +229,13 @@ def render_html(report: DeflectionReport, *, title: str = "Help center deflectio
                  for r in report.languages]
     langs_html = _table("languages", [("Language", "text"), ("Sessions", "num"), ("Page views", "num"), ("Searches", "num"),
                                       ("No answer", "num"), ("Click-through", "num"), ("Contact clicks", "num")],
-                        lang_rows, "Per page language")
+                        lang_rows, "Per page language", [r["lang"] for r in report.languages])
     top_rows = [[(t["query"], escape(t["query"])), (t["lang"], escape(t["lang"])), (t["searches"], _fmt(t["searches"])),
                  (t["no_answer_pct"], _pctf(t["no_answer_pct"])), (t["opened_pct"], _pctf(t["opened_pct"]))]
                 for t in report.top_searches]
     top_html = _table("top-searches", [("Query", "text"), ("Lang", "text"), ("Searches", "num"), ("No answer", "num"),
-                                       ("Opened an answer", "num")], top_rows, "Most frequent searches")
+                                       ("Opened an answer", "num")], top_rows, "Most frequent searches",
+                      [f'{t["lang"]}:{t["query"]}' for t in report.top_searches])
     fb_parts = []
     for f in report.feedback[:30]:
         reasons = "".join(f'<li><strong>{r["count"]}×</strong> {escape(" · ".join(r["examples"]))}</li>'
@@ -261,8 +267,19 @@ def render_html(report: DeflectionReport, *, title: str = "Help center deflectio
         generated=escape(report.generated), cards="".join(cards), calls_chart=calls_chart, score_chart=score_chart,
         items_table=items_table, pub_table=pub_table, gaps=gaps_html, downloads=downloads, css=CSS, js=JS,
         languages=langs_html, top_searches=top_html, feedback=feedback_html, stale=stale_html, weeks=weeks_html,
-        first=iso_day(report.since), last=iso_day(report.until - 1),
+        first=iso_day(report.since), last=iso_day(report.until - 1), data=_filter_data(report),
     )
+
+
+def _filter_data(report: DeflectionReport) -> str:
+    """The weekly figures the date filter sums in the page, as JSON safe inside <script>."""
+    data = {
+        "first": iso_day(report.since), "weeks": [[w.sessions, w.calls, w.contacts] for w in report.weeks],
+        "items": report.item_weeks, "langs": report.lang_weeks, "queries": report.query_weeks,
+        "deflections": [[(t - report.since) // 86_400_000, est] for t, est in deflecting_publications(report.items)],
+        "top": len(report.top_searches),
+    }
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
 
 
 def _pctf(v: float | None) -> str:
@@ -401,18 +418,92 @@ td a{color:var(--brand)}.empty{color:var(--muted)}footer{color:var(--muted);font
 JS = """
 (function(){
   var from = document.getElementById('kb-from'), to = document.getElementById('kb-to');
+  var el = document.getElementById('kb-data');
+  if (!from || !to || !el) return;
+  var D = JSON.parse(el.textContent), DAY = 86400000, first = Date.parse(D.first);
+  function fmt(v, digits, pct){
+    if (v === null || v === undefined || !isFinite(v)) return '\u2014';
+    return v.toLocaleString('en-US', {minimumFractionDigits: digits, maximumFractionDigits: digits}) + (pct ? '%' : '');
+  }
+  function pct(part, whole){ return whole ? Math.round(1000 * part / whole) / 10 : null; }
+  function sum(rows, inRange){  // rows: [week, a, b, ...] -> [a, b, ...] over the weeks in range
+    var out = null;
+    (rows || []).forEach(function(r){
+      if (!inRange(r[0])) return;
+      if (!out) out = r.slice(1).map(function(){ return 0; });
+      for (var i = 1; i < r.length; i++) out[i - 1] += r[i];
+    });
+    return out || [];
+  }
+  function set(td, v, text){ td.dataset.v = v === null ? '' : v; td.textContent = text; }
+  function kpi(key, v){
+    var node = document.querySelector('[data-kpi="' + key + '"]');
+    if (node) node.textContent = fmt(v, +node.dataset.digits, key.slice(-4) === '_pct');
+  }
   function apply(){
-    var a = from.value || '0000', b = to.value || '9999';
+    var a = from.value || '0000-01-01', b = to.value || '9999-12-31';
+    var lo = Date.parse(a), hi = Date.parse(b);
+    // A week is in the range when it overlaps [a, b]; a day when it is inside.
+    function inRange(w){ var s = first + w * 7 * DAY; return s <= hi && s + 6 * DAY >= lo; }
+    function dayIn(d){ var t = first + d * DAY; return t >= lo && t <= hi; }
     document.querySelectorAll('#weeks tbody tr').forEach(function(tr){
-      var d = tr.cells[0].dataset.v;  // the week's Monday: shown when the week overlaps [a, b]
-      tr.hidden = d > b || daysBetween(d, a) >= 7;
+      var d = Date.parse(tr.cells[0].dataset.v);
+      tr.hidden = !(d <= hi && d + 6 * DAY >= lo);
     });
     document.querySelectorAll('ul.dated li').forEach(function(li){
       var d = li.dataset.day; li.hidden = d < a || d > b;
     });
+    var sessions = 0, calls = 0, contacts = 0;
+    D.weeks.forEach(function(w, i){ if (inRange(i)) { sessions += w[0]; calls += w[1]; contacts += w[2]; } });
+    kpi('sessions', sessions); kpi('contacts', contacts);
+    kpi('self_service_score', contacts ? Math.round(100 * sessions / contacts) / 100 : null);
+    var searches = 0, known = 0, noAnswer = 0, clicks = 0;
+    document.querySelectorAll('#languages tbody tr').forEach(function(tr){
+      var t = sum(D.langs[tr.dataset.key], inRange), c = tr.cells;  // LANG_WEEK_FIELDS
+      t = t.length ? t : [0, 0, 0, 0, 0, 0, 0];
+      set(c[1], t[0], fmt(t[0], 0)); set(c[2], t[1], fmt(t[1], 0)); set(c[3], t[2], fmt(t[2], 0));
+      var na = pct(t[4], t[3]), ctr = pct(t[5], t[2]);
+      set(c[4], na, fmt(na, 1, true)); set(c[5], ctr, fmt(ctr, 1, true)); set(c[6], t[6], fmt(t[6], 0));
+    });
+    Object.keys(D.langs).forEach(function(lang){
+      var t = sum(D.langs[lang], inRange);
+      if (t.length) { searches += t[2]; known += t[3]; noAnswer += t[4]; clicks += t[5]; }
+    });
+    kpi('searches', searches); kpi('no_answer_pct', pct(noAnswer, known)); kpi('ctr_pct', pct(clicks, searches));
+    var confirmed = 0;
+    document.querySelectorAll('#items tbody tr').forEach(function(tr){
+      var t = sum(D.items[tr.dataset.key], inRange), c = tr.cells;  // views, sessions, contacted, confirmed, answers, yes
+      t = t.length ? t : [0, 0, 0, 0, 0, 0];
+      var contacted = pct(t[2], t[1]), helpful = pct(t[5], t[4]);
+      set(c[1], t[0], fmt(t[0], 0)); set(c[2], t[1], fmt(t[1], 0)); set(c[3], contacted, fmt(contacted, 1, true));
+      set(c[4], t[1] - t[2], fmt(t[1] - t[2], 0)); set(c[5], t[3], fmt(t[3], 0)); set(c[6], helpful, fmt(helpful, 1, true));
+    });
+    Object.keys(D.items).forEach(function(key){
+      if (key.indexOf('article:') === 0) { var t = sum(D.items[key], inRange); if (t.length) confirmed += t[3]; }
+    });
+    kpi('confirmed_deflections', confirmed);
+    var est = 0;
+    D.deflections.forEach(function(p){ if (dayIn(p[0])) est += p[1]; });
+    kpi('est_calls_deflected', Math.round(est));
+    var top = D.queries.map(function(q){  // searches, known, no answer, opened, outcome known, failed
+      return {q: q, t: sum(q.weeks, inRange)};
+    }).filter(function(x){ return x.t.length && x.t[0] > 0; });
+    top.sort(function(x, y){ return y.t[0] - x.t[0] || (x.q.query < y.q.query ? -1 : x.q.query > y.q.query ? 1 : 0); });
+    var body = document.querySelector('#top-searches tbody');
+    if (body) {
+      body.textContent = '';
+      top.slice(0, D.top).forEach(function(x){
+        var tr = document.createElement('tr'), t = x.t, na = pct(t[2], t[1]), op = pct(t[3], t[4]);
+        tr.dataset.key = x.q.lang + ':' + x.q.query;
+        [[x.q.query, x.q.query, 'text'], [x.q.lang, x.q.lang, 'text'], [t[0], fmt(t[0], 0), 'num'],
+         [na, fmt(na, 1, true), 'num'], [op, fmt(op, 1, true), 'num']].forEach(function(cell){
+          var td = document.createElement('td'); td.className = cell[2]; set(td, cell[0], cell[1]); tr.appendChild(td);
+        });
+        body.appendChild(tr);
+      });
+    }
   }
-  function daysBetween(x, y){ return (Date.parse(y) - Date.parse(x)) / 86400000; }
-  if (from && to) { from.addEventListener('change', apply); to.addEventListener('change', apply); }
+  from.addEventListener('change', apply); to.addEventListener('change', apply);
 })();
 document.querySelectorAll('table.sortable').forEach(function(table){
   table.querySelectorAll('th button').forEach(function(btn){
@@ -441,7 +532,7 @@ TEMPLATE = """<!doctype html>
 <main>
 <form class="filter" aria-label="Date filter"><label>From <input type="date" id="kb-from" value="{first}" min="{first}" max="{last}"></label>
 <label>To <input type="date" id="kb-to" value="{last}" min="{first}" max="{last}"></label>
-<span class="key">filters the weekly rows and the dated comments in this page; the totals above cover the whole period</span></form>
+<span class="key" id="kb-filter-note">the figures, the tables of articles, languages and searches, the weeks and the dated comments follow these dates (whole weeks); publication effects and content gaps cover the whole period</span></form>
 <div class="kpis">{cards}</div>
 <div class="grid2">
 <section><h2>Calls per week by contact topic</h2>{calls_chart}</section>
@@ -464,5 +555,5 @@ TEMPLATE = """<!doctype html>
 <dt>Self-service score</dt><dd>Help-center sessions per contact in the week: higher is better.</dd>
 <dt>Content gaps</dt><dd>Searches search had no answer for, that opened nothing, or after which the shopper contacted support, grouped by what they ask per language and matched against the articles and videos.</dd>
 </dl><p>Data: {downloads}</p></section></footer>
-</main><script>{js}</script></body></html>
+</main><script type="application/json" id="kb-data">{data}</script><script>{js}</script></body></html>
 """

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import heapq
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,63 +21,94 @@ from kb_tools.analytics.store import EventStore
 TOP_SEARCHES = 20
 MAX_COMMENTS = 30  # per page, newest first
 
-_BY_LANG = """
-SELECT lang, name, COUNT(*) AS n,
+# Per (language, query, week): one pass over the settled searches, read from the
+# ix_events_search index (no table lookups); the language table, both top lists and the weekly
+# figures of the date filter are summed from these rows.
+_BY_QUERY = """
+SELECT lang, query, (ts - :since) / 604800000 AS w, COUNT(*) AS n,
   SUM(CASE WHEN answered IS NOT NULL THEN 1 ELSE 0 END) AS known,
-  SUM(CASE WHEN answered = 0 THEN 1 ELSE 0 END) AS no_answer
-FROM events WHERE ts >= :since AND ts < :until
-  AND name IN ('search', 'result_click', 'page_view', 'contact_click')
-GROUP BY lang, name
+  SUM(CASE WHEN answered = 0 THEN 1 ELSE 0 END) AS no_answer,
+  SUM(CASE WHEN outcome = 'open' THEN 1 ELSE 0 END) AS opened,
+  SUM(CASE WHEN outcome IS NOT NULL THEN 1 ELSE 0 END) AS outcome_known,
+  SUM(CASE WHEN answered = 0 OR (answered IS NULL AND results = 0) THEN 1 ELSE 0 END) AS failed
+FROM events WHERE name = 'search' AND ts >= :since AND ts < :until
+GROUP BY lang, query, w
 """
+# The other events per language and week, from the ix_events_name_lang_ts index.
+_BY_LANG = """
+SELECT name, lang, (ts - :since) / 604800000 AS w, COUNT(*) FROM events
+WHERE name IN ('result_click', 'page_view', 'contact_click') AND ts >= :since AND ts < :until
+GROUP BY name, lang, w
+"""
+LANG_WEEK_FIELDS = ("week", "sessions", "page_views", "searches", "known", "no_answer", "result_clicks",
+                    "contact_clicks")
+QUERY_WEEK_FIELDS = ("week", "searches", "known", "no_answer", "opened", "outcome_known", "failed")
+QUERY_WEEKS_KEPT = 200  # the most frequent queries whose weekly counts the page carries
 
 
 def _pct(part: float, whole: float) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def language_table(conn: sa.Connection, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per language: sessions, page views, searches, no-answer %, CTR, contact clicks."""
-    rows: dict[str, dict[str, Any]] = {}
+@dataclass
+class SearchTables:
+    languages: list[dict[str, Any]]  # sessions, page views, searches, no-answer %, CTR, contact clicks
+    top: list[dict[str, Any]]  # the most frequent queries, with no-answer % and share that opened a result
+    failing: list[dict[str, Any]]  # the queries most often without an answer (old clients: no result)
+    lang_weeks: dict[str, list[list[int]]]  # lang -> LANG_WEEK_FIELDS rows
+    query_weeks: list[dict[str, Any]]  # {lang, query, weeks: QUERY_WEEK_FIELDS rows}, most frequent first
 
-    def row(lang: str) -> dict[str, Any]:
-        return rows.setdefault(lang or "?", {"lang": lang or "?", "sessions": 0, "page_views": 0, "searches": 0,
-                                             "known": 0, "no_answer": 0, "result_clicks": 0, "contact_clicks": 0})
 
-    for lang, n in conn.execute(sa.text(
-            "SELECT lang, COUNT(*) FROM sessions WHERE first_ts >= :since AND first_ts < :until GROUP BY lang"), params):
-        row(lang)["sessions"] = int(n)
-    column = {"search": "searches", "result_click": "result_clicks", "page_view": "page_views",
-              "contact_click": "contact_clicks"}
-    for lang, name, n, known, no_answer in conn.execute(sa.text(_BY_LANG), params):
-        r = row(lang)
-        r[column[name]] = int(n)
-        if name == "search":
-            r["known"], r["no_answer"] = int(known or 0), int(no_answer or 0)
-    for r in rows.values():
+def search_tables(conn: sa.Connection, params: dict[str, Any], top: int = TOP_SEARCHES,
+                  failing: int = 10) -> SearchTables:
+    """What shoppers searched, per language and per query, over the period and per week."""
+    weeks: dict[tuple[str, int], list[int]] = {}
+
+    def week(lang: str, w: int) -> list[int]:
+        return weeks.setdefault((lang or "?", int(w)), [int(w)] + [0] * (len(LANG_WEEK_FIELDS) - 1))
+
+    col = {name: i for i, name in enumerate(LANG_WEEK_FIELDS)}
+    for lang, w, n in conn.execute(sa.text(
+            "SELECT lang, (first_ts - :since) / 604800000 AS w, COUNT(*) FROM sessions "
+            "WHERE first_ts >= :since AND first_ts < :until GROUP BY lang, w"), params):
+        week(lang, w)[col["sessions"]] += int(n)
+    column = {"result_click": col["result_clicks"], "page_view": col["page_views"],
+              "contact_click": col["contact_clicks"]}
+    for name, lang, w, n in conn.execute(sa.text(_BY_LANG), params):
+        week(lang, w)[column[name]] += int(n)
+    queries: dict[tuple[str, str], list[list[int]]] = {}
+    for r in conn.execute(sa.text(_BY_QUERY), params):
+        counts = [int(r.n), int(r.known or 0), int(r.no_answer or 0), int(r.opened or 0), int(r.outcome_known or 0),
+                  int(r.failed or 0)]
+        lw = week(r.lang, r.w)
+        lw[col["searches"]] += counts[0]
+        lw[col["known"]] += counts[1]
+        lw[col["no_answer"]] += counts[2]
+        if r.query is not None:
+            queries.setdefault((r.lang, r.query), []).append([int(r.w), *counts])
+    lang_rows: dict[str, dict[str, Any]] = {}
+    lang_weeks: dict[str, list[list[int]]] = {}
+    for (lang, _), counts in sorted(weeks.items()):
+        lang_weeks.setdefault(lang, []).append(counts)
+        total = lang_rows.setdefault(lang, {"lang": lang, **{f: 0 for f in LANG_WEEK_FIELDS[1:]}})
+        for f, v in zip(LANG_WEEK_FIELDS[1:], counts[1:], strict=True):
+            total[f] += v
+    for r in lang_rows.values():
         r["no_answer_pct"] = _pct(r["no_answer"], r["known"])
         r["ctr_pct"] = _pct(r["result_clicks"], r["searches"])
-    return sorted(rows.values(), key=lambda r: -r["sessions"])
+    totals = {k: [sum(c) for c in zip(*rows, strict=True)][1:] for k, rows in queries.items()}
 
+    def entry(k: tuple[str, str]) -> dict[str, Any]:
+        n, known, no_answer, opened, outcome_known, _ = totals[k]
+        return {"lang": k[0], "query": k[1], "searches": n, "no_answer_pct": _pct(no_answer, known),
+                "opened_pct": _pct(opened, outcome_known)}
 
-def top_searches(conn: sa.Connection, params: dict[str, Any], limit: int = TOP_SEARCHES, *,
-                 failing: bool = False) -> list[dict[str, Any]]:
-    """The most frequent queries with their no-answer % and the share that opened a result;
-    `failing`: the queries most often left without an answer instead (no answer, or for old
-    clients' events no result)."""
-    order = ("SUM(CASE WHEN answered = 0 OR (answered IS NULL AND results = 0) THEN 1 ELSE 0 END)"
-             if failing else "COUNT(*)")
-    out = []
-    for lang, query, n, known, no_answer, opened, outcome_known in conn.execute(sa.text(
-            "SELECT lang, query, COUNT(*), SUM(CASE WHEN answered IS NOT NULL THEN 1 ELSE 0 END), "
-            "SUM(CASE WHEN answered = 0 THEN 1 ELSE 0 END), SUM(CASE WHEN outcome = 'open' THEN 1 ELSE 0 END), "
-            "SUM(CASE WHEN outcome IS NOT NULL THEN 1 ELSE 0 END) "
-            "FROM events WHERE name = 'search' AND ts >= :since AND ts < :until AND query IS NOT NULL "
-            f"GROUP BY lang, query HAVING {order} > 0 ORDER BY {order} DESC, query LIMIT :limit"),
-            {**params, "limit": limit}):
-        out.append({"lang": lang, "query": query, "searches": int(n),
-                    "no_answer_pct": _pct(int(no_answer or 0), int(known or 0)),
-                    "opened_pct": _pct(int(opened or 0), int(outcome_known or 0))})
-    return out
+    most = heapq.nsmallest(max(top, QUERY_WEEKS_KEPT), totals, key=lambda k: (-totals[k][0], k[1], k[0]))
+    worst = heapq.nsmallest(failing, (k for k in totals if totals[k][5]), key=lambda k: (-totals[k][5], k[1], k[0]))
+    return SearchTables(
+        languages=sorted(lang_rows.values(), key=lambda r: -r["sessions"]),
+        top=[entry(k) for k in most[:top]], failing=[entry(k) for k in worst], lang_weeks=lang_weeks,
+        query_weeks=[{"lang": k[0], "query": k[1], "weeks": queries[k]} for k in most])
 
 
 def search_kpis(languages: list[dict[str, Any]]) -> dict[str, Any]:
