@@ -124,9 +124,18 @@ def indic_stem(word: str, script: str) -> str:
     return word
 
 
-@lru_cache(maxsize=100_000)
+CACHED_WORD_CHARS = 40  # longer tokens are not words anyone repeats: normalised, not kept
+
+
 def normalize_word(raw: str, stem: bool = True) -> str:
-    """One raw token (already NFC) -> the indexed term."""
+    """One raw token (already NFC) -> the indexed term. Words are cached; long tokens are not,
+    so the cache stays small (at most 100,000 words of 40 characters) whatever clients send."""
+    if len(raw) <= CACHED_WORD_CHARS:
+        return _normalize_cached(raw, stem)
+    return _normalize(raw, stem)
+
+
+def _normalize(raw: str, stem: bool) -> str:
     word = raw.casefold()
     if any(ch.isdigit() for ch in word):
         word = "".join(str(unicodedata.digit(ch)) if ch.isdigit() else ch for ch in word)
@@ -138,8 +147,11 @@ def normalize_word(raw: str, stem: bool = True) -> str:
             return _porter_stem(word)
         return word
     if script in _SUFFIXES:
-        return indic_stem(word, script)
+        return indic_stem(word, script) if len(word) <= CACHED_WORD_CHARS else indic_stem.__wrapped__(word, script)
     return word
+
+
+_normalize_cached = lru_cache(maxsize=100_000)(_normalize)
 
 
 @dataclass(frozen=True)

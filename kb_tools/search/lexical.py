@@ -250,6 +250,8 @@ class LexicalIndex:
             impact = (idf * tfs * (K1 + 1.0) / (tfs + norm)).astype(np.float32)
         else:
             impact = np.zeros(0, dtype=np.float32)
+        if not ids.size:  # a term the index does not hold: not kept (clients choose these freely)
+            return ids, impact
         with self._lock:
             self._cache[key] = (ids, impact)
             if len(self._cache) > 50_000:

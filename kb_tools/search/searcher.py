@@ -93,7 +93,10 @@ class Searcher:
         self._lock = threading.Lock()
         self._tensor: Any = None
         self._encoder: Any = None
+        # Filter masks for the values the index holds (a product=/category= value nobody wrote
+        # gets the empty mask, uncached): bounded by the index, not by what clients send.
         self._masks: dict[tuple[str, str], Any] = {}
+        self._values: dict[str, frozenset[str]] = {}
 
     # -- model ---------------------------------------------------------------------------
     def warm_up(self) -> None:
@@ -123,13 +126,24 @@ class Searcher:
         import numpy as np
 
         key = (field, value)
-        if key not in self._masks:
+        mask = self._masks.get(key)
+        if mask is not None:
+            return mask
+        known = self._values.get(field)
+        if known is None:
             if field == "products":
-                vals = [value in c.products for c in self.chunks]
+                known = frozenset(p for c in self.chunks for p in c.products)
             else:
-                vals = [getattr(c, field) == value for c in self.chunks]
-            self._masks[key] = np.asarray(vals, dtype=bool)
-        return self._masks[key]
+                known = frozenset(str(getattr(c, field)) for c in self.chunks)
+            self._values[field] = known
+        if value not in known:  # matches nothing; not kept, so crafted values cost no memory
+            return np.zeros(len(self.chunks), dtype=bool)
+        if field == "products":
+            vals = [value in c.products for c in self.chunks]
+        else:
+            vals = [getattr(c, field) == value for c in self.chunks]
+        mask = self._masks[key] = np.asarray(vals, dtype=bool)
+        return mask
 
     def _np_mask(self, filters: dict[str, str] | None) -> Any:
         """Chunks that pass every filter (numpy bool array), or None without filters."""
