@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import time
@@ -31,6 +32,7 @@ log = logging.getLogger("kb.http")
 ERROR_CODES: dict[str, int] = {
     "bad_request": 400,  # the body cannot even be decoded
     "bad_events": 400,  # an event does not follow the events contract
+    "forbidden_origin": 403,  # a browser on a site not in the allowed origins
     "not_found": 404,
     "method_not_allowed": 405,
     "payload_too_large": 413,
@@ -190,16 +192,29 @@ class TokenBuckets:
             self.buckets.clear()
 
 
-def client_ip(scope: Scope, trust_proxy: bool) -> str:
-    """The client's address: a key for the limits in memory, never stored."""
-    if trust_proxy:
-        for name, value in scope.get("headers", ()):
-            if name == b"x-forwarded-for":
-                first = value.decode("latin-1").split(",")[0].strip()
-                if first:
-                    return first
+def client_ip(scope: Scope, trust_proxy: bool, trusted_hops: int = 1) -> str:
+    """The client's address: a key for the limits in memory, never stored.
+
+    Behind your own proxies (``trust_proxy``), X-Forwarded-For ends with the addresses they
+    appended: the client is the ``trusted_hops``-th entry from the right. Everything to the
+    left of it was written by the client and proves nothing (a client choosing its own key
+    would choose a fresh bucket for every request)."""
     client = scope.get("client")
-    return client[0] if client else "unknown"
+    peer = client[0] if client else "unknown"
+    if not trust_proxy:
+        return peer
+    hops: list[str] = []
+    for name, value in scope.get("headers", ()):
+        if name == b"x-forwarded-for":  # several headers are one list, in order
+            hops += [h.strip() for h in value.decode("latin-1").split(",")]
+    hops = [h for h in hops if h]
+    if not hops:
+        return peer
+    chosen = hops[-min(trusted_hops, len(hops))]
+    try:
+        return str(ipaddress.ip_address(chosen))
+    except ValueError:  # not what a proxy writes: the connection's address, then
+        return peer
 
 
 class RateLimitMiddleware:
@@ -207,10 +222,11 @@ class RateLimitMiddleware:
     (bursts of `burst`; rate 0 = no limit); answers 429 with a Retry-After header."""
 
     def __init__(self, app: ASGIApp, *, rate: float, burst: int, trust_proxy: bool = False,
-                 prefixes: tuple[str, ...] = ("/api/",)) -> None:
+                 trusted_hops: int = 1, prefixes: tuple[str, ...] = ("/api/",)) -> None:
         self.app = app
         self.buckets = TokenBuckets(rate, burst) if rate > 0 else None
         self.trust_proxy = trust_proxy
+        self.trusted_hops = trusted_hops
         self.prefixes = prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -218,7 +234,7 @@ class RateLimitMiddleware:
                 or not scope["path"].startswith(self.prefixes) or scope.get("method") == "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        wait = self.buckets.take(client_ip(scope, self.trust_proxy))
+        wait = self.buckets.take(client_ip(scope, self.trust_proxy, self.trusted_hops))
         if wait == 0.0:
             await self.app(scope, receive, send)
             return

@@ -7,6 +7,8 @@ command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 # Node.js and npm run axe-core and Lighthouse (package.json) in the browser tests and benchmarks.
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
+# stress-ng loads the machine for the busy-machine run of the suite (issue 11, README Status).
+command -v stress-ng >/dev/null 2>&1 || need+=(stress-ng)
 { command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; } || need+=(postgresql)
 # Noto fonts draw Bengali and Gujarati in screenshots and browser tests. (No `grep -q` on a
 # pipe: with pipefail, fc-list dying of SIGPIPE would read as "missing".)

@@ -232,6 +232,29 @@ def test_a_batch_the_database_refuses_fails_alone(store_url: str) -> None:
     store.close()
 
 
+# -- 6. events only from allowed origins ----------------------------------------------------------
+
+def test_with_an_origin_list_other_websites_cannot_write_events(tmp_path: Path) -> None:
+    """A text/plain POST needs no CORS preflight, so CORS alone lets any website write events:
+    the attack of the issue, then the shop, the help site itself and a non-browser client."""
+    db = f"sqlite:///{tmp_path / 'analytics.db'}"
+    settings = service(tmp_path, db, allowed_origins=("https://shop.example",))
+    body = json.dumps({"events": [event(query="refund")]})
+    plain = {"content-type": "text/plain"}
+    with TestClient(create_app(settings), base_url="http://help.example") as c:
+        r = c.post("/api/events", content=body, headers={**plain, "origin": "https://evil.example"})
+        assert r.status_code == 403 and r.json()["error"] == "forbidden_origin"
+        assert c.post("/api/events", content=body, headers={**plain, "origin": "null"}).status_code == 403
+        for origin in ("https://shop.example", "https://SHOP.example/", "http://help.example"):
+            assert c.post("/api/events", content=body, headers={**plain, "origin": origin}).status_code == 204, origin
+        assert c.post("/api/events", content=body, headers=plain).status_code == 204
+    store = EventStore(db)
+    assert len(stored(store)) == 4
+    store.close()
+    with TestClient(create_app(service(tmp_path, db))) as c:  # no list: any origin, as before
+        assert c.post("/api/events", content=body, headers={**plain, "origin": "https://evil.example"}).status_code == 204
+
+
 # -- 10. retried batches, a locked store, odd URLs -----------------------------------------------
 
 def test_a_batch_sent_again_with_its_id_is_stored_once(client) -> None:  # noqa: ANN001

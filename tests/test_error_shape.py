@@ -55,6 +55,7 @@ OWN_TEST = {
     "internal_error": "test_a_crash_is_a_500_without_the_exception",
     "index_unavailable": "test_no_index_is_503_on_search_and_healthz",
     "store_unavailable": "test_a_failing_store_is_503",
+    "forbidden_origin": "test_events_from_a_site_not_allowed_are_403",
 }
 
 
@@ -140,6 +141,12 @@ def test_a_failing_store_is_503(root: Path, monkeypatch: pytest.MonkeyPatch) -> 
         assert "sqlite" not in body["detail"] and "I/O" not in body["detail"]  # for the log only
         check(c.get("/api/other"), 404, "not_found")  # the collector alone answers in the shape too
     store.close()
+
+
+def test_events_from_a_site_not_allowed_are_403(root: Path) -> None:
+    with TestClient(create_app(settings(root, rate_limit=0, allowed_origins=("https://shop.example",)))) as c:
+        r = c.post("/api/events", json={"events": [EVENT]}, headers={"origin": "https://evil.example"})
+        check(r, 403, "forbidden_origin", root=root)
 
 
 def test_every_registered_code_is_walked() -> None:

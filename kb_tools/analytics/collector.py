@@ -18,12 +18,13 @@ import os
 import queue
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request, Response
+from starlette.requests import ClientDisconnect
 
 from kb_tools.analytics.events import MAX_BODY_BYTES, Batch, parse_request
 from kb_tools.analytics.store import EventStore
@@ -98,10 +99,30 @@ class EventCollector:
     that installs it also applies the limits (``BodyLimitMiddleware`` and
     ``RateLimitMiddleware`` from kb_tools.httpapi): `kb serve` and ``collector_app`` do."""
 
-    def __init__(self, store: EventStore, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: EventStore, clock: Callable[[], float] = time.time,
+                 allowed_origins: Iterable[str] = ("*",)) -> None:
         self.store = store
         self.clock = clock
         self.writer = BatchWriter(store)
+        origins = {o.rstrip("/").lower() for o in allowed_origins}
+        self.allowed_origins: frozenset[str] | None = None if "*" in origins else frozenset(origins)
+
+    def origin_allowed(self, request: Request) -> bool:
+        """Whether a browser may write events from the page that sent them. CORS alone does not
+        stop a text/plain POST (no preflight): any website could write events, so with a list
+        of allowed origins the collector also checks the Origin header itself. The help site
+        served by this server (the same origin) and clients that send no Origin (not a
+        browser, or a same-origin GET-style beacon) are accepted."""
+        if self.allowed_origins is None:
+            return True
+        origin = request.headers.get("origin")
+        if origin is None:
+            return True
+        origin = origin.rstrip("/").lower()
+        if origin in self.allowed_origins:
+            return True
+        host = request.headers.get("host", "").lower()
+        return bool(host) and origin.split("://", 1)[-1] == host
 
     def install(self, app: FastAPI) -> None:
         app.state.event_collector = self
@@ -122,6 +143,7 @@ router = APIRouter()
     responses={
         204: {"description": "Stored (committed) — safe to forget"},
         400: {"description": "Not JSON, or an event does not follow the contract"},
+        403: {"description": "Sent from a page whose origin is not allowed (KB_ALLOWED_ORIGINS)"},
         413: {"description": f"More than {MAX_BODY_BYTES // 1024} kB"},
         415: {"description": "Not application/json or text/plain"},
         429: {"description": "Too many requests from this client"},
@@ -130,11 +152,17 @@ router = APIRouter()
 )
 async def post_events(request: Request) -> Response:
     collector: EventCollector = request.app.state.event_collector
+    if not collector.origin_allowed(request):
+        return error_response(403, "forbidden_origin",
+                              "events are accepted only from the help site and the shops in the allowed origins")
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in ("application/json", "text/plain", ""):
         return error_response(415, "unsupported_media_type",
                               f"content type {ctype!r}: send application/json (or text/plain from sendBeacon)")
-    body = await request.body()
+    try:
+        body = await request.body()
+    except ClientDisconnect:  # the client left (or was cut off by a read timeout) mid-body
+        return Response(status_code=400)
     try:
         # CPU that grows with the body (JSON, validation, scrubbing): off the event loop, so one
         # client's large batches never stall the other requests.

@@ -4,7 +4,9 @@ disk, by e-mail or on a file share."""
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import json
 import os
 import shutil
@@ -265,7 +267,7 @@ def render_html(report: DeflectionReport, *, title: str = "Help center deflectio
     return TEMPLATE.format(
         title=escape(title), period=escape(period), window=_fmt(report.window_hours, 0),
         generated=escape(report.generated), cards="".join(cards), calls_chart=calls_chart, score_chart=score_chart,
-        items_table=items_table, pub_table=pub_table, gaps=gaps_html, downloads=downloads, css=CSS, js=JS,
+        items_table=items_table, pub_table=pub_table, gaps=gaps_html, downloads=downloads, css=CSS, js=JS, csp=CSP,
         languages=langs_html, top_searches=top_html, feedback=feedback_html, stale=stale_html, weeks=weeks_html,
         first=iso_day(report.since), last=iso_day(report.until - 1), data=_filter_data(report),
     )
@@ -527,6 +529,7 @@ document.querySelectorAll('table.sortable').forEach(function(table){
 
 TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="{csp}">
 <title>{title}</title><style>{css}</style></head>
 <body><header><h1>{title}</h1><p>{period} · outcome window {window} h · generated {generated}</p></header>
 <main>
@@ -557,3 +560,11 @@ TEMPLATE = """<!doctype html>
 </dl><p>Data: {downloads}</p></section></footer>
 </main><script type="application/json" id="kb-data">{data}</script><script>{js}</script></body></html>
 """
+
+
+# The dashboard shows what shoppers typed: even if a query slipped past escaping, the page runs
+# no script but its own (by hash), loads nothing and sends nothing anywhere. Inline styles stay
+# allowed (the charts' colours); they cannot run code.
+CSP = ("default-src 'none'; "
+       f"script-src 'sha256-{base64.b64encode(hashlib.sha256(JS.encode()).digest()).decode()}'; "
+       "style-src 'unsafe-inline'; img-src data:; base-uri 'none'")

@@ -22,7 +22,7 @@ import anyio
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.middleware.cors import CORSMiddleware
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from kb_tools.analytics.collector import EventCollector
 from kb_tools.analytics.store import EventStore
@@ -32,8 +32,9 @@ from kb_tools.service import assistant, errors
 from kb_tools.service.cache import AnswerCache
 from kb_tools.service.index import IndexHolder
 from kb_tools.service.sections import SiteSections
+from kb_tools.service.security import SecurityHeadersMiddleware
 from kb_tools.service.settings import ServiceSettings
-from kb_tools.service.static import StaticFolder, cached_body, representation
+from kb_tools.service.static import StaticFolder, cached_body, local_redirect, representation
 from kb_tools.service.widget import build_widget
 
 log = logging.getLogger("kb.serve")
@@ -101,7 +102,7 @@ class Service:
         cores = os.cpu_count() or 1
         index = IndexHolder(settings.index_dir, reload_interval=settings.reload_interval,
                             torch_threads=max(1, cores // settings.search_threads))
-        events = EventCollector(EventStore(settings.database_url))
+        events = EventCollector(EventStore(settings.database_url), allowed_origins=settings.allowed_origins)
         return cls(
             settings=settings,
             index=index,
@@ -204,7 +205,7 @@ shop_pages = APIRouter(include_in_schema=False)  # included with --demo-shop onl
 
 @shop_pages.api_route("/examples/shop", methods=["GET", "HEAD"])
 def shop_root(request: Request) -> Response:
-    return RedirectResponse(request.url.replace(path="/examples/shop/"), status_code=301)
+    return local_redirect(request, "/examples/shop/")
 
 
 @shop_pages.api_route("/examples/shop/{rel:path}", methods=["GET", "HEAD"])
@@ -270,10 +271,11 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     # Last added runs first: CORS answers preflights and decorates every response, including
     # the 413/429 the limits send.
     app.add_middleware(RateLimitMiddleware, rate=settings.rate_limit, burst=settings.rate_burst,
-                       trust_proxy=settings.trust_proxy)
+                       trust_proxy=settings.trust_proxy, trusted_hops=settings.trusted_hops)
     app.add_middleware(BodyLimitMiddleware, limit=MAX_BODY)
     app.add_middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins), allow_methods=["GET", "POST"],
                        allow_headers=["content-type"], max_age=86400)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: every response, the limits' too
     return app
 
 

@@ -48,15 +48,17 @@ def _help(name: str) -> str:
 @click.option("--reload-interval", type=float, default=None, help=_help("reload_interval"))
 @click.option("--cache-size", type=int, default=None, help=_help("cache_size"))
 @click.option("--search-threads", type=int, default=None, help=_help("search_threads"))
+@click.option("--header-timeout", type=float, default=None, help=_help("header_timeout"))
+@click.option("--body-timeout", type=float, default=None, help=_help("body_timeout"))
+@click.option("--max-connections", type=int, default=None, help=_help("max_connections"))
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]))
 def serve(project: Callable[[], Project], log_level: str, **flags: object) -> None:
     """Serve the built site, the search API (/api/search), the widget (/widget.js) and the
     event collector (/api/events). Contact channels and the assistant are set with KB_CONTACT_*
     and KB_ASSISTANT_* variables (see the README). A newer index is picked up without a restart."""
-    import uvicorn
-
     from kb_tools.service.app import create_app
+    from kb_tools.service.connections import server
     from kb_tools.service.settings import ServiceSettings
 
     if isinstance(flags.get("allowed_origins"), str):
@@ -74,10 +76,6 @@ def serve(project: Callable[[], Project], log_level: str, **flags: object) -> No
     click.echo(f"kb serve: http://{settings.host}:{settings.port}/  (widget: /widget.js, API: /api/search)")
     if settings.demo_shop:
         click.echo(f"demo shop: http://{settings.host}:{settings.port}/examples/shop/")
-    uvicorn.run(
-        app, host=settings.host, port=settings.port, log_level=log_level, access_log=False,
-        # A 100 kB query string must reach the app to get the API's error shape rather than
-        # h11's bare "Invalid HTTP request".
-        h11_max_incomplete_event_size=256 * 1024,
-        proxy_headers=settings.trust_proxy,
-    )
+    # Read timeouts and a connection cap (service/connections.py): slow or half-open clients
+    # cannot hold the server's connections.
+    server(app, settings, log_level=log_level, access_log=False).run()

@@ -25,7 +25,12 @@ ENV: dict[str, tuple[str, str]] = {
     "allowed_origins": ("KB_ALLOWED_ORIGINS", "Comma-separated origins allowed to call the API from a browser (CORS); * for any."),
     "rate_limit": ("KB_RATE_LIMIT", "API requests per second per client IP (token bucket); 0 disables the limit."),
     "rate_burst": ("KB_RATE_BURST", "Requests a client may make at once before the rate limit applies."),
-    "trust_proxy": ("KB_TRUST_PROXY", "Take the client IP from X-Forwarded-For (only behind your own proxy)."),
+    "trust_proxy": ("KB_TRUST_PROXY", "Take the client IP from X-Forwarded-For (only behind your own proxy): the address your proxies appended, counted from the right."),
+    "trusted_hops": ("KB_TRUSTED_HOPS", "With KB_TRUST_PROXY: how many proxies of yours append to X-Forwarded-For (the client is that many entries from the right)."),
+    "header_timeout": ("KB_HEADER_TIMEOUT", "Seconds a client has to send a request's headers (then 408 and the connection is closed)."),
+    "body_timeout": ("KB_BODY_TIMEOUT", "Seconds a client has to send a request's body after its headers."),
+    "send_timeout": ("KB_SEND_TIMEOUT", "Seconds a client may leave an answer unread before it is disconnected."),
+    "max_connections": ("KB_MAX_CONNECTIONS", "Open connections at most (0: from the open-file limit); at the cap the connection waiting longest on its client is closed first."),
     "max_query_length": ("KB_MAX_QUERY_LENGTH", "Longest accepted query, in characters."),
     **{field: CONTACT_ENV[name] for field, name in CONTACT_FIELDS.items()},
     "assistant_name": ("KB_ASSISTANT_NAME", "Name shown on the widget's panel."),
@@ -58,6 +63,11 @@ class ServiceSettings:
     rate_limit: float = 20.0
     rate_burst: int = 40
     trust_proxy: bool = False
+    trusted_hops: int = 1
+    header_timeout: float = 10.0
+    body_timeout: float = 20.0
+    send_timeout: float = 60.0
+    max_connections: int = 0
     max_query_length: int = 512
     contact_email: str = ""
     contact_phone: str = ""
@@ -102,6 +112,14 @@ class ServiceSettings:
             raise ServiceError(f"port {self.port} is out of range: use 1-65535 (KB_PORT or --port)")
         if self.rate_limit < 0 or self.rate_burst < 1:
             raise ServiceError("KB_RATE_LIMIT must be >= 0 and KB_RATE_BURST >= 1")
+        if not 1 <= self.trusted_hops <= 10:
+            raise ServiceError("KB_TRUSTED_HOPS must be between 1 and 10 (the proxies of yours in front of kb serve)")
+        for name in ("header_timeout", "body_timeout", "send_timeout"):
+            value = getattr(self, name)
+            if not 0 < value <= 3600:  # also refuses nan
+                raise ServiceError(f"{ENV[name][0]}={value!r}: give a number of seconds between 0 and 3600")
+        if self.max_connections and not 16 <= self.max_connections <= 1_000_000:
+            raise ServiceError(f"KB_MAX_CONNECTIONS={self.max_connections}: give 0 (automatic) or at least 16")
         if not 1 <= self.max_query_length <= 10_000:
             raise ServiceError("KB_MAX_QUERY_LENGTH must be between 1 and 10000 characters")
         if self.reload_interval <= 0:

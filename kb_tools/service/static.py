@@ -18,6 +18,8 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
+from kb_tools.service.security import page_policy
+
 HASHED = re.compile(r"\.[0-9a-f]{8,}(\.min)?\.(js|css|mjs|woff2?|svg|png|jpg|webp)$")
 COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml",
                 "application/xml", "application/manifest+json")
@@ -71,6 +73,7 @@ class Cached:
     gz: bytes | None
     etag: str
     media_type: str
+    csp: str | None  # an HTML page's own Content-Security-Policy (security.page_policy)
 
 
 def cached_body(body: bytes, kind: str) -> tuple[str, bytes | None]:
@@ -85,11 +88,11 @@ def cached_body(body: bytes, kind: str) -> tuple[str, bytes | None]:
 
 
 def representation(request: Request, *, body: bytes, gz: bytes | None, etag: str,
-                   kind: str, cache: str, status: int = 200) -> Response:
+                   kind: str, cache: str, status: int = 200, extra: dict[str, str] | None = None) -> Response:
     """The response for an in-memory file: 304, gzip or identity. The gzip variant has its own
     ETag (the same bytes must not share a validator with a different encoding)."""
     gz_etag = etag[:-1] + '-gz"'
-    headers = {"cache-control": cache, "vary": "Accept-Encoding"}
+    headers = {"cache-control": cache, "vary": "Accept-Encoding", **(extra or {})}
     use_gz = gz is not None and accepts_gzip(request)
     tag = gz_etag if use_gz else etag
     if status == 200 and etag_matches(request, etag, gz_etag):
@@ -100,6 +103,16 @@ def representation(request: Request, *, body: bytes, gz: bytes | None, etag: str
         return Response(gz, status_code=status, media_type=kind, headers=headers)
     return Response(body if request.method != "HEAD" else b"", status_code=status,
                     media_type=kind, headers={**headers, "content-length": str(len(body))})
+
+
+def local_redirect(request: Request, path: str) -> RedirectResponse:
+    """A 301 to `path` on this server, keeping the query string. The Location is a path, never
+    built from the Host header (a proxy or a client may send any host: a cache would then
+    send shoppers elsewhere), and it starts with one slash (`//evil.example/` would be read as
+    another host)."""
+    location = "/" + path.lstrip("/")
+    query = request.url.query
+    return RedirectResponse(location + ("?" + query if query else ""), status_code=301)
 
 
 class StaticFolder:
@@ -129,8 +142,7 @@ class StaticFolder:
             return None
         if path.is_dir():
             if rel and not rel.endswith("/"):
-                url = request.url
-                return RedirectResponse(url.replace(path=url.path + "/"), status_code=301)
+                return local_redirect(request, request.url.path + "/")
             path = path / "index.html"
         if not path.is_file():
             return None
@@ -145,7 +157,8 @@ class StaticFolder:
     def file_response(self, request: Request, path: Path, cache: str, status: int = 200) -> Response:
         st = path.stat()
         kind = media_type(path)
-        if st.st_size > MEMORY_LIMIT or not kind.startswith(COMPRESSIBLE):
+        # A page is always read (its CSP is computed from it); other big or binary files stream.
+        if (st.st_size > MEMORY_LIMIT and not kind.startswith("text/html")) or not kind.startswith(COMPRESSIBLE):
             etag = '"' + hashlib.blake2b(f"{st.st_mtime_ns}-{st.st_size}".encode(), digest_size=12).hexdigest() + '"'
             if status == 200 and etag_matches(request, etag):
                 return Response(status_code=304, headers={"etag": etag, "cache-control": cache})
@@ -155,11 +168,12 @@ class StaticFolder:
         if entry is None or entry.mtime_ns != st.st_mtime_ns or entry.size != st.st_size:
             body = path.read_bytes()
             etag, gz = cached_body(body, kind)
-            entry = Cached(st.st_mtime_ns, st.st_size, body, gz, etag, kind)
+            csp = page_policy(body) if kind.startswith("text/html") else None
+            entry = Cached(st.st_mtime_ns, st.st_size, body, gz, etag, kind, csp)
             with self._lock:
                 if len(self._cache) > 4096:
                     self._cache.clear()
                 self._cache[path] = entry
-        return representation(request, body=entry.body, gz=entry.gz, etag=entry.etag,
-                              kind=kind, cache=cache, status=status)
+        return representation(request, body=entry.body, gz=entry.gz, etag=entry.etag, kind=kind, cache=cache,
+                              status=status, extra={"content-security-policy": entry.csp} if entry.csp else None)
 
