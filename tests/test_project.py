@@ -138,10 +138,13 @@ def test_kb_search_reads_index_dir_from_mkdocs_yml(site: Path, tmp_path: Path, m
 
 
 def test_kb_serve_reads_site_and_index_dir_from_mkdocs_yml(site: Path, monkeypatch) -> None:  # noqa: ANN001
-    import uvicorn
+    from types import SimpleNamespace
 
-    served = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: served.append(app.state.service.settings))
+    from kb_tools.service import connections
+
+    served = []  # the settings kb serve would run with (the server itself is not started)
+    monkeypatch.setattr(connections, "server", lambda app, settings, **kwargs: SimpleNamespace(
+        run=lambda: served.append(app.state.service.settings)))
     monkeypatch.delenv("KB_INDEX_DIR", raising=False)
     monkeypatch.delenv("KB_SITE_DIR", raising=False)
     (site / "public").mkdir()
