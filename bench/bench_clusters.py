@@ -93,9 +93,9 @@ def own_sets() -> dict[str, tuple[list[str], list[str]]]:
 
 # -- encoders -------------------------------------------------------------------------------
 def encode_minilm(texts: list[str]) -> np.ndarray:
-    from kb_tools.search.embeddings import DEFAULT_MODEL, get_encoder, resolve_model
+    from kb_tools.search.embeddings import get_encoder
 
-    return get_encoder(resolve_model(DEFAULT_MODEL)).encode(texts)
+    return get_encoder("all-MiniLM-L6-v2").encode_queries(texts)
 
 
 def encode_e5(texts: list[str]) -> np.ndarray:

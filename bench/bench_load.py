@@ -1,13 +1,17 @@
 """Load benchmark of `kb serve`: concurrent shoppers searching on loopback.
 
-    .venv/bin/python -m bench.bench_load [--chunks 10000] [--duration 20] [--clients 4]
+    .venv/bin/python -m bench.bench_load [--chunks 10000] [--duration 20] [--clients 8]
 
 Starts `kb serve` (a subprocess on 127.0.0.1, free port, rate limit off) over the sample
 index scaled to --chunks chunks (bench_speed's synthetic index: perturbed copies of the real
 chunks), waits until hybrid search is ready, then runs --clients closed-loop clients in a
 separate process for --duration seconds (bounded). Every query is different (sample queries
-combined with extra words), so the answer cache cannot help; a second run repeats a small set
-of queries to show what the cache does. Prints a Markdown table.
+combined with extra words), so neither the answer cache nor the query-vector cache can help; a
+second run repeats a small set of queries to show what the cache does. Prints a Markdown table.
+
+The floor is measured in this process on the same index just before and just after the load
+(one query at a time: encode it + top-k over the vectors, nothing else), so the ratio
+"searches/s ÷ (1000 / floor p50 ms)" compares numbers taken on the same busy machine.
 """
 
 from __future__ import annotations
@@ -116,13 +120,13 @@ def index_of(chunks: int) -> Path:
     return synthetic_index(sample_index(project_copy("load-site")), chunks)
 
 
-def start_server(index: Path, port: int, cache_size: int, threads: int) -> subprocess.Popen:
+def start_server(index: Path, port: int, cache_size: int, threads: int | None) -> subprocess.Popen:
     # Events are not part of this benchmark: a throwaway store, not the project's analytics.db.
     db = Path(tempfile.mkdtemp(prefix="kb-bench-load-")) / "analytics.db"
     env = {**os.environ, "KB_RATE_LIMIT": "0", "KB_DATABASE_URL": f"sqlite:///{db}"}
     cmd = [str(Path(sys.executable).with_name("kb")), "serve", "--index-dir", str(index),
            "--site-dir", str(ROOT / "site"), "--port", str(port), "--cache-size", str(cache_size),
-           "--search-threads", str(threads), "--log-level", "warning"]
+           "--log-level", "warning"] + (["--search-threads", str(threads)] if threads else [])
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -160,6 +164,27 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def floor_p50(index: Path, queries: list[str], n: int = 60) -> float:
+    """Median ms of the floor: encode one query (no cache) + top-k over the index's vectors."""
+    import numpy as np
+
+    from kb_tools.search import Searcher
+
+    s = Searcher(index)
+    enc = s.encoder
+    enc.cache_size = 0
+    enc.encode_queries(["warm up"])
+    times = []
+    for q in queries[:n]:
+        t = time.perf_counter()
+        v = enc.encode_queries([q])[0]
+        scores = s.vectors @ v
+        np.argpartition(-scores, 50)[:50]
+        times.append((time.perf_counter() - t) * 1000)
+    s.close()
+    return percentile(times, 50)
+
+
 def row(name: str, clients: int, res: dict) -> list[object]:
     lat = res["latencies"]
     return [name, clients, f"{res['seconds']:.1f}", res["requests"], f"{res['requests'] / res['seconds']:.1f}",
@@ -171,8 +196,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--chunks", type=int, default=10_000)
     ap.add_argument("--duration", type=float, default=20.0)
-    ap.add_argument("--clients", type=int, default=4)
-    ap.add_argument("--search-threads", type=int, default=2)
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--search-threads", type=int, default=None, help="kb serve's --search-threads (default: its own)")
     ap.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.client:
@@ -184,6 +209,8 @@ def main() -> None:
     index = index_of(args.chunks)
     chunks = json.loads((index / "manifest.json").read_text())["chunks"]
     rows: list[list[object]] = []
+    probe = varied_queries(200, seed=3)
+    floors = [floor_p50(index, probe)]
     for name, cache, queries in (
         ("varied queries, cache off", 0, varied_queries(20_000)),
         ("40 repeated queries, cache on", 256, varied_queries(40, seed=11)),
@@ -203,10 +230,18 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=20)
+        if cache == 0:
+            floors.append(floor_p50(index, probe))
 
+    floor = sorted(floors)[len(floors) // 2] if len(floors) != 2 else sum(floors) / 2
+    varied = rows[0]
+    rate = float(varied[4])
     print(f"\n`kb serve` under load: {chunks} chunks, hybrid search, k=10, loopback, "
-          f"{os.cpu_count()} CPU cores, search threads {args.search_threads}, "
+          f"{os.cpu_count()} CPU cores, search threads {args.search_threads or 'default'}, "
           f"load average of the machine before the run {load_before:.1f}\n")
+    print("Floor (one query at a time: encode + top-k, in-process, before/after the load): p50 "
+          + " / ".join(f"{f:.1f}" for f in floors) + f" ms -> one-at-a-time rate {1000 / floor:.1f}/s; "
+          f"varied queries under load: {rate:.1f} searches/s = {rate / (1000 / floor):.2f}x that rate\n")
     headers = ["run", "clients", "seconds", "requests", "req/s", "p50 ms", "p99 ms", "errors",
                "server CPU ms/req"]
     print("| " + " | ".join(headers) + " |")

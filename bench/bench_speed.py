@@ -51,7 +51,7 @@ def _load_queries() -> list[str]:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
         if isinstance(data, dict):
             data = data.get("queries", [])
-        qs += [d["query"] for d in data if isinstance(d, dict) and d.get("query")]
+        qs += [d["q"] for d in data if isinstance(d, dict) and d.get("q")]
     return qs
 
 
@@ -95,7 +95,7 @@ def synthetic_index(index_dir: Path, n: int) -> Path:
 
 
 def latency(index_dir: Path, sizes: list[int], rounds: int) -> str:
-    import torch
+    import numpy as np
 
     from kb_tools.search import Searcher
 
@@ -105,15 +105,16 @@ def latency(index_dir: Path, sizes: list[int], rounds: int) -> str:
         folder = synthetic_index(index_dir, n)
         s = Searcher(folder)
         s.warm_up()
-        enc = s._encoder
-        tensor = s._tensor
+        enc = s.encoder
+        enc.cache_size = 0  # every search encodes its query, as a new query would
+        vectors = s.vectors
         floor, hybrid, lexical = [], [], []
         for _ in range(rounds):
             for q in queries:
                 t = time.perf_counter()
-                qv = enc.encode_query_tensor(q)
-                with torch.inference_mode():
-                    torch.topk(torch.mv(tensor, qv), 50)
+                qv = enc.encode_queries([q])[0]
+                scores = vectors @ qv
+                np.argpartition(-scores, min(50, len(scores) - 1))[:50]
                 floor.append((time.perf_counter() - t) * 1000)
                 t = time.perf_counter()
                 s.search(q)
@@ -133,20 +134,20 @@ def latency(index_dir: Path, sizes: list[int], rounds: int) -> str:
 def build_speed(project: Path) -> str:
     from kb_tools.search import build_index
     from kb_tools.search.chunking import chunk_all
-    from kb_tools.search.embeddings import get_encoder, resolve_model
+    from kb_tools.search.encoders import EncoderSpec, get_encoder
 
     pages, videos, kw = site_records(project)
     chunks = chunk_all(pages, videos)
-    texts = [kw.get("passage_prefix", "") + c.embed_text() for c in chunks]
+    texts = [c.embed_text() for c in chunks]
     t = time.perf_counter()
-    encoder = get_encoder(resolve_model(kw["model"]))
+    encoder = get_encoder(EncoderSpec(kw["model"], kw.get("query_prefix", ""), kw.get("passage_prefix", "")))
     load = time.perf_counter() - t
-    encoder.encode(texts[:8])  # warm the kernels
+    encoder.encode_passages(texts[:8])  # warm the kernels
     raw = []
     cold = []
     for _ in range(3):
         t = time.perf_counter()
-        encoder.encode(texts)
+        encoder.encode_passages(texts)
         raw.append(time.perf_counter() - t)
         with tempfile.TemporaryDirectory() as tmp:
             t = time.perf_counter()
@@ -156,7 +157,7 @@ def build_speed(project: Path) -> str:
     r, c = min(raw), min(cold)
     n = len(chunks)
     return table(
-        ["chunks", "raw model.encode s", "raw chunks/s", "cold build s", "cold build chunks/s", "ratio", "model load s"],
+        ["chunks", "raw encode_passages s", "raw chunks/s", "cold build s", "cold build chunks/s", "ratio", "model load s"],
         [[n, round(r, 2), round(n / r, 1), round(c, 2), round(n / c, 1), f"{r / c:.2f}", round(load, 2)]],
     ) + "\n\n(best of 3, interleaved; the cold build starts with an empty embedding cache and the model already loaded)"
 
@@ -216,8 +217,6 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--skip-build", action="store_true")
     ap.add_argument("--skip-latency", action="store_true")
-    ap.add_argument("--torch-threads", type=int, default=1,
-                    help="intra-op threads for query encoding (kb serve uses 1 per search on small machines); 0 = torch's default")
     args = ap.parse_args()
     import os
 
@@ -225,15 +224,9 @@ def main() -> None:
     project = project_copy("site")
     index_dir = sample_index(project)
     if not args.skip_latency:
-        import torch
-
-        default_threads = torch.get_num_threads()
-        if args.torch_threads:
-            torch.set_num_threads(args.torch_threads)
-        print(f"## Query latency (in-process, hybrid, k=10, torch threads {torch.get_num_threads()})\n")
+        print(f"## Query latency (in-process, hybrid, k=10; machine load average {os.getloadavg()[0]:.1f})\n")
         print(latency(index_dir, [int(x) for x in args.sizes.split(",")], args.rounds))
         print()
-        torch.set_num_threads(default_threads)  # builds use every core
     if not args.skip_build:
         print("## Cold build throughput\n")
         print(build_speed(project))

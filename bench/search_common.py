@@ -107,7 +107,7 @@ def records_from_docs(project: Path) -> tuple[list[Any], list[Any], dict[str, An
             products=tuple(meta.get("products") or ()), tags=tuple(meta.get("tags") or ()),
             contact_topic=str(meta.get("contact_topic", "")), src_path=rel,
         ))
-    kw = {"model": "all-MiniLM-L6-v2", "query_prefix": "", "passage_prefix": "",
+    kw = {"model": "multilingual-e5-small", "query_prefix": "", "passage_prefix": "",
           "cache_dir": project / ".kb_cache", "progress": True}
     return pages, [], kw
 
@@ -122,13 +122,16 @@ def site_records(project: Path) -> tuple[list[Any], list[Any], dict[str, Any]]:
         return records_from_docs(project)
 
 
-def sample_index(project: Path) -> Path:
-    """The sample site's index, built (or reused) with the site's settings."""
+def sample_index(project: Path, model: str | None = None) -> Path:
+    """The sample site's index, built (or reused) with the site's settings, or with the
+    encoder ``model`` instead of the site's."""
     from kb_tools.search import build_index
 
     pages, videos, kw = site_records(project)
     out = project / "search_index"
     kw = {**kw, "cache_dir": project / ".kb_cache", "progress": True}
+    if model:
+        kw["model"] = model
     build_index(pages, videos, out, **kw)
     return out
 

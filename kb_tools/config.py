@@ -29,8 +29,9 @@ class KbConfig(Config):
     index_dir = c.Type(str, default="search_index")
     """Where the search index is written, relative to mkdocs.yml."""
 
-    model = c.Type(str, default="all-MiniLM-L6-v2")
-    """Sentence-transformers model: a name of a packaged model or a path to a local folder."""
+    model = c.Type(str, default="multilingual-e5-small")
+    """Search encoder: `multilingual-e5-small` (built in, Bengali/Gujarati/Hindi/English),
+    `all-MiniLM-L6-v2` (English only), or a path to a local sentence-transformers folder."""
 
     query_prefix = c.Type(str, default="")
     """Text put before every query before embedding (e5 models want "query: ")."""

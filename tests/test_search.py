@@ -150,6 +150,14 @@ def test_typos_are_corrected_against_the_index_vocabulary(searcher: Searcher) ->
     assert hits and hits[0].url.startswith(("products/kettle-k1/", "videos/descale-kettle/"))
 
 
+def test_a_real_english_word_is_not_corrected_into_another(tmp_path: Path) -> None:
+    pages = [page("contact/", "Contact us", "<p>Tell us about your phone order. We can swap the gift box.</p>")]
+    build_lexical_index(pages, [], tmp_path / "idx")
+    lexical = Searcher(tmp_path / "idx").lexical
+    assert lexical.build_query("do you sell gift wrap", "en").corrected == "do you sell gift wrap"  # not tell, swap
+    assert lexical.build_query("swpa the gfit box", "en").corrected == "swap the gift box"  # typos still are
+
+
 @pytest.mark.parametrize("query", ['title:kettle', '"kettle"', "kettle*", "kettle?", "(kettle)", "kettle AND", "NOT kettle"])
 def test_query_syntax_is_plain_text(searcher: Searcher, query: str) -> None:
     hits = searcher.search(query, mode="lexical")
@@ -223,7 +231,8 @@ def test_results_are_a_sequence_of_hits_with_the_mode_that_ran(searcher: Searche
     assert isinstance(results, Sequence) and 0 < len(results) <= 3
     assert results[0] is list(results)[0] and results[:1] == results.hits[:1]
     assert results.mode == "lexical"  # this index has no vectors: hybrid ran as lexical
-    assert results.to_dict() == {"hits": [h.to_dict() for h in results], "mode": "lexical"}
+    assert results.to_dict() == {"hits": [h.to_dict() for h in results], "answered": results.answered,
+                                 "query_lang": "en", "mode": "lexical"}
     with pytest.raises(TypeError):
         searcher.search(SearchQuery.parse("kettle"), k=3)
 
@@ -272,7 +281,8 @@ def test_at_most_two_sections_per_page(tmp_path: Path) -> None:
 
 def test_hit_to_dict_is_json_ready(searcher: Searcher) -> None:
     d = searcher.search("kettle", mode="lexical")[0].to_dict()
-    assert set(d) == {"url", "title", "section", "snippet", "score", "lang", "kind", "start"}
+    assert set(d) == {"url", "title", "section", "snippet", "score", "lang", "kind", "start", "confidence"}
+    assert 0.0 <= d["confidence"] <= 1.0
     json.dumps(d)
 
 

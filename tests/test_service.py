@@ -20,7 +20,7 @@ from kb_tools.service.settings import ServiceSettings
 from tests.servers import serving
 from tests.service_site import MODEL, PAGES, build, make_site, page, settings_for
 
-HIT_FIELDS = {"url", "title", "section", "snippet", "score", "lang", "kind", "start"}
+HIT_FIELDS = {"url", "title", "section", "snippet", "score", "lang", "kind", "start", "confidence"}
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,7 @@ def test_search_answers_with_hits(client: TestClient) -> None:
     assert r.status_code == 200
     body = r.json()
     assert body["mode"] == "hybrid"
+    assert set(body) == {"hits", "answered", "query_lang", "mode", "took_ms"} and body["query_lang"] == "en"
     hits = body["hits"]
     assert hits and all(set(h) == HIT_FIELDS for h in hits)
     assert hits[0]["url"].startswith("returns/policy/")

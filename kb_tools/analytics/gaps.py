@@ -21,7 +21,6 @@ group needs a minimum number of searches to be shown.
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -38,12 +37,6 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 CLICK_WINDOW = 30 * 60_000
 MAX_QUERIES = 1500
 EMBED_THRESHOLD = 0.6
-# A query's cosine to search's top hit above which the hit answers it (all-MiniLM-L6-v2, before
-# search has its own answer decision): "emi on blender" -> the EMI section 0.43, "gift wrapping"
-# -> a return step 0.37. Native-script queries need more: that encoder is English-only.
-COVER_THRESHOLD = 0.42
-NATIVE_COVER_THRESHOLD = 0.5
-_NATIVE = re.compile(r"[\u0900-\u0AFF]")
 TRIGRAM_THRESHOLD = 0.4
 
 MIN_SEARCHES = 3  # a group with fewer searches in the period is not shown
@@ -77,25 +70,29 @@ _model_lock = threading.Lock()
 _model: Any = None
 
 
+# Query grouping is calibrated on all-MiniLM-L6-v2 (bench/bench_clusters.py), whatever model
+# the search index uses.
+CLUSTER_MODEL = "all-MiniLM-L6-v2"
+
+
 def model_embed(texts: Sequence[str]) -> np.ndarray:
-    """Sentence embeddings from the search engine's default model (the packaged
-    all-MiniLM-L6-v2, local files only — never the hub), through the search engine's own
-    encoder, so queries and pages live in the same space."""
+    """Sentence embeddings from the packaged all-MiniLM-L6-v2 (local files only — never the
+    hub), through the search engine's encoder interface (loaded once per process)."""
     global _model
     with _model_lock:
         if _model is None:
-            from kb_tools.search.embeddings import DEFAULT_MODEL, Encoder, resolve_model
+            from kb_tools.search.embeddings import get_encoder
 
-            _model = Encoder(resolve_model(DEFAULT_MODEL))
-    return _model.encode(list(texts))
+            _model = get_encoder(CLUSTER_MODEL)
+    return _model.encode_queries(list(texts))
 
 
 def _model_key() -> str:
     """Names the model in the cache and changes when its files change (the search engine's
     own cache key), so vectors of an older model are never mixed in."""
-    from kb_tools.search.embeddings import DEFAULT_MODEL, model_key, resolve_model
+    from kb_tools.search.embeddings import encoder_name
 
-    return model_key(resolve_model(DEFAULT_MODEL))
+    return encoder_name(CLUSTER_MODEL)
 
 
 def cached_model_embed(store: EventStore, texts: Sequence[str]) -> np.ndarray:
@@ -157,14 +154,12 @@ def cluster(vectors: np.ndarray, weights: Sequence[int], threshold: float) -> li
 
 
 class Coverage:
-    """Which article or video answers a group of queries, by the search index's own encoder:
-    the chunk with the highest mean cosine to the group's queries, if it reaches `threshold`.
+    """Which article or video answers a group of queries, by search's own answer decision.
     Opened lazily, read-only; without an index (or a model) nothing is judged covered and the
     report says so."""
 
-    def __init__(self, index_dir: Path | str, threshold: float = COVER_THRESHOLD) -> None:
+    def __init__(self, index_dir: Path | str) -> None:
         self.index_dir = Path(index_dir)
-        self.threshold = threshold
         self._searcher: Any = None
         self.error: str | None = None
 
@@ -190,10 +185,8 @@ class Coverage:
 
     def best(self, queries: Sequence[str]) -> dict[str, Any] | None:
         """The page that answers the group: for each query, search's own top hit (hybrid, as a
-        shopper would get it); when search says whether it has an answer (`answered`), that
-        decides; otherwise the hit counts when the query's cosine to it reaches the threshold
-        (higher for native-script queries, which an English-only encoder reads as noise). The
-        best-scoring hit over the group wins."""
+        shopper would get it) when search says it has an answer (`answered`); the most
+        confident such hit over the group wins."""
         searcher = self._open()
         if searcher is None or not queries:
             return None
@@ -208,14 +201,9 @@ class Coverage:
             if not hits:
                 continue
             top = hits[0]
-            answered = getattr(hits, "answered", None)
-            confidence = getattr(top, "confidence", None)
-            idx = next((i for i, c in enumerate(searcher.chunks) if c.url == top.url), None)
-            cosine = searcher._semantic_scores(q, None, n=len(searcher.chunks)).get(idx, 0.0) if idx is not None else 0.0  # noqa: SLF001
-            if answered is not None:
-                ok, score = bool(answered), float(confidence if confidence is not None else cosine)
-            else:
-                ok, score = cosine >= (NATIVE_COVER_THRESHOLD if _NATIVE.search(q) else self.threshold), cosine
+            # Search's own answer decision (issue 10) says whether its top hit answers the
+            # query, in every language; its confidence ranks the group's answers.
+            ok, score = hits.answered, top.confidence
             if ok and (best is None or score > best[0]):
                 best = (score, top)
         if best is None:

@@ -63,13 +63,14 @@ def build_index(
 ) -> dict:
     """Build the search index of ``pages`` and ``videos`` into ``out_dir`` and return its
     manifest. The previous index stays in place until the new one is complete."""
-    from kb_tools.search.embeddings import model_key, resolve_model, text_hash
+    from kb_tools.search.embeddings import EncoderSpec, encoder_name, resolve_model, text_hash
 
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
     cache_dir = Path(cache_dir)
-    folder = resolve_model(model)
-    key = model_key(folder)
+    spec = EncoderSpec(model, query_prefix, passage_prefix)
+    folder = resolve_model(spec)
+    key = encoder_name(spec)
     chunks = chunk_all(pages, videos)
     fingerprint = _fingerprint(chunks, key, query_prefix, passage_prefix)
     old = _read_manifest(out_dir)
@@ -80,9 +81,9 @@ def build_index(
 
     from kb_tools.search.embeddings import EmbeddingCache, get_encoder
 
-    texts = [passage_prefix + c.embed_text() for c in chunks]
+    texts = [c.embed_text() for c in chunks]  # the encoder adds its passage prefix
     hashes = [text_hash(t) for t in texts]
-    # The whoosh index is written (pure Python) while the model embeds (torch, GIL released),
+    # The whoosh index is written (pure Python) while the model embeds (the GIL released),
     # so a cold build costs little more than the embedding itself.
     tmp = _new_tmp(out_dir)
     lexical = ThreadPoolExecutor(max_workers=1)
@@ -93,12 +94,13 @@ def build_index(
         missing = list(dict.fromkeys(h for h in hashes if h not in known))
         dimension = None
         if missing:
-            encoder = get_encoder(folder)
+            encoder = get_encoder(spec)
             dimension = encoder.dimension
-            todo = {h: t for h, t in zip(hashes, texts, strict=True) if h in set(missing)}
+            need = set(missing)
+            todo = {h: t for h, t in zip(hashes, texts, strict=True) if h in need}
             if progress:
                 print(f"kb search: embedding {len(todo)} of {len(chunks)} chunks", file=sys.stderr)
-            vecs = encoder.encode(list(todo.values()), progress=progress)
+            vecs = encoder.encode_passages(list(todo.values()), progress=progress)
             new = [(h, v.tobytes()) for h, v in zip(todo, vecs, strict=True)]
             cache.put_many(new)
             known.update(new)
@@ -107,7 +109,7 @@ def build_index(
             dimension = int(matrix.shape[1])
         else:
             if dimension is None:
-                dimension = get_encoder(folder).dimension
+                dimension = get_encoder(spec).dimension
             matrix = np.zeros((0, dimension), dtype=np.float32)
     except BaseException:
         _abandon(written, tmp)
@@ -119,8 +121,8 @@ def build_index(
     manifest = {
         "schema": SCHEMA_VERSION,
         "model": model,
-        "model_path": str(folder),
-        "model_key": key,
+        "model_path": str(folder) if folder else "",
+        "model_key": key,  # Encoder.name: the embedding cache's key
         "dimension": dimension,
         "query_prefix": query_prefix,
         "passage_prefix": passage_prefix,

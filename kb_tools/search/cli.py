@@ -63,6 +63,8 @@ def search(query: str | None, project: Callable[[], Project], index_dir: Path | 
             click.echo(f"# {q.text}")
         if not hits:
             click.echo("no results")
+        elif not hits.answered:
+            click.echo("No answer in the help center; the nearest pages:")
         for rank, h in enumerate(hits, 1):
             where = f"{h.title} › {h.section}" if h.section else h.title
             click.echo(f"{rank:>2}. {where}\n    {h.url}\n    {_plain(h.snippet)}")

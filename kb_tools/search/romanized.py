@@ -1,0 +1,318 @@
+"""Bengali, Gujarati and Hindi typed in Latin letters ("refund kobe pabo", "maro order kya
+che", "paisa kat gaya"), as most shoppers type on a phone.
+
+Three pieces:
+
+* :func:`phonetic_key` — one spelling-tolerant Latin key for a word in any of the scripts and
+  for the ways people spell it in Latin letters. A native word is first written in Latin
+  letters (:func:`native_to_latin`), then both sides are folded the same way: aspiration
+  (``bh``/``b``), ``v``/``w``/``b``, ``ph``/``f``, ``sh``/``s``, long and short vowels, doubled
+  letters, and ``a``/``o`` (the inherent vowel people write either way, or not at all) do not
+  count. ``kobe``, ``kobey``, ``kbe`` and ``কবে`` share the key ``kbe``; ``ferot``,
+  ``pherot`` and ``ফেরত`` share ``pert``; ``malse``, ``malshe`` and ``મળશે`` share ``mlse``.
+* :class:`KeyIndex` — the index vocabulary's native words by key, with one-edit neighbours
+  (symmetric deletes), so a romanized word finds the native words it may stand for.
+* :func:`detect_language` — whether a query in Latin letters is English or Bengali, Gujarati or
+  Hindi: the function words of each language (``data/romanized.yml``: pronouns, question
+  words, postpositions, auxiliaries) and the words that only make sense as transliterations.
+
+:func:`encoder_text` gives the semantic side a native-script reading of a romanized query
+(Avro Phonetic for Bengali — the rules Bangladeshis type Banglish with —, ITRANS for Hindi
+words, the matched index words for Gujarati).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from functools import cache, lru_cache
+from pathlib import Path
+
+SCRIPT_LANGS = ("bn", "gu", "hi")
+
+_CONSONANTS = {
+    # Bengali
+    "ক": "k", "খ": "kh", "গ": "g", "ঘ": "gh", "ঙ": "ng", "চ": "ch", "ছ": "chh", "জ": "j", "ঝ": "jh",
+    "ঞ": "n", "ট": "t", "ঠ": "th", "ড": "d", "ঢ": "dh", "ণ": "n", "ত": "t", "থ": "th", "দ": "d",
+    "ধ": "dh", "ন": "n", "প": "p", "ফ": "ph", "ব": "b", "ভ": "bh", "ম": "m", "য": "j", "র": "r",
+    "ল": "l", "শ": "sh", "ষ": "sh", "স": "s", "হ": "h", "ৎ": "t",
+    # Gujarati
+    "ક": "k", "ખ": "kh", "ગ": "g", "ઘ": "gh", "ઙ": "ng", "ચ": "ch", "છ": "chh", "જ": "j", "ઝ": "jh",
+    "ઞ": "n", "ટ": "t", "ઠ": "th", "ડ": "d", "ઢ": "dh", "ણ": "n", "ત": "t", "થ": "th", "દ": "d",
+    "ધ": "dh", "ન": "n", "પ": "p", "ફ": "ph", "બ": "b", "ભ": "bh", "મ": "m", "ય": "y", "ર": "r",
+    "લ": "l", "ળ": "l", "વ": "v", "શ": "sh", "ષ": "sh", "સ": "s", "હ": "h",
+    # Devanagari
+    "क": "k", "ख": "kh", "ग": "g", "घ": "gh", "ङ": "ng", "च": "ch", "छ": "chh", "ज": "j", "झ": "jh",
+    "ञ": "n", "ट": "t", "ठ": "th", "ड": "d", "ढ": "dh", "ण": "n", "त": "t", "थ": "th", "द": "d",
+    "ध": "dh", "न": "n", "प": "p", "फ": "ph", "ब": "b", "भ": "bh", "म": "m", "य": "y", "र": "r",
+    "ल": "l", "ळ": "l", "व": "v", "श": "sh", "ष": "sh", "स": "s", "ह": "h",
+}
+# Letters written with a nukta (NFC keeps them as two code points).
+_NUKTA = {
+    "য়": "y", "ড়": "r", "ঢ়": "r", "ड़": "r", "ढ़": "r", "ज़": "j", "फ़": "ph", "क़": "k",
+    "ख़": "kh", "ग़": "g", "य़": "y",
+}
+_VOWELS = {
+    "অ": "o", "আ": "a", "ই": "i", "ঈ": "i", "উ": "u", "ঊ": "u", "ঋ": "ri", "এ": "e", "ঐ": "oi",
+    "ও": "o", "ঔ": "ou", "া": "a", "ি": "i", "ী": "i", "ু": "u", "ূ": "u", "ৃ": "ri", "ে": "e",
+    "ৈ": "oi", "ো": "o", "ৌ": "ou",
+    "અ": "a", "આ": "a", "ઇ": "i", "ઈ": "i", "ઉ": "u", "ઊ": "u", "ઋ": "ru", "એ": "e", "ઐ": "ai",
+    "ઓ": "o", "ઔ": "au", "ઍ": "e", "ઑ": "o", "ા": "a", "િ": "i", "ી": "i", "ુ": "u", "ૂ": "u",
+    "ૃ": "ru", "ે": "e", "ૈ": "ai", "ો": "o", "ૌ": "au", "ૅ": "e", "ૉ": "o",
+    "अ": "a", "आ": "a", "इ": "i", "ई": "i", "उ": "u", "ऊ": "u", "ऋ": "ri", "ए": "e", "ऐ": "ai",
+    "ओ": "o", "औ": "au", "ऍ": "e", "ऑ": "o", "ा": "a", "ि": "i", "ी": "i", "ु": "u", "ू": "u",
+    "ृ": "ri", "े": "e", "ै": "ai", "ो": "o", "ौ": "au", "ॅ": "e", "ॉ": "o",
+}
+_ANUSVARA = {"\u0982": "ng", "\u0a82": "n", "\u0902": "n"}  # ং ં ं
+_SILENT = {
+    "\u09cd", "\u0acd", "\u094d",  # virama
+    "\u0981", "\u0a81", "\u0901",  # chandrabindu: nasal vowels are rarely typed
+    "\u09bc", "\u0abc", "\u093c",  # a stray nukta
+    "\u0983", "\u0a83", "\u0903",  # visarga
+    "\u200c", "\u200d",
+}
+_FINAL_ANUSVARA = re.compile("[\u0a82\u0902]$")  # Gujarati/Hindi final nasal (માં, में): not typed
+
+
+@lru_cache(maxsize=200_000)
+def native_to_latin(word: str) -> str:
+    """How a native word is commonly written in Latin letters, roughly (inherent vowels are
+    left out: the key ignores them anyway)."""
+    word = _FINAL_ANUSVARA.sub("", unicodedata.normalize("NFC", word))
+    for seq, latin in _NUKTA.items():
+        if seq in word:
+            word = word.replace(seq, latin)
+    out: list[str] = []
+    for ch in word:
+        if ch in _CONSONANTS:
+            out.append(_CONSONANTS[ch])
+        elif ch in _VOWELS:
+            out.append(_VOWELS[ch])
+        elif ch in _ANUSVARA:
+            out.append(_ANUSVARA[ch])
+        elif ch in _SILENT:
+            continue
+        elif ch.isdigit():
+            out.append(str(unicodedata.digit(ch)))
+        elif ch.isascii():
+            out.append(ch.lower())
+    return "".join(out)
+
+
+_FOLDS = [
+    (re.compile(r"[^a-z0-9]"), ""),
+    (re.compile(r"chh|ch|c"), "C"),  # ch, chh (a lone c is folded with them: "cod", "cancel")
+    (re.compile(r"sh"), "s"),
+    (re.compile(r"([kgjtdpb])h"), r"\1"),  # aspiration: bh -> b, th -> t, ...
+    (re.compile(r"ph|f"), "p"),
+    (re.compile(r"[vw]"), "b"),
+    (re.compile(r"z"), "j"),
+    (re.compile(r"q"), "k"),
+    (re.compile(r"x"), "ks"),
+    (re.compile(r"ee|ii|ie|y$"), "i"),
+    (re.compile(r"oo|uu"), "u"),
+    (re.compile(r"ai|ei|oi"), "e"),
+    (re.compile(r"au|ou"), "o"),
+    (re.compile(r"(?<=[aeiou])y(?![aeiou])"), "i"),
+    (re.compile(r"(.)\1+"), r"\1"),  # doubled letters
+]
+
+
+@lru_cache(maxsize=200_000)
+def latin_key(word: str) -> str:
+    """The phonetic key of a word written in Latin letters."""
+    w = word.casefold()
+    for rx, rep in _FOLDS:
+        w = rx.sub(rep, w)
+    w = w.replace("C", "c")
+    head, rest = w[:1], re.sub(r"[ao]", "", w[1:])
+    return ("" if head in ("a", "o") else head) + rest
+
+
+def skeleton(key: str) -> str:
+    """A phonetic key without its vowels (the first letter kept)."""
+    return key[:1] + re.sub(r"[aeiou]", "", key[1:])
+
+
+def phonetic_key(word: str) -> str:
+    """The phonetic key of a word in Latin letters or in Bengali/Gujarati/Devanagari."""
+    if word and script_of(word[0]) in SCRIPT_LANGS:
+        return latin_key(native_to_latin(word))
+    return latin_key(word)
+
+
+def script_of(ch: str) -> str:
+    from kb_tools.search.analyzer import script_of as _script_of
+
+    return _script_of(ch)
+
+
+def _deletes(key: str) -> set[str]:
+    return {key[:i] + key[i + 1 :] for i in range(len(key))}
+
+
+class KeyIndex:
+    """Native words of an index vocabulary by phonetic key, per script."""
+
+    MIN_FUZZY = 3  # keys this long or longer also match at one edit
+    MIN_ROOT = 3  # consonant skeletons this long or longer match other forms of a word
+
+    def __init__(self, vocab: dict[str, int]) -> None:
+        self.df = vocab
+        self._exact: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self._near: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self._root: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.languages: set[str] = set()
+        for term in vocab:
+            lang = script_of(term[0])
+            if lang not in SCRIPT_LANGS:
+                continue
+            key = latin_key(native_to_latin(term))
+            if not key:
+                continue
+            self.languages.add(lang)
+            self._exact[(lang, key)].append(term)
+            root = skeleton(key)
+            if len(root) >= self.MIN_ROOT:
+                self._root[(lang, root)].append(term)
+            if len(key) >= self.MIN_FUZZY:
+                self._near[(lang, key)].add(key)
+                for d in _deletes(key):
+                    self._near[(lang, d)].add(key)
+        for table in (self._exact, self._root):
+            for terms in table.values():
+                terms.sort(key=lambda t: -vocab.get(t, 0))
+
+    def has_key(self, key: str, lang: str) -> bool:
+        return (lang, key) in self._exact
+
+    def same_root(self, key: str, lang: str) -> list[str]:
+        """Words whose consonants are the key's: other forms of the same word, whose vowels
+        change with tense and person (ভাঙা "broken", ভেঙে "having broken": bhanga, bhenge)."""
+        root = skeleton(key)
+        return list(self._root.get((lang, root), ())) if len(root) >= self.MIN_ROOT else []
+
+    def lookup(self, key: str, lang: str, *, fuzzy: bool = True) -> tuple[list[str], list[str]]:
+        """(words with exactly this key, words one edit away), most frequent first."""
+        exact = list(self._exact.get((lang, key), ()))
+        if not fuzzy or len(key) < self.MIN_FUZZY:
+            return exact, []
+        keys = set(self._near.get((lang, key), ()))
+        for d in _deletes(key):
+            keys |= self._near.get((lang, d), set())
+        keys.discard(key)
+        near = {t for k in keys for t in self._exact.get((lang, k), ())}
+        return exact, sorted(near - set(exact), key=lambda t: (-self.df.get(t, 0), t))
+
+
+@cache
+def function_words() -> dict[str, frozenset[str]]:
+    """bn/gu/hi -> the words that mark a query in Latin letters as that language."""
+    import yaml
+
+    path = Path(__file__).with_name("data") / "romanized.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {lang: frozenset(w.casefold() for line in lines for w in str(line).split()) for lang, lines in data.items()}
+
+
+_LATIN_WORD = re.compile(r"[a-z]+")
+
+
+def detect_language(text: str, keys: KeyIndex | None = None, english: Iterable[str] | set[str] = frozenset(),
+                    default: str = "en") -> str:
+    """``bn``/``gu``/``hi`` for a query in that script; ``bn-Latn``/``gu-Latn``/``hi-Latn``
+    for one typed in Latin letters; else ``default`` (English).
+
+    A Latin query is romanized when it has a function word of the language that is not also
+    an English word, and that language scores at least 1: a function word counts 1 (½ if it
+    is also English: "me", "the", "to"), a word that is neither English nor a function word
+    but whose phonetic key is a word of the language's pages counts ½."""
+    from kb_tools.search.analyzer import ENGLISH_STOP_WORDS, detect_script, normalize_word
+
+    script = detect_script(text)
+    if script is None:
+        script = _any_indic(text)
+    if script:
+        return script
+    english = english if isinstance(english, (set, frozenset)) else set(english)
+    lex = function_words()
+    score = dict.fromkeys(SCRIPT_LANGS, 0.0)
+    strong = dict.fromkeys(SCRIPT_LANGS, 0)
+    for w in dict.fromkeys(_LATIN_WORD.findall(text.casefold())):
+        is_english = w in ENGLISH_STOP_WORDS or normalize_word(w) in english
+        listed = False
+        for lang in SCRIPT_LANGS:
+            if w in lex.get(lang, ()):
+                listed = True
+                score[lang] += 0.5 if is_english else 1.0
+                strong[lang] += 0 if is_english else 1
+        if not listed and not is_english and keys is not None:
+            k = latin_key(w)
+            if len(k) >= 3:
+                for lang in keys.languages:
+                    if keys.has_key(k, lang):
+                        score[lang] += 0.5
+    best = max(SCRIPT_LANGS, key=lambda lang: (score[lang], strong[lang]))
+    if strong[best] and score[best] >= 1.0:
+        return f"{best}-Latn"
+    return default
+
+
+def _any_indic(text: str) -> str | None:
+    """The script of the first Bengali/Gujarati/Devanagari letter of a mostly Latin query
+    ("UPI payment fail થયું" is Gujarati with English words)."""
+    for ch in text:
+        s = script_of(ch)
+        if s in SCRIPT_LANGS:
+            return s
+    return None
+
+
+def is_function_word(word: str, lang: str) -> bool:
+    return word.casefold() in function_words().get(lang, frozenset())
+
+
+def encoder_text(text: str, lang: str, native_words: list[str], english: set[str]) -> str:
+    """What the semantic side reads for a query: a native-script reading of a romanized one,
+    after the typed text (the encoder knows Bengali, Gujarati and Hindi far better in their
+    own scripts)."""
+    if not lang.endswith("-Latn"):
+        return text
+    base = lang.split("-")[0]
+    if base == "bn":
+        reading = _avro(text)
+    elif base == "hi":
+        reading = " ".join(_devanagari(w, english) for w in text.split())
+    else:
+        reading = " ".join(native_words)
+    return f"{text} {reading}".strip() if reading and reading != text else text
+
+
+def warm_up() -> None:
+    """Import the transliterators now, not on a shopper's first romanized query."""
+    _avro("ami")
+    _devanagari("kab", set())
+
+
+def _avro(text: str) -> str:
+    try:
+        import avro
+    except ImportError:  # pragma: no cover - a dependency; without it the words still match
+        return ""
+    return str(avro.parse(text))
+
+
+def _devanagari(word: str, english: set[str]) -> str:
+    from kb_tools.search.analyzer import ENGLISH_STOP_WORDS, normalize_word
+
+    w = word.casefold()
+    if not w.isalpha() or not w.isascii() or (normalize_word(w) in english and w not in ENGLISH_STOP_WORDS
+                                              and not is_function_word(w, "hi")):
+        return word
+    try:
+        from indic_transliteration import sanscript
+    except ImportError:  # pragma: no cover - a dependency
+        return word
+    return str(sanscript.transliterate(w, sanscript.ITRANS, sanscript.DEVANAGARI))

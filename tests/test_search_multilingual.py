@@ -1,0 +1,164 @@
+"""What a shopper in Bangladesh or India sees when searching the sample help center: questions
+typed in Latin letters or in their own script, answers that exist only in English, and a
+search that says when it has no answer (the sample built by `mkdocs build`, default encoder)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from kb_tools.records import PageRecord
+from kb_tools.search import Searcher, build_index
+from kb_tools.search.cli import search as search_cmd
+from kb_tools.search.encoders import EncoderSpec, encoder_name, get_encoder
+from kb_tools.service.app import create_app
+from tests.servers import serving
+from tests.service_site import settings_for
+
+KB = Path(sys.executable).with_name("kb")
+
+
+@pytest.fixture(scope="module")
+def searcher(sample_build):
+    s = Searcher(sample_build.index_dir)
+    yield s
+    s.close()
+
+
+def page(url: str) -> str:
+    return url.split("#", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("query", "first", "lang"),
+    [
+        ("refund kobe pabo", "bn/refunds/refund-status/", "bn-Latn"),
+        ("refund kyare malse", "gu/refunds/refund-status/", "gu-Latn"),
+        ("আমার অর্ডার কোথায়", "bn/orders/track-your-order/", "bn"),
+        ("મારો ઓર્ડર ક્યાં છે", "gu/orders/track-your-order/", "gu"),
+        ("where is my order", "orders/track-your-order/", "en"),
+    ],
+)
+def test_the_first_answer_is_the_right_page_in_the_shoppers_language(searcher, query: str, first: str,
+                                                                      lang: str) -> None:
+    results = searcher.search(query, k=5)
+    assert page(results[0].url) == first, [h.url for h in results]
+    assert results.query_lang == lang
+    assert results.answered
+
+
+def test_a_broken_jar_in_banglish_finds_the_damaged_item_page_near_the_top(searcher) -> None:
+    # "the jar broke": the Bengali damaged-item page, not only the blender's "jar" pages. It
+    # ranks third today (it was fifth; the README's Status says first is not reached yet).
+    results = searcher.search("jar bhenge geche", k=5)
+    assert results.query_lang == "bn-Latn"
+    assert "bn/returns/damaged-item/" in [page(h.url) for h in results[:3]], [h.url for h in results]
+
+
+def test_romanized_words_are_never_spell_corrected_into_english(searcher) -> None:
+    # "malse" (will get) once became "mail" and the newsletter page came first.
+    results = searcher.search("refund kyare malse", k=5, mode="lexical")
+    assert page(results[0].url) == "gu/refunds/refund-status/"
+    assert all("newsletter" not in h.url for h in results)
+
+
+def test_a_question_answered_only_in_english_finds_the_english_page(searcher) -> None:
+    results = searcher.search("পাসওয়ার্ড ভুলে গেছি", k=5)  # "I forgot my password"
+    assert "account/reset-password/" in [page(h.url) for h in results[:3]]
+
+
+def test_a_translated_answer_is_shown_in_the_shoppers_language(searcher) -> None:
+    english = searcher.search("bkash refund how many days", k=3)
+    bengali = searcher.search("বিকাশে টাকা ফেরত কত দিনে", k=3)
+    assert page(english[0].url) == "refunds/bkash-nagad-refunds/"
+    # The Bengali shopper gets the Bengali translation of the bKash page, not the English one.
+    assert bengali[0].lang == "bn"
+    pages = [page(h.url) for h in bengali]
+    assert "bn/refunds/bkash-nagad-refunds/" in pages and "refunds/bkash-nagad-refunds/" not in pages
+
+
+@pytest.mark.parametrize("query", ["asdfgh", "xyzzy qwerty", "do you sell iphones", "???"])
+def test_no_answer_is_said_but_the_nearest_pages_are_still_there(searcher, query: str) -> None:
+    results = searcher.search(query, k=5)
+    assert not results.answered
+    assert len(results) == 5
+    assert all(0.0 <= h.confidence <= 1.0 for h in results)
+
+
+@pytest.mark.parametrize(("query", "answered"), [("where is my refund", True), ("asdfgh", False),
+                                                 ("gift wrap my order", False)])
+def test_lexical_mode_decides_too(searcher, query: str, answered: bool) -> None:
+    # kb serve answers lexically while the model loads: the decision must not depend on it.
+    assert searcher.search(query, k=5, mode="lexical").answered is answered
+    assert searcher.search(query, k=5).answered is answered
+
+
+def test_confidence_is_higher_for_the_answer_than_for_junk(searcher) -> None:
+    good = searcher.search("how do I return an item", k=3)
+    junk = searcher.search("asdfgh", k=3)
+    assert good.answered and good[0].confidence > junk[0].confidence
+
+
+def test_the_api_says_whether_it_has_an_answer(sample_build, tmp_path) -> None:
+    app = create_app(settings_for(sample_build.index_dir, tmp_path, rate_limit=0))
+    with serving(app) as base:
+        app.state.service.index.warm_current()
+        junk = 0.0
+        for query in ("asdfgh", "xyzzy qwerty", "do you sell iphones"):
+            body = httpx.get(base + "/api/search", params={"q": query, "k": 5}).json()
+            assert body["answered"] is False, (query, body)
+            assert body["hits"], "the nearest pages are still returned"
+            assert all(0.0 <= h["confidence"] <= 1.0 for h in body["hits"])
+            junk = max(junk, *(h["confidence"] for h in body["hits"]))
+        body = httpx.get(base + "/api/search", params={"q": "?!..."}).json()
+        assert body["answered"] is False, "punctuation alone is never answered"
+        empty = httpx.get(base + "/api/search", params={"q": "  "})
+        assert empty.status_code == 422 and empty.json()["error"] == "missing_query"
+        body = httpx.post(base + "/api/search", json={"q": "refund kobe pabo"}).json()
+        assert body["answered"] is True
+        assert body["query_lang"] == "bn-Latn"
+        assert body["hits"][0]["url"].startswith("bn/refunds/refund-status/")
+        assert body["hits"][0]["confidence"] > junk
+
+
+def test_kb_search_json_prints_the_decision(sample_build) -> None:
+    r = subprocess.run([str(KB), "search", "--index", str(sample_build.index_dir), "--json", "asdfgh"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    body = json.loads(r.stdout)
+    assert body["answered"] is False and body["query_lang"] == "en" and body["hits"]
+    text = CliRunner().invoke(search_cmd, ["--index", str(sample_build.index_dir), "--k", "3", "xyzzy qwerty"])
+    assert text.exit_code == 0, text.output
+    assert text.output.startswith("No answer in the help center; the nearest pages:\n 1. ")
+    good = CliRunner().invoke(search_cmd, ["--index", str(sample_build.index_dir), "--k", "3", "where is my order"])
+    assert good.output.startswith(" 1. ") and "orders/track-your-order/" in good.output
+
+
+def test_the_encoder_loads_once_per_process_and_returns_unit_rows() -> None:
+    # mkdocs serve rebuilds call get_encoder again: they must get the loaded model back.
+    enc = get_encoder("multilingual-e5-small")
+    assert get_encoder(EncoderSpec("multilingual-e5-small")) is enc
+    assert enc.name == encoder_name("multilingual-e5-small")
+    rows = enc.encode_queries(["ফেরত", "refund kobe pabo", "where is my order"])
+    assert rows.shape == (3, enc.dimension) and str(rows.dtype) == "float32"
+    assert abs(float((rows * rows).sum(axis=1).max()) - 1.0) < 1e-3
+    assert abs(float(enc.encode_query("where is my order") @ rows[2]) - 1.0) < 1e-3
+
+
+def test_the_embedding_cache_is_keyed_by_the_encoder(tmp_path: Path) -> None:
+    pages = [PageRecord(url="refunds/", title="Refunds", html="<p>Your refund reaches the card in 7 days.</p>",
+                        lang="en"),
+             PageRecord(url="bn/refunds/", title="রিফান্ড", html="<p>সাত দিনের মধ্যে টাকা ফেরত পাবেন।</p>",
+                        lang="bn")]
+    cache = tmp_path / "cache"
+    first = build_index(pages, [], tmp_path / "a", model="multilingual-e5-small", cache_dir=cache, progress=False)
+    again = build_index(pages, [], tmp_path / "b", model="multilingual-e5-small", cache_dir=cache, progress=False)
+    assert first["embedded"] > 0 and again["embedded"] == 0
+    assert first["model_key"] == get_encoder("multilingual-e5-small").name
+    assert [p.name for p in (cache / "embeddings").iterdir()] == [first["model_key"]]
