@@ -120,6 +120,7 @@ class Searcher:
             str(self.manifest.get("model_key") or "") if self.has_vectors else "")
         # Lexical mode (asked for, or while kb serve loads the model) has no semantic signals.
         self.lexical_answer_model: AnswerModel | None = model_for("")
+        self.calibrated = self.answer_model is not None and bool(self.answer_model.encoder)
 
     # -- model ---------------------------------------------------------------------------
     @property
@@ -266,6 +267,12 @@ class Searcher:
         cands = self.candidates(q.text, mode, q.filters)
         features: list[dict[str, float]] = []
         hits = self.rank(cands, mode, q.k, q.context, features=features, lang=q.lang)
+        if mode != "lexical" and not self.calibrated:
+            # No answer model was fitted for this index's encoder (all-MiniLM-L6-v2 or a shop's
+            # own folder): search cannot tell, so any hit for a query with a letter or digit
+            # counts as an answer, as before issue 10.
+            return SearchResults(tuple(hits), mode=mode, answered=bool(hits) and any(ch.isalnum() for ch in q.text),
+                                 query_lang=cands.query_lang)
         return SearchResults(tuple(hits), mode=mode, answered=self.answered(q.text, hits, features, mode),
                              query_lang=cands.query_lang)
 
