@@ -18,7 +18,14 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.conftest import CHROMIUM_ARGS, CHROMIUM_PATH, ROOT, axe_serious, serve_folder
+from tests.conftest import (
+    CHROMIUM_ARGS,
+    CHROMIUM_PATH,
+    ROOT,
+    QuietHandler,
+    axe_serious,
+    serve_folder,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -253,21 +260,27 @@ def test_automated_browsers_send_no_page_view_unless_a_test_opts_in(chromium, tm
     (site / "index.html").write_text(EVENTS_PAGE)
     for name in ("kb-events.js", "kb-feedback.js"):
         (site / name).write_bytes((ROOT / "kb_tools/assets" / name).read_bytes())
-    sent: list[dict] = []
-    with serve_folder(site) as base:
+    received: list[dict] = []
+
+    class Collector(QuietHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            received.extend(json.loads(body or b"{}").get("events", []))
+            self.send_response(204)
+            self.end_headers()
+
+    with serve_folder(site, Collector) as base:
         context = chromium.new_context()
         if opt_in:
             context.add_init_script("window.kbCountAutomatedVisits = true;")
-
-        def collect(route) -> None:
-            sent.extend(json.loads(route.request.post_data or "{}").get("events", []))
-            route.fulfill(status=204)
-
-        context.route("**/api/events", collect)
         page = context.new_page()
         page.goto(base + "/")
         page.wait_for_function("window.KbEvents !== undefined")
-        page.goto("about:blank")
+        page.evaluate("KbEvents.track('search', {query: 'refund', results: 1, top: []}); KbEvents.flush()")
+        deadline = time.monotonic() + 10
+        while not any(e["name"] == "search" for e in received):  # every event before it is in
+            assert time.monotonic() < deadline, received
+            time.sleep(0.05)
         context.close()
-    names = [e["name"] for e in sent]
+    names = [e["name"] for e in received]
     assert ("page_view" in names) is opt_in

@@ -19,6 +19,11 @@
  *   with next "refine"; leaving the page (pagehide, tab hidden) sends it with "leave".
  * - A link from the widget may carry ?kbs=widget&kbsid=<session>: the page adopts that session
  *   so the shopper's widget search and the help page they open are one session.
+ * - On the help site (kb-site.js loaded first), nothing is sent until KbSite.api says where
+ *   `kb serve` is; on a static host there is none and queued events are dropped.
+ * - Bots and automated browsers (navigator.webdriver, crawler user agents) send no page_view:
+ *   they are not shoppers. Tests that drive a browser opt in with
+ *   `window.kbCountAutomatedVisits = true` set before this script runs.
  */
 (function () {
   "use strict";
@@ -34,7 +39,11 @@
   var VALID_ID = /^[A-Za-z0-9_-]{16,64}$/;
   var LIMITS = { query: 500, comment: 1000, url: 2000, video: 200 };
 
+  var BOT_UA = /bot\b|crawl|spider|slurp|headless|lighthouse|pagespeed|preview|facebookexternalhit|embedly|wget|curl|python-|java\//i;
+
   var cfg = { endpoint: defaultEndpoint(), source: "site", flushMs: FLUSH_MS };
+  // null: waiting for KbSite.api to say whether there is an API; true: send; false: drop.
+  var sending = window.KbSite && window.KbSite.api ? null : true;
   var queue = [];
   var timer = null;
   var memorySession = null;
@@ -114,7 +123,14 @@
     } catch (e) { return null; }
   }
 
+  function automated() {
+    if (window.kbCountAutomatedVisits === true) return false;
+    try { return navigator.webdriver === true || BOT_UA.test(navigator.userAgent || ""); } catch (e) { return false; }
+  }
+
   function track(name, props, at) {
+    if (sending === false) return;
+    if (name === "page_view" && automated()) return;
     if (name === "result_click" && props) rememberClick(props);
     queue.push({
       name: String(name),
@@ -141,6 +157,7 @@
 
   function flush() {
     if (timer) { clearTimeout(timer); timer = null; }
+    if (sending !== true) { if (sending === false) queue = []; return; }
     while (queue.length) {
       var batch = queue.splice(0, MAX_BATCH);
       var id = randomId();  // the collector stores a batch it has seen once, if it comes again
@@ -178,12 +195,20 @@
 
   function configure(options) {
     options = options || {};
-    if (options.endpoint) cfg.endpoint = String(options.endpoint);
+    if (options.endpoint) { cfg.endpoint = String(options.endpoint); sending = true; }
     if (options.source === "site" || options.source === "widget") cfg.source = options.source;
     if (options.flushMs > 0) cfg.flushMs = options.flushMs;
     return { endpoint: cfg.endpoint, source: cfg.source };
   }
 
+  if (sending === null) {
+    window.KbSite.api.then(function (base) {
+      if (sending !== null) return; // configured explicitly meanwhile
+      sending = !!base;
+      if (base && !document.querySelector('meta[name="kb-api"]')) cfg.endpoint = base + "/api/events";
+      flush();
+    });
+  }
   adoptSessionFromUrl();
   window.addEventListener("pagehide", leave);
   document.addEventListener("visibilitychange", function () {

@@ -230,7 +230,11 @@
   function start() {
     track("page_view", { url: location.pathname, from: cameFrom() });
     stripMarkers();
-    Array.prototype.forEach.call(document.querySelectorAll(".kb-feedback"), render);
+    var hosts = document.querySelectorAll(".kb-feedback"); // only where the plugin put one
+    if (!hosts.length) return;
+    // Our stylesheet first (only pages with the feedback box load it), then the box.
+    var ready = window.KbSite && window.KbSite.css ? window.KbSite.css() : Promise.resolve();
+    ready.then(function () { Array.prototype.forEach.call(hosts, render); });
   }
 
   document.addEventListener("click", onClick, true);

@@ -1,16 +1,15 @@
-/* Site search through `kb serve`: when /api/search answers, typing in Material's search box
+/* Site search through `kb serve`: when there is an API, typing in Material's search box
  * shows the hybrid search's answers (sections, video moments, Bengali and Gujarati that lunr
- * cannot tokenise) in Material's own result styling. When the API is not there (the site
- * hosted as plain files), this does nothing and Material's built-in search keeps working.
- * The API's base URL comes from <meta name="kb-api" content="...">, else the site's origin. */
+ * cannot tokenise) in Material's own result styling. When there is none (the site hosted as
+ * plain files), this does nothing and Material's built-in search keeps working. Where the API
+ * is comes from KbSite.api (kb-site.js: <meta name="kb-api">, else one silent probe). */
 (function () {
   "use strict";
   var input = document.querySelector('[data-md-component="search-query"]');
   var wrap = document.querySelector(".md-search__scrollwrap");
   if (!input || !wrap || !window.fetch) return;
 
-  var metaTag = document.querySelector('meta[name="kb-api"]');
-  var API = (metaTag && metaTag.getAttribute("content") || location.origin).replace(/\/+$/, "");
+  var API = "";
   var config = {};
   try { config = JSON.parse(document.getElementById("__config").textContent); } catch (e) { /* defaults */ }
   var tr = config.translations || {};
@@ -154,9 +153,11 @@
     else links[next].focus();
   }
 
-  // Probe once: a static host answers 404 (or HTML), kb serve answers JSON with "hits".
-  fetch(API + "/api/search?q=ping&k=1", { credentials: "omit" })
-    .then(function (r) { return r.ok ? r.json() : null; })
-    .then(function (body) { if (body && Array.isArray(body.hits)) enable(); })
-    .catch(function () { /* no API: Material's search stays */ });
+  if (window.KbSite) {
+    window.KbSite.api.then(function (base) {
+      if (!base) return; // no API: Material's search stays
+      API = base;
+      window.KbSite.css().then(enable);
+    });
+  }
 })();
