@@ -225,6 +225,13 @@ def test_kb_files_are_hashed_and_only_where_used(sample_build) -> None:
     assert "kb-video" in video
 
 
+def test_the_site_learns_from_one_quiet_request_whether_kb_serve_is_there(sample_build, kb_served: str) -> None:
+    assert json.loads((sample_build.site_dir / "assets/kb/api.json").read_text()) == {"api": False}
+    answer = httpx.get(kb_served + "/assets/kb/api.json")
+    assert answer.status_code == 200 and answer.json() == {"api": True}
+    assert answer.headers["cache-control"] == "no-cache"
+
+
 def test_kb_serve_caches_kb_files_for_a_year(sample_build, kb_served: str) -> None:
     html = httpx.get(kb_served + "/videos/start-a-return/").text
     refs = re.findall(r'(?:href|src)="([^"]*assets/kb/[^"]+)"', html)

@@ -190,6 +190,14 @@ def widget_js(request: Request, svc: ServiceDep) -> Response:
                           cache="public, max-age=300")
 
 
+# The help site's scripts ask this path whether `kb serve` is there (kb-site.js). The build writes
+# it as a static file saying {"api": false}, so on a static host the question gets a quiet answer
+# instead of a 404; here the answer is yes.
+@api.api_route("/assets/kb/api.json", methods=["GET", "HEAD"], include_in_schema=False)
+def site_api_probe() -> Response:
+    return Response(b'{"api": true}\n', media_type="application/json", headers={"cache-control": "no-cache"})
+
+
 # Included after every /api/ route (the event collector's too): the rest of /api/ is a JSON 404.
 api_fallback = APIRouter(include_in_schema=False)
 
