@@ -63,6 +63,16 @@ class KbConfig(Config):
     analytics = c.Type(bool, default=True)
     """Send anonymous usage events (no cookies, no IP addresses) to `kb serve`'s collector."""
 
+    schema = c.Choice(("auto", "mkdocs", "help-center", "strict"), default="auto")
+    """Which front matter is checked: `mkdocs` (the site's own; kb only checks its own keys),
+    `help-center` (also a title of its own on every page and misspelt keys), `strict` (also
+    every key must be one kb, MkDocs or Material documents); `auto`: `help-center` when
+    `categories` are set, else `mkdocs`."""
+
+    last_updated = c.Type(bool, default=False)
+    """Show Material's "Last update" date on pages, from git (the file's time for files git does
+    not know yet). Off unless the site asks; a git-revision-date plugin's date wins."""
+
     def validate(self) -> tuple[ConfigErrors, ConfigWarnings]:
         raw = dict(self)
         failed, warnings = super().validate()

@@ -15,13 +15,14 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mkdocs.config.config_options import ExtraScriptValue
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
+from kb_tools import alternates
+from kb_tools.browser_assets import BrowserAssets
 from kb_tools.config import KbConfig
 from kb_tools.content.frontmatter import without_unsafe_front_matter
 from kb_tools.content.languages import language_name
@@ -39,9 +40,7 @@ if TYPE_CHECKING:
 log = get_plugin_logger(__name__)
 
 PACKAGE_DIR = Path(__file__).parent
-ASSETS_DIR = PACKAGE_DIR / "assets"
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
-ASSET_PREFIX = "assets/kb/"
 
 
 class KbPlugin(BasePlugin[KbConfig]):
@@ -56,6 +55,8 @@ class KbPlugin(BasePlugin[KbConfig]):
         self.project: Project | None = None
         self.handoff: PageHandoff | None = None  # contact channels and labels for "No" on feedback
         self.video_pages: set[str] = set()
+        self.assets: BrowserAssets | None = None
+        self.translated: list[dict[str, str]] = []  # {lang: url} of each page with translations
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -74,25 +75,9 @@ class KbPlugin(BasePlugin[KbConfig]):
         # before the theme's own, so a site can still override them.
         dirs = config.theme.dirs
         dirs.insert(1 if config.theme.custom_dir else 0, str(TEMPLATES_DIR))
-        for asset in self._assets():
-            uri = ASSET_PREFIX + asset.name
-            if asset.suffix == ".css" and uri not in config.extra_css:
-                config.extra_css.append(uri)
-            elif asset.suffix == ".js" and all(str(s) != uri for s in config.extra_javascript):
-                script = ExtraScriptValue(uri)
-                script.defer = True
-                config.extra_javascript.append(script)
+        # kb's browser files: added per page in on_post_page, only where a page uses them.
+        self.assets = BrowserAssets(analytics=self.config.analytics, feedback=self.config.feedback)
         return config
-
-    def _assets(self) -> list[Path]:
-        """The browser assets this site ships: no event script without analytics, no
-        feedback widget without feedback."""
-        skip = set()
-        if not self.config.analytics:
-            skip |= {"kb-events.js"}
-        if not self.config.feedback:
-            skip |= {"kb-feedback.js", "kb-feedback.css"}
-        return [p for p in sorted(ASSETS_DIR.glob("*")) if p.is_file() and p.name not in skip]
 
     @event_priority(50)  # before other plugins see the files, so generated pages are in nav
     def on_files(self, files: Files, config) -> Files:
@@ -107,10 +92,12 @@ class KbPlugin(BasePlugin[KbConfig]):
             for src_uri, markdown in self.videos.pages().items():
                 files.append(File.generated(config, src_uri, content=markdown))
                 self.video_pages.add(src_uri)
-        for asset in self._assets():
-            files.append(File.generated(config, ASSET_PREFIX + asset.name, abs_src_path=str(asset)))
-        self.updated = _last_updated(project.docs_dir)
+        for uri, content in self.assets.files.items():
+            files.append(File.generated(config, uri, content=content))
+        # "Last update" only where the site asked for it (Material shows page.meta.revision_date).
+        self.updated = _last_updated(project.docs_dir) if self.config.last_updated else {}
         self.records = []
+        self.translated = []
         return files
 
     def _load_videos(self) -> set[str] | None:
@@ -168,9 +155,11 @@ class KbPlugin(BasePlugin[KbConfig]):
             if page.file.src_uri in self.video_pages and not page.is_index:
                 html += self._feedback_box(page, str(page.meta.get("contact_topic") or ""))
             return html
-        if article.is_index:
-            return html  # home and category pages list articles; search them, not the lists
-        html += self._feedback_box(page, article.contact_topic)
+        if not article.is_index:  # home and category pages list articles: no feedback box
+            html += self._feedback_box(page, article.contact_topic)
+        search = page.meta.get("search")
+        if isinstance(search, dict) and search.get("exclude"):
+            return html  # Material's own switch: this page stays out of search
         self.records.append(
             PageRecord(
                 url=page.url,
@@ -202,11 +191,19 @@ class KbPlugin(BasePlugin[KbConfig]):
         return context
 
     def on_post_page(self, output: str, page: Page, config) -> str:
-        if not self.config.enabled or not self.config.api_url:
+        if not self.config.enabled or self.site is None or self.assets is None:
             return output
-        # Site search and events talk to `kb serve` at this address instead of the site's origin.
-        meta = f'<meta name="kb-api" content="{escape(self.config.api_url.rstrip("/"))}">'
-        return output.replace("</head>", meta + "\n</head>", 1)
+        if len(self.site.settings.languages) > 1:
+            found = {lang: page_url(src, config.use_directory_urls) for lang, src in self.site.translations(page.file.src_uri).items()}
+            if len(found) > 1:
+                self.translated.append(found)
+            output = alternates.rewrite_head(output, found, config.site_url, page.url)
+        output = self.assets.add_to(output, page.url)
+        if self.config.api_url:
+            # Site search and events talk to `kb serve` at this address, not the site's origin.
+            meta = f'<meta name="kb-api" content="{escape(self.config.api_url.rstrip("/"))}">'
+            output = output.replace("</head>", meta + "\n</head>", 1)
+        return output
 
     def _feedback_box(self, page: Page, topic: str) -> str:
         """Where kb-feedback.js puts "Was this page helpful?" (and, after "No", the contacts)."""
@@ -238,6 +235,8 @@ class KbPlugin(BasePlugin[KbConfig]):
             return
         project = self.project
         site_dir = project.site_dir
+        # Material's language selector fetches sitemap.xml under every alternate's URL.
+        alternates.write_sitemaps(site_dir, self.translated, config.site_url)
         video_records = []
         if self.videos is not None:
             try:

@@ -119,7 +119,8 @@ class Project:
 
     def content_settings(self) -> ContentSettings:
         return ContentSettings(languages=list(self.languages), categories=dict(self.kb.categories),
-                               facts_file=self.kb.facts_file, use_directory_urls=self.use_directory_urls)  # fmt: skip
+                               facts_file=self.kb.facts_file, use_directory_urls=self.use_directory_urls,
+                               schema=self.kb.schema)  # fmt: skip
 
     def content_site(self, video_ids: set[str] | None = None) -> ContentSite:
         """Every article, loaded and checked (`video_ids`: the known videos, None = unchecked)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,20 +18,14 @@ from typing import Any
 import yaml
 
 from kb_tools import safe_yaml
+from kb_tools.content.links import prose_lines
+from kb_tools.content.schema import KB_KEYS, KNOWN_KEYS
 from kb_tools.problems import Problem, error, shown_path
 
-#: Front-matter keys an article may use. Anything else is reported with a "did you mean".
-ARTICLE_KEYS = (
-    "title",
-    "summary",
-    "category",
-    "tags",
-    "products",
-    "lang",
-    "review_by",
-    "videos",
-    "contact_topic",
-)
+#: Front-matter keys kb reads (the schema decides what other keys may appear).
+ARTICLE_KEYS = KB_KEYS
+ATX_H1 = re.compile(r"^ {0,3}#(?!#)\s+(.*?)(?:\s+#+)?\s*$")
+SETEXT_H1 = re.compile(r"^ {0,3}=+\s*$")
 LIST_KEYS = ("tags", "products", "videos")
 TEXT_KEYS = ("title", "summary", "category", "lang", "contact_topic")
 
@@ -53,6 +48,7 @@ class Article:
     body: str = ""
     body_line: int = 1  # line number of the body's first line in the file
     key_lines: dict[str, int] = field(default_factory=dict)
+    title_from: str = "front matter"  # or "heading" (the first # Heading), or "file name"
 
     @property
     def slug(self) -> str:
@@ -190,8 +186,11 @@ def front_matter_of(text: str) -> dict[str, Any]:
     return data or {}
 
 
-def load_article(path: Path, docs_dir: Path, project_dir: Path) -> tuple[Article | None, list[Problem]]:
-    """Read and validate one article's file and front matter (site-wide checks are elsewhere)."""
+def load_article(
+    path: Path, docs_dir: Path, project_dir: Path, schema: str = "mkdocs"
+) -> tuple[Article | None, list[Problem]]:
+    """Read and validate one article's file and front matter (site-wide checks are elsewhere).
+    `schema` is `mkdocs`, `help-center` or `strict` (kb_tools.content.schema)."""
     src_path = path.relative_to(docs_dir).as_posix()
     rel_path = shown_path(path, project_dir)
     text, problems = decode_utf8(path.read_bytes(), rel_path)
@@ -202,30 +201,79 @@ def load_article(path: Path, docs_dir: Path, project_dir: Path) -> tuple[Article
         return None, problems
     article = Article(src_path=src_path, rel_path=rel_path, body=body, body_line=body_line)
     if fm_text is None:
-        return article, [
-            error(
-                rel_path,
-                1,
-                "missing front matter: start the file with '---', a line 'title: ...', and '---'",
-            )
-        ]
-    data, key_lines, problems = parse_front_matter(fm_text, rel_path)
-    if data is None:
-        return None, problems
+        data, key_lines = _multimarkdown_meta(article)
+    else:
+        data, key_lines, problems = parse_front_matter(fm_text, rel_path)
+        if data is None:
+            return None, problems
     article.key_lines = key_lines
-    problems.extend(_fill_article(article, data, key_lines))
+    problems.extend(_fill_article(article, data, key_lines, schema))
     return article, problems
 
 
-def _fill_article(article: Article, data: dict[str, Any], key_lines: dict[str, int]) -> list[Problem]:
+def _multimarkdown_meta(article: Article) -> tuple[dict[str, Any], dict[str, int]]:
+    """MkDocs also reads "key: value" lines at the very top of a page without '---' as its
+    meta-data (MultiMarkdown style); take them the same way, so the title matches."""
+    from mkdocs.utils.meta import get_data
+
+    body, data = get_data(article.body)
+    if not data:
+        return {}, {}
+    skipped = article.body[: len(article.body) - len(body)]
+    key_lines = {}
+    for n, line in enumerate(skipped.split("\n"), start=article.body_line):
+        key = line.split(":", 1)[0].strip().lower()
+        if key in data and key not in key_lines:
+            key_lines[key] = n
+    article.body_line += skipped.count("\n")
+    article.body = body
+    return data, key_lines
+
+
+def first_heading(body: str) -> str:
+    """The page's title when it starts with a level-1 heading ("# Title", or "Title" over
+    "==="), as MkDocs reads it: only a heading that opens the page counts."""
+    lines = [line for _, line in prose_lines(body)]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    if not lines:
+        return ""
+    atx = ATX_H1.match(lines[0])
+    if atx:
+        return atx.group(1).strip()
+    if len(lines) > 1 and SETEXT_H1.match(lines[1]):
+        return lines[0].strip()
+    return ""
+
+
+def title_from_file_name(src_path: str) -> str:
+    """MkDocs' title for a page with neither a title nor a heading (mkdocs.structure.pages)."""
+    parts = src_path.split("/")
+    stem = parts[-1].rsplit(".", 1)[0]
+    if stem in ("index", "README"):
+        if len(parts) == 1:
+            return "Home"
+        stem = parts[-2]
+    title = stem.replace("-", " ").replace("_", " ")
+    return title.capitalize() if title.lower() == title else title
+
+
+def _fill_article(
+    article: Article, data: dict[str, Any], key_lines: dict[str, int], schema: str = "mkdocs"
+) -> list[Problem]:
     problems: list[Problem] = []
     rel = article.rel_path
     for key, value in data.items():
         line = key_lines.get(str(key), 2)
         key = str(key)
         if key not in ARTICLE_KEYS:
-            hint = did_you_mean(key, ARTICLE_KEYS) or f": allowed keys are {', '.join(ARTICLE_KEYS)}"
-            problems.append(error(rel, line, f"unknown front-matter key '{key}'{hint}"))
+            if key in KNOWN_KEYS or schema == "mkdocs":
+                continue  # the theme's or another plugin's key
+            hint = did_you_mean(key, KNOWN_KEYS)
+            if schema == "strict" or hint:
+                hint = hint or (": allowed keys are kb's, MkDocs' and Material's "
+                                "(plugins > kb > schema in mkdocs.yml decides)")
+                problems.append(error(rel, line, f"unknown front-matter key '{key}'{hint}"))
             continue
         if key in TEXT_KEYS:
             if not isinstance(value, str | int | float) or isinstance(value, bool):
@@ -250,8 +298,15 @@ def _fill_article(article: Article, data: dict[str, Any], key_lines: dict[str, i
                 continue
             article.review_by = value
     if not article.title:
-        line = key_lines.get("title", 1)
-        problems.append(error(rel, line, "missing 'title': every article needs 'title: ...' in its front matter"))
+        article.title = first_heading(article.body)
+        article.title_from = "heading"
+        if not article.title:
+            article.title, article.title_from = title_from_file_name(article.src_path), "file name"
+            if schema != "mkdocs":
+                problems.append(error(
+                    rel, key_lines.get("title", 1),
+                    "missing title: add 'title: ...' to the front matter or start the page with '# Title'",
+                ))
     return problems
 
 

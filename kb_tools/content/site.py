@@ -1,5 +1,5 @@
 """The whole help center's content: every article, the policy facts, and the site-wide checks
-(categories, languages, duplicate slugs, broken links, unknown facts, stale articles).
+(categories, languages, pages at one address, broken links, unknown facts, stale articles).
 
 `ContentSite.load()` is what both `kb check` and the MkDocs plugin call, so the two report the
 same problems with the same words.
@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import posixpath
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kb_tools.content import schema as schemas
 from kb_tools.content.facts import PolicyFacts
 from kb_tools.content.frontmatter import Article, did_you_mean, load_article
 from kb_tools.content.languages import detect_script_lang, path_language
+from kb_tools.content.links import markdown_links
+from kb_tools.content.urls import page_url
 from kb_tools.problems import Problem, error, shown_path, warning
-
-LINK_RE = re.compile(r"(?<!!)\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
-FENCE_RE = re.compile(r"^\s*(```|~~~)")
 
 
 @dataclass
@@ -31,7 +30,12 @@ class ContentSettings:
     categories: dict[str, Any] = field(default_factory=dict)
     facts_file: str = "policy.yml"
     use_directory_urls: bool = True  # MkDocs' setting: "a/b.md" is served at "a/b/", else "a/b.html"
+    schema: str = "auto"  # which front matter is checked (kb_tools.content.schema)
     today: dt.date | None = None  # for stale checks; None means today
+
+    @property
+    def front_matter_schema(self) -> str:
+        return schemas.resolve(self.schema, self.categories)
 
     @property
     def default_language(self) -> str:
@@ -62,14 +66,14 @@ class ContentSite:
         for path in sorted(docs_dir.rglob("*.md")):
             if any(part.startswith(".") for part in path.relative_to(docs_dir).parts):
                 continue
-            article, problems = load_article(path, docs_dir, project_dir)
+            article, problems = load_article(path, docs_dir, project_dir, settings.front_matter_schema)
             site.problems.extend(problems)
             if article is not None:
                 site._settle_language(article)
                 site.articles[article.src_path] = article
         for article in site.articles.values():
             site.problems.extend(site._check_article(article, video_ids))
-        site.problems.extend(site._check_duplicate_slugs())
+        site.problems.extend(site._check_same_urls())
         site.problems.sort(key=lambda p: (p.path, p.line, p.message))
         return site
 
@@ -164,52 +168,49 @@ class ContentSite:
 
     def _check_links(self, article: Article) -> list[Problem]:
         problems: list[Problem] = []
-        in_fence = False
         base = posixpath.dirname(article.src_path)
-        for line_no, line in enumerate(article.body.split("\n"), start=article.body_line):
-            if FENCE_RE.match(line):
-                in_fence = not in_fence
+        for line_no, link in markdown_links(article.body, article.body_line):
+            target = link.split("#", 1)[0].split("?", 1)[0]
+            if not target or "://" in target or target.startswith(("/", "mailto:", "tel:")):
                 continue
-            if in_fence:
+            if not target.endswith(".md"):
                 continue
-            for m in LINK_RE.finditer(line):
-                target = m.group(1).split("#", 1)[0].split("?", 1)[0]
-                if not target or "://" in target or target.startswith(("/", "mailto:", "tel:")):
-                    continue
-                if not target.endswith(".md"):
-                    continue
-                resolved = posixpath.normpath(posixpath.join(base, target))
-                if resolved in self.articles or (self.docs_dir / resolved).exists():
-                    continue
-                close = did_you_mean(resolved, sorted(self.articles))
-                hint = ""
-                if close:
-                    suggestion = close.split("'")[1]
-                    hint = f": did you mean '{posixpath.relpath(suggestion, base or '.')}'?"
-                problems.append(
-                    error(
-                        article.rel_path,
-                        line_no,
-                        f"link to '{target}' but no page docs/{resolved} exists{hint}",
-                    )
+            resolved = posixpath.normpath(posixpath.join(base, target))
+            if resolved in self.articles or (self.docs_dir / resolved).exists():
+                continue
+            close = did_you_mean(resolved, sorted(self.articles))
+            hint = ""
+            if close:
+                suggestion = close.split("'")[1]
+                hint = f": did you mean '{posixpath.relpath(suggestion, base or '.')}'?"
+            problems.append(
+                error(
+                    article.rel_path,
+                    line_no,
+                    f"link to '{target}' but no page docs/{resolved} exists{hint}",
                 )
+            )
         return problems
 
-    def _check_duplicate_slugs(self) -> list[Problem]:
+    def url_of(self, src_path: str) -> str:
+        """Where MkDocs serves the page built from src_path ("a/b.md" -> "a/b/")."""
+        return page_url(src_path, self.settings.use_directory_urls)
+
+    def _check_same_urls(self) -> list[Problem]:
+        """Two files that MkDocs would write to one URL ("faq.md" and "faq/index.md"): the same
+        file name in two folders is fine, the URLs differ."""
         problems: list[Problem] = []
-        seen: dict[tuple[str, str], Article] = {}
+        seen: dict[str, Article] = {}
         for article in self.articles.values():
-            if article.is_index:
-                continue
-            key = (article.lang, article.slug)
-            first = seen.setdefault(key, article)
+            url = self.url_of(article.src_path)
+            first = seen.setdefault(url, article)
             if first is not article:
                 problems.append(
                     error(
                         article.rel_path,
                         1,
-                        f"duplicate slug '{article.slug}' in language '{article.lang}': "
-                        f"{first.rel_path} has it too; rename one of the files",
+                        f"{first.rel_path} is served at the same address '/{url}': "
+                        "rename or move one of the two files",
                     )
                 )
         return problems

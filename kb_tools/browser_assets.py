@@ -1,0 +1,87 @@
+"""kb's files in the shopper's browser: each page loads only what it uses.
+
+- `assets/kb/kb.<hash>.js`, deferred, on every page: kb-site.js (where `kb serve` is), then
+  kb-events.js (with analytics), kb-search.js (Material's search box answered by the API, when
+  there is one) and kb-feedback.js (with feedback or analytics). A few kB; never
+  render-blocking.
+- `assets/kb/kb.<hash>.css`: the search results' and feedback box's styles, loaded by the
+  bundle when one of them starts (KbSite.css()), so no page waits for it.
+- `assets/kb/kb-video.<hash>.css` and `.js`: only on pages that show a video (an embed, a video
+  page, the videos index); the stylesheet is render-blocking there so the player does not jump.
+- `assets/kb/api.json`: `{"api": false}`, the quiet answer to the bundle's one question on a
+  static host; `kb serve` answers the same path with true.
+
+Names carry a hash of the content, so `kb serve` (and any CDN) can cache them for a year.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mkdocs.utils import get_relative_url
+
+SOURCES = Path(__file__).parent / "assets"
+PREFIX = "assets/kb/"
+API_PROBE = PREFIX + "api.json"
+CSS_MARK = '"__KB_CSS__"'
+VIDEO_MARK = 'class="kb-video'
+
+
+def _hashed(stem: str, suffix: str, content: bytes) -> str:
+    return f"{PREFIX}{stem}.{hashlib.sha256(content).hexdigest()[:10]}{suffix}"
+
+
+def _join(names: list[str]) -> bytes:
+    return "\n".join((SOURCES / name).read_text(encoding="utf-8").rstrip() + "\n" for name in names).encode("utf-8")
+
+
+@dataclass
+class BrowserAssets:
+    """The files to add to the site (`files`: uri -> bytes) and the tags each page needs."""
+
+    analytics: bool = True
+    feedback: bool = True
+    files: dict[str, bytes] = field(default_factory=dict)
+    script: str = ""
+    video_css: str | None = None
+    video_js: str | None = None
+
+    def __post_init__(self) -> None:
+        css = _join(["kb-search.css"] + (["kb-feedback.css"] if self.feedback else []))
+        css_uri = _hashed("kb", ".css", css)
+        scripts = ["kb-site.js"]
+        scripts += ["kb-events.js"] if self.analytics else []
+        scripts += ["kb-search.js"]
+        scripts += ["kb-feedback.js"] if self.feedback or self.analytics else []
+        js = _join(scripts).replace(CSS_MARK.encode(), f'"{css_uri[len(PREFIX):]}"'.encode(), 1)
+        self.script = _hashed("kb", ".js", js)
+        self.files[self.script] = js
+        self.files[css_uri] = css
+        self.files[API_PROBE] = b'{"api": false}\n'
+        video_css, video_js = (SOURCES / "kb-video.css").read_bytes(), (SOURCES / "kb-video.js").read_bytes()
+        self.video_css = _hashed("kb-video", ".css", video_css)
+        self.video_js = _hashed("kb-video", ".js", video_js)
+        self.files[self.video_css] = video_css
+        self.files[self.video_js] = video_js
+
+    def tags(self, html: str, page_url: str) -> str:
+        """The <head> tags a page with this `html` needs, relative to the page's URL."""
+        def rel(uri: str) -> str:
+            return get_relative_url(uri, page_url)
+
+        tags = []
+        if VIDEO_MARK in html:
+            tags.append(f'<link rel="stylesheet" href="{rel(self.video_css)}">')
+        # The bundle before the player: the player reports through KbEvents.
+        tags.append(f'<script defer src="{rel(self.script)}"></script>')
+        if VIDEO_MARK in html:
+            tags.append(f'<script defer src="{rel(self.video_js)}"></script>')
+        return "\n".join(tags)
+
+    def add_to(self, html: str, page_url: str) -> str:
+        tags = self.tags(html, page_url)
+        if not tags or "</head>" not in html:
+            return html
+        return html.replace("</head>", tags + "\n</head>", 1)
