@@ -54,9 +54,9 @@ class KbPlugin(BasePlugin[KbConfig]):
         self.updated: dict[str, str] = {}
         self.project: Project | None = None
         self.handoff: PageHandoff | None = None  # contact channels and labels for "No" on feedback
-        self.video_pages: set[str] = set()
         self.assets: BrowserAssets | None = None
         self.translated: list[dict[str, str]] = []  # {lang: url} of each page with translations
+        self.generated: set[str] = set()  # pages kb generates (the video pages)
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -88,10 +88,11 @@ class KbPlugin(BasePlugin[KbConfig]):
         self.site = project.content_site(video_ids)
         for problem in self.site.problems:
             log.warning(str(problem))
+        self.generated = set()
         if self.videos is not None:
             for src_uri, markdown in self.videos.pages().items():
                 files.append(File.generated(config, src_uri, content=markdown))
-                self.video_pages.add(src_uri)
+                self.generated.add(src_uri)
         for uri, content in self.assets.files.items():
             files.append(File.generated(config, uri, content=content))
         # "Last update" only where the site asked for it (Material shows page.meta.revision_date).
@@ -152,8 +153,9 @@ class KbPlugin(BasePlugin[KbConfig]):
             return html
         article = self.site.articles.get(page.file.src_uri)
         if article is None:
-            if page.file.src_uri in self.video_pages and not page.is_index:
+            if page.file.src_uri in self.generated and not page.is_index:
                 html += self._feedback_box(page, str(page.meta.get("contact_topic") or ""))
+            self._index_generated(page, html)
             return html
         if not article.is_index:  # home and category pages list articles: no feedback box
             html += self._feedback_box(page, article.contact_topic)
@@ -163,7 +165,7 @@ class KbPlugin(BasePlugin[KbConfig]):
         self.records.append(
             PageRecord(
                 url=page.url,
-                title=article.title or page.title or "",
+                title=page.title or article.title,  # MkDocs' title: nav, front matter, heading, file
                 html=html,
                 lang=article.lang,
                 summary=article.summary,
@@ -176,6 +178,18 @@ class KbPlugin(BasePlugin[KbConfig]):
             )
         )
         return html
+
+    def _index_generated(self, page: Page, html: str) -> None:
+        """kb's own generated pages are searchable too: the videos index (each video page is
+        indexed from its transcript by the video library)."""
+        if self.videos is None or page.file.src_uri not in self.generated:
+            return
+        if page.file.src_uri.rsplit("/", 1)[-1] != "index.md":
+            return
+        self.records.append(PageRecord(
+            url=page.url, title=page.title or "", html=html, lang=self._page_lang(page),
+            kind="article", src_path=page.file.src_uri,
+        ))
 
     def on_page_context(self, context: dict, page: Page, config, nav: Navigation) -> dict:
         if not self.config.enabled or self.site is None:
