@@ -90,7 +90,7 @@ def _retitle(item, site: ContentSite, lang: str) -> None:
     for child in item.children:
         if isinstance(child, Page) and child.file.src_uri.endswith("index.md"):
             article = site.articles.get(child.file.src_uri)
-            if article is not None and article.title:
+            if article is not None and article.title and article.title_from == "front matter":
                 item.title = article.title
                 return
     title = site.category_title(slug, lang) if slug else None
