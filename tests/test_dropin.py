@@ -241,3 +241,12 @@ def test_every_sample_page_is_in_the_index(sample_build) -> None:
     indexed = kb_index_pages(sample_build.project_dir)
     assert {"", "bn/", "gu/", "returns/", "bn/returns/return-policy/"} <= indexed
     assert expected - indexed == set()
+
+
+def test_readme_documents_every_schema_and_every_known_key() -> None:
+    from kb_tools.content.schema import KNOWN_KEYS, SCHEMAS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert [s for s in SCHEMAS if f"| `{s}`" not in readme] == []
+    strict_row = next(line for line in readme.splitlines() if line.startswith("| `strict` |"))
+    assert [k for k in KNOWN_KEYS if f"`{k}`" not in strict_row] == []
