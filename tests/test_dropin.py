@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from kb_tools.cli import main
-from tests.conftest import ROOT, mkdocs_build
+from tests.projects import ROOT, mkdocs_build
 
 FIXTURES = ROOT / "tests" / "fixtures"
 PROJECTS = [
@@ -101,7 +101,7 @@ def test_with_kb_adds_kb_after_the_listed_plugins(tmp_path: Path) -> None:
 
 
 def kb_check(project: Path):
-    return CliRunner().invoke(main, ["check", "--config", str(project / "mkdocs.yml")])
+    return CliRunner().invoke(main, ["check", "-f", str(project / "mkdocs.yml")])
 
 
 def test_kb_check_finds_nothing_wrong_in_a_plain_material_site(tmp_path: Path) -> None:

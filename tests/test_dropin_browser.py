@@ -18,14 +18,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.conftest import (
-    CHROMIUM_ARGS,
-    CHROMIUM_PATH,
-    ROOT,
-    QuietHandler,
-    axe_serious,
-    serve_folder,
-)
+from tests.axe import axe_serious
+from tests.projects import ROOT, mkdocs_build
+from tests.servers import QuietHandler, free_port, serve_folder
 
 pytestmark = pytest.mark.browser
 
@@ -44,16 +39,6 @@ SITE_URL = "http://localhost:8000/"
 # Material's own findings on the same pages (its search dialog's name, its teal palette's
 # contrast) are Material's, and the plain Material build has them too (bench_pages).
 KB_ELEMENTS = '[class*="kb-"], [data-kb-widget], [data-kb-search]'
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def route_site_url_to(context, base: str) -> None:
@@ -76,8 +61,7 @@ def static_site(sample_build) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def kb_served(sample_build) -> Iterator[str]:
     """`kb serve` over the sample, as `make demo` runs it (with the demo shop)."""
-    with socket_port() as port:
-        pass
+    port = free_port()
     env = {**os.environ, "KB_RATE_LIMIT": "0", "KB_CONTACT_EMAIL": "help@nodi.example",
            "KB_CONTACT_WHATSAPP": "8801712345678", "KB_DATABASE_URL": f"sqlite:///{sample_build.project_dir / 'a.db'}"}
     proc = subprocess.Popen(
@@ -101,23 +85,9 @@ def kb_served(sample_build) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-class socket_port:
-    """A free TCP port on 127.0.0.1 (released when the block ends, for the server to take)."""
-
-    def __enter__(self) -> int:
-        import socket
-
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        return self.sock.getsockname()[1]
-
-    def __exit__(self, *exc: object) -> None:
-        self.sock.close()
-
-
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_axe_finds_nothing_serious_on_the_sample_pages(chromium, static_site: str, scheme: str) -> None:
-    context = chromium.new_context(viewport={"width": 1280, "height": 800}, color_scheme=scheme)
+def test_axe_finds_nothing_serious_on_the_sample_pages(browser, static_site: str, scheme: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, color_scheme=scheme)
     route_site_url_to(context, static_site)
     page = context.new_page()
     found = {}
@@ -159,8 +129,8 @@ def console_problems(context, urls: list[str]) -> dict[str, list[str]]:
 
 
 @pytest.mark.slow
-def test_console_is_empty_on_every_page_on_a_static_host(chromium, sample_build, static_site: str) -> None:
-    context = chromium.new_context()
+def test_console_is_empty_on_every_page_on_a_static_host(browser, sample_build, static_site: str) -> None:
+    context = browser.new_context()
     route_site_url_to(context, static_site)
     api_calls: list[str] = []
     context.on("request", lambda r: "/api/" in r.url and api_calls.append(f"{r.method} {r.url}"))
@@ -173,16 +143,16 @@ def test_console_is_empty_on_every_page_on_a_static_host(chromium, sample_build,
 
 
 @pytest.mark.slow
-def test_console_is_empty_on_every_page_under_kb_serve(chromium, sample_build, kb_served: str) -> None:
-    context = chromium.new_context()
+def test_console_is_empty_on_every_page_under_kb_serve(browser, sample_build, kb_served: str) -> None:
+    context = browser.new_context()
     route_site_url_to(context, kb_served)
     problems = console_problems(context, [SITE_URL + path for path in every_page(sample_build.site_dir)])
     context.close()
     assert problems == {}
 
 
-def test_site_search_still_uses_the_api_under_kb_serve(chromium, kb_served: str) -> None:
-    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+def test_site_search_still_uses_the_api_under_kb_serve(browser, kb_served: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
     route_site_url_to(context, kb_served)
     page = context.new_page()
     page.goto(SITE_URL)
@@ -251,8 +221,6 @@ def test_last_update_is_shown_only_when_the_site_asks(sample_build, tmp_path: Pa
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs/index.md").write_text("# Home\n\nText.\n")
     (tmp_path / "mkdocs.yml").write_text("site_name: X\ntheme: material\nplugins:\n  - search\n  - kb:\n      search: false\n")
-    from tests.conftest import mkdocs_build
-
     assert mkdocs_build(tmp_path, "--strict").returncode == 0
     assert "md-source-file" not in (tmp_path / "site/index.html").read_text(encoding="utf-8")
 
@@ -263,7 +231,7 @@ EVENTS_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><tit
 
 
 @pytest.mark.parametrize("opt_in", [False, True])
-def test_automated_browsers_send_no_page_view_unless_a_test_opts_in(chromium, tmp_path: Path, opt_in: bool) -> None:
+def test_automated_browsers_send_no_page_view_unless_a_test_opts_in(browser, tmp_path: Path, opt_in: bool) -> None:
     site = tmp_path / "site"
     site.mkdir()
     (site / "index.html").write_text(EVENTS_PAGE)
@@ -279,7 +247,7 @@ def test_automated_browsers_send_no_page_view_unless_a_test_opts_in(chromium, tm
             self.end_headers()
 
     with serve_folder(site, Collector) as base:
-        context = chromium.new_context()
+        context = browser.new_context()
         if opt_in:
             context.add_init_script("window.kbCountAutomatedVisits = true;")
         page = context.new_page()
