@@ -2,13 +2,14 @@
 with kb, next to a plain Material build of the same pages, both served as static files on
 127.0.0.1.
 
-    .venv/bin/python -m bench.bench_pages [--runs 3] [--skip-build]
+    .venv/bin/python -m bench.bench_pages [--runs 3]
 
 "The same pages": the kb build dumps every page's final Markdown (policy facts substituted,
 video embeds rendered, the generated video pages included) through a MkDocs hook that runs
 after every plugin; the plain build is Material + its search plugin over exactly that Markdown
 (and the same video files). What differs is what kb adds: its CSS/JS, per-language `lang`,
-navigation and alternates, the feedback box, the video player.
+navigation and alternates, the feedback box, the video player. Each build's `site_url` is the
+address it is served at (as in production), so absolute URLs stay on the same origin.
 
 Lighthouse (npm, package.json) runs against Debian's Chromium with the flags of
 tests/conftest.py, mobile form factor with simulated throttling, median of `--runs` runs,
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -64,17 +66,22 @@ def on_page_markdown(markdown, page, config, files):
 '''
 
 
-def build_ours() -> Path:
+def with_site_url(text: str, site_url: str) -> str:
+    return re.sub(r"(?m)^site_url:.*$", f"site_url: {site_url}", text)
+
+
+def build_ours(site_url: str) -> Path:
     project = project_copy("pages-ours")
     shutil.rmtree(project / "rendered-markdown", ignore_errors=True)
     (project / "dump_markdown.py").write_text(DUMP_HOOK, encoding="utf-8")
     config = (project / "mkdocs.yml").read_text(encoding="utf-8")
+    config = with_site_url(config, site_url)
     (project / "mkdocs.yml").write_text(config + "\nhooks:\n  - dump_markdown.py\n", encoding="utf-8")
     run_mkdocs(project)
     return project
 
 
-def build_plain(ours: Path) -> Path:
+def build_plain(ours: Path, site_url: str) -> Path:
     plain = WORK / "plain"
     shutil.rmtree(plain, ignore_errors=True)
     docs = plain / "docs"
@@ -92,7 +99,7 @@ def build_plain(ours: Path) -> Path:
     text = (ours / "mkdocs.yml").read_text(encoding="utf-8")
     start, end = text.index("\nplugins:"), text.index("\nmarkdown_extensions:")
     text = text[:start] + "\nplugins:\n  - search\n" + text[end:]
-    text = text.split("\nhooks:")[0]
+    text = with_site_url(text.split("\nhooks:")[0], site_url)
     (plain / "mkdocs.yml").write_text(text, encoding="utf-8")
     run_mkdocs(plain)
     return plain
@@ -143,24 +150,20 @@ def axe_counts(browser, url: str) -> tuple[int, list[str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="Lighthouse runs per page and build (median)")
-    parser.add_argument("--skip-build", action="store_true", help="reuse the last builds in bench/results/pages")
     args = parser.parse_args()
     for needed in (LIGHTHOUSE, AXE):
         if not needed.is_file():
             sys.exit(f"{needed} is missing: run `make install` (npm ci) first")
     WORK.mkdir(parents=True, exist_ok=True)
-    ours = SEARCH_WORK / "pages-ours"
-    if not args.skip_build:
-        print("building the sample with kb, then plain Material over the same Markdown...", file=sys.stderr)
-        ours = build_ours()
-        build_plain(ours)
-    sites = {"ours": ours / "site", "plain": WORK / "plain" / "site"}
+    sites = {"ours": SEARCH_WORK / "pages-ours" / "site", "plain": WORK / "plain" / "site"}
 
     from playwright.sync_api import sync_playwright
 
     rows, notes = [], []
     with serve_folder(sites["ours"]) as ours_url, serve_folder(sites["plain"]) as plain_url, \
             sync_playwright() as p:
+        print("building the sample with kb, then plain Material over the same Markdown...", file=sys.stderr)
+        build_plain(build_ours(ours_url + "/"), plain_url + "/")
         browser = p.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
         bases = {"ours": ours_url, "plain": plain_url}
         for label, path in PAGES.items():
