@@ -2,8 +2,8 @@
 
 - `assets/kb/kb.<hash>.js`, deferred, on every page: kb-site.js (where `kb serve` is), then
   kb-events.js (with analytics), kb-search.js (Material's search box answered by the API, when
-  there is one) and kb-feedback.js (with feedback or analytics). A few kB; never
-  render-blocking.
+  there is one), kb-handoff.js (the contacts offered after "No", with feedback) and
+  kb-feedback.js (with feedback or analytics). A few kB; never render-blocking.
 - `assets/kb/kb.<hash>.css`: the search results' and feedback box's styles, loaded by the
   bundle when one of them starts (KbSite.css()), so no page waits for it.
 - `assets/kb/kb-video.<hash>.css` and `.js`: only on pages that show a video (an embed, a video
@@ -54,6 +54,9 @@ class BrowserAssets:
         scripts = ["kb-site.js"]
         scripts += ["kb-events.js"] if self.analytics else []
         scripts += ["kb-search.js"]
+        # The contact channels after "No" (kb-handoff.js, shared with the widget) come before
+        # the feedback box that offers them.
+        scripts += ["kb-handoff.js"] if self.feedback else []
         scripts += ["kb-feedback.js"] if self.feedback or self.analytics else []
         js = _join(scripts).replace(CSS_MARK.encode(), f'"{css_uri[len(PREFIX):]}"'.encode(), 1)
         self.script = _hashed("kb", ".js", js)
