@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.axe import axe_serious
 from tests.projects import ROOT, mkdocs_build
@@ -46,7 +47,17 @@ def route_site_url_to(context, base: str) -> None:
 
     def handle(route) -> None:
         url = base + "/" + route.request.url[len(SITE_URL):]
-        route.fulfill(response=route.fetch(url=url, max_redirects=0))
+        for attempt in range(3):
+            try:
+                response = route.fetch(url=url, max_redirects=0)
+                break
+            except PlaywrightError as exc:
+                # The server closed an idle keep-alive connection just as this request reused
+                # it (uvicorn's keep-alive timeout; frequent on a busy machine). A browser sends
+                # such a GET again on a new connection; Playwright's fetch does not.
+                if "ECONNRESET" not in str(exc) or attempt == 2:
+                    raise
+        route.fulfill(response=response)
 
     context.route(re.compile("^" + re.escape(SITE_URL)), handle)
 
