@@ -250,12 +250,18 @@ def make(video: Video, out_dir: Path, tmp: Path, fontfile: str | None, captions_
     for n, (scene, length) in enumerate(zip(video.scenes, scene_lengths, strict=True)):
         (tmp / f"{video.id}-title-{n}.txt").write_text(scene.title)
         (tmp / f"{video.id}-brand-{n}.txt").write_text("Nodi Home & Kitchen · Help Center")
+        # The first scene opens on a cover without text (a parcel on the card) during its
+        # silent lead: the frame the build picks as the poster when the sidecar sets none.
+        cover = f"lt(t\\,{LEAD})" if n == 0 else "0"
+        text = f"gte(t\\,{LEAD})" if n == 0 else "1"
         graph.append(
             f"color=c={video.colour}:s={width}x{height}:d={length:.3f}:r=15,"
+            f"drawbox=x=iw*0.38:y=ih*0.3:w=iw*0.24:h=ih*0.4:color=0xd9a55b:t=fill:enable='{cover}',"
+            f"drawbox=x=iw*0.38:y=ih*0.46:w=iw*0.24:h=ih*0.06:color=0xf4e4c1:t=fill:enable='{cover}',"
             f"drawtext={font_opt}textfile={tmp}/{video.id}-title-{n}.txt:fontsize={big}:"
-            f"fontcolor=white:x=(w-tw)/2:y=(h-th)/2,"
+            f"fontcolor=white:x=(w-tw)/2:y=(h-th)/2:enable='{text}',"
             f"drawtext={font_opt}textfile={tmp}/{video.id}-brand-{n}.txt:fontsize={small}:"
-            f"fontcolor=white@0.8:x={small}:y={small},"
+            f"fontcolor=white@0.8:x={small}:y={small}:enable='{text}',"
             f"drawbox=x=0:y=ih-ih/40:w=iw*t/{length:.3f}:h=ih/40:color=white@0.7:t=fill[s{n}]"
         )
     graph.append("".join(f"[s{n}]" for n in range(len(video.scenes)))
