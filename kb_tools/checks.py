@@ -22,6 +22,6 @@ def check_project(project: Project) -> CheckReport:
     library = project.video_library()
     problems = library.load() if library is not None else []
     video_ids = set(library.sources) if library is not None else None
-    site = project.content_site(video_ids)
-    problems = sorted(problems + site.problems, key=lambda p: (p.path, p.line, p.message))
+    site = project.content_site(video_ids, set(library.broken) if library is not None else None)
+    problems = sorted(problems + site.problems, key=lambda p: (p.path, p.line))
     return CheckReport(problems, len(site.articles), len(video_ids or ()), site)

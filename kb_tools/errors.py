@@ -43,3 +43,8 @@ class ServiceError(KbError):
 
 class AnalyticsError(KbError):
     """Raised by ``kb_tools.analytics`` for bad events, bad call logs or store problems."""
+
+
+class PublishError(KbError):
+    """Raised by ``kb_tools.publish`` when a finished build cannot be moved into place; the
+    previous site and search index stay published."""

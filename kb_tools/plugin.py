@@ -1,19 +1,25 @@
 """The `kb` MkDocs plugin: thin hooks that wire content -> video -> search index.
 
 Any MkDocs project can say `plugins: [search, kb]`. The work is done by the library modules
-(`kb_tools.content`, `kb_tools.video`, `kb_tools.search`); this file only calls them at the
-right moment of the build and reports their problems through MkDocs' logger, so they are
-warnings normally and a failed build under `mkdocs build --strict`.
+(`kb_tools.content`, `kb_tools.video`, `kb_tools.search`, `kb_tools.publish`); this file only
+calls them at the right moment of the build.
+
+Writers' problems are collected through the whole build and reported together: an error (a
+page that would show wrong or raw content) fails `mkdocs build` whatever the log level, a
+warning fails it under `--strict`. `mkdocs build` writes the site and the index aside and
+publishes them together only when the build passed (`kb_tools.publish`); `mkdocs serve`
+builds into its own temporary folder and shows errors in its log without stopping.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import subprocess
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
@@ -26,11 +32,14 @@ from kb_tools.browser_assets import BrowserAssets
 from kb_tools.config import KbConfig
 from kb_tools.content.frontmatter import without_unsafe_front_matter
 from kb_tools.content.languages import language_name
+from kb_tools.content.rendered import shows_front_matter, template_code
 from kb_tools.content.site import ContentSite
 from kb_tools.content.urls import page_url
 from kb_tools.errors import KbError
 from kb_tools.i18n import LanguageNavs
+from kb_tools.problems import Problem, error
 from kb_tools.project import Project
+from kb_tools.publish import Generation, publish_together, write_build_file
 from kb_tools.records import PageRecord
 from kb_tools.service.contacts import PageHandoff
 
@@ -57,12 +66,32 @@ class KbPlugin(BasePlugin[KbConfig]):
         self.assets: BrowserAssets | None = None
         self.translated: list[dict[str, str]] = []  # {lang: url} of each page with translations
         self.generated: set[str] = set()  # pages kb generates (the video pages)
+        self.command: Literal["build", "gh-deploy", "serve"] | None = None  # None: build() called directly
+        self.dirty = False
+        self.problems: list[Problem] = []
+        self.site_gen: Generation | None = None  # the site being built aside (not under serve)
+        self.index_gen: Generation | None = None
 
     # -- configuration ---------------------------------------------------------------------
 
+    def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
+        # Defining this hook also keeps this plugin object across `mkdocs serve` rebuilds.
+        self.command = command
+        self.dirty = dirty
+
+    @event_priority(100)  # first, so every plugin after us writes into the folder built aside
     def on_config(self, config):
         if not self.config.enabled:
             return config
+        self.problems = []
+        self.site_gen = self.index_gen = None
+        if self.command != "serve":
+            # `mkdocs serve` builds into a temporary folder of its own; anything else builds
+            # next to site_dir and publishes in on_post_build once everything passed.
+            self.site_gen = Generation(Path(config.site_dir))
+            config.site_dir = str(self.site_gen.begin(copy_current=self.dirty))
+            log.info(f"building aside in {self.site_gen.building.name}/; "
+                     f"{self.site_gen.target.name}/ is replaced only when the build passes")
         # The parts that do the work are built here; the hooks below hand each step to them.
         self.project = Project.from_config(config, self.config)
         self.videos = self.project.video_library()  # None without a videos folder
@@ -85,9 +114,9 @@ class KbPlugin(BasePlugin[KbConfig]):
             return files
         project = self.project
         video_ids = self._load_videos()
-        self.site = project.content_site(video_ids)
-        for problem in self.site.problems:
-            log.warning(str(problem))
+        broken = set(self.videos.broken) if self.videos is not None else None
+        self.site = project.content_site(video_ids, broken)
+        self._report(self.site.problems)
         self.generated = set()
         if self.videos is not None:
             for src_uri, markdown in self.videos.pages().items():
@@ -104,8 +133,7 @@ class KbPlugin(BasePlugin[KbConfig]):
     def _load_videos(self) -> set[str] | None:
         if self.videos is None:
             return None
-        for problem in self.videos.load():
-            log.warning(str(problem))
+        self._report(self.videos.load())
         return set(self.videos.sources)
 
     def on_serve(self, server, config, builder):
@@ -141,9 +169,9 @@ class KbPlugin(BasePlugin[KbConfig]):
             return markdown
         markdown = self.site.facts.substitute(markdown, self._page_lang(page))
         if self.videos is not None:
-            markdown, problems = self.videos.render_embeds(markdown, page.file.src_uri)
-            for problem in problems:
-                log.warning(str(problem))
+            # An embed that cannot be shown is already an error of the content checks, with
+            # its line in the file (this markdown has no front matter, so its lines are not).
+            markdown, _ = self.videos.render_embeds(markdown, page.file.src_uri)
         if page.file.src_uri in self.updated:
             page.meta.setdefault("revision_date", self.updated[page.file.src_uri])
         return markdown
@@ -205,7 +233,10 @@ class KbPlugin(BasePlugin[KbConfig]):
         return context
 
     def on_post_page(self, output: str, page: Page, config) -> str:
-        if not self.config.enabled or self.site is None or self.assets is None:
+        if not self.config.enabled:
+            return output
+        self._guard(output, page)
+        if self.site is None or self.assets is None:
             return output
         if len(self.site.settings.languages) > 1:
             found = {lang: page_url(src, config.use_directory_urls) for lang, src in self.site.translations(page.file.src_uri).items()}
@@ -225,6 +256,26 @@ class KbPlugin(BasePlugin[KbConfig]):
             return ""
         return f'\n<div class="kb-feedback" data-url="{page.url}"{self.handoff.attributes(self._page_lang(page), topic)}></div>\n'
 
+    def _guard(self, output: str, page: Page) -> None:
+        """The last check: the page as shoppers get it shows no template code and no front
+        matter. The source checks catch a writer's mistakes with their lines; this catches what
+        came in another way (an include, another plugin), naming the page's file."""
+        if self.project is None:
+            return
+        shown = self.project.shown(self.project.docs_dir / page.file.src_uri)
+        errors = [p for p in self.problems if p.is_error]
+        if any(p.path == shown for p in errors):
+            return  # already reported, with its line
+        # A placeholder already reported in its own file (a title shows in every page's
+        # navigation) is not reported again for each page that shows it.
+        found = [error(shown, 0, f"the built page shows '{fragment}' as text (it came in after kb's checks, "
+                                 "e.g. from an include): fill it in where it comes from")
+                 for fragment in template_code(output) if not any(fragment in p.message for p in errors)]  # fmt: skip
+        if page.content and shows_front_matter(page.content):
+            found.append(error(shown, 0, "the built page shows its front matter as text: start the file "
+                                         "with the '---' line, with nothing above it"))  # fmt: skip
+        self._report(found)
+
     def _page_lang(self, page: Page) -> str:
         return self.site.page_language(page.file.src_uri) if self.site else "en"
 
@@ -242,42 +293,108 @@ class KbPlugin(BasePlugin[KbConfig]):
             alternates.append({"name": language_name(lang), "link": link or "./", "lang": lang})
         return alternates
 
-    # -- after the pages: videos and the search index ------------------------------------------
+    # -- after the pages: videos, the search index, and publishing ----------------------------
 
+    @event_priority(-100)  # last: every other plugin has written its files into the folder aside
     def on_post_build(self, config) -> None:
         if not self.config.enabled or self.project is None:
             return
-        project = self.project
-        site_dir = project.site_dir
+        self._stop_on_problems(config)
+        site_dir = Path(config.site_dir)
         # Material's language selector fetches sitemap.xml under every alternate's URL.
         alternates.write_sitemaps(site_dir, self.translated, config.site_url)
         video_records = []
         if self.videos is not None:
             try:
-                problems = self.videos.process(site_dir, progress=_progress())
+                self._report(self.videos.process(site_dir, progress=_progress()))
             except KbError as exc:
                 raise PluginError(str(exc)) from exc
-            for problem in problems:
-                log.warning(str(problem))
+            self._stop_on_problems(config)
             video_records = self.videos.records()
-        if not self.config.search:
-            return
+        fingerprint = self._build_index(video_records) if self.config.search else None
+        if self.site_gen is None:
+            return  # mkdocs serve: its own folder is the preview
+        if _mkdocs_will_abort():
+            return  # --strict and MkDocs' own warnings: it fails right after us; nothing is published
+        write_build_file(site_dir, fingerprint)
+        gens = [self.site_gen] + ([self.index_gen] if self.index_gen is not None else [])
+        try:
+            publish_together(gens)
+        except KbError as exc:
+            raise PluginError(str(exc)) from exc
+        config.site_dir = str(self.site_gen.target)  # gh-deploy reads it after the build
+        self.site_gen = self.index_gen = None
+
+    def _build_index(self, video_records: list) -> str | None:
+        """Build the search index (beside the published one, unless under serve) and return its
+        fingerprint. An unchanged index is left as it is and not published again."""
         from kb_tools.search import build_index
 
+        assert self.project is not None
+        project = self.project
+        out_dir = project.index_dir
+        if self.site_gen is not None:
+            self.index_gen = Generation(project.index_dir)
+            # Starting from links to the published index lets build_index see that nothing changed.
+            out_dir = self.index_gen.begin(link_current=True)
         try:
             manifest = build_index(
-                self.records,
-                video_records,
-                project.index_dir,
-                model=project.model,
-                query_prefix=self.config.query_prefix,
-                passage_prefix=self.config.passage_prefix,
-                cache_dir=project.cache_dir,
-                progress=_progress(),
-            )
+                self.records, video_records, out_dir, model=project.model,
+                query_prefix=self.config.query_prefix, passage_prefix=self.config.passage_prefix,
+                cache_dir=project.cache_dir, progress=_progress(),
+            )  # fmt: skip
         except KbError as exc:
             raise PluginError(f"search index not built, the previous one is kept: {exc}") from exc
+        if manifest.get("reused") and self.index_gen is not None:
+            self.index_gen.abandon()
+            self.index_gen = None
         log.info(f"search index: {manifest.get('chunks', '?')} chunks in {self.config.index_dir}/")
+        return manifest.get("fingerprint")
+
+    def on_build_error(self, *, error: Exception) -> None:
+        for gen in (self.site_gen, self.index_gen):
+            if gen is not None:
+                gen.abandon()
+        self.site_gen = self.index_gen = None
+
+    # -- problems ------------------------------------------------------------------------------
+
+    def _report(self, problems: list[Problem]) -> None:
+        """Keep problems for the end of the build. Warnings are logged now; under
+        `mkdocs serve` errors are too (it keeps serving, the writer fixes and saves)."""
+        for problem in problems:
+            self.problems.append(problem)
+            if not problem.is_error:
+                log.warning(str(problem))
+            elif self.command == "serve":
+                log.error(str(problem))
+
+    def _stop_on_problems(self, config) -> None:
+        """Fail the build with every error (and, with --strict, every warning) listed, whatever
+        the log level: raised, not logged, so -q cannot hide it."""
+        errors = [p for p in self.problems if p.is_error]
+        warnings = [p for p in self.problems if not p.is_error] if config.strict else []
+        if self.command == "serve" and not config.strict:
+            return  # logged as they were found; the preview keeps running
+        if not errors and not warnings:
+            return
+        counted = [f"{len(errors)} error{'s' * (len(errors) != 1)}"] if errors else []
+        if warnings:
+            counted.append(f"{len(warnings)} warning{'s' * (len(warnings) != 1)} (--strict)")
+        if self.site_gen is not None:
+            outcome = (f"nothing was published: {self.site_gen.target.name}/ and {self.config.index_dir}/ "
+                       "keep the last good build")  # fmt: skip
+        else:
+            outcome = "fix them and build again"
+        listed = sorted([*errors, *warnings], key=lambda p: (p.path, p.line))
+        raise PluginError(f"kb: {' and '.join(counted)}; {outcome}:\n" + "\n".join(map(str, listed)))
+
+def _mkdocs_will_abort() -> bool:
+    """True when `mkdocs build --strict` counted warnings: MkDocs raises right after the
+    post-build hooks, so publishing now would publish a failed build."""
+    from mkdocs.utils import CountHandler
+
+    return any(isinstance(h, CountHandler) and h.get_counts() for h in logging.getLogger("mkdocs").handlers)
 
 
 def _progress() -> bool:

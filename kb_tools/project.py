@@ -4,6 +4,7 @@ command and the MkDocs plugin take from it. Nothing else reads mkdocs.yml."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
     from kb_tools.video.build import VideoLibrary
 
+TEMPLATING_PLUGINS = ("macros", "mkdocs-macros", "mkdocs_macros")
 CONFIG_NAMES = ("mkdocs.yml", "mkdocs.yaml")  # looked for in the current folder, as MkDocs does
 KB_OPTIONS_DOC = "The kb options and their defaults are listed in the README under \"The `kb` plugin\"."
 
@@ -34,6 +36,9 @@ class Project:
     use_directory_urls: bool
     kb: KbConfig
     warnings: tuple[Problem, ...] = ()  # settings MkDocs accepts with a warning (unknown keys)
+    heading_slugify: Callable[[str, str], str] | None = None  # markdown_extensions > toc > slugify
+    heading_separator: str = "-"
+    templating: bool = False  # a plugin that fills in {{ ... }} itself (mkdocs-macros)
 
     # -- finding and reading mkdocs.yml ------------------------------------------------------
 
@@ -67,8 +72,12 @@ class Project:
         """The project of a configuration MkDocs has loaded (the plugin's `on_config`)."""
         config_file = Path(config.config_file_path).resolve() if config.config_file_path else None
         project_dir = config_file.parent if config_file else Path.cwd().resolve()
+        toc = (config.mdx_configs or {}).get("toc") or {}
+        slugify = toc.get("slugify") if callable(toc.get("slugify")) else None
+        templating = any(name in TEMPLATING_PLUGINS for name in (config.plugins or {}))
         return cls(config_file, project_dir, Path(config.docs_dir), Path(config.site_dir),
-                   bool(config.use_directory_urls), kb, warnings)  # fmt: skip
+                   bool(config.use_directory_urls), kb, warnings, slugify,
+                   str(toc.get("separator") or "-"), templating)  # fmt: skip
 
     @classmethod
     def defaults(cls, folder: Path) -> Project:
@@ -120,11 +129,14 @@ class Project:
     def content_settings(self) -> ContentSettings:
         return ContentSettings(languages=list(self.languages), categories=dict(self.kb.categories),
                                facts_file=self.kb.facts_file, use_directory_urls=self.use_directory_urls,
-                               schema=self.kb.schema)  # fmt: skip
+                               schema=self.kb.schema, videos_dir=self.shown(self.videos_dir),
+                               heading_slugify=self.heading_slugify, heading_separator=self.heading_separator,
+                               templating=self.templating)  # fmt: skip
 
-    def content_site(self, video_ids: set[str] | None = None) -> ContentSite:
-        """Every article, loaded and checked (`video_ids`: the known videos, None = unchecked)."""
-        return ContentSite.load(self.project_dir, self.docs_dir, self.content_settings(), video_ids)
+    def content_site(self, video_ids: set[str] | None = None, broken_videos: set[str] | None = None) -> ContentSite:
+        """Every article, loaded and checked (`video_ids`: the known videos, None = there is no
+        videos folder; `broken_videos`: sidecars left out for their errors)."""
+        return ContentSite.load(self.project_dir, self.docs_dir, self.content_settings(), video_ids, broken_videos)
 
     def video_library(self, *, crf: int | None = None, max_height: int | None = None,
                       jobs: int | None = None) -> VideoLibrary | None:  # fmt: skip

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from kb_tools.cli import main
-from tests.conftest import mkdocs_build
+from tests.projects import mkdocs_build
 
 MKDOCS_YML = """\
 site_name: Test shop help

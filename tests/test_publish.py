@@ -10,7 +10,6 @@ import hashlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,7 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import mkdocs_build
+from tests.projects import mkdocs_build
+from tests.servers import free_port
 
 KB = Path(sys.executable).with_name("kb")
 
@@ -191,12 +191,6 @@ def test_a_dirty_build_rebuilds_only_what_changed_and_publishes(project: Path) -
     assert leftovers(project) == []
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Prober(threading.Thread):
     """Requests pages and searches in a loop; every page a search hit names is fetched too."""
 
@@ -304,3 +298,33 @@ def test_mkdocs_serve_builds_aside_and_publishes_nothing(project: Path) -> None:
         proc.wait(timeout=30)
     assert digest(project / "site") == before
     assert leftovers(project) == []
+
+
+def test_each_generation_is_found_by_the_index_it_was_built_with(tmp_path: Path) -> None:
+    """What `kb serve` relies on: after a publish the previous generation is still beside the
+    new one, each marked with its index, and a folder swap never leaves the path missing."""
+    from kb_tools.publish import Generation, SiteGenerations, exchange, write_build_file
+
+    site = tmp_path / "site"
+    for n, fingerprint in enumerate(["old", "new"]):
+        gen = Generation(site)
+        (gen.begin() / "index.html").write_text(f"generation {n}")
+        write_build_file(gen.building, fingerprint)
+        gen.publish()
+    generations = SiteGenerations(site)
+    assert (generations.folder_for("new") / "index.html").read_text() == "generation 1"
+    assert generations.folder_for("new") == site.resolve()
+    assert (generations.folder_for("old") / "index.html").read_text() == "generation 0"
+    assert generations.folder_for("unknown") == generations.folder_for(None) == site.resolve()
+    # A third publish drops the oldest generation.
+    gen = Generation(site)
+    write_build_file(gen.begin(), "newest")
+    gen.publish()
+    assert SiteGenerations(site).folder_for("old") == site.resolve()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.kb-previous", "site"]
+    # The swap itself: both folders exist before and after, with their contents exchanged.
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    (a / "a").touch(), (b / "b").touch()
+    exchange(a, b)
+    assert [p.name for p in a.iterdir()] == ["b"] and [p.name for p in b.iterdir()] == ["a"]

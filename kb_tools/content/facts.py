@@ -17,6 +17,7 @@ import yaml
 from kb_tools import safe_yaml
 from kb_tools.content.frontmatter import decode_utf8, did_you_mean
 from kb_tools.content.languages import native_digits
+from kb_tools.content.markup import visible_lines
 from kb_tools.problems import Problem, error
 
 FACT_RE = re.compile(r"\{\{\s*policy\.([A-Za-z0-9_.\-]+)\s*(?:\|\s*([A-Za-z_]+)\s*)?\}\}")
@@ -98,23 +99,20 @@ class PolicyFacts:
         return text, None
 
     def substitute(self, markdown: str, lang: str) -> str:
-        """Replace every resolvable reference; unresolvable ones stay visible (and are reported
-        by `check_references`)."""
-
-        def repl(m: re.Match[str]) -> str:
-            text, _ = self.resolve(m.group(1), m.group(2), lang)
-            return m.group(0) if text is None else text
-
-        return FACT_RE.sub(repl, markdown)
-
-    def check_references(self, body: str, first_line: int, rel_path: str, lang: str) -> list[Problem]:
-        problems = []
-        for line_no, line in enumerate(body.split("\n"), start=first_line):
-            for m in FACT_RE.finditer(line):
-                _, why = self.resolve(m.group(1), m.group(2), lang)
-                if why:
-                    problems.append(error(rel_path, line_no, why))
-        return problems
+        """Replace every resolvable reference outside code (code shows template syntax as
+        written); unresolvable ones stay as they are and are reported by the content checks."""
+        lines = markdown.split("\n")
+        for index, visible in visible_lines(markdown, 0):
+            if "{{" not in visible:
+                continue
+            line = lines[index]
+            # Right to left, so the columns of the matches still to replace stay valid.
+            for m in reversed(list(FACT_RE.finditer(visible))):
+                text, _ = self.resolve(m.group(1), m.group(2), lang)
+                if text is not None:
+                    line = line[: m.start()] + text + line[m.end() :]
+            lines[index] = line
+        return "\n".join(lines)
 
 
 def _format(value: Any) -> str:

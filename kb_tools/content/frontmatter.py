@@ -11,14 +11,14 @@ import datetime as dt
 import difflib
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from kb_tools import safe_yaml
-from kb_tools.content.links import prose_lines
+from kb_tools.content.markup import visible_lines
 from kb_tools.content.schema import KB_KEYS, KNOWN_KEYS
 from kb_tools.problems import Problem, error, shown_path
 
@@ -85,6 +85,15 @@ def decode_utf8(data: bytes, rel_path: str) -> tuple[str | None, list[Problem]]:
 def split_front_matter(text: str, rel_path: str) -> tuple[str | None, str, int, list[Problem]]:
     """Return (front matter text or None, body, line of the body's start, problems)."""
     lines = text.split("\n")
+    start = next((i for i, line in enumerate(lines) if line.strip()), 0)
+    if start and lines[start].rstrip() == "---" and _looks_like_front_matter(lines[start + 1 :]):
+        # MkDocs reads front matter only on the first line: below a blank line it is text.
+        fm_text, body, body_line, problems = split_front_matter("\n".join(lines[start:]), rel_path)
+        return fm_text, body, body_line + start, [
+            *problems,
+            error(rel_path, start + 1, "front matter must start on the first line, or it is shown as "
+                                       "text: remove the blank lines above '---'"),
+        ]  # fmt: skip
     if not lines or lines[0].rstrip() != "---":
         return None, text, 1, []
     for i in range(1, len(lines)):
@@ -102,6 +111,19 @@ def split_front_matter(text: str, rel_path: str) -> tuple[str | None, str, int, 
             )
         ],
     )
+
+
+def _looks_like_front_matter(lines: list[str]) -> bool:
+    """'key: value' lines closed by '---' (not a rule above a paragraph or a table)."""
+    keys = 0
+    for line in lines:
+        if line.rstrip() in ("---", "..."):
+            return keys > 0
+        if re.match(r"^[A-Za-z_][\w-]*\s*:(\s|$)", line):
+            keys += 1
+        elif line.strip() and not line.startswith((" ", "\t", "-")):
+            return False
+    return False
 
 
 def parse_front_matter(
@@ -122,8 +144,7 @@ def parse_front_matter(
     if problems:
         return None, {}, problems
     try:
-        node = safe_yaml.compose(fm_text)
-        data = safe_yaml.construct(node)
+        node, data = _load_yaml(fm_text)
     except safe_yaml.YamlLimitError as exc:
         line = (exc.problem_mark.line + 2) if exc.problem_mark else 2
         return None, {}, [error(rel_path, line, f"front matter {exc.problem}")]
@@ -177,6 +198,37 @@ def without_unsafe_front_matter(text: str) -> str | None:
     return None
 
 
+def _load_yaml(text: str) -> tuple[yaml.Node | None, Any]:
+    """The node tree (for the keys' lines) and the data, with safe_yaml's limits. Every article
+    is read on every build, so libyaml composes the nodes when the text cannot hold what those
+    limits guard against (no alias, shallow); on a syntax error the pure-Python reader words
+    it, as writers know it."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None and "*" not in text and _shallow(text):
+        try:
+            node = yaml.compose(text, Loader=fast)
+            return node, safe_yaml.construct(node)
+        except yaml.YAMLError:
+            pass
+    node = safe_yaml.compose(text)
+    return node, safe_yaml.construct(node)
+
+
+def _shallow(text: str) -> bool:
+    """Nesting cannot pass safe_yaml's depth limit: fewer lines than the limit, and flow
+    brackets nested less deeply."""
+    if text.count("\n") >= safe_yaml.MAX_DEPTH:
+        return False
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest < safe_yaml.MAX_DEPTH
+
+
 def front_matter_of(text: str) -> dict[str, Any]:
     """The front matter of a Markdown text, for readers that only want a title or a topic:
     {} when there is none or it is broken (`kb check` says why)."""
@@ -197,13 +249,18 @@ def load_article(
     if text is None:
         return None, problems
     fm_text, body, body_line, problems = split_front_matter(text, rel_path)
-    if problems:
+    if fm_text is None and problems:
         return None, problems
     article = Article(src_path=src_path, rel_path=rel_path, body=body, body_line=body_line)
     if fm_text is None:
         data, key_lines = _multimarkdown_meta(article)
     else:
-        data, key_lines, problems = parse_front_matter(fm_text, rel_path)
+        data, key_lines, fm_problems = parse_front_matter(fm_text, rel_path)
+        shift = body_line - len(fm_text.split("\n")) - 3  # front matter below blank lines: its lines move
+        if shift:
+            key_lines = {key: line + shift for key, line in key_lines.items()}
+            fm_problems = [replace(p, line=p.line + shift) for p in fm_problems]
+        problems.extend(fm_problems)
         if data is None:
             return None, problems
     article.key_lines = key_lines
@@ -233,7 +290,7 @@ def _multimarkdown_meta(article: Article) -> tuple[dict[str, Any], dict[str, int
 def first_heading(body: str) -> str:
     """The page's title when it starts with a level-1 heading ("# Title", or "Title" over
     "==="), as MkDocs reads it: only a heading that opens the page counts."""
-    lines = [line for _, line in prose_lines(body)]
+    lines = [line for _, line in visible_lines(body, code_spans=True)]
     while lines and not lines[0].strip():
         lines.pop(0)
     if not lines:

@@ -8,7 +8,10 @@ paths (`docs/bn/returns/policy.md` translates `docs/returns/policy.md`). Everyth
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
 
 #: The name of each language in that language (the language switcher, caption tracks).
 LANGUAGE_NAMES = {
@@ -47,18 +50,30 @@ def path_language(path: str, languages: Sequence[str]) -> str | None:
     return None
 
 
+# Regular expressions count characters in C: this runs over every article of every build.
+_SCRIPT_RES = tuple((lang, re.compile(f"[{chr(lo)}-{chr(hi)}]")) for lang, lo, hi in SCRIPT_BLOCKS)
+_SCRIPT_LETTERS = {lang: re.compile(f"(?=[{chr(lo)}-{chr(hi)}])[^\\W\\d_]") for lang, lo, hi in SCRIPT_BLOCKS}
+_LETTER_RE = re.compile(r"[^\W\d_]")
+
+
 def detect_script_lang(text: str, default: str = "en") -> str:
     """The language whose script dominates `text` among the Indic scripts we know."""
-    counts = dict.fromkeys(INDIC_LANGUAGES, 0)
-    latin = 0
-    for ch in text:
-        cp = ord(ch)
-        for lang, lo, hi in SCRIPT_BLOCKS:
-            if lo <= cp <= hi:
-                counts[lang] += 1
-                break
-        else:
-            if ch.isalpha():
-                latin += 1
+    counts = {lang: len(pattern.findall(text)) for lang, pattern in _SCRIPT_RES}
     best = max(counts, key=counts.__getitem__)
-    return best if counts[best] > latin else default
+    # Letters outside the Indic blocks (Latin and any other script) outvote them.
+    other = len(_LETTER_RE.findall(text)) - sum(len(p.findall(text)) for p in _SCRIPT_LETTERS.values())
+    return best if counts[best] > other else default
+
+
+@lru_cache(maxsize=1)
+def known_language_codes() -> frozenset[str]:
+    """Codes a docs folder may be named after: the languages Material for MkDocs has UI labels
+    for (its `partials/languages/*.html`), kb's own, and those we name."""
+    codes = set(LANGUAGE_NAMES)
+    for package in ("material", "kb_tools"):
+        try:
+            root = Path(__import__(package).__file__).parent  # type: ignore[arg-type]
+        except ImportError:
+            continue
+        codes |= {p.stem for p in (root / "templates" / "partials" / "languages").glob("*.html")}
+    return frozenset(codes)

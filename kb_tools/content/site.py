@@ -8,16 +8,22 @@ same problems with the same words.
 from __future__ import annotations
 
 import datetime as dt
-import posixpath
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kb_tools.content import schema as schemas
+from kb_tools.content.body import BodyChecker
 from kb_tools.content.facts import PolicyFacts
 from kb_tools.content.frontmatter import Article, did_you_mean, load_article
-from kb_tools.content.languages import detect_script_lang, path_language
-from kb_tools.content.links import markdown_links
+from kb_tools.content.languages import (
+    INDIC_LANGUAGES,
+    detect_script_lang,
+    known_language_codes,
+    path_language,
+)
 from kb_tools.content.urls import page_url
 from kb_tools.problems import Problem, error, shown_path, warning
 
@@ -32,6 +38,10 @@ class ContentSettings:
     use_directory_urls: bool = True  # MkDocs' setting: "a/b.md" is served at "a/b/", else "a/b.html"
     schema: str = "auto"  # which front matter is checked (kb_tools.content.schema)
     today: dt.date | None = None  # for stale checks; None means today
+    videos_dir: str = "videos"  # as writers know it (relative to mkdocs.yml), for messages
+    heading_slugify: Callable[[str, str], str] | None = None  # the toc extension's slugify; None: its default
+    heading_separator: str = "-"
+    templating: bool = False  # another plugin (e.g. macros) fills in {{ ... }} and {% ... %}
 
     @property
     def front_matter_schema(self) -> str:
@@ -58,7 +68,10 @@ class ContentSite:
         docs_dir: Path,
         settings: ContentSettings,
         video_ids: set[str] | None = None,
+        broken_videos: set[str] | None = None,
     ) -> ContentSite:
+        """Read and check every article. `video_ids`: the videos that exist (None: no videos
+        folder); `broken_videos`: sidecars left out because they have errors."""
         site = cls(project_dir=project_dir, docs_dir=docs_dir, settings=settings)
         facts_path = project_dir / settings.facts_file
         site.facts, problems = PolicyFacts.load(facts_path, shown_path(facts_path, project_dir))
@@ -71,10 +84,14 @@ class ContentSite:
             if article is not None:
                 site._settle_language(article)
                 site.articles[article.src_path] = article
+        body = BodyChecker(site, video_ids, broken_videos or set())
         for article in site.articles.values():
-            site.problems.extend(site._check_article(article, video_ids))
+            site.problems.extend(site._check_article(article))
+            site.problems.extend(body.check(article))
+        site.problems.extend(site._check_language_folders())
         site.problems.extend(site._check_same_urls())
-        site.problems.sort(key=lambda p: (p.path, p.line, p.message))
+        # By file and line; problems on one line keep their order in the line.
+        site.problems.sort(key=lambda p: (p.path, p.line))
         return site
 
     # -- languages ---------------------------------------------------------------------------
@@ -122,7 +139,7 @@ class ContentSite:
             return value.get(lang) or value.get(self.settings.default_language)
         return value
 
-    def _check_article(self, article: Article, video_ids: set[str] | None) -> list[Problem]:
+    def _check_article(self, article: Article) -> list[Problem]:
         problems: list[Problem] = []
         rel, lines = article.rel_path, article.key_lines
         cats = self.settings.categories
@@ -155,41 +172,39 @@ class ContentSite:
                     "check the article is still right and move the date",
                 )
             )
-        if video_ids is not None:
-            for vid in article.videos:
-                if vid not in video_ids:
-                    hint = did_you_mean(vid, sorted(video_ids))
-                    problems.append(
-                        error(rel, lines.get("videos", 1), f"unknown video '{vid}'{hint} (videos are videos/<id>.yml)")
-                    )
-        problems.extend(self.facts.check_references(article.body, article.body_line, rel, article.lang))
-        problems.extend(self._check_links(article))
         return problems
 
-    def _check_links(self, article: Article) -> list[Problem]:
+    def _check_language_folders(self) -> list[Problem]:
+        """A folder named like a language that is not one of the site's languages, holding
+        translations of the site's pages (or pages in that script): the fix is to add the
+        language, not to rename files."""
+        languages = self.settings.languages
+        codes = known_language_codes()
+        folders: dict[str, list[Article]] = defaultdict(list)
+        for src_path, article in sorted(self.articles.items()):
+            first, _, rest = src_path.partition("/")
+            if rest and first not in languages and first in codes:
+                folders[first].append(article)
         problems: list[Problem] = []
-        base = posixpath.dirname(article.src_path)
-        for line_no, link in markdown_links(article.body, article.body_line):
-            target = link.split("#", 1)[0].split("?", 1)[0]
-            if not target or "://" in target or target.startswith(("/", "mailto:", "tel:")):
+        docs = shown_path(self.docs_dir, self.project_dir)
+        fix = (f"add it in mkdocs.yml under plugins > kb > languages, e.g. languages: "
+               f"[{', '.join(languages)}, {{}}]")  # fmt: skip
+        for folder, articles in folders.items():
+            mirrored = [a for a in articles if a.src_path[len(folder) + 1 :] in self.articles]
+            in_script = folder in INDIC_LANGUAGES and sum(
+                detect_script_lang(a.title + " " + a.body[:2000], "") == folder for a in articles
+            ) * 2 > len(articles)
+            if mirrored:
+                first = mirrored[0]
+                what = f"translations (this page translates {docs}/{first.src_path[len(folder) + 1:]})"
+            elif in_script:
+                first = articles[0]
+                what = f"pages in the script of '{folder}'"
+            else:
                 continue
-            if not target.endswith(".md"):
-                continue
-            resolved = posixpath.normpath(posixpath.join(base, target))
-            if resolved in self.articles or (self.docs_dir / resolved).exists():
-                continue
-            close = did_you_mean(resolved, sorted(self.articles))
-            hint = ""
-            if close:
-                suggestion = close.split("'")[1]
-                hint = f": did you mean '{posixpath.relpath(suggestion, base or '.')}'?"
-            problems.append(
-                error(
-                    article.rel_path,
-                    line_no,
-                    f"link to '{target}' but no page docs/{resolved} exists{hint}",
-                )
-            )
+            problems.append(error(first.rel_path, 1,
+                                  f"{docs}/{folder}/ holds {what} but '{folder}' is not one of the site's "
+                                  f"languages ({', '.join(languages)}): {fix.format(folder)}"))  # fmt: skip
         return problems
 
     def url_of(self, src_path: str) -> str:

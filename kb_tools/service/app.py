@@ -34,7 +34,13 @@ from kb_tools.service.index import IndexHolder
 from kb_tools.service.sections import SiteSections
 from kb_tools.service.security import SecurityHeadersMiddleware
 from kb_tools.service.settings import ServiceSettings
-from kb_tools.service.static import StaticFolder, cached_body, local_redirect, representation
+from kb_tools.service.static import (
+    PublishedSite,
+    StaticFolder,
+    cached_body,
+    local_redirect,
+    representation,
+)
 from kb_tools.service.widget import build_widget
 
 log = logging.getLogger("kb.serve")
@@ -90,7 +96,7 @@ class Service:
     index: IndexHolder
     cache: AnswerCache
     limiter: anyio.CapacityLimiter  # searches running at once
-    site: StaticFolder
+    site: PublishedSite  # the generation that matches the loaded index
     shop: StaticFolder | None  # the demo shop, when enabled
     widget: Widget
     events: EventCollector
@@ -103,12 +109,17 @@ class Service:
         index = IndexHolder(settings.index_dir, reload_interval=settings.reload_interval,
                             torch_threads=max(1, cores // settings.search_threads))
         events = EventCollector(EventStore(settings.database_url), allowed_origins=settings.allowed_origins)
+
+        def index_fingerprint() -> str | None:  # the site generation built with the loaded index
+            current = index.current
+            return current.searcher.manifest.get("fingerprint") if current else None
+
         return cls(
             settings=settings,
             index=index,
             cache=AnswerCache(settings.cache_size),
             limiter=anyio.CapacityLimiter(settings.search_threads),
-            site=StaticFolder(settings.site_dir),
+            site=PublishedSite(settings.site_dir, index_fingerprint),
             shop=StaticFolder(settings.shop_dir) if settings.demo_shop else None,
             widget=Widget.build(),
             events=events,
@@ -231,7 +242,7 @@ def site_file(request: Request, rel: str, svc: ServiceDep) -> Response:
     return svc.site.response(request, rel) or _not_found(request, svc.site)
 
 
-def _not_found(request: Request, folder: StaticFolder | None) -> Response:
+def _not_found(request: Request, folder: StaticFolder | PublishedSite | None) -> Response:
     if folder is not None and "text/html" in request.headers.get("accept", ""):
         page = folder.not_found(request)
         if page is not None:

@@ -12,12 +12,16 @@ import hashlib
 import mimetypes
 import re
 import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
+from kb_tools.publish import SiteGenerations
 from kb_tools.service.security import page_policy
 
 HASHED = re.compile(r"\.[0-9a-f]{8,}(\.min)?\.(js|css|mjs|woff2?|svg|png|jpg|webp)$")
@@ -177,3 +181,71 @@ class StaticFolder:
         return representation(request, body=entry.body, gz=entry.gz, etag=entry.etag, kind=kind, cache=cache,
                               status=status, extra={"content-security-policy": entry.csp} if entry.csp else None)
 
+
+
+class PublishedSite:
+    """The site `mkdocs build` publishes, served in step with the search index.
+
+    A build swaps a new site generation in and keeps the previous one beside it
+    (`kb_tools.publish`); the index it was built with is loaded a moment later. Until then the
+    pages come from the generation that matches the loaded index, so a search hit never leads
+    to a page the server does not have. For a few minutes after the switch, a page the new
+    generation no longer has is still answered from the previous one: a shopper may click a
+    result list loaded just before it. A request that meets a folder being renamed is answered
+    again from the folder that holds that generation now."""
+
+    GRACE = 300.0  # seconds after a switch during which the previous generation answers too
+
+    def __init__(self, root: Path, index_fingerprint: Callable[[], str | None]) -> None:
+        self.root = root
+        self.generations = SiteGenerations(root)
+        self.index_fingerprint = index_fingerprint
+        self._folders: OrderedDict[Path, StaticFolder] = OrderedDict()
+        self._lock = threading.Lock()
+        self._current: Path | None = None
+        self._switched_at = float("-inf")
+
+    def folder(self) -> StaticFolder:
+        path = self.generations.folder_for(self.index_fingerprint())
+        return self._static(path, switch=True)
+
+    def _static(self, path: Path, *, switch: bool = False) -> StaticFolder:
+        with self._lock:
+            if switch and path != self._current:
+                if self._current is not None:
+                    self._switched_at = time.monotonic()
+                self._current = path
+            folder = self._folders.get(path)
+            if folder is None:
+                folder = self._folders[path] = StaticFolder(path)
+                while len(self._folders) > 4:  # the published, previous and building generations
+                    self._folders.popitem(last=False)
+            return folder
+
+    def exists(self) -> bool:
+        return self.folder().exists()
+
+    def response(self, request: Request, rel: str) -> Response | None:
+        folder = self.folder()
+        for _ in range(2):
+            try:
+                answer = folder.response(request, rel)
+            except FileNotFoundError:  # renamed between finding and reading it
+                answer = None
+            if answer is not None or folder.exists():
+                break
+            folder = self.folder()  # the folder itself moved: find the generation again
+        if answer is None and time.monotonic() - self._switched_at < self.GRACE:
+            previous = self.generations.previous
+            if previous.is_dir() and previous.resolve() != folder.root:
+                try:
+                    answer = self._static(previous).response(request, rel)
+                except FileNotFoundError:
+                    answer = None
+        return answer
+
+    def not_found(self, request: Request) -> Response | None:
+        try:
+            return self.folder().not_found(request)
+        except FileNotFoundError:
+            return self.folder().not_found(request)
