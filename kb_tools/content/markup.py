@@ -20,10 +20,11 @@ CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)")
 COMMENT = re.compile(r"<!--.*?-->", re.S)
 
 
-def visible_lines(body: str, first_line: int = 1) -> Iterator[tuple[int, str]]:
-    """(line number, text) of each line that is not code, with code spans and HTML comments
-    replaced by spaces (so columns stay where they were). Fenced blocks (``` or ~~~, also
-    indented inside lists), indented code blocks and comments yield nothing."""
+def visible_lines(body: str, first_line: int = 1, *, code_spans: bool = False) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each line that is not code, with code spans (unless
+    `code_spans`) and HTML comments replaced by spaces, so columns stay where they were.
+    Fenced blocks (``` or ~~~, also indented inside lists), indented code blocks and comments
+    yield nothing."""
     fence: str | None = None
     in_comment = False
     in_list = False
@@ -60,8 +61,9 @@ def visible_lines(body: str, first_line: int = 1) -> Iterator[tuple[int, str]]:
         if start >= 0:
             in_comment = True
             line = line[:start]
-        line = CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)
-        line = re.sub(r"<code\b[^>]*>.*?</code>", lambda m: " " * len(m.group(0)), line, flags=re.I)
+        if not code_spans:
+            line = CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)
+            line = re.sub(r"<code\b[^>]*>.*?</code>", lambda m: " " * len(m.group(0)), line, flags=re.I)
         yield number, line
 
 
@@ -196,7 +198,7 @@ def anchors(body: str, slugify: Callable[[str, str], str], separator: str = "-")
             seen.add(anchor)
             ids.append(anchor)
 
-    lines = list(visible_lines(body))
+    lines = list(visible_lines(body, code_spans=True))  # `code` in a heading is part of its text
     skip = -1
     for i, (number, line) in enumerate(lines):
         if i == skip:

@@ -51,6 +51,14 @@ class ContentSettings:
     def default_language(self) -> str:
         return self.languages[0] if self.languages else "en"
 
+    @property
+    def help_center(self) -> bool:
+        """The site is set up as a help center (it names its categories, or asks for the
+        help-center or strict schema): links, anchors, images and language folders are kb's to
+        check, and a mistake there is an error. On any other MkDocs site MkDocs checks those
+        itself, at the levels the site chose."""
+        return self.front_matter_schema != "mkdocs"
+
 
 @dataclass
 class ContentSite:
@@ -88,7 +96,8 @@ class ContentSite:
         for article in site.articles.values():
             site.problems.extend(site._check_article(article))
             site.problems.extend(body.check(article))
-        site.problems.extend(site._check_language_folders())
+        if settings.help_center:
+            site.problems.extend(site._check_language_folders())
         site.problems.extend(site._check_same_urls())
         # By file and line; problems on one line keep their order in the line.
         site.problems.sort(key=lambda p: (p.path, p.line))
