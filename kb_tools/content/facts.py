@@ -7,7 +7,6 @@ Changing a number in ``policy.yml`` changes every page that mentions it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,10 +16,9 @@ import yaml
 from kb_tools import safe_yaml
 from kb_tools.content.frontmatter import decode_utf8, did_you_mean
 from kb_tools.content.languages import native_digits
-from kb_tools.content.markup import visible_lines
+from kb_tools.content.markup import placeholders, visible_lines
 from kb_tools.problems import Problem, error
 
-FACT_RE = re.compile(r"\{\{\s*policy\.([A-Za-z0-9_.\-]+)\s*(?:\|\s*([A-Za-z_]+)\s*)?\}\}")
 FILTERS = ("digits",)
 
 
@@ -106,11 +104,11 @@ class PolicyFacts:
             if "{{" not in visible:
                 continue
             line = lines[index]
-            # Right to left, so the columns of the matches still to replace stay valid.
-            for m in reversed(list(FACT_RE.finditer(visible))):
-                text, _ = self.resolve(m.group(1), m.group(2), lang)
+            # Right to left, so the columns of the placeholders still to replace stay valid.
+            for found in reversed([p for p in placeholders(visible) if p.kind == "policy"]):
+                text, _ = self.resolve(found.key, found.filter, lang)
                 if text is not None:
-                    line = line[: m.start()] + text + line[m.end() :]
+                    line = line[: found.column] + text + line[found.column + len(found.text) :]
             lines[index] = line
         return "\n".join(lines)
 
