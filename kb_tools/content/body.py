@@ -26,7 +26,7 @@ from kb_tools.content.markup import (
     targets,
     visible_lines,
 )
-from kb_tools.problems import Problem, error, shown_path
+from kb_tools.problems import Problem, error, shown_path, warning
 
 if TYPE_CHECKING:
     from kb_tools.content.site import ContentSite
@@ -79,11 +79,25 @@ class BodyChecker:
                 message = self.placeholder(found, line, article)
                 if message:
                     problems.append(error(article.rel_path, number, message))
-            for target in targets(line) if self.site.settings.help_center else ():
-                message = self.target(target.kind, target.target, base, article)
-                if message:
-                    problems.append(error(article.rel_path, number, message))
+            for target in targets(line):
+                problem = self.checked_target(target.kind, target.target, base, article, number)
+                if problem is not None:
+                    problems.append(problem)
         return problems
+
+    def checked_target(self, kind: str, target: str, base: str, article: Article, number: int) -> Problem | None:
+        """On a help center every link, image and media file is kb's to check (an error). On any
+        other MkDocs site only a link to a missing page is reported, as a warning: the level
+        MkDocs itself gives it by default (validation.links.not_found), so kb check tells the
+        writer and the build fails only where it fails without kb, under --strict."""
+        if self.site.settings.help_center:
+            message = self.target(kind, target, base, article)
+            return error(article.rel_path, number, message) if message else None
+        path = unquote(target.partition("#")[0].split("?", 1)[0])
+        if kind != "link" or not is_local(target) or not path.endswith(".md"):
+            return None
+        message = self.target(kind, path, base, article)
+        return warning(article.rel_path, number, message) if message else None
 
     def placeholder(self, found: Placeholder, line: str, article: Article) -> str | None:
         # Template code kb does not fill in is an error on a help center, unless another plugin
