@@ -14,10 +14,23 @@ TEMPLATE_CODE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{\{|\{%|%\}|\}\}", re.S)
 FRONT_MATTER = re.compile(r"^\s*<hr\s*/?>\s*<(?:p|h2)\b[^>]*>\s*[A-Za-z_][\w-]*\s*:\s", re.I)
 
 
+TAG = re.compile(r"<[a-zA-Z!/][^>]*>")
+SHOWN_ATTR = re.compile(r"""\s(?:alt|title|placeholder|aria-label)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
+
+
+def visible_text(html: str) -> str:
+    """The text of a page a shopper can read: its text between tags, and the attributes a
+    browser shows (alt, title, placeholder, aria-label). Other attributes hold data for
+    scripts (e.g. the feedback box's JSON settings), not text."""
+    html = HIDDEN.sub(" ", html)
+    shown = [a or b for tag in TAG.findall(html) for a, b in SHOWN_ATTR.findall(tag)]
+    return " ".join([TAG.sub(" ", html), *shown])
+
+
 def template_code(html: str) -> list[str]:
     """Each piece of template code the page shows as text, as it appears (whitespace folded,
     at most 80 characters)."""
-    visible = HIDDEN.sub(" ", html)
+    visible = visible_text(html)
     found = []
     for m in TEMPLATE_CODE.finditer(visible):
         text = re.sub(r"\s+", " ", m.group(0))
