@@ -291,3 +291,17 @@ def test_reading_a_page_for_its_policy_is_linear(junk: bytes) -> None:
     started = time.thread_time()  # CPU of this thread: a busy machine does not count
     page_policy(junk * (100_000 // len(junk)))
     assert time.thread_time() - started < 1.0  # a backtracking pattern needs minutes here
+
+
+def test_the_site_may_read_its_own_address_when_served_at_another() -> None:
+    """site_url (in the canonical and alternate links) names the site's own address; served at
+    127.0.0.1 or a preview host, Material still fetches the alternates' sitemaps there."""
+    from kb_tools.service.security import page_policy
+
+    html = (b'<html><head><link rel="canonical" href="https://help.shop.example/orders/">'
+            b'<link rel="alternate" href="https://help.shop.example/bn/" hreflang="bn">'
+            b'<link rel="stylesheet" href="assets/main.css"></head><body></body></html>')
+    connect = next(d for d in page_policy(html).split("; ") if d.startswith("connect-src"))
+    assert connect == "connect-src 'self' https://help.shop.example"
+    plain = next(d for d in page_policy(b"<html><head></head></html>").split("; ") if d.startswith("connect-src"))
+    assert plain == "connect-src 'self'"

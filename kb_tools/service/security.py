@@ -40,6 +40,9 @@ _SCRIPT_END = re.compile(rb"</script\s*>", re.I)
 _SRC = re.compile(rb"""\ssrc\s*=\s*["']?([^"'\s>]*)""", re.I)
 _HREF = re.compile(rb"""\shref\s*=\s*["']?([^"'\s>]*)""", re.I)
 _STYLESHEET = re.compile(rb"""\srel\s*=\s*["']?stylesheet""", re.I)
+# The site's own addresses as its <head> names them (site_url): Material's language selector
+# fetches sitemap.xml under each alternate.
+_OWN_ADDRESS = re.compile(rb"""\srel\s*=\s*["']?(?:canonical|alternate)["'\s>]""", re.I)
 _STYLE_ATTR = re.compile(rb"""\sstyle\s*=""", re.I)
 # A data block is not run (Material's __config is JSON), so it needs no hash.
 _DATA_BLOCK = re.compile(rb"""\stype\s*=\s*["']?application/(?:ld\+)?json""", re.I)
@@ -52,7 +55,7 @@ class _Page:
     """What a page runs and loads, as its CSP needs it."""
 
     inline_scripts: list[bytes] = field(default_factory=list)
-    hosts: dict[str, set[str]] = field(default_factory=lambda: {"script": set(), "style": set(), "frame": set()})
+    hosts: dict[str, set[str]] = field(default_factory=lambda: {"script": set(), "style": set(), "frame": set(), "connect": set()})
     inline_styles: bool = False
     api: str = ""
 
@@ -90,6 +93,10 @@ def _read(html: bytes) -> _Page:
             href = _HREF.search(attrs)
             if href and (origin := _origin(href.group(1))) is not None:
                 page.hosts["style"].add(origin)
+        elif name == b"link" and _OWN_ADDRESS.search(attrs):
+            href = _HREF.search(attrs)
+            if href and (origin := _origin(href.group(1))) is not None:
+                page.hosts["connect"].add(origin)
         elif name == b"iframe":
             src = _SRC.search(attrs)
             if src and (origin := _origin(src.group(1))) is not None:
@@ -110,8 +117,10 @@ def page_policy(html: bytes) -> str:
     page = _read(html)
     hashes = sorted({"'sha256-" + base64.b64encode(hashlib.sha256(code).digest()).decode() + "'"
                      for code in page.inline_scripts})
-    # site search and events go to the kb serve named by the plugin's api_url
-    connect = ["'self'", *([page.api] if page.api else [])]
+    # site search and events go to the kb serve named by the plugin's api_url; the site's own
+    # address (site_url, in its canonical and alternate links) may differ from the one it is
+    # served at (a preview, 127.0.0.1 for localhost), and Material reads sitemaps there
+    connect = ["'self'", *([page.api] if page.api else []), *sorted(page.hosts["connect"] - {page.api})]
     styles = ["'self'", *sorted(page.hosts["style"]), *(["'unsafe-inline'"] if page.inline_styles else [])]
     return "; ".join([
         "default-src 'self'",
