@@ -68,6 +68,12 @@ def _origin(url: bytes) -> str | None:
     return None
 
 
+def _attr_origin(pattern: re.Pattern[bytes], attrs: bytes) -> str | None:
+    """The origin of the absolute URL in the attribute ``pattern`` finds, else None."""
+    value = pattern.search(attrs)
+    return _origin(value.group(1)) if value else None
+
+
 def _read(html: bytes) -> _Page:
     page = _Page()
     pos = 0
@@ -90,20 +96,16 @@ def _read(html: bytes) -> _Page:
         elif name == b"style":
             page.inline_styles = True
         elif name == b"link" and _STYLESHEET.search(attrs):
-            href = _HREF.search(attrs)
-            if href and (origin := _origin(href.group(1))) is not None:
+            if (origin := _attr_origin(_HREF, attrs)) is not None:
                 page.hosts["style"].add(origin)
         elif name == b"link" and _OWN_ADDRESS.search(attrs):
-            href = _HREF.search(attrs)
-            if href and (origin := _origin(href.group(1))) is not None:
+            if (origin := _attr_origin(_HREF, attrs)) is not None:
                 page.hosts["connect"].add(origin)
         elif name == b"iframe":
-            src = _SRC.search(attrs)
-            if src and (origin := _origin(src.group(1))) is not None:
+            if (origin := _attr_origin(_SRC, attrs)) is not None:
                 page.hosts["frame"].add(origin)
         elif name == b"meta" and _KB_API.search(attrs):
-            content = _CONTENT.search(attrs)
-            if content and (origin := _origin(content.group(1))) is not None:
+            if (origin := _attr_origin(_CONTENT, attrs)) is not None:
                 page.api = origin
     return page
 
