@@ -259,12 +259,9 @@ ATTACKS = {"none": [], "regex payload": ["regex"], "NUL events": ["nul"], "slowl
 
 
 def spawn(role: str, **kwargs: object) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "bench.bench_attack", "--role", role], cwd=ROOT,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stdin is not None
-    proc.stdin.write(json.dumps(kwargs))
-    proc.stdin.close()
-    return proc
+    # The role's settings travel on the command line: a closed stdin pipe makes communicate() fail.
+    return subprocess.Popen([sys.executable, "-m", "bench.bench_attack", "--role", role, "--spec", json.dumps(kwargs)],
+                            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def collect(proc: subprocess.Popen, timeout: float) -> dict:
@@ -358,9 +355,10 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=20.0)
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--role", choices=sorted(ROLES), help=argparse.SUPPRESS)
+    ap.add_argument("--spec", default="{}", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.role:
-        spec = json.loads(sys.stdin.read())
+        spec = json.loads(args.spec)
         spec["duration"] = min(float(spec["duration"]), 600)  # bounded, whatever the caller asks
         print(json.dumps(ROLES[args.role](**spec)))
         return
