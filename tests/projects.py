@@ -7,8 +7,11 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,3 +44,15 @@ def mkdocs_build(project_dir: Path, *args: str, env: dict | None = None) -> subp
         env={**os.environ, "KB_PROGRESS": "0", **(env or {})},
         timeout=1200,
     )
+
+
+def help_center_yml(site_name: str, *, categories: Mapping[str, str], languages: Iterable[str] = ("en",),
+                    markdown_extensions: Iterable[object] = (), **kb: object) -> str:
+    """The mkdocs.yml of a small help center built with Material and kb: `categories` make it a
+    help center (kb's full checks apply); `kb` adds plugin settings such as `search=False`."""
+    plugin = {"languages": list(languages), **kb, "categories": dict(categories)}
+    config: dict[str, object] = {"site_name": site_name, "theme": {"name": "material", "font": False},
+                                 "plugins": ["search", {"kb": plugin}]}
+    if markdown_extensions:
+        config["markdown_extensions"] = list(markdown_extensions)
+    return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)

@@ -13,28 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from kb_tools.cli import main
-from tests.projects import mkdocs_build
+from tests.projects import help_center_yml, mkdocs_build
 
-MKDOCS_YML = """\
-site_name: Test shop help
-theme:
-  name: material
-  font: false
-plugins:
-  - search
-  - kb:
-      languages: [en]
-      search: false
-      categories:
-        returns: Returns
-        payments: Payments
-        shipping: Shipping
-markdown_extensions:
-  - toc:
-      permalink: true
-  - attr_list
-  - pymdownx.superfences
-"""
+CATEGORIES = {"returns": "Returns", "payments": "Payments", "shipping": "Shipping"}
+EXTENSIONS = [{"toc": {"permalink": True}}, "attr_list", "pymdownx.superfences"]
+MKDOCS_YML = help_center_yml("Test shop help", search=False, categories=CATEGORIES, markdown_extensions=EXTENSIONS)
 
 POLICY = """\
 shipping:
@@ -304,7 +287,8 @@ def test_code_may_show_template_syntax(project: Path) -> None:
 def test_placeholder_from_an_include_is_caught_in_the_built_page(project: Path) -> None:
     """The last guard: a placeholder that reaches the rendered page by a way kb's source checks
     cannot see (here a pymdownx.snippets include) fails the build, naming the page's file."""
-    yml = (project / "mkdocs.yml").read_text() + "  - pymdownx.snippets:\n      base_path: [snippets]\n"
+    snippets = {"pymdownx.snippets": {"base_path": ["snippets"]}}
+    yml = help_center_yml("Test shop help", search=False, categories=CATEGORIES, markdown_extensions=[*EXTENSIONS, snippets])
     write(project, "mkdocs.yml", yml)
     write(project, "snippets/window.md", "Return within {{ policy.returns.window_days }} days.\n")
     write(project, "docs/returns/start.md", article('\n--8<-- "window.md"\n'))

@@ -13,22 +13,10 @@ from click.testing import CliRunner
 from kb_tools.cli import main
 from kb_tools.content import detect_script_lang, path_language
 from kb_tools.content.urls import page_url
-from tests.projects import mkdocs_build
+from tests.projects import help_center_yml, mkdocs_build
 
-MKDOCS_YML = """\
-site_name: Test shop help
-theme:
-  name: material
-  font: false
-plugins:
-  - search
-  - kb:
-      languages: [en, bn, gu]
-      search: false
-      categories:
-        returns: Returns
-        shipping: Shipping
-"""
+CATEGORIES = {"returns": "Returns", "shipping": "Shipping"}
+MKDOCS_YML = help_center_yml("Test shop help", languages=["en", "bn", "gu"], search=False, categories=CATEGORIES)
 
 GOOD = """\
 ---
@@ -249,8 +237,8 @@ def test_any_mkdocs_project_works_with_default_settings(tmp_path: Path) -> None:
 
 
 def test_plugin_switches_remove_their_assets_and_point_to_the_api(project: Path) -> None:
-    yml = (project / "mkdocs.yml").read_text()
-    yml = yml.replace("      search: false\n", "      search: false\n      feedback: false\n      analytics: false\n      api_url: https://help.example.com/\n")
+    yml = help_center_yml("Test shop help", languages=["en", "bn", "gu"], search=False, feedback=False,
+                          analytics=False, api_url="https://help.example.com/", categories=CATEGORIES)
     write(project, "mkdocs.yml", yml)
     assert mkdocs_build(project, "--strict").returncode == 0
     page = (project / "site/returns/return-policy/index.html").read_text()
@@ -299,7 +287,7 @@ def test_flat_urls_keep_the_language_switcher_right(project: Path) -> None:
 
 
 def test_a_kb_error_in_the_build_is_reported_as_mkdocs_own_error(project: Path) -> None:
-    write(project, "mkdocs.yml", MKDOCS_YML.replace("      search: false\n", "      model: no-such-model\n"))
+    write(project, "mkdocs.yml", help_center_yml("Test shop help", languages=["en", "bn", "gu"], model="no-such-model", categories=CATEGORIES))
     result = mkdocs_build(project)
     assert result.returncode == 1
     # The plugin turns our KbError into MkDocs' PluginError: MkDocs' own error line, no traceback.

@@ -19,24 +19,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.projects import mkdocs_build
+from tests.projects import help_center_yml, mkdocs_build
 from tests.servers import free_port
 
 KB = Path(sys.executable).with_name("kb")
 
-MKDOCS_YML = """\
-site_name: Publish test
-theme:
-  name: material
-  font: false
-plugins:
-  - search
-  - kb:
-      languages: [en]
-      categories:
-        returns: Returns
-        shipping: Shipping
-"""
+MKDOCS_YML = help_center_yml("Publish test", categories={"returns": "Returns", "shipping": "Shipping"})
 
 PAGES = {
     "docs/index.md": "---\ntitle: Help\n---\n# Help\n\nStart with [returns](returns/start-a-return.md).\n",
