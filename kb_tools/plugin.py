@@ -44,6 +44,7 @@ from kb_tools.records import PageRecord
 from kb_tools.service.contacts import PageHandoff
 
 if TYPE_CHECKING:
+    from kb_tools.search.build import EmbeddingPrefetch
     from kb_tools.video.build import VideoLibrary
 
 log = get_plugin_logger(__name__)
@@ -71,6 +72,7 @@ class KbPlugin(BasePlugin[KbConfig]):
         self.problems: list[Problem] = []
         self.site_gen: Generation | None = None  # the site being built aside (not under serve)
         self.index_gen: Generation | None = None
+        self.prefetch: EmbeddingPrefetch | None = None  # the search index's embedding, started early
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -219,6 +221,17 @@ class KbPlugin(BasePlugin[KbConfig]):
             kind="article", src_path=page.file.src_uri,
         ))
 
+    def on_env(self, env, config, files: Files):
+        # Every page is converted now; MkDocs renders the templates next. Chunks the embedding
+        # cache lacks (an edited article's) are embedded meanwhile, in a background thread.
+        if self.config.enabled and self.project is not None and self.config.search:
+            from kb_tools.search.build import EmbeddingPrefetch
+
+            self.prefetch = EmbeddingPrefetch(
+                self.records, model=self.project.model, query_prefix=self.config.query_prefix,
+                passage_prefix=self.config.passage_prefix, cache_dir=self.project.cache_dir)
+        return env
+
     def on_page_context(self, context: dict, page: Page, config, nav: Navigation) -> dict:
         if not self.config.enabled or self.site is None:
             return context
@@ -340,11 +353,13 @@ class KbPlugin(BasePlugin[KbConfig]):
             self.index_gen = Generation(project.index_dir)
             # Starting from links to the published index lets build_index see that nothing changed.
             out_dir = self.index_gen.begin(link_current=True)
+        page_chunks = self.prefetch.wait() if self.prefetch is not None else None
+        self.prefetch = None
         try:
             manifest = build_index(
                 self.records, video_records, out_dir, model=project.model,
                 query_prefix=self.config.query_prefix, passage_prefix=self.config.passage_prefix,
-                cache_dir=project.cache_dir, progress=_progress(),
+                cache_dir=project.cache_dir, progress=_progress(), page_chunks=page_chunks,
             )  # fmt: skip
         except KbError as exc:
             raise PluginError(f"search index not built, the previous one is kept: {exc}") from exc
@@ -359,6 +374,7 @@ class KbPlugin(BasePlugin[KbConfig]):
             if gen is not None:
                 gen.abandon()
         self.site_gen = self.index_gen = None
+        self.prefetch = None  # its thread finishes on its own; what it embedded stays cached
 
     # -- problems ------------------------------------------------------------------------------
 

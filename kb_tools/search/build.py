@@ -4,6 +4,11 @@ A rebuild first fingerprints every chunk and the settings. When the fingerprint 
 one in the existing manifest, the index is kept as it is and neither torch nor
 sentence-transformers is imported (that import alone costs seconds). Otherwise only chunks
 whose text is not in the embedding cache are embedded.
+
+``EmbeddingPrefetch`` starts that embedding early: the plugin hands it the pages once MkDocs
+has converted them all (``on_env``) and it embeds what the cache lacks in a background thread
+while MkDocs renders the templates (the encoder releases the GIL), so after editing one
+article ``build_index`` finds the new chunks in the cache.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -60,9 +66,11 @@ def build_index(
     passage_prefix: str = "",
     cache_dir: Path,
     progress: bool = True,
+    page_chunks: list[Chunk] | None = None,
 ) -> dict:
     """Build the search index of ``pages`` and ``videos`` into ``out_dir`` and return its
-    manifest. The previous index stays in place until the new one is complete."""
+    manifest. The previous index stays in place until the new one is complete.
+    ``page_chunks``: the chunks of ``pages`` when already made (``EmbeddingPrefetch.wait()``)."""
     from kb_tools.search.embeddings import EncoderSpec, encoder_name, resolve_model, text_hash
 
     t0 = time.perf_counter()
@@ -71,7 +79,7 @@ def build_index(
     spec = EncoderSpec(model, query_prefix, passage_prefix)
     folder = resolve_model(spec)
     key = encoder_name(spec)
-    chunks = chunk_all(pages, videos)
+    chunks = (list(page_chunks) + chunk_all([], videos)) if page_chunks is not None else chunk_all(pages, videos)
     fingerprint = _fingerprint(chunks, key, query_prefix, passage_prefix)
     old = _read_manifest(out_dir)
     if old and old.get("schema") == SCHEMA_VERSION and old.get("fingerprint") == fingerprint and _complete(out_dir):
@@ -135,6 +143,57 @@ def build_index(
         _abandon(written, tmp)
         raise
     return _finish(tmp, out_dir, chunks, matrix, manifest, t0)
+
+
+class EmbeddingPrefetch:
+    """Embed the chunks of ``pages`` that the embedding cache lacks, in a background thread.
+
+    Call ``wait()`` before ``build_index`` reads the cache. A failure here is not reported:
+    ``build_index`` embeds whatever is still missing and reports its own errors with context.
+    """
+
+    def __init__(self, pages: list[PageRecord], *, model: str, query_prefix: str = "",
+                 passage_prefix: str = "", cache_dir: Path) -> None:
+        self.embedded = 0
+        self.error: BaseException | None = None
+        self.chunks: list[Chunk] | None = None  # the pages' chunks, for build_index(page_chunks=)
+        self._args = (list(pages), model, query_prefix, passage_prefix, Path(cache_dir))
+        self._thread = threading.Thread(target=self._run, name="kb-embed-prefetch", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        pages, model, query_prefix, passage_prefix, cache_dir = self._args
+        try:
+            from kb_tools.search.embeddings import (
+                EmbeddingCache,
+                EncoderSpec,
+                encoder_name,
+                get_encoder,
+                text_hash,
+            )
+
+            spec = EncoderSpec(model, query_prefix, passage_prefix)
+            key = encoder_name(spec)
+            chunks = chunk_all(pages, [])
+            self.chunks = chunks
+            texts = {text_hash(t): t for t in (c.embed_text() for c in chunks)}
+            cache = EmbeddingCache(cache_dir, key)
+            try:
+                known = cache.get_many(list(texts))
+                todo = {h: t for h, t in texts.items() if h not in known}
+                if todo:
+                    vecs = get_encoder(spec).encode_passages(list(todo.values()))
+                    cache.put_many([(h, v.tobytes()) for h, v in zip(todo, vecs, strict=True)])
+                    self.embedded = len(todo)
+            finally:
+                cache.close()
+        except BaseException as e:  # noqa: BLE001 - build_index redoes it and says what is wrong
+            self.error = e
+
+    def wait(self) -> list[Chunk] | None:
+        """Wait until done; the pages' chunks (None when chunking failed)."""
+        self._thread.join()
+        return self.chunks
 
 
 def build_lexical_index(pages: list[PageRecord], videos: list[VideoRecord], out_dir: Path) -> dict:

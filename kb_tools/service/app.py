@@ -106,8 +106,12 @@ class Service:
     @classmethod
     def build(cls, settings: ServiceSettings) -> Service:
         cores = os.cpu_count() or 1
+        per_search = max(1, cores // settings.search_threads)
+        # Searches run side by side, each on its own share of the cores: the encoder's OpenMP
+        # threads too (read when the model loads, after this; an explicit setting wins).
+        os.environ.setdefault("KB_ENCODER_THREADS", str(per_search))
         index = IndexHolder(settings.index_dir, reload_interval=settings.reload_interval,
-                            torch_threads=max(1, cores // settings.search_threads))
+                            torch_threads=per_search)
         events = EventCollector(EventStore(settings.database_url), allowed_origins=settings.allowed_origins)
 
         def index_fingerprint() -> str | None:  # the site generation built with the loaded index
