@@ -44,7 +44,8 @@ def collect_records(project: Path) -> tuple[list[Any], list[Any], dict[str, Any]
 
     captured: dict[str, Any] = {}
 
-    def capture(pages, videos, out_dir, **kw):  # type: ignore[no-untyped-def]
+    def capture(pages, videos, out_dir, page_chunks=None, **kw):  # type: ignore[no-untyped-def]
+        # The settings only: callers chunk the (possibly modified) pages themselves.
         captured.update(pages=list(pages), videos=list(videos), out_dir=out_dir, kw=kw)
         return {"chunks": 0}
 
