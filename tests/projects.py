@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,3 +57,11 @@ def help_center_yml(site_name: str, *, categories: Mapping[str, str], languages:
     if markdown_extensions:
         config["markdown_extensions"] = list(markdown_extensions)
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+
+
+def write_dedented(root: Path, rel: str, text: str) -> Path:
+    """Write ``text`` (dedented) to ``root/rel``, creating its folders."""
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path

@@ -5,7 +5,6 @@ them while MkDocs renders the templates rather than after."""
 from __future__ import annotations
 
 import json
-import textwrap
 import threading
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 
 from kb_tools.search import Searcher
 from kb_tools.search.encoders import get_encoder
+from tests.projects import write_dedented as write
 
 MODEL = "multilingual-e5-small"
 
@@ -41,12 +41,6 @@ ARTICLES = {
         Choose Forgot password on the sign-in page and follow the link in the e-mail.
         """,
 }
-
-
-def write(root: Path, rel: str, text: str) -> None:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
 
 
 @pytest.fixture
