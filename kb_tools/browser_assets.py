@@ -8,6 +8,8 @@
   bundle when one of them starts (KbSite.css()), so no page waits for it.
 - `assets/kb/kb-video.<hash>.css` and `.js`: only on pages that show a video (an embed, a video
   page, the videos index); the stylesheet is render-blocking there so the player does not jump.
+- Where kb adds the videos section to Material's navigation tabs, a few bytes of inline style
+  narrow the tabs' padding, so every label fits at 1280 px (`compact_tabs`).
 - `assets/kb/api.json`: `{"api": false}`, the quiet answer to the bundle's one question on a
   static host; `kb serve` answers the same path with true.
 
@@ -27,6 +29,12 @@ PREFIX = "assets/kb/"
 API_PROBE = PREFIX + "api.json"
 CSS_MARK = '"__KB_CSS__"'
 VIDEO_MARK = 'class="kb-video'
+TABS_MARK = 'class="md-tabs"'
+# Material gives the tab bar its 61rem grid (1216 px on 1280-1440 px screens) and 0.6rem of
+# padding on each side of every label, and scrolls what does not fit without a scrollbar: the
+# sample's ten top-level sections (home, eight categories, the videos kb adds) need 1247 px, so
+# the last one was cut to "Vide". Inline, so the tabs do not move after the first paint.
+COMPACT_TABS = "<style>.md-tabs__item{padding-left:.4rem;padding-right:.4rem}</style>"
 
 
 def _hashed(stem: str, suffix: str, content: bytes) -> str:
@@ -47,6 +55,7 @@ class BrowserAssets:
     script: str = ""
     video_css: str | None = None
     video_js: str | None = None
+    compact_tabs: bool = False  # kb adds a top-level section (the videos) to the tabs
 
     def __post_init__(self) -> None:
         css = _join(["kb-search.css"] + (["kb-feedback.css"] if self.feedback else []))
@@ -75,6 +84,8 @@ class BrowserAssets:
             return get_relative_url(uri, page_url)
 
         tags = []
+        if self.compact_tabs and TABS_MARK in html:
+            tags.append(COMPACT_TABS)
         if VIDEO_MARK in html:
             tags.append(f'<link rel="stylesheet" href="{rel(self.video_css)}">')
         # The bundle before the player: the player reports through KbEvents.

@@ -8,6 +8,7 @@ inside one language.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from mkdocs.structure.nav import Navigation, Section
@@ -22,7 +23,13 @@ class LanguageNavs:
     default: str = "en"
 
     @classmethod
-    def split(cls, nav: Navigation, site: ContentSite, category_order: list[str]) -> LanguageNavs:
+    def split(cls, nav: Navigation, site: ContentSite, category_order: list[str],
+              titles: Mapping[str, str] | None = None) -> LanguageNavs:  # fmt: skip
+        """One navigation per language, sections in the order of `category_order` and titled in
+        that language; `titles`: the titles of generated pages (src_path -> title), so the
+        section of a generated index (the videos) gets its title too. Previous/next links
+        follow each language's navigation in that order."""
+        titles = titles or {}
         default = site.settings.default_language
         others = set(site.settings.languages[1:])
         by_lang: dict[str, list] = {default: []}
@@ -38,8 +45,8 @@ class LanguageNavs:
         for lang, items in by_lang.items():
             items = _order(items, site, category_order)
             for item in items:
-                _retitle(item, site, lang)
-            pages = [p for p in nav.pages if site.page_language(p.file.src_uri) == lang]
+                _retitle(item, site, lang, titles)
+            pages = [p for p in _pages_in(items) if site.page_language(p.file.src_uri) == lang]
             for i, page in enumerate(pages):
                 page.previous_page = pages[i - 1] if i else None
                 page.next_page = pages[i + 1] if i + 1 < len(pages) else None
@@ -82,7 +89,18 @@ def _order(items: list, site: ContentSite, category_order: list[str]) -> list:
     return sorted(items, key=key)
 
 
-def _retitle(item, site: ContentSite, lang: str) -> None:
+def _pages_in(items: list) -> list[Page]:
+    """The pages of a navigation in the order a reader meets them."""
+    pages: list[Page] = []
+    for item in items:
+        if isinstance(item, Page):
+            pages.append(item)
+        elif isinstance(item, Section):
+            pages.extend(_pages_in(item.children))
+    return pages
+
+
+def _retitle(item, site: ContentSite, lang: str, titles: Mapping[str, str]) -> None:
     """Give a category section the title of its index article, or its configured title."""
     if not isinstance(item, Section):
         return
@@ -90,8 +108,12 @@ def _retitle(item, site: ContentSite, lang: str) -> None:
     for child in item.children:
         if isinstance(child, Page) and child.file.src_uri.endswith("index.md"):
             article = site.articles.get(child.file.src_uri)
-            if article is not None and article.title and article.title_from == "front matter":
-                item.title = article.title
+            if article is not None:  # a heading names the page, not the section a site named itself
+                title = article.title if article.title_from == "front matter" else ""
+            else:
+                title = titles.get(child.file.src_uri, "")
+            if title:
+                item.title = title
                 return
     title = site.category_title(slug, lang) if slug else None
     if title:

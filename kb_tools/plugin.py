@@ -30,7 +30,7 @@ from mkdocs.structure.pages import Page
 from kb_tools import alternates
 from kb_tools.browser_assets import BrowserAssets
 from kb_tools.config import KbConfig
-from kb_tools.content.frontmatter import without_unsafe_front_matter
+from kb_tools.content.frontmatter import front_matter_of, without_unsafe_front_matter
 from kb_tools.content.languages import language_name
 from kb_tools.content.rendered import shows_front_matter, template_code
 from kb_tools.content.site import ContentSite
@@ -66,10 +66,10 @@ class KbPlugin(BasePlugin[KbConfig]):
         self.handoff: PageHandoff | None = None  # contact channels and labels for "No" on feedback
         self.assets: BrowserAssets | None = None
         self.translated: list[dict[str, str]] = []  # {lang: url} of each page with translations
-        self.generated: set[str] = set()  # pages kb generates (the video pages)
         self.command: Literal["build", "gh-deploy", "serve"] | None = None  # None: build() called directly
         self.dirty = False
         self.problems: list[Problem] = []
+        self.generated: dict[str, str] = {}  # pages kb generates (the videos'): src_path -> title
         self.site_gen: Generation | None = None  # the site being built aside (not under serve)
         self.index_gen: Generation | None = None
         self.prefetch: EmbeddingPrefetch | None = None  # the search index's embedding, started early
@@ -119,13 +119,14 @@ class KbPlugin(BasePlugin[KbConfig]):
         broken = set(self.videos.broken) if self.videos is not None else None
         self.site = project.content_site(video_ids, broken)
         self._report(self.site.problems)
-        self.generated = set()
+        self.generated = {}
         if self.videos is not None:
             for src_uri, markdown in self.videos.pages().items():
                 files.append(File.generated(config, src_uri, content=markdown))
-                self.generated.add(src_uri)
+                self.generated[src_uri] = str(front_matter_of(markdown).get("title") or "")
         for uri, content in self.assets.files.items():
             files.append(File.generated(config, uri, content=content))
+        self.assets.compact_tabs = bool(self.generated)  # the videos section is one more tab
         # "Last update" only where the site asked for it (Material shows page.meta.revision_date).
         self.updated = _last_updated(project.docs_dir) if self.config.last_updated else {}
         self.records = []
@@ -149,7 +150,7 @@ class KbPlugin(BasePlugin[KbConfig]):
     def on_nav(self, nav: Navigation, config, files: Files) -> Navigation:
         if not self.config.enabled or self.site is None:
             return nav
-        self.navs = LanguageNavs.split(nav, self.site, list(self.config.categories))
+        self.navs = LanguageNavs.split(nav, self.site, list(self.config.categories), self.generated)
         return self.navs.for_language(self.site.settings.default_language)
 
     # -- pages -------------------------------------------------------------------------------
@@ -252,7 +253,9 @@ class KbPlugin(BasePlugin[KbConfig]):
         if self.site is None or self.assets is None:
             return output
         if len(self.site.settings.languages) > 1:
-            found = {lang: page_url(src, config.use_directory_urls) for lang, src in self.site.translations(page.file.src_uri).items()}
+            # The same page in each language that has it (a generated video page too).
+            translations = self.site.translations(page.file.src_uri, also=self.generated)
+            found = {lang: page_url(src, config.use_directory_urls) for lang, src in translations.items()}
             if len(found) > 1:
                 self.translated.append(found)
             output = alternates.rewrite_head(output, found, config.site_url, page.url)
@@ -297,13 +300,12 @@ class KbPlugin(BasePlugin[KbConfig]):
 
     def _alternates(self, page: Page) -> list[dict[str, str]]:
         assert self.site is not None
-        found = self.site.translations(page.file.src_uri)
         settings = self.site.settings
         alternates = []
         for lang in settings.languages:
-            # The same page in that language, else that language's home page.
-            home = "index.md" if lang == settings.default_language else f"{lang}/index.md"
-            link = page_url(found.get(lang, home), settings.use_directory_urls)
+            # The same page in that language (a video page too), else its section's page there.
+            target = self.site.nearest_in(page.file.src_uri, lang, also=self.generated)
+            link = page_url(target, settings.use_directory_urls)
             # Relative to the site root without a leading "/": Material's `url` filter then makes
             # it relative to the page, so the site also works under a sub-path or from file://.
             alternates.append({"name": language_name(lang), "link": link or "./", "lang": lang})

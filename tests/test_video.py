@@ -22,8 +22,9 @@ from kb_tools.video.captions import read_cues, to_webvtt
 from kb_tools.video.cli import videos as videos_command
 from kb_tools.video.embeds import EmbedRenderer
 from kb_tools.video.pages import video_url_from
+from kb_tools.video.pipeline import quiet_frame
 from kb_tools.video.sources import VideoSource
-from tests.video_project import library, make_clip, write_video
+from tests.video_project import H264_AAC, library, line_of, make_clip, write_video
 
 ROOT = Path(__file__).resolve().parent.parent
 CUE_TIMING = re.compile(r"^\d{2}:\d{2}:\d{2}\.\d{3} --> \d{2}:\d{2}:\d{2}\.\d{3}$")
@@ -255,7 +256,7 @@ def test_render_embeds_expands_the_line_and_reports_unknown_ids(tmp_path, clips)
     ]
 
 
-def test_embed_on_a_bengali_page_asks_for_bengali_captions(tmp_path, clips):
+def test_embed_on_a_bengali_page_leads_to_the_bengali_video_page(tmp_path, clips):
     write_video(tmp_path, "howto", clips["h264"], captions={"en": "howto.en.vtt", "bn": "howto.bn.srt"})
     (tmp_path / "videos" / "howto.bn.srt").write_text(SRT_BN, encoding="utf-8")
     write_video(tmp_path, "english-only", clips["h264"])
@@ -263,10 +264,12 @@ def test_embed_on_a_bengali_page_asks_for_bengali_captions(tmp_path, clips):
     assert lib.load() == []
     html, problems = lib.render_embeds('{{ video("howto") }}\n{{ video("english-only") }}', "bn/returns/a.md")
     assert problems == []
-    assert '<a href="../../../videos/howto/?captions=bn">ভিডিও দেখুন: Video howto</a>' in html
-    assert 'href="../../../videos/howto/?captions=bn#t=0.5"' in html
+    # With Bengali captions the video has a Bengali page (bn/videos/howto/); its media stay
+    # the one copy under videos/howto/.
+    assert '<a href="../../videos/howto/">ভিডিও দেখুন: Video howto</a>' in html
+    assert 'href="../../videos/howto/#t=0.5"' in html
     assert '<img src="../../../videos/howto/poster.jpg"' in html
-    # Without Bengali captions the link is the plain video page.
+    # Without Bengali captions the link is the English video page.
     assert '<a href="../../../videos/english-only/">ভিডিও দেখুন: Video english-only</a>' in html
 
 
@@ -436,3 +439,81 @@ def test_cache_entry_appears_only_when_it_is_complete(tmp_path: Path) -> None:
     done = cache.create(key, succeed)
     assert cache.lookup(media) == done and done.video.read_bytes() == b"ok"
     assert cache.prune(keep={key}) == (0, 0) and cache.prune(keep=set())[0] == 1
+
+
+# -- issue 13.4: posters and pages per language ---------------------------------------------------
+
+
+def scene_clip(path: Path, scenes: list[str]) -> Path:
+    """A clip of one-second scenes: "plain" is a card with a box on it (smooth, few edges),
+    "busy" is ffmpeg's test pattern (edges everywhere, like text laid over a picture)."""
+    sources = {"plain": "color=c=0x0f766e:s=320x180:r=15:d=1,drawbox=x=120:y=50:w=80:h=80:color=0xd9a55b:t=fill",
+               "busy": "testsrc2=size=320x180:rate=15:duration=1"}  # fmt: skip
+    graph = ";".join(f"{sources[s]}[v{n}]" for n, s in enumerate(scenes))
+    graph += ";" + "".join(f"[v{n}]" for n in range(len(scenes))) + f"concat=n={len(scenes)}:v=1:a=0[v]"
+    subprocess.run([ffmpeg.binaries().ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
+                    "-filter_complex", graph, "-f", "lavfi", "-i", f"sine=frequency=440:duration={len(scenes)}",
+                    "-map", "[v]", "-map", "0:a", *H264_AAC, "-shortest", str(path)], check=True)  # fmt: skip
+    return path
+
+
+@pytest.mark.parametrize(("scenes", "window"), [(["plain", "busy", "busy"], (0.0, 1.0)),
+                                                 (["busy", "plain", "plain"], (1.0, 3.0))])
+def test_the_default_poster_is_the_quietest_frame_near_the_start(tmp_path, scenes, window):
+    clip = scene_clip(tmp_path / "clip.mp4", scenes)
+    low, high = window
+    assert low <= quiet_frame(clip, float(len(scenes))) < high
+
+
+def test_poster_at_chooses_the_frame_and_without_it_the_build_picks_one(tmp_path):
+    clip = scene_clip(tmp_path / "clip.mp4", ["busy", "plain", "plain"])
+    write_video(tmp_path, "chosen", clip, poster_at=0.5)
+    write_video(tmp_path, "picked", clip, poster_at=None)
+    lib = library(tmp_path)
+    assert lib.load() == []
+    assert lib.process(tmp_path / "site", progress=False) == []
+    chosen = (tmp_path / "site/videos/chosen/poster.jpg").read_bytes()
+    picked = (tmp_path / "site/videos/picked/poster.jpg").read_bytes()
+    assert chosen and picked and chosen != picked  # the test pattern at 0.5 s, the quiet card after 1 s
+
+
+def test_title_and_summary_by_language_make_a_page_per_language(tmp_path, clips):
+    (tmp_path / "videos").mkdir()
+    (tmp_path / "videos" / "howto.bn.srt").write_text(SRT_BN, encoding="utf-8")
+    write_video(tmp_path, "howto", clips["h264"], captions={"en": "howto.en.vtt", "bn": "howto.bn.srt"},
+                title={"en": "Start a return", "bn": "রিটার্ন শুরু করুন"},
+                summary={"en": "Three steps.", "bn": "তিনটি ধাপ।"},
+                chapters=[{"start": 0, "title": {"en": "Open My Orders", "bn": "মাই অর্ডারস খুলুন"}}])  # fmt: skip
+    write_video(tmp_path, "english-only", clips["h264"])
+    lib = library(tmp_path)
+    assert lib.load() == []
+    pages = lib.pages()
+    assert sorted(pages) == ["bn/videos/howto.md", "bn/videos/index.md", "videos/english-only.md",
+                             "videos/howto.md", "videos/index.md"]
+    bn = pages["bn/videos/howto.md"]
+    assert "\n# রিটার্ন শুরু করুন\n" in bn and "তিনটি ধাপ।" in bn and "মাই অর্ডারস খুলুন" in bn
+    assert "## অধ্যায়" in bn and "## ট্রান্সক্রিপ্ট" in bn
+    # Bengali captions first and shown by default; the media are the English page's copy.
+    assert '<track kind="captions" srclang="bn" label="বাংলা" src="../../../videos/howto/captions.bn.vtt" default>' in bn
+    assert '<source src="../../../videos/howto/video.mp4" type="video/mp4">' in bn
+    index = pages["bn/videos/index.md"]
+    assert "\n# ভিডিও\n" in index
+    assert '<a href="howto/">' in index and "রিটার্ন শুরু করুন" in index
+    # A video without Bengali captions links to its English page and says so.
+    assert '<a href="../../videos/english-only/">' in index and "(English)" in index
+    assert "\n# Start a return\n" in pages["videos/howto.md"]
+    records = {(r.id, r.lang): r for r in lib.records()}
+    assert records[("howto", "bn")].url == "bn/videos/howto/"
+    assert records[("howto", "bn")].title == "রিটার্ন শুরু করুন"
+    assert records[("howto", "en")].url == "videos/howto/"
+    # A Bengali article's embed leads to the Bengali page.
+    html, _ = lib.render_embeds('{{ video("howto") }}', "bn/returns/a.md")
+    assert '<a href="../../videos/howto/">ভিডিও দেখুন: রিটার্ন শুরু করুন</a>' in html
+
+
+def test_a_title_by_language_must_include_the_videos_own(tmp_path, clips):
+    yml = write_video(tmp_path, "howto", clips["h264"], title={"bn": "রিটার্ন শুরু করুন"})
+    lib = library(tmp_path)
+    messages = [str(p) for p in lib.load()]
+    assert (f"videos/howto.yml:{line_of(yml, 'title:')}: error: 'title:' by language must include the "
+            "video's language 'en', e.g. title: {en: ..., bn: ...}") in messages

@@ -8,8 +8,9 @@ same problems with the same words.
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,15 +131,32 @@ class ContentSite:
         lang = self.folder_language(src_path)
         return src_path[len(lang) + 1 :] if lang else src_path
 
-    def translations(self, src_path: str) -> dict[str, str]:
-        """{lang: src_path} of every existing translation of the article, itself included."""
+    def translations(self, src_path: str, also: Collection[str] = ()) -> dict[str, str]:
+        """{lang: src_path} of every existing translation of the article, itself included.
+        `also`: pages that are not articles (generated ones, e.g. video pages) that count too."""
         key = self.translation_key(src_path)
         found = {}
         for lang in self.settings.languages:
             candidate = key if lang == self.settings.default_language else f"{lang}/{key}"
-            if candidate in self.articles:
+            if candidate in self.articles or candidate in also:
                 found[lang] = candidate
         return found
+
+    def nearest_in(self, src_path: str, lang: str, also: Collection[str] = ()) -> str:
+        """The page a shopper switching to `lang` lands on: the translation of src_path, else
+        the index page of its nearest section that exists in `lang`, else that language's home."""
+        found = self.translations(src_path, also)
+        if lang in found:
+            return found[lang]
+        prefix = "" if lang == self.settings.default_language else f"{lang}/"
+        folder = posixpath.dirname(self.translation_key(src_path))
+        while folder:
+            for name in ("index.md", "README.md"):
+                candidate = f"{prefix}{folder}/{name}"
+                if candidate in self.articles or candidate in also:
+                    return candidate
+            folder = posixpath.dirname(folder)
+        return f"{prefix}index.md"
 
     # -- checks ------------------------------------------------------------------------------
 

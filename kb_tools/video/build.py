@@ -8,6 +8,7 @@ processed files (`cache.py`), the processing (`pipeline.py`), the generated page
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import Path
 
 from kb_tools.content.urls import page_url
@@ -18,9 +19,9 @@ from kb_tools.video import ffmpeg
 from kb_tools.video.cache import EncodeSettings, ProcessedVideo, VideoCache
 from kb_tools.video.captions import to_records
 from kb_tools.video.embeds import EmbedRenderer
-from kb_tools.video.pages import index_page, video_page
+from kb_tools.video.pages import index_page, index_path, page_path, video_page
 from kb_tools.video.pipeline import ProcessStats, VideoProcessor, check_times, publish
-from kb_tools.video.sources import VideoSource, load_sources
+from kb_tools.video.sources import VideoSource, article_title, load_sources
 
 
 class VideoLibrary:
@@ -37,6 +38,7 @@ class VideoLibrary:
         self.docs_dir = self.project_dir / docs_dir
         self.categories = dict(categories or {})  # the plugin's categories give the index its section titles
         self.use_directory_urls = use_directory_urls
+        self.languages = tuple(languages) or ("en",)  # the site's, the default first
         self.cache = VideoCache(self.project_dir / cache_dir, EncodeSettings(crf, max_height, preset))
         self.processor = VideoProcessor(self.cache, jobs)
         # Filled by load() and prepare(), in place: the embed renderer reads these very mappings.
@@ -74,11 +76,50 @@ class VideoLibrary:
         return sorted(problems)
 
     def pages(self) -> dict[str, str]:
-        """Generated Markdown pages keyed by docs-relative path."""
-        pages = {"videos/index.md": index_page(list(self.sources.values()), self.categories)}
-        for video_id, source in self.sources.items():
-            pages[f"videos/{video_id}.md"] = video_page(source, self.chapters[video_id], self._size(source))
+        """Generated Markdown pages keyed by docs-relative path: in the default language the
+        videos index and every video's page; in each other language of the site a videos index
+        and the page of every video a shopper can follow in it (spoken or captioned)."""
+        default = self.languages[0]
+        pages: dict[str, str] = {}
+        for lang in self.languages:
+            here = self.page_ids(lang)
+            if lang != default and not self.sources:
+                continue
+            pages[index_path(lang, default)] = index_page(
+                list(self.sources.values()), self.categories, lang=lang, default=default, pages=here,
+                use_directory_urls=self.use_directory_urls,
+            )  # fmt: skip
+            for video_id in sorted(here):
+                source = self.sources[video_id]
+                src_path = page_path(video_id, lang, default)
+                pages[src_path] = video_page(
+                    source, self.chapters[video_id], self._size(source), lang=lang, src_path=src_path,
+                    use_directory_urls=self.use_directory_urls, related=self._related(source, lang, src_path),
+                )  # fmt: skip
         return pages
+
+    def page_ids(self, lang: str) -> set[str]:
+        """The videos that have a page in `lang`: all of them in the default language, else
+        those spoken or captioned in it."""
+        if lang == self.languages[0]:
+            return set(self.sources)
+        return {vid for vid, s in self.sources.items() if lang in s.languages()}
+
+    def _related(self, source: VideoSource, lang: str, src_path: str) -> list[tuple[str, str]]:
+        """(title, link) of each related article for the page in `lang` at src_path: its
+        translation into `lang` where there is one."""
+        links = []
+        for rel in source.related:
+            target = rel if lang == self.languages[0] else f"{lang}/{rel}"
+            if target != rel and not (self.docs_dir / target).is_file():
+                target = rel
+            title = source.related_titles.get(rel, rel) if target == rel else article_title(self.docs_dir / target)
+            links.append((title or rel, posixpath.relpath(target, posixpath.dirname(src_path))))
+        return links
+
+    def all_processed(self) -> bool:
+        """Every video is in the cache already: nothing about them changes when processed."""
+        return all(self._done(source) is not None for source in self.sources.values())
 
     def render_embeds(self, markdown: str, src_path: str) -> tuple[str, list[Problem]]:
         """Expand each `{{ video("id") }}` line (outside code fences) of the page at src_path."""
@@ -105,8 +146,10 @@ class VideoLibrary:
         return sorted(problems)
 
     def records(self) -> list[VideoRecord]:
-        """One record per video and caption language (one without cues if it has no captions)."""
+        """One record per video and caption language (one without cues if it has no captions),
+        each pointing at the video's page in that language where it has one."""
         records: list[VideoRecord] = []
+        default = self.languages[0]
         for video_id, source in self.sources.items():
             known = self._duration(source)
             for lang in list(source.captions) or [source.lang]:
@@ -114,11 +157,12 @@ class VideoLibrary:
                 chapters = tuple(source.chapters_in(self.chapters[video_id], lang))
                 duration = known if known is not None else max(
                     [c.end for c in cues] + [c.start for c in chapters] + [0.0])  # fmt: skip
+                page_lang = lang if lang in self.languages and video_id in self.page_ids(lang) else default
                 records.append(
                     VideoRecord(
-                        id=video_id, url=page_url(f"videos/{video_id}.md", self.use_directory_urls),
-                        title=source.title, lang=lang, summary=source.summary, category=source.category,
-                        products=source.products, tags=source.tags,
+                        id=video_id, url=page_url(page_path(video_id, page_lang, default), self.use_directory_urls),
+                        title=source.title_in(lang), lang=lang, summary=source.summary_in(lang),
+                        category=source.category, products=source.products, tags=source.tags,
                         contact_topic=source.contact_topic, duration=duration,
                         chapters=chapters, cues=cues,
                     )  # fmt: skip

@@ -54,9 +54,11 @@ class EmbedRenderer:
                 problems.append(error(shown, n, self._missing(video_id)))
                 out.append(line)
                 continue
-            lang = path_language(src_path, self.languages) or source.lang
+            default = self.languages[0] if self.languages else source.lang
+            lang = path_language(src_path, self.languages) or default
             chapters = source.chapters_in(self.chapters[video_id], lang)
-            html = embed(source, chapters, src_path, lang, self.duration(source), self.use_directory_urls)
+            html = embed(source, chapters, src_path, lang, self.duration(source), self.use_directory_urls,
+                         has_page=lang == default or lang in source.languages(), default=default)  # fmt: skip
             out.extend(["", html, ""])
         return "\n".join(out), problems
 

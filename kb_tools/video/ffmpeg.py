@@ -225,6 +225,22 @@ def encode_command(src: Path, out: Path, info: MediaInfo, *, crf: int, max_heigh
     return node.global_args(*QUIET).compile(cmd=binaries().ffmpeg, overwrite_output=True)
 
 
+def frame_command(video: Path, at: float, width: int, height: int) -> list[str]:
+    """One frame at `at` seconds, scaled to width x height, as 8-bit grey pixels on stdout."""
+    node = ffmpeg_python.input(_media_path(video), ss=f"{at:.3f}").output(
+        "pipe:", vframes=1, vf=f"scale={width}:{height},format=gray", format="rawvideo"
+    )
+    return node.global_args(*QUIET).compile(cmd=binaries().ffmpeg)
+
+
+def grab(args: list[str], what: str) -> bytes:
+    """Run one ffmpeg command that writes to stdout; its bytes (a VideoError on failure)."""
+    proc = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True)
+    if proc.returncode != 0:
+        raise VideoError(f"{what} failed; ffmpeg said:\n    {_stderr_tail(proc.stderr)}")
+    return proc.stdout
+
+
 def poster_command(video: Path, out: Path, at: float) -> list[str]:
     node = ffmpeg_python.input(_media_path(video), ss=f"{at:.3f}").output(
         _media_path(out), vframes=1, **{"q:v": 3, "update": 1}

@@ -128,21 +128,53 @@ class VideoProcessor:
         return info, output, mode, source.media_shown
 
 
+POSTER_CANDIDATES = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0)  # seconds: "near the start"
+AUTO_POSTER = "poster-auto-1.jpg"  # bump the number when quiet_frame() changes
+
+
 def poster(source: VideoSource, done: ProcessedVideo) -> Path:
-    """The poster frame of a processed video (made once per time, kept in its cache entry)."""
-    at = source.poster_at if source.poster_at < done.output.duration else done.output.duration / 2
-    path = done.folder / f"poster-{at:.3f}.jpg"
+    """The poster of a processed video, made once and kept in its cache entry: the frame at
+    the sidecar's `poster_at`, else the quietest frame near the start (`quiet_frame`)."""
+    duration = done.output.duration
+    if source.poster_at is not None:
+        at: float | None = source.poster_at if source.poster_at < duration else duration / 2
+        path = done.folder / f"poster-{at:.3f}.jpg"
+    else:
+        at, path = None, done.folder / AUTO_POSTER
     if not path.is_file():
+        if at is None:
+            at = quiet_frame(done.video, duration)
         tmp = done.folder / f".poster-{threading.get_ident()}.jpg"
         ffmpeg.run(ffmpeg.poster_command(done.video, tmp, at), "the poster")
         os.replace(tmp, path)
     return path
 
 
+def quiet_frame(video: Path, duration: float) -> float:
+    """The time of the frame near the start with the fewest sharp edges: text laid over a
+    picture (a title, a caption burnt in) is all sharp edges, so this is the frame least
+    likely to carry any, and the play mark covers nothing a shopper needs to read. Frames that
+    are (nearly) one colour - black before a fade-in - are not candidates when others are."""
+    import numpy as np
+
+    width, height = 160, 90
+    times = [t for t in POSTER_CANDIDATES if t < duration - 0.05] or [duration / 2]
+    scored = []
+    for at in times:
+        pixels = ffmpeg.grab(ffmpeg.frame_command(video, at, width, height), "reading a frame for the poster")
+        if len(pixels) < width * height:
+            continue
+        frame = np.frombuffer(pixels[: width * height], dtype=np.uint8).reshape(height, width).astype(np.int16)
+        edges = (np.abs(np.diff(frame, axis=1)) > 24).mean() + (np.abs(np.diff(frame, axis=0)) > 24).mean()
+        blank = float(frame.std()) < 4.0
+        scored.append((blank, float(edges), at))
+    return min(scored)[2] if scored else times[0]
+
+
 def check_times(source: VideoSource, duration: float) -> tuple[list[Problem], list[Chapter]]:
     """Problems with times past the video's real end, and the chapters that are inside it."""
     problems: list[Problem] = []
-    if source.poster_at >= duration:
+    if source.poster_at is not None and source.poster_at >= duration:
         problems.append(warning(source.yml, source.line("poster_at"),
                                 f"poster_at {source.poster_at}s is beyond the video's end "
                                 f"({duration:.1f}s); the middle frame is used"))  # fmt: skip

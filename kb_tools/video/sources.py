@@ -43,7 +43,7 @@ class VideoSource:
     tags: tuple[str, ...] = ()
     category: str = ""
     contact_topic: str = ""
-    poster_at: float = 1.0
+    poster_at: float | None = None  # seconds; None: the quietest frame near the start
     related: tuple[str, ...] = ()  # docs-relative Markdown paths
     related_titles: dict[str, str] = field(default_factory=dict)
     captions: dict[str, list[CaptionCue]] = field(default_factory=dict)  # lang -> cues
@@ -52,10 +52,23 @@ class VideoSource:
     chapter_lines: list[int] = field(default_factory=list)  # line of each chapter ...
     chapters_file: str = ""  # ... in this file (a chapters .vtt), else in the sidecar
     chapter_titles: dict[float, dict[str, str]] = field(default_factory=dict)  # start -> lang -> title
+    titles: dict[str, str] = field(default_factory=dict)  # lang -> title, the video's own language included
+    summaries: dict[str, str] = field(default_factory=dict)  # lang -> summary
 
     def chapters_in(self, chapters: list[Chapter], lang: str) -> list[Chapter]:
         """`chapters` with their titles in `lang` where the sidecar gives one."""
         return [Chapter(c.start, self.chapter_titles.get(c.start, {}).get(lang, c.title)) for c in chapters]
+
+    def title_in(self, lang: str) -> str:
+        """The title in `lang` where the sidecar gives one, else in the video's language."""
+        return self.titles.get(lang) or self.title
+
+    def summary_in(self, lang: str) -> str:
+        return self.summaries.get(lang) or self.summary
+
+    def languages(self) -> list[str]:
+        """The languages a shopper can follow it in: its own, then its captions'."""
+        return list(dict.fromkeys([self.lang, *sorted(self.captions)]))
 
     def line(self, key: str) -> int:
         return self.lines.get(key, 1)
@@ -112,7 +125,10 @@ class _Reader:
                 close = difflib.get_close_matches(key, KEYS, n=1)
                 hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(KEYS)}"
                 self.err(lines[key], f"unknown key '{key}'; {hint}")
-        title = self.text(data, lines, "title")
+        lang = self.text(data, lines, "lang") or "en"
+        titles = self.translated(data, lines, "title", lang)
+        summaries = self.translated(data, lines, "summary", lang)
+        title = titles.get(lang, "")
         file = self.text(data, lines, "file")
         if not title:
             self.err(lines.get("title", 1), "missing 'title:' (the video's name shown to shoppers)")
@@ -128,13 +144,15 @@ class _Reader:
             title=title or video_id,
             media=media or Path(),
             media_shown=shown_path(media, self.project_dir) if media else "",
-            summary=self.text(data, lines, "summary"),
-            lang=self.text(data, lines, "lang") or "en",
+            summary=summaries.get(lang, ""),
+            lang=lang,
             products=self.strings(data, lines, "products"),
             tags=self.strings(data, lines, "tags"),
             category=self.text(data, lines, "category"),
             contact_topic=self.text(data, lines, "contact_topic"),
             lines=lines,
+            titles=titles,
+            summaries=summaries,
         )
         if not _LANG.match(source.lang):
             self.err(lines["lang"], f"'lang: {source.lang}' is not a language code like 'en' or 'bn'")
@@ -159,6 +177,29 @@ class _Reader:
             self.err(lines[key], f"'{key}:' must be a single text value")
             return ""
         return str(value).strip()
+
+    def translated(self, data: dict, lines: dict[str, int], key: str, lang: str) -> dict[str, str]:
+        """A text, or a text per language ({en: ..., bn: ...}, the video's language included):
+        {lang: text}."""
+        value = data.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            text = self.text(data, lines, key)
+            return {lang: text} if text else {}
+        texts: dict[str, str] = {}
+        for code, text in value.items():
+            if not isinstance(code, str) or not _LANG.match(code):
+                self.err(lines[key], f"'{key}:' language '{code}' is not a code like 'en' or 'bn'")
+            elif not isinstance(text, (str, int, float)) or isinstance(text, bool) or not str(text).strip():
+                self.err(lines[key], f"'{key}:' in '{code}' must be text")
+            else:
+                texts[code] = str(text).strip()
+        if lang not in texts and texts:
+            self.err(lines[key], f"'{key}:' by language must include the video's language '{lang}', "
+                                 f"e.g. {key}: {{{lang}: ..., {next(iter(texts))}: ...}}")  # fmt: skip
+            return {}
+        return texts
 
     def strings(self, data: dict, lines: dict[str, int], key: str) -> tuple[str, ...]:
         value = data.get(key)
@@ -303,13 +344,13 @@ class _Reader:
                 )  # fmt: skip
                 continue
             paths.append(rel)
-            title = _article_title(target)
+            title = article_title(target)
             if title:
                 source.related_titles[rel] = title
         source.related = tuple(paths)
 
 
-def _article_title(path: Path) -> str:
+def article_title(path: Path) -> str:
     """The title from an article's front matter, or its first heading."""
     try:
         text = path.read_text(encoding="utf-8")
