@@ -284,6 +284,24 @@ def test_a_pages_policy_allows_what_the_page_itself_loads_and_no_other_script() 
     assert "'unsafe-inline'" in dict(d.split(" ", 1) for d in page_policy(b'<p style="color:red">').split("; "))["style-src"]
 
 
+def test_a_pages_style_element_is_allowed_by_its_hash_not_by_unsafe_inline() -> None:
+    import base64
+    import hashlib
+
+    from kb_tools.service.security import page_policy
+
+    def styles(page: bytes) -> str:
+        return dict(d.split(" ", 1) for d in page_policy(page).split("; "))["style-src"]
+
+    rule = b".md-tabs__item{padding-left:.4rem}"
+    digest = "'sha256-" + base64.b64encode(hashlib.sha256(rule).digest()).decode() + "'"
+    assert styles(b"<head><style>" + rule + b"</style></head><p>x</p>") == f"'self' {digest}"
+    # style= attributes need 'unsafe-inline', which a hash beside it would switch off
+    assert styles(b"<style>" + rule + b'</style><p style="color:red">') == "'self' 'unsafe-inline'"
+    # a <style> never closed is hashed whole and ends the reading (nothing after it is markup)
+    assert "'unsafe-inline'" not in styles(b"<style>" + rule + b'<p style="x">')
+
+
 @pytest.mark.parametrize("junk", [b"<script src=", b"<script>", b"<link rel=stylesheet href=", b"<a ", b"<"])
 def test_reading_a_page_for_its_policy_is_linear(junk: bytes) -> None:
     from kb_tools.service.security import page_policy

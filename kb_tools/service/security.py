@@ -10,9 +10,11 @@ itself (`page_policy`), allowing scripts from our own origin, the page's own inl
 their SHA-256 (MkDocs Material writes a few small ones, different per folder depth) and the
 hosts the page itself loads scripts from, and nothing else; everything that is not a page
 (JSON, JavaScript, media) gets `default-src 'none'`, so a response opened as a document can do
-nothing. Styles need no 'unsafe-inline' on our pages: neither the theme nor the widget (a
-constructed style sheet in its shadow root) writes inline styles; a page whose Markdown has
-`style=` attributes gets it for styles (never for scripts).
+nothing. Styles need no 'unsafe-inline' on our pages: the theme writes no inline styles, the
+widget uses a constructed style sheet in its shadow root, and the few bytes of `<style>` kb
+puts in a page's head (rules that must apply before the first paint) are allowed by their
+SHA-256 like inline scripts; only a page whose Markdown has `style=` attributes gets
+'unsafe-inline' for styles (never for scripts), which a hash in the same list would disable.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ COMMON = [
 # character is looked at once (a stray `<` ends one attempt where the next begins).
 _TAG = re.compile(rb"<([a-zA-Z][a-zA-Z0-9-]*)([^<>]*)>")
 _SCRIPT_END = re.compile(rb"</script\s*>", re.I)
+_STYLE_END = re.compile(rb"</style\s*>", re.I)
 _SRC = re.compile(rb"""\ssrc\s*=\s*["']?([^"'\s>]*)""", re.I)
 _HREF = re.compile(rb"""\shref\s*=\s*["']?([^"'\s>]*)""", re.I)
 _STYLESHEET = re.compile(rb"""\srel\s*=\s*["']?stylesheet""", re.I)
@@ -56,7 +59,8 @@ class _Page:
 
     inline_scripts: list[bytes] = field(default_factory=list)
     hosts: dict[str, set[str]] = field(default_factory=lambda: {"script": set(), "style": set(), "frame": set(), "connect": set()})
-    inline_styles: bool = False
+    inline_styles: list[bytes] = field(default_factory=list)  # the text of each <style> element
+    style_attributes: bool = False
     api: str = ""
 
 
@@ -81,7 +85,7 @@ def _read(html: bytes) -> _Page:
         name, attrs = tag.group(1).lower(), tag.group(2)
         pos = tag.end()
         if _STYLE_ATTR.search(attrs):
-            page.inline_styles = True
+            page.style_attributes = True
         if name == b"script":
             src = _SRC.search(attrs)
             end = _SCRIPT_END.search(html, pos)
@@ -94,7 +98,12 @@ def _read(html: bytes) -> _Page:
                 break
             pos = end.end()
         elif name == b"style":
-            page.inline_styles = True
+            end = _STYLE_END.search(html, pos)
+            if end is None:  # never closed: the rest of the page is its text
+                page.inline_styles.append(html[pos:])
+                break
+            page.inline_styles.append(html[pos:end.start()])
+            pos = end.end()
         elif name == b"link" and _STYLESHEET.search(attrs):
             if (origin := _attr_origin(_HREF, attrs)) is not None:
                 page.hosts["style"].add(origin)
@@ -110,20 +119,24 @@ def _read(html: bytes) -> _Page:
     return page
 
 
+def _hashes(texts: list[bytes]) -> list[str]:
+    return sorted({"'sha256-" + base64.b64encode(hashlib.sha256(text).digest()).decode() + "'" for text in texts})
+
+
 def page_policy(html: bytes) -> str:
     """The CSP of one HTML page of the site (linear in the page: each pattern has one way to
     match). Scripts: the site's own, the page's inline ones by hash, and the hosts the page
     itself loads scripts from; never 'unsafe-inline' or 'unsafe-eval'. Images, media and fonts
-    may come from any https host (a writer's CDN image cannot run code); inline styles are
-    allowed only on a page that has them (Markdown `style=` attributes)."""
+    may come from any https host (a writer's CDN image cannot run code); a page's <style>
+    elements by hash, and any inline style only on a page that has `style=` attributes."""
     page = _read(html)
-    hashes = sorted({"'sha256-" + base64.b64encode(hashlib.sha256(code).digest()).decode() + "'"
-                     for code in page.inline_scripts})
+    hashes = _hashes(page.inline_scripts)
     # site search and events go to the kb serve named by the plugin's api_url; the site's own
     # address (site_url, in its canonical and alternate links) may differ from the one it is
     # served at (a preview, 127.0.0.1 for localhost), and Material reads sitemaps there
     connect = ["'self'", *([page.api] if page.api else []), *sorted(page.hosts["connect"] - {page.api})]
-    styles = ["'self'", *sorted(page.hosts["style"]), *(["'unsafe-inline'"] if page.inline_styles else [])]
+    inline = ["'unsafe-inline'"] if page.style_attributes else _hashes(page.inline_styles)
+    styles = ["'self'", *sorted(page.hosts["style"]), *inline]
     return "; ".join([
         "default-src 'self'",
         "script-src " + " ".join(["'self'", *sorted(page.hosts["script"]), *hashes]),
