@@ -517,3 +517,20 @@ def test_a_title_by_language_must_include_the_videos_own(tmp_path, clips):
     messages = [str(p) for p in lib.load()]
     assert (f"videos/howto.yml:{line_of(yml, 'title:')}: error: 'title:' by language must include the "
             "video's language 'en', e.g. title: {en: ..., bn: ...}") in messages
+
+
+def test_the_players_styles_are_inline_so_no_stylesheet_holds_back_the_first_paint() -> None:
+    from kb_tools.browser_assets import BrowserAssets, minified_css
+
+    # Comments and layout whitespace go; the spaces that mean something stay.
+    assert minified_css("/* x */\n[dir] .a > b ,\n .c:hover {\n  margin: 0 1em;\n}\n") == "[dir] .a>b,.c:hover{margin:0 1em}"
+    assets = BrowserAssets(compact_tabs=True)
+    video_page = '<html><head></head><body><nav class="md-tabs"></nav><div class="kb-video"></div></body></html>'
+    head = assets.add_to(video_page, "videos/howto/").split("</head>")[0]
+    styles = re.findall(r"<style>(.*?)</style>", head, re.S)
+    assert len(styles) == 1 and ".kb-video video{" in styles[0] and ".md-tabs__item{" in styles[0]
+    assert 'rel="stylesheet"' not in head
+    assert re.search(r'<script defer src="\.\./\.\./assets/kb/kb-video\.[0-9a-f]{10}\.js"></script>', head)
+    assert not any(uri.endswith(".css") and "kb-video" in uri for uri in assets.files)
+    # A page without a video or tabs gets no <style> at all.
+    assert "<style>" not in assets.add_to("<html><head></head><body><p>x</p></body></html>", "a/")
