@@ -117,10 +117,6 @@ class VideoLibrary:
             links.append((title or rel, posixpath.relpath(target, posixpath.dirname(src_path))))
         return links
 
-    def all_processed(self) -> bool:
-        """Every video is in the cache already: nothing about them changes when processed."""
-        return all(self._done(source) is not None for source in self.sources.values())
-
     def render_embeds(self, markdown: str, src_path: str) -> tuple[str, list[Problem]]:
         """Expand each `{{ video("id") }}` line (outside code fences) of the page at src_path."""
         return self.embeds.render(markdown, src_path)
