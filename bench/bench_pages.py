@@ -13,7 +13,8 @@ address it is served at (as in production), so absolute URLs stay on the same or
 
 Lighthouse (npm, package.json) runs against Debian's Chromium with the flags of
 tests/conftest.py, mobile form factor with simulated throttling, median of `--runs` runs,
-ours and plain alternating; the FCP column also gives the fastest and slowest run, because on a
+ours and plain alternating (the kb − plain row also gives the median of each kb run minus
+the plain run right after it); the FCP column also gives the fastest and slowest run, because on a
 busy machine one page's simulated FCP moves by ±0.2 s from run to run (the simulation replays
 the CPU time the page took in the real load). axe-core (npm) is injected with Playwright into the same Chromium;
 the count is serious + critical violations (nodes). Prints a Markdown table.
@@ -128,6 +129,9 @@ def lighthouse(url: str) -> dict[str, float]:
     report = json.loads(result.stdout)
     scores = {c: round(100 * (report["categories"][c]["score"] or 0)) for c in CATEGORIES}
     scores["fcp"] = report["audits"]["first-contentful-paint"]["numericValue"] / 1000
+    # What holds back the first paint, whatever the load: the render-blocking requests.
+    blocking = (report["audits"].get("render-blocking-resources", {}).get("details") or {}).get("items", [])
+    scores["blocking"] = len(blocking)
     scores["failed"] = sorted(  # audits that cost points, for the notes under the table
         f"{c}:{ref['id']}"
         for c in ("best-practices", "seo", "accessibility")
@@ -181,7 +185,7 @@ def main() -> None:
                 for name in ("ours", "plain"):  # alternate, so load on the machine hits both alike
                     runs[name].append(lighthouse(f"{bases[name]}/{path}"))
                     print(f"  {label} {name}: {runs[name][-1]}", file=sys.stderr)
-            med = {name: {k: statistics.median(r[k] for r in runs[name]) for k in (*CATEGORIES, "fcp")}
+            med = {name: {k: statistics.median(r[k] for r in runs[name]) for k in (*CATEGORIES, "fcp", "blocking")}
                    for name in runs}
             axe = {name: axe_counts(browser, f"{bases[name]}/{path}") for name in runs}
             for name in runs:
@@ -189,17 +193,19 @@ def main() -> None:
                     f"{label} (`/{path}`)" if name == "ours" else "", "kb" if name == "ours" else "plain Material",
                     round(med[name]["performance"]), fcp_cell(med[name]["fcp"], [r["fcp"] for r in runs[name]]),
                     round(med[name]["best-practices"]), round(med[name]["seo"]),
-                    round(med[name]["accessibility"]), axe[name][0],
+                    round(med[name]["accessibility"]), axe[name][0], round(med[name]["blocking"]),
                 ])
                 failed = sorted({a for r in runs[name] for a in r["failed"]})
                 if failed or axe[name][1]:
                     notes.append(f"- {label}, {name}: Lighthouse {', '.join(failed) or '—'}; "
                                  f"axe {', '.join(axe[name][1]) or '—'}")
             fcp_gap = med["ours"]["fcp"] - med["plain"]["fcp"]
-            rows.append(["", "kb − plain", "", f"{fcp_gap:+.2f}", "", "", "", ""])
+            # Each kb run next to the plain run right after it: the load the two met was alike.
+            paired = statistics.median(o["fcp"] - q["fcp"] for o, q in zip(runs["ours"], runs["plain"], strict=True))
+            rows.append(["", "kb − plain", "", f"{fcp_gap:+.2f} (paired runs: {paired:+.2f})", "", "", "", "", ""])
         browser.close()
     print(table(["page", "build", "performance", "FCP s (fastest–slowest)", "best practices", "SEO", "accessibility",
-                 "axe serious+critical"], rows))
+                 "axe serious+critical", "render-blocking requests"], rows))
     if notes:
         print("\nAudits that cost points (any run) and axe's serious/critical rules (nodes):\n")
         print("\n".join(notes))
