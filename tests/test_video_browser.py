@@ -209,15 +209,18 @@ def test_bengali_article_opens_the_video_with_bengali_captions(browser, site_url
     page = browser.new_page()
     page.goto(f"{site_url}/bn/orders/track-your-order/")
     page.locator("figure.kb-video-embed figcaption > a").click()
-    page.wait_for_url(re.compile(r"/videos/track-your-order/\?captions=bn$"))
+    # The video's Bengali page (it has Bengali captions), not the English one.
+    page.wait_for_url(re.compile(r"/bn/videos/track-your-order/$"))
     page.wait_for_function("() => document.querySelector('video').textTracks.length >= 2")
     showing = page.evaluate(
         "[...document.querySelector('video').textTracks].filter(t => t.mode === 'showing').map(t => t.language)"
     )
     assert showing == ["bn"]
-    transcript = page.locator('details[data-kb-transcript="bn"]')
-    assert transcript.evaluate("d => d.open") is True
+    # The Bengali transcript comes first, open; the English one is folded below it.
+    transcript = page.locator('.kb-video__transcript[data-kb-transcript="bn"]')
+    assert transcript.evaluate("e => e.tagName") == "DIV" and transcript.is_visible()
     assert "ট্র্যাক প্যাকেজ" in transcript.inner_text()
+    assert page.locator('details[data-kb-transcript="en"]').count() == 1
     page.close()
 
 
