@@ -175,8 +175,6 @@ def test_gaps_know_what_the_sample_help_center_already_says(store: EventStore, s
     assert per_week == sorted(per_week, reverse=True)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10's answer decision answers 'gift wrap my order' with "
-                   "'Change an order' (confidence 0.23), so the gift-wrapping group counts as covered")
 def test_a_gap_no_page_answers_is_missing(store: EventStore, sample_build) -> None:  # noqa: ANN001
     """Nothing in the sample covers gift wrapping: its group of failing searches is "write this"."""
     demo.generate(store, scale=0.1, seed=5)

@@ -92,9 +92,7 @@ def test_no_answer_is_said_but_the_nearest_pages_are_still_there(searcher, query
 
 
 @pytest.mark.parametrize(("query", "answered"), [("where is my refund", True), ("asdfgh", False),
-                                                 pytest.param("gift wrap my order", False, marks=pytest.mark.xfail(
-                                                     strict=True, reason="answered with 'Change an order' (0.26) since "
-                                                     "ff4052b; README Status"))])
+                                                 ("gift wrap my order", False)])
 def test_lexical_mode_decides_too(searcher, query: str, answered: bool) -> None:
     # kb serve answers lexically while the model loads: the decision must not depend on it.
     assert searcher.search(query, k=5, mode="lexical").answered is answered
