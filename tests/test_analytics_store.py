@@ -155,6 +155,22 @@ def test_a_page_the_project_does_not_know_takes_its_language_from_its_folder(sto
     english_only = build_report(store, gaps=False, languages=("en",))
     assert {i.lang for i in english_only.items} == {"en"}  # no bn folder on this site
 
+def test_the_reports_numpy_minilm_gives_sentence_transformers_vectors() -> None:
+    """The report embeds failing queries without torch; its vectors share the store's cache
+    with sentence-transformers', so they must be the same vectors."""
+    import numpy as np
+
+    from kb_tools.analytics.gaps import CLUSTER_MODEL, model_embed
+    from kb_tools.search.embeddings import get_encoder
+
+    texts = ["where is my refund", "EMI on the Blender X2?", "how do i change my delivery address",
+             "amar order kothay", "আমার অর্ডার কোথায়", "", "return " * 400]
+    mine = model_embed(texts)
+    theirs = get_encoder(CLUSTER_MODEL).encode_queries(texts)
+    assert mine.shape == theirs.shape == (len(texts), 384) and mine.dtype == np.float32
+    np.testing.assert_allclose(mine, theirs, atol=1e-5)
+
+
 def test_a_video_and_its_page_count_one_publication_once() -> None:
     published = T0 + 5 * WEEK
     video = ItemStats("video", "assembly", "Assembly", "en", "blender", published, est_calls_deflected=40.0)

@@ -77,14 +77,20 @@ CLUSTER_MODEL = "all-MiniLM-L6-v2"
 
 def model_embed(texts: Sequence[str]) -> np.ndarray:
     """Sentence embeddings from the packaged all-MiniLM-L6-v2 (local files only — never the
-    hub), through the search engine's encoder interface (loaded once per process)."""
+    hub), run in numpy (`minilm.NumpyMiniLM`: the same vectors as sentence-transformers without
+    importing torch), loaded once per process."""
+    from kb_tools.analytics.minilm import NumpyMiniLM
+
     global _model
     with _model_lock:
         if _model is None:
-            from kb_tools.search.embeddings import get_encoder
+            from kb_tools.search.embeddings import get_encoder, resolve_model
 
-            _model = get_encoder(CLUSTER_MODEL)
-    return _model.encode_queries(list(texts))
+            folder = resolve_model(CLUSTER_MODEL)  # a packaged sentence-transformers folder
+            _model = NumpyMiniLM(folder) if folder is not None else get_encoder(CLUSTER_MODEL)
+    if not isinstance(_model, NumpyMiniLM):
+        return _model.encode_queries(list(texts))
+    return _model.encode(list(texts))
 
 
 def _model_key() -> str:
