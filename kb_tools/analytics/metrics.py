@@ -155,7 +155,7 @@ WITH v AS (
   SELECT v.session, v.item, v.t0, v.page, v.n, COALESCE(c.contact_topic, '') AS topic
   FROM v LEFT JOIN content c ON c.kind = :kind AND c.key = v.item
 ), o AS MATERIALIZED (
-  SELECT vt.item, (vt.t0 - :since) / 604800000 AS w, vt.n,
+  SELECT vt.item, (vt.t0 - :since) / 604800000 AS w, vt.n, vt.t0,
     CASE WHEN EXISTS (SELECT 1 FROM events x WHERE x.session = vt.session AND x.name = 'contact_click'
                       AND x.ts >= vt.t0 AND x.ts < vt.t0 + :window)
            OR EXISTS (SELECT 1 FROM calls k WHERE k.session = vt.session AND k.ts >= vt.t0
@@ -167,7 +167,7 @@ WITH v AS (
   FROM vt
 )
 SELECT item, w, SUM(n) AS views, COUNT(*) AS sessions, SUM(contacted) AS contacted,
-       SUM(CASE WHEN contacted = 0 AND helped = 1 THEN 1 ELSE 0 END) AS confirmed
+       SUM(CASE WHEN contacted = 0 AND helped = 1 THEN 1 ELSE 0 END) AS confirmed, MIN(t0) AS first
 FROM o GROUP BY item, w
 """
 
@@ -226,13 +226,16 @@ def build_report(store: EventStore, *, since: int | None = None, until: int | No
             report.topic_weeks = topic_weeks(conn, period)
             report.topic_days = topic_days(conn, period)
             report.weeks = week_table(conn, period, report.topic_weeks)
-            items = item_table(conn, period, meta, languages, report.item_weeks)
-            first_views = first_view_times(conn) if _undated(meta, items) else {}
+            first_views: dict[tuple[str, str], int] = {}
+            items = item_table(conn, period, meta, languages, report.item_weeks, first_views)
+            if _undated(meta, items) and data is not None and not (period.since <= data[0] and data[1] < period.until):
+                first_views = first_view_times(conn)  # some item may have been seen before the period
             searches = search_tables(conn, period.params)
             report.languages, report.top_searches, report.failing_searches = searches.languages, searches.top, searches.failing
             report.lang_weeks, report.query_weeks = searches.lang_weeks, searches.query_weeks
-        report.feedback = feedback_table(store, period.params, {k: m.title for (kind, k), m in meta.items()
-                                                                if kind == "article"})
+        report.feedback = feedback_table(
+            store, period.params, {k: m.title for (kind, k), m in meta.items() if kind == "article"},
+            {it.key: (it.helpful, it.feedback - it.helpful) for it in items.values() if it.kind == "article" and it.feedback})
         for it in items.values():
             it.published = publication_time(it, first_views, data)
         add_before_after(report, items.values(), before_after_weeks)
@@ -341,10 +344,12 @@ def week_table(conn: sa.Connection, period: Period, topic_weeks: dict[str, list[
 
 def item_table(conn: sa.Connection, period: Period, meta: dict[tuple[str, str], Any],
                languages: Sequence[str] = ("en", *INDIC_LANGUAGES),
-               weekly: dict[str, list[list[int]]] | None = None) -> dict[tuple[str, str], ItemStats]:
+               weekly: dict[str, list[list[int]]] | None = None,
+               first_views: dict[tuple[str, str], int] | None = None) -> dict[tuple[str, str], ItemStats]:
     """One row per article and video: feedback, views, viewing sessions and their outcomes.
     Items known from the content metadata but never seen get a row too. `weekly` receives the
-    same figures per week (see DeflectionReport.item_weeks)."""
+    same figures per week (see DeflectionReport.item_weeks); `first_views` each item's first
+    view in the period."""
     items: dict[tuple[str, str], ItemStats] = {}
     per_week: dict[tuple[str, str, int], list[int]] = {}
 
@@ -361,7 +366,7 @@ def item_table(conn: sa.Connection, period: Period, meta: dict[tuple[str, str], 
         it.feedback += answers
         it.helpful += yes
         week(kind, key, w)[5:7] = [answers, yes]
-    for kind, key, w, views, sessions, contacted, confirmed in viewing_outcomes(conn, period):
+    for kind, key, w, views, sessions, contacted, confirmed in viewing_outcomes(conn, period, first_views):
         it = row(kind, key)
         it.views += views
         it.sessions += sessions
@@ -402,12 +407,16 @@ def feedback_counts(conn: sa.Connection, period: Period) -> Iterator[tuple[str, 
             yield kind, key, int(w), int(answers), int(yes or 0)
 
 
-def viewing_outcomes(conn: sa.Connection, period: Period) -> Iterator[tuple[str, str, int, int, int, int, int]]:
+def viewing_outcomes(conn: sa.Connection, period: Period, first_views: dict[tuple[str, str], int] | None = None,
+                     ) -> Iterator[tuple[str, str, int, int, int, int, int]]:
     """(kind, key, week of the first view, views, viewing sessions, contacted sessions,
-    confirmed deflections) per article (page_view) and video (video_play)."""
+    confirmed deflections) per article (page_view) and video (video_play). `first_views`
+    receives each item's first view in the period."""
     for kind, view, column in (("article", "page_view", "page"), ("video", "video_play", "video")):
-        for key, w, views, sessions, contacted, confirmed in conn.execute(
+        for key, w, views, sessions, contacted, confirmed, first in conn.execute(
                 sa.text(_OUTCOMES.format(key=column)), {**period.params, "view": view, "kind": kind}):
+            if first_views is not None and int(first) < first_views.get((kind, key), int(first) + 1):
+                first_views[(kind, key)] = int(first)
             yield kind, key, int(w), int(views), int(sessions), int(contacted or 0), int(confirmed or 0)
 
 

@@ -119,19 +119,30 @@ def search_kpis(languages: list[dict[str, Any]]) -> dict[str, Any]:
             "ctr_pct": _pct(sum(r["result_clicks"] for r in languages), searches)}
 
 
-def feedback_table(store: EventStore, params: dict[str, Any], titles: dict[str, str]) -> list[dict[str, Any]]:
+def feedback_table(store: EventStore, params: dict[str, Any], titles: dict[str, str],
+                   answers: dict[str, tuple[int, int]] | None = None) -> list[dict[str, Any]]:
     """Per page with feedback: yes/no counts, the newest comments, and the "No" comments grouped
-    by what they say (largest group first, with its examples)."""
+    by what they say (largest group first, with its examples). `answers`: page -> (yes, no)
+    when the caller has counted them already (the report's article table has)."""
     from kb_tools.analytics.clusters import average_linkage, skeleton_vectors
 
     pages: dict[str, dict[str, Any]] = {}
+
+    def add(page: str, yes: int, no: int) -> None:
+        p = pages.setdefault(page, {"page": page, "title": titles.get(page, page), "yes": 0, "no": 0,
+                                    "comments": [], "no_reasons": []})
+        p["yes"] += yes
+        p["no"] += no
+
     with store.connect() as conn:
-        for page, helpful, n in conn.execute(sa.text(
-                "SELECT page, helpful, COUNT(*) FROM events WHERE name = 'feedback' AND ts >= :since "
-                "AND ts < :until GROUP BY page, helpful"), params):
-            p = pages.setdefault(page, {"page": page, "title": titles.get(page, page), "yes": 0, "no": 0,
-                                        "comments": [], "no_reasons": []})
-            p["yes" if helpful else "no"] += int(n)
+        if answers is None:
+            for page, helpful, n in conn.execute(sa.text(
+                    "SELECT page, helpful, COUNT(*) FROM events WHERE name = 'feedback' AND ts >= :since "
+                    "AND ts < :until GROUP BY page, helpful"), params):
+                add(page, int(n) if helpful else 0, 0 if helpful else int(n))
+        else:
+            for page, (yes, no) in answers.items():
+                add(page, yes, no)
         no_comments: dict[str, dict[str, int]] = {}
         for page, helpful, comment, ts in conn.execute(sa.text(
                 "SELECT page, helpful, comment, ts FROM events WHERE name = 'feedback' AND comment IS NOT NULL "
