@@ -37,57 +37,76 @@ def _pct(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
+class _Frame:
+    """A chart's plotting area: maps (x in label units, y value) to SVG coordinates."""
+
+    def __init__(self, width: int, height: int, n: int, ymax: float) -> None:
+        self.left, self.right, self.top, self.bottom = 48, 16, 16, 40
+        self.width, self.height, self.n, self.ymax = width, height, max(n, 2), ymax
+        self.pw, self.ph = width - self.left - self.right, height - self.top - self.bottom
+
+    def x(self, i: float) -> float:
+        return self.left + self.pw * i / (self.n - 1)
+
+    def y(self, v: float) -> float:
+        return self.top + self.ph * (1 - v / self.ymax)
+
+
 def line_chart(series: dict[str, list[float | None]], labels: list[str], *, title: str,
                markers: list[tuple[float, str]] = (), y_label: str = "", width: int = 760,
                height: int = 300) -> str:
     """An SVG line chart. `markers` are (x in week units, label) vertical lines."""
-    left, right, top, bottom = 48, 16, 16, 40
     values = [v for s in series.values() for v in s if v is not None]
     ymax = max(values, default=1) or 1
     step = _nice_step(ymax / 4)
-    ymax = step * (int(ymax / step) + 1)
-    n = max(len(labels), 2)
-    pw, ph = width - left - right, height - top - bottom
-
-    def x(i: float) -> float:
-        return left + pw * i / (n - 1)
-
-    def y(v: float) -> float:
-        return top + ph * (1 - v / ymax)
-
+    f = _Frame(width, height, len(labels), step * (int(ymax / step) + 1))
     out = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
-           f'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+           f'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
+           *_axes(f, step, labels, y_label), *_markers(f, markers), *_lines(f, series, labels), "</svg>"]
+    legend = "".join(f'<li><span class="swatch" style="background:{PALETTE[k % len(PALETTE)]}"></span>{escape(name)}</li>'
+                     for k, name in enumerate(series))
+    return "".join(out) + (f'<ul class="legend">{legend}</ul>' if len(series) > 1 else "")
+
+
+def _axes(f: _Frame, step: float, labels: list[str], y_label: str) -> list[str]:
+    out = []
     tick = 0.0
-    while tick <= ymax + 1e-9:
-        out.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}"/>'
-                   f'<text class="axis" x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{_fmt(tick, 0) if tick >= 1 or tick == 0 else f"{tick:.1f}"}</text>')
+    while tick <= f.ymax + 1e-9:
+        out.append(f'<line class="grid" x1="{f.left}" x2="{f.width - f.right}" y1="{f.y(tick):.1f}" y2="{f.y(tick):.1f}"/>'
+                   f'<text class="axis" x="{f.left - 6}" y="{f.y(tick) + 4:.1f}" text-anchor="end">{_fmt(tick, 0) if tick >= 1 or tick == 0 else f"{tick:.1f}"}</text>')
         tick += step
     every = max(1, len(labels) // 10)
     for i, lab in enumerate(labels):
         if i % every == 0:
-            out.append(f'<text class="axis" x="{x(i):.1f}" y="{height - bottom + 18}" text-anchor="middle">{escape(lab)}</text>')
+            out.append(f'<text class="axis" x="{f.x(i):.1f}" y="{f.height - f.bottom + 18}" text-anchor="middle">{escape(lab)}</text>')
     if y_label:
-        out.append(f'<text class="axis" x="{left}" y="{top - 4}">{escape(y_label)}</text>')
+        out.append(f'<text class="axis" x="{f.left}" y="{f.top - 4}">{escape(y_label)}</text>')
+    return out
+
+
+def _markers(f: _Frame, markers: list[tuple[float, str]]) -> list[str]:
+    out = []
     for m, (pos, label) in enumerate(markers):
-        mx = x(pos)
-        anchor, dx = ("end", -4) if pos > (n - 1) * 0.6 else ("start", 4)
-        out.append(f'<line class="marker" x1="{mx:.1f}" x2="{mx:.1f}" y1="{top}" y2="{height - bottom}"/>'
-                   f'<text class="marker-label" x="{mx + dx:.1f}" y="{top + 12 + 14 * m}" '
+        mx = f.x(pos)
+        anchor, dx = ("end", -4) if pos > (f.n - 1) * 0.6 else ("start", 4)
+        out.append(f'<line class="marker" x1="{mx:.1f}" x2="{mx:.1f}" y1="{f.top}" y2="{f.height - f.bottom}"/>'
+                   f'<text class="marker-label" x="{mx + dx:.1f}" y="{f.top + 12 + 14 * m}" '
                    f'text-anchor="{anchor}">{escape(label)}</text>')
+    return out
+
+
+def _lines(f: _Frame, series: dict[str, list[float | None]], labels: list[str]) -> list[str]:
+    out = []
     for k, (name, vals) in enumerate(series.items()):
         color = PALETTE[k % len(PALETTE)]
-        pts = [f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(vals) if v is not None]
+        pts = [f"{f.x(i):.1f},{f.y(v):.1f}" for i, v in enumerate(vals) if v is not None]
         if pts:
             out.append(f'<polyline fill="none" stroke="{color}" stroke-width="2.2" points="{" ".join(pts)}">'
                        f'<title>{escape(name)}</title></polyline>')
-            for i, v in enumerate(vals):
-                if v is not None:
-                    out.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{color}">'
-                               f'<title>{escape(name)} · {escape(labels[i])}: {_fmt(v)}</title></circle>')
-    out.append("</svg>")
-    legend = "".join(f'<li><span class="swatch" style="background:{PALETTE[k % len(PALETTE)]}"></span>{escape(name)}</li>'
-                     for k, name in enumerate(series))
-    return "".join(out) + (f'<ul class="legend">{legend}</ul>' if len(series) > 1 else "")
+            out.extend(f'<circle cx="{f.x(i):.1f}" cy="{f.y(v):.1f}" r="3" fill="{color}">'
+                       f'<title>{escape(name)} · {escape(labels[i])}: {_fmt(v)}</title></circle>'
+                       for i, v in enumerate(vals) if v is not None)
+    return out
 
 
 def _nice_step(raw: float) -> float:
@@ -138,9 +157,28 @@ def _link(title: str, url: str, site_url: str) -> str:
 
 
 def render_html(report: DeflectionReport, *, title: str = "Help center deflection report", site_url: str = "") -> str:
-    k = report.kpis
-    weeks = report.weeks
-    labels = [datetime.fromisoformat(w.start).strftime("%d %b") for w in weeks]
+    """The dashboard page: one section per table or chart, each built by its own function."""
+    labels = [datetime.fromisoformat(w.start).strftime("%d %b") for w in report.weeks]
+    period = f"{iso_day(report.since)} – {iso_day(report.until - 1)}"
+    downloads = " · ".join(f'<a href="{n}">{n}</a>' for n in
+                           ("items.csv", "publications.csv", "weeks.csv", "topic_weeks.csv", "gaps.csv", "report.json"))
+    return TEMPLATE.format(
+        title=escape(title), period=escape(period), window=_fmt(report.window_hours, 0),
+        generated=escape(report.generated), cards=_kpi_cards(report.kpis), calls_chart=_calls_chart(report, labels),
+        score_chart=line_chart({"Self-service score": [w.self_service_score for w in report.weeks]}, labels,
+                               title="Self-service score by week (help-center sessions per contact)",
+                               y_label="sessions per contact", width=420, height=300),
+        items_table=_items_section(report, site_url), pub_table=_publications_section(report),
+        gaps=_gaps_section(report, site_url), downloads=downloads, css=CSS, js=JS, csp=CSP,
+        languages=_languages_section(report), top_searches=_top_searches_section(report),
+        feedback=_feedback_section(report, site_url), stale=_stale_section(report, site_url),
+        weeks=_weeks_section(report), first=iso_day(report.since), last=iso_day(report.until - 1),
+        data=_filter_data(report),
+    )
+
+
+def _kpi_cards(k: dict[str, Any]) -> str:
+    """The headline figures, each with its one-line definition."""
     cards = []
     for label, key, digits, definition in KPI_DEFINITIONS:
         value = k.get(key)
@@ -151,17 +189,25 @@ def render_html(report: DeflectionReport, *, title: str = "Help center deflectio
         cards.append(f'<div class="kpi"><div class="kpi-label">{escape(label)}</div>'
                      f'<div class="kpi-value" data-kpi="{key}" data-digits="{digits}">{shown}</div>'
                      f'<div class="kpi-note">{escape(note)}</div></div>')
+    return "".join(cards)
+
+
+def _calls_chart(report: DeflectionReport, labels: list[str]) -> str:
+    """Calls per topic and week, with a marker at each publication."""
     # Each weekly point sits on its week's label (the Monday it starts): a publication is drawn
     # at its own date on that scale, so one on Monday 26 Oct sits on the "26 Oct" point.
-    markers = [(min(max(p["week"], 0), max(len(weeks) - 1, 0)), f"{p['title']} ({p['kind']}, {iso_day(p['published'])})")
+    last = max(len(report.weeks) - 1, 0)
+    markers = [(min(max(p["week"], 0), last), f"{p['title']} ({p['kind']}, {iso_day(p['published'])})")
                for p in report.publications]
     topic_series: dict[str, list[float | None]] = {t: [float(v) for v in vals] for t, vals in report.topic_weeks.items()}
-    calls_chart = line_chart(topic_series, labels, title="Calls and tickets per week, by contact topic",
-                             markers=markers, y_label="calls / week") if topic_series else \
-        '<p class="empty">No call log imported yet: <code>kb calls import calls.csv</code></p>'
-    score_chart = line_chart({"Self-service score": [w.self_service_score for w in weeks]}, labels,
-                             title="Self-service score by week (help-center sessions per contact)",
-                             y_label="sessions per contact", width=420, height=300)
+    if not topic_series:
+        return '<p class="empty">No call log imported yet: <code>kb calls import calls.csv</code></p>'
+    return line_chart(topic_series, labels, title="Calls and tickets per week, by contact topic",
+                      markers=markers, y_label="calls / week")
+
+
+def _items_section(report: DeflectionReport, site_url: str) -> str:
+    """Per article and video: views, sessions, outcomes, feedback and the change in calls."""
     item_rows, item_keys = [], []
     for it in report.items:
         if not it.sessions and not it.views and it.rate_before is None:
@@ -181,11 +227,15 @@ def render_html(report: DeflectionReport, *, title: str = "Help center deflectio
             (it.helpful_pct, _fmt(it.helpful_pct) + ("%" if it.helpful_pct is not None else "")),
             (it.change_pct, _effect(it)),
         ])
-    items_table = _table("items", [
+    return _table("items", [
         ("Article / video", "text"), ("Views", "num"), ("Sessions", "num"), ("Contacted", "num"),
         ("Potential deflections", "num"), ("Confirmed", "num"), ("Helpful", "num"), ("Change in calls", "num"),
     ], item_rows, "Per article and video (click a heading to sort). Views: page views or plays; "
                   "Sessions: distinct sessions that viewed it.", item_keys)
+
+
+def _publications_section(report: DeflectionReport) -> str:
+    """Each dated publication's change in calls against the other topics, and the plain one."""
     pub_rows = []
     for it in report.items:
         if it.rate_before is None and it.change_pct is None:
@@ -197,47 +247,69 @@ def render_html(report: DeflectionReport, *, title: str = "Help center deflectio
             (it.plain_change_pct, _change(it.plain_change_pct)),
             (it.est_calls_deflected, _fmt(it.est_calls_deflected)),
         ])
-    pub_table = _table("impact", [("Published item", "text"), ("Kind", "text"), ("Topic", "text"), ("Published", "text"),
-                                  ("Change vs other topics (95 % interval)", "num"), ("Verdict", "text"),
-                                  ("Plain before/after", "num"), ("Est. calls deflected", "num")], pub_rows,
-                       f"Calls on the topic {report.kpis.get('ba_weeks', 4)} weeks before and after publication, "
-                       "against the other topics over the same days") \
-        if pub_rows else '<p class="empty">No publication inside the period with data before and after it.</p>'
+    if not pub_rows:
+        return '<p class="empty">No publication inside the period with data before and after it.</p>'
+    return _table("impact", [("Published item", "text"), ("Kind", "text"), ("Topic", "text"), ("Published", "text"),
+                             ("Change vs other topics (95 % interval)", "num"), ("Verdict", "text"),
+                             ("Plain before/after", "num"), ("Est. calls deflected", "num")], pub_rows,
+                  f"Calls on the topic {report.kpis.get('ba_weeks', 4)} weeks before and after publication, "
+                  "against the other topics over the same days")
+
+
+def _gap_target(g: dict[str, Any], site_url: str) -> str:
+    art = g.get("article")
+    if not art:
+        return "—"
+    target = _link(art["title"], art["page"], site_url)
+    if g.get("failure_pct") is not None:
+        target += f'<span class="key">{_fmt(g["failure_pct"])}% of its readers contacted support</span>'
+    return target
+
+
+def _gaps_section(report: DeflectionReport, site_url: str) -> str:
+    """The content gaps: missing, not found or failing, with the article concerned."""
     gap_rows = []
     for g in report.gaps:
         art = g.get("article")
-        if art:
-            target = _link(art["title"], art["page"], site_url)
-            if g.get("failure_pct") is not None:
-                target += f'<span class="key">{_fmt(g["failure_pct"])}% of its readers contacted support</span>'
-        else:
-            target = "—"
+        kind = g.get("kind", "")
         gap_rows.append([
             (g["topic"], f'<strong>{escape(g["topic"])}</strong><span class="key">{escape(" · ".join(g["examples"]))}</span>'),
             (g["lang"], escape(g["lang"])),
-            (g.get("kind", ""), f'<span class="badge gap-{escape(g.get("kind", "").replace(" ", "-"))}">{escape(g.get("kind", ""))}</span>'),
-            (art["title"].lower() if art else "", target),
+            (kind, f'<span class="badge gap-{escape(kind.replace(" ", "-"))}">{escape(kind)}</span>'),
+            (art["title"].lower() if art else "", _gap_target(g, site_url)),
             (g["searches"], _fmt(g["searches"])), (g["no_result"], _fmt(g["no_result"])),
             (g.get("contacts_per_week"), _fmt(g.get("contacts_per_week"))),
         ])
-    gaps_html = _table("gaps", [("Shoppers asked", "text"), ("Lang", "text"), ("Kind", "text"), ("Article", "text"),
-                                ("Searches", "num"), ("No answer", "num"), ("Contacts / week", "num")], gap_rows,
-                       "Missing: nothing covers it, write it. Not found: an article covers it but search did not "
-                       "surface it for these words, add them. Failing: shoppers reached the article and still "
-                       "contacted us, improve it.") if gap_rows else '<p class="empty">No failing searches in this period.</p>'
+    if not gap_rows:
+        return '<p class="empty">No failing searches in this period.</p>'
+    return _table("gaps", [("Shoppers asked", "text"), ("Lang", "text"), ("Kind", "text"), ("Article", "text"),
+                           ("Searches", "num"), ("No answer", "num"), ("Contacts / week", "num")], gap_rows,
+                  "Missing: nothing covers it, write it. Not found: an article covers it but search did not "
+                  "surface it for these words, add them. Failing: shoppers reached the article and still "
+                  "contacted us, improve it.")
+
+
+def _languages_section(report: DeflectionReport) -> str:
     lang_rows = [[(r["lang"], escape(r["lang"])), (r["sessions"], _fmt(r["sessions"])), (r["page_views"], _fmt(r["page_views"])),
                   (r["searches"], _fmt(r["searches"])), (r["no_answer_pct"], _pctf(r["no_answer_pct"])),
                   (r["ctr_pct"], _pctf(r["ctr_pct"])), (r["contact_clicks"], _fmt(r["contact_clicks"]))]
                  for r in report.languages]
-    langs_html = _table("languages", [("Language", "text"), ("Sessions", "num"), ("Page views", "num"), ("Searches", "num"),
-                                      ("No answer", "num"), ("Click-through", "num"), ("Contact clicks", "num")],
-                        lang_rows, "Per page language", [r["lang"] for r in report.languages])
+    return _table("languages", [("Language", "text"), ("Sessions", "num"), ("Page views", "num"), ("Searches", "num"),
+                                ("No answer", "num"), ("Click-through", "num"), ("Contact clicks", "num")],
+                  lang_rows, "Per page language", [r["lang"] for r in report.languages])
+
+
+def _top_searches_section(report: DeflectionReport) -> str:
     top_rows = [[(t["query"], escape(t["query"])), (t["lang"], escape(t["lang"])), (t["searches"], _fmt(t["searches"])),
                  (t["no_answer_pct"], _pctf(t["no_answer_pct"])), (t["opened_pct"], _pctf(t["opened_pct"]))]
                 for t in report.top_searches]
-    top_html = _table("top-searches", [("Query", "text"), ("Lang", "text"), ("Searches", "num"), ("No answer", "num"),
-                                       ("Opened an answer", "num")], top_rows, "Most frequent searches",
-                      [f'{t["lang"]}:{t["query"]}' for t in report.top_searches])
+    return _table("top-searches", [("Query", "text"), ("Lang", "text"), ("Searches", "num"), ("No answer", "num"),
+                                   ("Opened an answer", "num")], top_rows, "Most frequent searches",
+                  [f'{t["lang"]}:{t["query"]}' for t in report.top_searches])
+
+
+def _feedback_section(report: DeflectionReport, site_url: str) -> str:
+    """Per page: yes/no counts, the "No" reasons grouped, and the dated comments."""
     fb_parts = []
     for f in report.feedback[:30]:
         reasons = "".join(f'<li><strong>{r["count"]}×</strong> {escape(" · ".join(r["examples"]))}</li>'
@@ -250,27 +322,24 @@ def render_html(report: DeflectionReport, *, title: str = "Help center deflectio
                         f'{helpful}</summary>'
                         + (f'<h3>Why "No"</h3><ul>{reasons}</ul>' if reasons else "")
                         + (f'<h3>Comments</h3><ul class="dated">{comments}</ul>' if comments else "") + "</details>")
-    feedback_html = "".join(fb_parts) or '<p class="empty">No feedback in this period.</p>'
+    return "".join(fb_parts) or '<p class="empty">No feedback in this period.</p>'
+
+
+def _stale_section(report: DeflectionReport, site_url: str) -> str:
     stale_rows = [[(r["title"].lower(), _link(r["title"], r["key"], site_url)), (r["review_by"], escape(r["review_by"])),
                    (r["days_overdue"], _fmt(r["days_overdue"])), (r["views"], _fmt(r["views"]))] for r in report.stale]
-    stale_html = _table("stale", [("Article", "text"), ("Review by", "text"), ("Days overdue", "num"), ("Views", "num")],
-                        stale_rows, "Past their review_by date, busiest first") if stale_rows else \
-        '<p class="empty">No article is past its review_by date.</p>'
+    if not stale_rows:
+        return '<p class="empty">No article is past its review_by date.</p>'
+    return _table("stale", [("Article", "text"), ("Review by", "text"), ("Days overdue", "num"), ("Views", "num")],
+                  stale_rows, "Past their review_by date, busiest first")
+
+
+def _weeks_section(report: DeflectionReport) -> str:
     week_rows = [[(w.start, escape(w.start)), (w.sessions, _fmt(w.sessions)), (w.calls, _fmt(w.calls)),
                   (w.contact_clicks, _fmt(w.contact_clicks)), (w.self_service_score, _fmt(w.self_service_score, 2))]
-                 for w in weeks]
-    weeks_html = _table("weeks", [("Week of", "text"), ("Sessions", "num"), ("Calls", "num"), ("Contact clicks", "num"),
-                                  ("Self-service score", "num")], week_rows, "Per week (Monday to Monday, UTC)")
-    period = f"{iso_day(report.since)} – {iso_day(report.until - 1)}"
-    downloads = " · ".join(f'<a href="{n}">{n}</a>' for n in
-                           ("items.csv", "publications.csv", "weeks.csv", "topic_weeks.csv", "gaps.csv", "report.json"))
-    return TEMPLATE.format(
-        title=escape(title), period=escape(period), window=_fmt(report.window_hours, 0),
-        generated=escape(report.generated), cards="".join(cards), calls_chart=calls_chart, score_chart=score_chart,
-        items_table=items_table, pub_table=pub_table, gaps=gaps_html, downloads=downloads, css=CSS, js=JS, csp=CSP,
-        languages=langs_html, top_searches=top_html, feedback=feedback_html, stale=stale_html, weeks=weeks_html,
-        first=iso_day(report.since), last=iso_day(report.until - 1), data=_filter_data(report),
-    )
+                 for w in report.weeks]
+    return _table("weeks", [("Week of", "text"), ("Sessions", "num"), ("Calls", "num"), ("Contact clicks", "num"),
+                            ("Self-service score", "num")], week_rows, "Per week (Monday to Monday, UTC)")
 
 
 def _filter_data(report: DeflectionReport) -> str:
