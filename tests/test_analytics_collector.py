@@ -131,6 +131,68 @@ def test_rate_limit_per_client(store: EventStore) -> None:
     assert len(stored(store)) == 3
 
 
+def _standalone(monkeypatch: pytest.MonkeyPatch, store: EventStore, **env: str) -> FastAPI:
+    """The uvicorn factory's app, configured by kb serve's variables."""
+    from kb_tools.analytics.collector import standalone_app
+
+    monkeypatch.setenv("KB_DATABASE_URL", store.url)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return standalone_app()
+
+
+@pytest.mark.parametrize("factory", ["collector_app", "standalone_app"])
+def test_the_standalone_collector_refuses_foreign_origins(store: EventStore, monkeypatch: pytest.MonkeyPatch,
+                                                          factory: str) -> None:
+    shop = "https://shop.example"
+    app = (collector_app(store, rate_limit=0, allowed_origins=(shop,)) if factory == "collector_app"
+           else _standalone(monkeypatch, store, KB_RATE_LIMIT="0", KB_ALLOWED_ORIGINS=shop + "/"))
+    batch = {"events": [event("page_view")]}
+    with TestClient(app) as c:
+        foreign = c.post("/api/events", json=batch, headers={"origin": "https://evil.example"})
+        beacon = c.post("/api/events", content=json.dumps(batch), headers={"origin": "https://evil.example",
+                                                                          "content-type": "text/plain"})
+        assert len(stored(store)) == 0
+        ours = c.post("/api/events", json=batch, headers={"origin": shop})
+        preflight = c.options("/api/events", headers={"origin": shop, "access-control-request-method": "POST",
+                                                      "access-control-request-headers": "content-type"})
+        no_origin = c.post("/api/events", json=batch)  # not a browser: nothing to check
+    assert foreign.status_code == beacon.status_code == 403 and foreign.json()["error"] == "forbidden_origin"
+    assert "access-control-allow-origin" not in foreign.headers
+    assert ours.status_code == 204 and ours.headers["access-control-allow-origin"] == shop
+    assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == shop
+    assert no_origin.status_code == 204
+    assert len(stored(store)) == 2
+
+
+@pytest.mark.parametrize("factory", ["collector_app", "standalone_app"])
+def test_the_standalone_collector_keys_its_rate_limit_within_the_trusted_hops(
+        store: EventStore, monkeypatch: pytest.MonkeyPatch, factory: str) -> None:
+    """Behind two proxies of ours, X-Forwarded-For ends with the client's address and our first
+    proxy's: the client is the second entry from the right, whatever it wrote to the left."""
+    app = (collector_app(store, rate_limit=0.01, rate_burst=2, trust_proxy=True, trusted_hops=2)
+           if factory == "collector_app" else
+           _standalone(monkeypatch, store, KB_RATE_LIMIT="0.01", KB_RATE_BURST="2", KB_TRUST_PROXY="true",
+                       KB_TRUSTED_HOPS="2"))
+    batch = {"events": [event("page_view")]}
+    with TestClient(app) as c:
+        def post(xff: str) -> int:
+            return c.post("/api/events", json=batch, headers={"x-forwarded-for": xff}).status_code
+
+        forged = [post(f"10.9.{i}.1, 203.0.113.7, 10.0.0.2") for i in range(6)]  # a fresh first hop each time
+        other_client = post("198.51.100.9, 10.0.0.2")  # another shopper behind the same proxies
+    assert forged == [204, 204, 429, 429, 429, 429]
+    assert other_client == 204
+    assert len(stored(store)) == 3
+
+
+def test_the_standalone_collector_refuses_a_bad_hop_count(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kb_tools.errors import AnalyticsError
+
+    with pytest.raises(AnalyticsError, match="KB_TRUSTED_HOPS"):
+        _standalone(monkeypatch, store, KB_TRUSTED_HOPS="0")
+
+
 def test_the_future_is_measured_by_the_collectors_clock(store: EventStore) -> None:
     now = NOW / 1000
     clock = [now]

@@ -24,6 +24,7 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request, Response
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect
 
 from kb_tools.analytics.events import MAX_BODY_BYTES, Batch, parse_request
@@ -181,10 +182,15 @@ async def post_events(request: Request) -> Response:
 
 
 def collector_app(store: EventStore, *, clock: Callable[[], float] = time.time, rate_limit: float = 20.0,
-                  rate_burst: int = 40, trust_proxy: bool = False) -> FastAPI:
-    """A FastAPI app with only the collector, limited like `kb serve`'s /api/ paths (the same
-    middleware; ``rate_limit`` 0 = no limit). Closes the collector when the app stops."""
-    collector = EventCollector(store, clock)
+                  rate_burst: int = 40, trust_proxy: bool = False, trusted_hops: int = 1,
+                  allowed_origins: Iterable[str] = ("*",)) -> FastAPI:
+    """A FastAPI app with only the collector, limited like `kb serve`'s /api/ paths by the same
+    code: `RateLimitMiddleware` keyed by `httpapi.client_ip` (behind ``trust_proxy``, the
+    address ``trusted_hops`` entries from the right of X-Forwarded-For), the collector's own
+    Origin check and CORS for ``allowed_origins`` ("*": any), and the body limit
+    (``rate_limit`` 0 = no limit). Closes the collector when the app stops."""
+    origins = tuple(allowed_origins)
+    collector = EventCollector(store, clock, origins)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -196,14 +202,38 @@ def collector_app(store: EventStore, *, clock: Callable[[], float] = time.time, 
     app = FastAPI(title="kb events collector", lifespan=lifespan)
     install_error_handlers(app)
     collector.install(app)
-    app.add_middleware(RateLimitMiddleware, rate=rate_limit, burst=rate_burst, trust_proxy=trust_proxy)
+    # Last added runs first, as in kb serve: CORS decorates the limits' 413/429 too.
+    app.add_middleware(RateLimitMiddleware, rate=rate_limit, burst=rate_burst, trust_proxy=trust_proxy,
+                       trusted_hops=trusted_hops)
     app.add_middleware(BodyLimitMiddleware, limit=MAX_BODY_BYTES)
+    app.add_middleware(CORSMiddleware, allow_origins=list(origins), allow_methods=["POST"],
+                       allow_headers=["content-type"], max_age=86400)
     return app
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    v = value.strip().lower()
+    if v in {"1", "true", "yes", "on"}:
+        return True
+    if v in {"0", "false", "no", "off", ""}:
+        return False
+    raise AnalyticsError(f"{name}={value!r}: use true or false")
 
 
 def standalone_app() -> FastAPI:
     """For tests and benchmarks: `uvicorn --factory kb_tools.analytics.collector:standalone_app`
-    (store from KB_DATABASE_URL, limit from KB_RATE_LIMIT / KB_RATE_BURST, 0 = off)."""
+    with kb serve's variables: the store from KB_DATABASE_URL, the limit from KB_RATE_LIMIT /
+    KB_RATE_BURST (0 = off), KB_ALLOWED_ORIGINS (comma-separated, default *), KB_TRUST_PROXY
+    and KB_TRUSTED_HOPS (1-10)."""
+    hops = os.environ.get("KB_TRUSTED_HOPS", "1")
+    if not hops.strip().isdigit() or not 1 <= int(hops) <= 10:
+        raise AnalyticsError(f"KB_TRUSTED_HOPS={hops!r}: give the number of your proxies in front of it, 1-10")
+    origins = [o.strip().rstrip("/") for o in os.environ.get("KB_ALLOWED_ORIGINS", "*").split(",") if o.strip()]
     return collector_app(EventStore(os.environ.get("KB_DATABASE_URL")),
                          rate_limit=float(os.environ.get("KB_RATE_LIMIT", "20")),
-                         rate_burst=int(os.environ.get("KB_RATE_BURST", "40")))
+                         rate_burst=int(os.environ.get("KB_RATE_BURST", "40")),
+                         trust_proxy=_env_flag("KB_TRUST_PROXY", False), trusted_hops=int(hops),
+                         allowed_origins=origins or ["*"])
