@@ -30,41 +30,16 @@ import numpy as np
 import sqlalchemy as sa
 
 from kb_tools.analytics.clusters import cluster_queries
+from kb_tools.analytics.searches import QueryFailures, search_tables
 from kb_tools.analytics.store import EventStore, query_vectors
 from kb_tools.content.languages import INDIC_LANGUAGES
 
 Embed = Callable[[Sequence[str]], np.ndarray]
-CLICK_WINDOW = 30 * 60_000
 MAX_QUERIES = 1500
-EMBED_THRESHOLD = 0.6
+EMBED_THRESHOLD = 0.6  # the greedy centroid `cluster` (kept for bench_clusters' comparison)
 TRIGRAM_THRESHOLD = 0.4
 
 MIN_SEARCHES = 3  # a group with fewer searches in the period is not shown
-# The new props say what happened (answered, next); older clients' events are judged by what
-# followed them in the session, as before.
-# Searches followed by a contact are found from the contacts (few) rather than by probing the
-# session of every search; the searches themselves are read from the ix_events_search index.
-_FAILURES = """
-WITH k AS MATERIALIZED (
-  SELECT session, ts FROM events WHERE name = 'contact_click' AND ts >= :since AND ts < :until + :window
-  UNION ALL
-  SELECT session, ts FROM calls WHERE session IS NOT NULL AND ts >= :since AND ts < :until + :window
-), hit AS MATERIALIZED (
-  SELECT DISTINCT s.id FROM k JOIN events s ON s.session = k.session AND s.name = 'search'
-  WHERE s.ts <= k.ts AND s.ts > k.ts - :window
-)
-SELECT s.lang, s.query, COUNT(*) AS searches,
-  SUM(CASE WHEN s.answered = 0 OR (s.answered IS NULL AND s.results = 0) THEN 1 ELSE 0 END) AS no_result,
-  SUM(CASE WHEN s.outcome = 'open' THEN 0
-      WHEN s.outcome IS NOT NULL THEN CASE WHEN s.answered = 0 THEN 0 ELSE 1 END
-      WHEN s.results > 0 AND NOT EXISTS (
-        SELECT 1 FROM events r WHERE r.session = s.session AND r.name = 'result_click'
-        AND r.ts >= s.ts AND r.ts < s.ts + :click_window) THEN 1 ELSE 0 END) AS no_click,
-  SUM(CASE WHEN s.outcome = 'contact' OR s.id IN (SELECT id FROM hit) THEN 1 ELSE 0 END) AS contacted
-FROM events s
-WHERE s.name = 'search' AND s.ts >= :since AND s.ts < :until AND s.query IS NOT NULL AND s.query <> ''
-GROUP BY s.lang, s.query
-"""
 
 _model_lock = threading.Lock()
 _model: Any = None
@@ -222,14 +197,16 @@ class Coverage:
 
 def content_gaps(store: EventStore, *, since: int, until: int, window: int,
                  embed: Embed | None = None, limit_per_lang: int = 15, coverage: Coverage | None = None,
-                 min_searches: int = MIN_SEARCHES) -> list[dict[str, Any]]:
+                 min_searches: int = MIN_SEARCHES, failures: list[QueryFailures] | None = None) -> list[dict[str, Any]]:
     """The gap table: one row per group of failing queries, labelled missing / not found /
-    failing (see the module docstring), busiest in contacts per week first."""
-    params = {"since": since, "until": until, "window": window, "click_window": CLICK_WINDOW}
+    failing (see the module docstring), busiest in contacts per week first. `failures`: the
+    failing queries of the period when the caller has them (`search_tables(...).failures`)."""
+    params = {"since": since, "until": until, "window": window}
     weeks = max(1.0, (until - since) / (7 * 86_400_000))
     with store.connect() as conn:
-        rows = [r for r in conn.execute(sa.text(_FAILURES), params)
-                if (r.no_result or 0) + (r.no_click or 0) + (r.contacted or 0) > 0]
+        if failures is None:
+            failures = search_tables(conn, params).failures
+        rows = list(failures)
         opened: dict[tuple[str, str], dict[str, int]] = {}
         for lang, query, page, n in conn.execute(sa.text(
                 "SELECT lang, query, page, COUNT(*) FROM events WHERE name = 'result_click' AND ts >= :since "

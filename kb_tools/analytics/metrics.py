@@ -31,7 +31,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from kb_tools.analytics.searches import feedback_table, search_kpis, search_tables
+from kb_tools.analytics.searches import SearchTables, feedback_table, search_kpis, search_tables
 from kb_tools.analytics.store import EARLIEST_MS, EventStore, latest_ms
 from kb_tools.content.languages import INDIC_LANGUAGES, path_language
 
@@ -217,10 +217,11 @@ def build_report(store: EventStore, *, since: int | None = None, until: int | No
     period = Period.of(data, since, until, window_hours)
     report = DeflectionReport(period.since, period.until, window_hours,
                               datetime.now(UTC).isoformat(timespec="seconds"))
-    # The content-gap query (and the model load, when a query was never embedded) runs beside
-    # the main queries: SQLite and torch release the GIL, and a server has more than one core.
+    # The search tables and the content gaps (clustering, embedding never-seen queries) run on
+    # a second thread beside the per-item queries: SQLite and numpy release the GIL, and a
+    # server has more than one core.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-report") as pool:
-        pending_gaps = pool.submit(_content_gaps, store, period, embed, index_dir) if gaps else None
+        pending = pool.submit(_searches_and_gaps, store, period, gaps, embed, index_dir)
         with store.connect() as conn:
             meta = item_metadata(conn, content)
             report.topic_weeks = topic_weeks(conn, period)
@@ -230,9 +231,6 @@ def build_report(store: EventStore, *, since: int | None = None, until: int | No
             items = item_table(conn, period, meta, languages, report.item_weeks, first_views)
             if _undated(meta, items) and data is not None and not (period.since <= data[0] and data[1] < period.until):
                 first_views = first_view_times(conn)  # some item may have been seen before the period
-            searches = search_tables(conn, period.params)
-            report.languages, report.top_searches, report.failing_searches = searches.languages, searches.top, searches.failing
-            report.lang_weeks, report.query_weeks = searches.lang_weeks, searches.query_weeks
         report.feedback = feedback_table(
             store, period.params, {k: m.title for (kind, k), m in meta.items() if kind == "article"},
             {it.key: (it.helpful, it.feedback - it.helpful) for it in items.values() if it.kind == "article" and it.feedback})
@@ -241,11 +239,12 @@ def build_report(store: EventStore, *, since: int | None = None, until: int | No
         add_before_after(report, items.values(), before_after_weeks)
         report.publications = publication_table(report, items.values(), meta)
         report.items = sorted(items.values(), key=lambda i: (-i.sessions, i.kind, i.key))
-        report.kpis = {**kpi_table(report, before_after_weeks), **search_kpis(report.languages)}
         report.stale = stale_table(report.items, content, period.until)
-        if pending_gaps is not None:
-            report.gaps = pending_gaps.result()
-            _gap_failure_rates(report)
+        searches, report.gaps = pending.result()
+    report.languages, report.top_searches, report.failing_searches = searches.languages, searches.top, searches.failing
+    report.lang_weeks, report.query_weeks = searches.lang_weeks, searches.query_weeks
+    report.kpis = {**kpi_table(report, before_after_weeks), **search_kpis(report.languages)}
+    _gap_failure_rates(report)
     return report
 
 
@@ -270,12 +269,18 @@ def stale_table(items: Iterable[ItemStats], content: list[dict[str, Any]] | None
     return sorted(out, key=lambda r: (-r["views"], r["key"]))
 
 
-def _content_gaps(store: EventStore, period: Period, embed: Any, index_dir: Any) -> list[dict[str, Any]]:
+def _searches_and_gaps(store: EventStore, period: Period, gaps: bool, embed: Any,
+                       index_dir: Any) -> tuple[SearchTables, list[dict[str, Any]]]:
+    """The search tables, and the content gaps from their failing queries (none if not `gaps`)."""
     from kb_tools.analytics.gaps import Coverage, content_gaps
 
+    with store.connect() as conn:
+        searches = search_tables(conn, period.params)
+    if not gaps:
+        return searches, []
     coverage = Coverage(index_dir) if index_dir is not None else None
-    return content_gaps(store, since=period.since, until=period.until, window=period.window, embed=embed,
-                        coverage=coverage)
+    return searches, content_gaps(store, since=period.since, until=period.until, window=period.window, embed=embed,
+                                  coverage=coverage, failures=searches.failures)
 
 
 def _gap_failure_rates(report: DeflectionReport) -> None:

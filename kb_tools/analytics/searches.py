@@ -21,18 +21,38 @@ from kb_tools.analytics.store import EventStore
 TOP_SEARCHES = 20
 MAX_COMMENTS = 30  # per page, newest first
 
+CLICK_WINDOW = 30 * 60_000  # an old client's search counts as opened when a result click follows within it
 # Per (language, query, week): one pass over the settled searches, read from the
-# ix_events_search index (no table lookups); the language table, both top lists and the weekly
-# figures of the date filter are summed from these rows.
+# ix_events_search index (no table lookups); the language table, both top lists, the weekly
+# figures of the date filter and the content gaps' failing queries are summed from these rows.
+# The new props say what happened (answered, next); older clients' events are judged by what
+# followed them in the session. Searches followed by a contact are found from the contacts
+# (few), each looking up its own session's searches (CROSS JOIN: SQLite keeps that order),
+# rather than by probing the session of every search.
 _BY_QUERY = """
-SELECT lang, query, (ts - :since) / 604800000 AS w, COUNT(*) AS n,
-  SUM(CASE WHEN answered IS NOT NULL THEN 1 ELSE 0 END) AS known,
-  SUM(CASE WHEN answered = 0 THEN 1 ELSE 0 END) AS no_answer,
-  SUM(CASE WHEN outcome = 'open' THEN 1 ELSE 0 END) AS opened,
-  SUM(CASE WHEN outcome IS NOT NULL THEN 1 ELSE 0 END) AS outcome_known,
-  SUM(CASE WHEN answered = 0 OR (answered IS NULL AND results = 0) THEN 1 ELSE 0 END) AS failed
-FROM events WHERE name = 'search' AND ts >= :since AND ts < :until
-GROUP BY lang, query, w
+WITH k AS MATERIALIZED (
+  SELECT session, ts FROM events WHERE name = 'contact_click' AND ts >= :since AND ts < :until + :window
+  UNION ALL
+  SELECT session, ts FROM calls WHERE session IS NOT NULL AND ts >= :since AND ts < :until + :window
+), hit AS MATERIALIZED (
+  SELECT DISTINCT h.id FROM k CROSS JOIN events h
+  WHERE h.session = k.session AND h.name = 'search' AND h.ts <= k.ts AND h.ts > k.ts - :window
+    AND h.ts >= :since AND h.ts < :until
+)
+SELECT s.lang, s.query, (s.ts - :since) / 604800000 AS w, COUNT(*) AS n,
+  SUM(CASE WHEN s.answered IS NOT NULL THEN 1 ELSE 0 END) AS known,
+  SUM(CASE WHEN s.answered = 0 THEN 1 ELSE 0 END) AS no_answer,
+  SUM(CASE WHEN s.outcome = 'open' THEN 1 ELSE 0 END) AS opened,
+  SUM(CASE WHEN s.outcome IS NOT NULL THEN 1 ELSE 0 END) AS outcome_known,
+  SUM(CASE WHEN s.answered = 0 OR (s.answered IS NULL AND s.results = 0) THEN 1 ELSE 0 END) AS failed,
+  SUM(CASE WHEN s.outcome = 'open' THEN 0
+      WHEN s.outcome IS NOT NULL THEN CASE WHEN s.answered = 0 THEN 0 ELSE 1 END
+      WHEN s.results > 0 AND NOT EXISTS (
+        SELECT 1 FROM events r WHERE r.session = s.session AND r.name = 'result_click'
+        AND r.ts >= s.ts AND r.ts < s.ts + :click_window) THEN 1 ELSE 0 END) AS no_click,
+  SUM(CASE WHEN s.outcome = 'contact' OR s.id IN (SELECT id FROM hit) THEN 1 ELSE 0 END) AS contacted
+FROM events s WHERE s.name = 'search' AND s.ts >= :since AND s.ts < :until
+GROUP BY s.lang, s.query, (s.ts - :since) / 604800000
 """
 # The other events per language and week, from the ix_events_name_lang_ts index.
 _BY_LANG = """
@@ -57,6 +77,19 @@ class SearchTables:
     failing: list[dict[str, Any]]  # the queries most often without an answer (old clients: no result)
     lang_weeks: dict[str, list[list[int]]]  # lang -> LANG_WEEK_FIELDS rows
     query_weeks: list[dict[str, Any]]  # {lang, query, weeks: QUERY_WEEK_FIELDS rows}, most frequent first
+    failures: list[QueryFailures]  # per non-empty query that failed at least once (the content gaps')
+
+
+@dataclass
+class QueryFailures:
+    """One query's searches in the period and how they failed (see `gaps`)."""
+
+    lang: str
+    query: str
+    searches: int
+    no_result: int  # search had no answer (old clients: no result)
+    no_click: int  # answered, but no result was opened
+    contacted: int  # followed by a contact within the window
 
 
 def search_tables(conn: sa.Connection, params: dict[str, Any], top: int = TOP_SEARCHES,
@@ -77,7 +110,8 @@ def search_tables(conn: sa.Connection, params: dict[str, Any], top: int = TOP_SE
     for name, lang, w, n in conn.execute(sa.text(_BY_LANG), params):
         week(lang, w)[column[name]] += int(n)
     queries: dict[tuple[str, str], list[list[int]]] = {}
-    for r in conn.execute(sa.text(_BY_QUERY), params):
+    failures: dict[tuple[str, str], list[int]] = {}
+    for r in conn.execute(sa.text(_BY_QUERY), {"click_window": CLICK_WINDOW, **params}):
         counts = [int(r.n), int(r.known or 0), int(r.no_answer or 0), int(r.opened or 0), int(r.outcome_known or 0),
                   int(r.failed or 0)]
         lw = week(r.lang, r.w)
@@ -86,6 +120,10 @@ def search_tables(conn: sa.Connection, params: dict[str, Any], top: int = TOP_SE
         lw[col["no_answer"]] += counts[2]
         if r.query is not None:
             queries.setdefault((r.lang, r.query), []).append([int(r.w), *counts])
+        if r.query:
+            f = failures.setdefault((r.lang or "?", r.query), [0, 0, 0, 0])
+            for i, v in enumerate((counts[0], counts[5], int(r.no_click or 0), int(r.contacted or 0))):
+                f[i] += v
     lang_rows: dict[str, dict[str, Any]] = {}
     lang_weeks: dict[str, list[list[int]]] = {}
     for (lang, _), counts in sorted(weeks.items()):
@@ -108,7 +146,8 @@ def search_tables(conn: sa.Connection, params: dict[str, Any], top: int = TOP_SE
     return SearchTables(
         languages=sorted(lang_rows.values(), key=lambda r: -r["sessions"]),
         top=[entry(k) for k in most[:top]], failing=[entry(k) for k in worst], lang_weeks=lang_weeks,
-        query_weeks=[{"lang": k[0], "query": k[1], "weeks": queries[k]} for k in most])
+        query_weeks=[{"lang": k[0], "query": k[1], "weeks": queries[k]} for k in most],
+        failures=[QueryFailures(lang, query, *f) for (lang, query), f in sorted(failures.items()) if any(f[1:])])
 
 
 def search_kpis(languages: list[dict[str, Any]]) -> dict[str, Any]:
