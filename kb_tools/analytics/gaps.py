@@ -77,8 +77,8 @@ def _model_key() -> str:
 
 
 def cached_model_embed(store: EventStore, texts: Sequence[str]) -> np.ndarray:
-    """`model_embed` through the store's query_vectors table: the model (and torch, seconds
-    to import) is loaded only when a query has never been embedded before."""
+    """`model_embed` through the store's query_vectors table: the model is loaded only when a
+    query has never been embedded before."""
     found: dict[str, np.ndarray] = {}
     key = _model_key()
     with store.connect() as conn:
