@@ -188,13 +188,17 @@ def roc_auc(pos: list[float], neg: list[float]) -> float:
     return wins / (len(pos) * len(neg))
 
 
-def decision(searcher: Any, runs: list[Run]) -> dict[str, float]:
+def decision(searcher: Any, runs: list[Run], mode: str = "hybrid") -> dict[str, float]:
     ans = [r for r in runs if r.q["expect"]]
     none = [r for r in runs if not r.q["expect"]]
-    model = searcher.answer_model
-    top = {id(r): (model.answerable(r.features[0]) if model and r.features else 0.0) for r in runs}
-    answered = {id(r): searcher.answered(r.q["q"], r.hits["hybrid"], r.features) for r in runs}
-    right = [r for r in ans if answered[id(r)] and rank_of(r.hits["hybrid"][:1], r.q["expect"]) == 1]
+    model = searcher.model_for_mode(mode)
+
+    def feats(r: Run) -> list[dict[str, float]]:
+        return r.features if mode == "hybrid" else r.lexical_features
+
+    top = {id(r): (model.answerable(feats(r)[0]) if model and feats(r) else 0.0) for r in runs}
+    answered = {id(r): searcher.answered(r.q["q"], r.hits[mode], feats(r), mode) for r in runs}
+    right = [r for r in ans if answered[id(r)] and rank_of(r.hits[mode][:1], r.q["expect"]) == 1]
     return {
         "declined": sum(not answered[id(r)] for r in none) / max(1, len(none)), "n_none": len(none),
         "answered": sum(answered[id(r)] for r in ans) / max(1, len(ans)), "n_ans": len(ans),
@@ -216,6 +220,16 @@ def decision_table(searcher: Any, runs: list[Run]) -> str:
                 d = decision(searcher, sub + [r for r in part if not r.q["expect"]])
                 rows.append([f"{split}: {kind}", "", f"{d['answered']:.3f} ({d['n_ans']})", f"{d['answered_right']:.3f}",
                              f"{d['auc']:.3f}"])
+        for name, written in (("English", ("en",)), ("bn/gu/hi script", ("bn", "gu", "hi")),
+                              ("Latin bn/gu/hi", ("bn-Latn", "gu-Latn", "hi-Latn"))):
+            sub = [r for r in part if r.q["lang"] in written]
+            if any(not r.q["expect"] for r in sub):
+                d = decision(searcher, sub)
+                rows.append([f"{split}: written {name}", f"{d['declined']:.3f} ({d['n_none']})",
+                             f"{d['answered']:.3f} ({d['n_ans']})", f"{d['answered_right']:.3f}", f"{d['auc']:.3f}"])
+        d = decision(searcher, part, "lexical")
+        rows.append([f"{split}: lexical mode", f"{d['declined']:.3f} ({d['n_none']})", f"{d['answered']:.3f} ({d['n_ans']})",
+                     f"{d['answered_right']:.3f}", f"{d['auc']:.3f}"])
     return table(["split", "no-answer declined", "answerable answered", "top hit right when answered",
                   "ROC AUC (answerable vs not)"], rows)
 
@@ -265,10 +279,10 @@ def calibrate(searcher: Any, runs: list[Run], encoder: str) -> None:
         hit = answer.Logistic.fit(names, rows, labels)
         tops = [(feats_of[id(r)][0], bool(r.q["expect"])) for r in tune_runs
                 if feats_of[id(r)] and any(ch.isalnum() for ch in r.q["q"])]
-        query = answer.Logistic.fit(qnames, [f for f, _ in tops], [int(has) for _, has in tops], l2=1.0)
+        query = answer.Logistic.fit(qnames, [f for f, _ in tops], [int(has) for _, has in tops], l2=answer.QUERY_L2)
         # The cut is chosen on out-of-fold probabilities (5-fold cross-validation within the
         # tune split): in-sample ones are optimistic, and a new query is always out of sample.
-        threshold = _threshold(_out_of_fold(qnames, tops, l2=1.0))
+        threshold = _threshold(_out_of_fold(qnames, tops, l2=answer.QUERY_L2))
         models[key] = answer.AnswerModel(hit, query, threshold, key)
     path = answer.MODEL_FILE
     old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}

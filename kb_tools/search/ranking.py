@@ -32,8 +32,16 @@ class FusionSettings:
     # word for word; its own language's pages get this much more (tune split: romanized MRR
     # up, while a boost for native-script queries costs cross-lingual ones their English answer).
     same_lang_boost_romanized: float = 0.1
-    context_boost: float = 0.3  # context="product:x" boosts chunks about x
+    # context="product:x" (the page the shopper searches from): hits whose confidence is within
+    # this share of the best hit's answer the question about as well; among those, the ones
+    # about x (or in the context's category) come first. The context breaks ties between
+    # answers, it never outranks the question (context_order).
+    context_tie: float = 0.85
     video_factor: float = 0.9  # a video transcript's score is multiplied by this (articles first when close)
+    # An overview page (a section's index: the home page, a category's page, the videos
+    # gallery) lists the titles and summaries of the pages under it, so it matches nearly any
+    # question about them; the page it points to is the answer. Tune split: see the README.
+    overview_factor: float = 0.7
     second_section_ratio: float = 0.95  # a page's 2nd section shows if it scores this close
 
 
@@ -63,6 +71,7 @@ class Candidates:
     words: int = 0  # words typed
     best_centered: float = 0.0  # the best centred cosine of any chunk
     semantic_pages: list[tuple[str, float]] = field(default_factory=list)  # translation groups by best centred cosine
+    known_weighted: float = 0.0  # ``known`` with each word weighted by how rare it is in the pages
 
     @property
     def romanized(self) -> bool:
@@ -99,18 +108,52 @@ def preferred_language(query_lang: str | None, context: Context, latin_lang: str
     return context.lang or latin_lang
 
 
-def boost(chunk: Chunk, lang: str | None, context: Context, f: FusionSettings, romanized: bool = False) -> float:
-    """The factor a chunk's fused score is multiplied by: its language is the preferred one,
-    it is about the product or in the category the shopper is looking at; a video transcript
-    yields to an article that scores about as well."""
+def boost(chunk: Chunk, lang: str | None, f: FusionSettings, romanized: bool = False, overview: bool = False) -> float:
+    """The factor a chunk's fused score is multiplied by: its language is the preferred one;
+    a video transcript yields to an article that scores about as well, an ``overview`` page
+    (one with pages under it) to the pages it lists. (The shopper's context is applied after,
+    by :func:`context_ties`.)"""
     factor = 1.0
     if lang and chunk.lang == lang:
         factor += f.same_lang_boost_romanized if romanized else f.same_lang_boost
-    if context.product and context.product in chunk.products:
-        factor += f.context_boost
-    if context.category and chunk.category == context.category:
-        factor += f.context_boost
+    if overview:
+        factor *= f.overview_factor
     return factor * f.video_factor if chunk.kind == "video" else factor
+
+
+def about_context(chunk: Chunk, context: Context) -> bool:
+    """The chunk is about the product, or in the category, the shopper is looking at."""
+    return bool((context.product and context.product in chunk.products)
+                or (context.category and chunk.category == context.category))
+
+
+def context_order(grouped: list[tuple[int, float]], confidence: list[float], chunks: list[Chunk],
+                  context: Context, f: FusionSettings) -> list[int]:
+    """The order to show ``grouped`` hits in on the page the shopper searches from: the hits
+    that answer the question about as well as the best one (a confidence within
+    ``f.context_tie`` of the best; the score where there is no answer model) and are about
+    the shopper's product or category come first, in their own order; then the rest as ranked.
+    The context breaks ties between answers; it never lifts a page that does not answer."""
+    order = list(range(len(grouped)))
+    if not grouped or not (context.product or context.category):
+        return order
+    level = confidence if any(c > 0 for c in confidence) else [score for _, score in grouped]
+    band = f.context_tie * max(level)
+    front = [i for i in order if level[i] > 0 and level[i] >= band and about_context(chunks[grouped[i][0]], context)]
+    return front + [i for i in order if i not in front]
+
+
+def overview_pages(page_urls: list[str]) -> frozenset[str]:
+    """Pages whose URL is the folder of other pages (``returns/`` of ``returns/exchanges/``,
+    the home page ``""`` of every page in its language): section indexes, whatever the site."""
+    pages = set(page_urls)
+    parents: set[str] = set()
+    for url in pages:
+        path = url.strip("/")
+        while path:
+            path = path.rpartition("/")[0]
+            parents.add(path + "/" if path else "")
+    return frozenset(p for p in pages if p in parents)
 
 
 def weighted_fusion(

@@ -31,8 +31,10 @@ from kb_tools.search.ranking import (
     FusionSettings,
     Translations,
     boost,
+    context_order,
     fuse,
     group_by_page,
+    overview_pages,
     preferred_language,
     snippet,
 )
@@ -122,6 +124,8 @@ class Searcher:
             raise SearchIndexError(f"the search index in {self.index_dir} is broken ({e}): {REBUILD}") from e
         self._page_of = [c.page_url for c in self.chunks]
         self._url_of = [c.url for c in self.chunks]
+        overviews = overview_pages(self._page_of)
+        self._overview = [p in overviews for p in self._page_of]
         self._latin_lang = "en" if "en" in (manifest.get("counts", {}).get("lang") or {}) else None
         self.has_vectors = bool(self.manifest.get("dimension")) and self.vectors.shape[0] == len(self.chunks)
         self.translations = Translations(self.chunks, self._latin_lang)
@@ -332,12 +336,14 @@ class Searcher:
         lexical: list[tuple[int, float]] = []
         coverage: dict[int, float] = {}
         if lq.query is not None:
-            lexical = self.lexical.search(lq.query, limit=CANDIDATES, mask=self._np_mask(filters), coverage=coverage)
+            lexical = self.lexical.search(lq.query, limit=CANDIDATES, mask=self._np_mask(filters), coverage=coverage,
+                                          weights=lq.weights)
             # Words the pages never use count as unmatched: a Bengali question about a topic
             # only the English pages cover matches a Bengali page on "how" alone, not fully.
             coverage = {c: v * lq.known for c, v in coverage.items()}
         cands = Candidates(lexical, {}, lq.terms, lq.prefixes, detect_script(text),
-                           query_lang=lang, coverage=coverage, known=lq.known, words=len(text.split()))
+                           query_lang=lang, coverage=coverage, known=lq.known, words=len(text.split()),
+                           known_weighted=lq.known_weighted)
         if mode != "lexical" and self.has_vectors:
             vector = query_vector if query_vector is not None else self.encoder.encode_query(self.encoder_text(text, lang, lq))
             extra = [c for c, _ in lexical]
@@ -358,17 +364,17 @@ class Searcher:
         lang = lang or preferred_language(cands.query_lang, context, self._latin_lang)
         romanized = cands.romanized
         for cid in scores:
-            scores[cid] *= boost(self.chunks[cid], lang, context, f, romanized)
+            scores[cid] *= boost(self.chunks[cid], lang, f, romanized, self._overview[cid])
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
         grouped = group_by_page(ranked, self._page_of, self._url_of, k, f.second_section_ratio,
                                 self.translations, lang)
         feats = hit_features(cands, grouped, self._group_of, mode)
-        if features is not None:
+        if features is not None:  # the question's own: the context never decides `answered`
             features.extend(feats)
         model = self.model_for_mode(mode)
-        return [self._hit(cid, score, cands.terms, cands.prefixes, snippets,
-                          model.confidence(ft) if model else 0.0)
-                for (cid, score), ft in zip(grouped, feats, strict=True)]
+        conf = [model.confidence(ft) if model else 0.0 for ft in feats]
+        return [self._hit(grouped[i][0], grouped[i][1], cands.terms, cands.prefixes, snippets, conf[i])
+                for i in context_order(grouped, conf, self.chunks, context, f)]
 
     def _hit(self, cid: int, score: float, terms: set[str], prefixes: set[str], snippets: bool = True,
              confidence: float = 0.0) -> Hit:
