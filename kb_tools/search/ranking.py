@@ -112,7 +112,7 @@ def boost(chunk: Chunk, lang: str | None, f: FusionSettings, romanized: bool = F
     """The factor a chunk's fused score is multiplied by: its language is the preferred one;
     a video transcript yields to an article that scores about as well, an ``overview`` page
     (one with pages under it) to the pages it lists. (The shopper's context is applied after,
-    by :func:`context_ties`.)"""
+    by :func:`context_order`.)"""
     factor = 1.0
     if lang and chunk.lang == lang:
         factor += f.same_lang_boost_romanized if romanized else f.same_lang_boost
