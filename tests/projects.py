@@ -59,9 +59,17 @@ def help_center_yml(site_name: str, *, categories: Mapping[str, str], languages:
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
 
 
-def write_dedented(root: Path, rel: str, text: str) -> Path:
-    """Write ``text`` (dedented) to ``root/rel``, creating its folders."""
+def write(root: Path, rel: str, text: str | bytes) -> Path:
+    """Write `text` (or bytes) to ``root/rel``, creating its folders."""
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
     return path
+
+
+def write_dedented(root: Path, rel: str, text: str | bytes) -> Path:
+    """Write ``text`` (dedented) to ``root/rel``, creating its folders."""
+    return write(root, rel, textwrap.dedent(text) if isinstance(text, str) else text)

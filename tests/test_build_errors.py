@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from kb_tools.cli import main
-from tests.projects import help_center_yml, mkdocs_build
+from tests.projects import help_center_yml, mkdocs_build, write
 
 CATEGORIES = {"returns": "Returns", "payments": "Payments", "shipping": "Shipping"}
 EXTENSIONS = [{"toc": {"permalink": True}}, "attr_list", "pymdownx.superfences"]
@@ -41,16 +41,6 @@ Refunds reach your wallet in 3 days.
 
 ## Failed payments
 """
-
-
-def write(root: Path, rel: str, text: str | bytes) -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    return path
 
 
 def article(body: str, *, title: str = "Start a return", extra: str = "") -> str:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from kb_tools.cli import main
 from kb_tools.content import detect_script_lang, path_language
 from kb_tools.content.urls import page_url
 from tests.projects import help_center_yml, mkdocs_build
+from tests.projects import write_dedented as write
 
 CATEGORIES = {"returns": "Returns", "shipping": "Shipping"}
 MKDOCS_YML = help_center_yml("Test shop help", languages=["en", "bn", "gu"], search=False, categories=CATEGORIES)
@@ -40,16 +40,6 @@ category: shipping
 ---
 Free above {{ policy.shipping.free_threshold.BD }}.
 """
-
-
-def write(root: Path, rel: str, text: str | bytes) -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 @pytest.fixture

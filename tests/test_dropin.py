@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from kb_tools.cli import main
 from tests.projects import ROOT, mkdocs_build
+from tests.projects import write_dedented as write
 
 FIXTURES = ROOT / "tests" / "fixtures"
 PROJECTS = [
@@ -110,12 +111,6 @@ def test_kb_check_finds_nothing_wrong_in_a_plain_material_site(tmp_path: Path) -
     result = kb_check(project)
     assert result.exit_code == 0, result.output
     assert "0 errors, 0 warnings" in result.output
-
-
-def write(root: Path, rel: str, text: str) -> None:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
 
 
 @pytest.fixture

@@ -11,17 +11,11 @@ from click.testing import CliRunner
 from kb_tools.cli import main
 from kb_tools.project import Project
 from kb_tools.records import PageRecord
+from tests.projects import write
 
 PROJECT_COMMANDS = ["check", "search", "serve", "videos", "report"]
 
 ARTICLE = "---\ntitle: Start a return\ncategory: returns\n---\n# Start a return\n\nPack the kettle in its box.\n"
-
-
-def write(root: Path, rel: str, text: str) -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def kb(*args: str):  # noqa: ANN201

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.projects import help_center_yml, mkdocs_build
+from tests.projects import help_center_yml, mkdocs_build, write
 from tests.servers import free_port
 
 KB = Path(sys.executable).with_name("kb")
@@ -41,12 +41,6 @@ PAGES = {
         "Parcels reach Dhaka in one day and the rest of the country in three days.\n"
     ),
 }
-
-
-def write(root: Path, rel: str, text: str) -> None:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
 
 
 def digest(folder: Path) -> str:
