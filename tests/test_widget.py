@@ -75,6 +75,12 @@ def base_url(tmp_path_factory) -> Iterator[str]:
         yield base
 
 
+def settled(locator):
+    """The element once its animations (the panel's slide-in) have finished: measured mid-slide, boxes are a pixel off."""
+    locator.evaluate("el => Promise.all(el.getAnimations({subtree: true}).map(a => a.finished))")
+    return locator
+
+
 def new_page(browser, width: int = 1280, height: int = 800, **options):
     context = browser.new_context(viewport={"width": width, "height": height}, timezone_id="Asia/Dhaka", **options)
     pg = context.new_page()
@@ -380,6 +386,7 @@ def test_the_handoff_is_in_view_in_every_state(browser, base_url: str, width: in
 
     def in_view(region) -> None:
         region.wait_for()
+        settled(panel)
         box, outer = region.bounding_box(), panel.bounding_box()
         assert box["y"] >= outer["y"] and box["y"] + box["height"] <= min(outer["y"] + outer["height"], height) + 0.5
         assert box["x"] >= outer["x"] and box["x"] + box["width"] <= outer["x"] + outer["width"] + 0.5
@@ -514,7 +521,7 @@ def test_panel_is_full_width_on_a_phone(browser, base_url: str) -> None:
     page = new_page(browser, 360, 740, is_mobile=True, has_touch=True)
     page.goto(base_url + "/examples/shop/")
     page.get_by_role("button", name="Help").click()
-    box = page.get_by_role("dialog").bounding_box()
+    box = settled(page.get_by_role("dialog")).bounding_box()
     assert box is not None and box["x"] == 0 and box["width"] == 360
     page.get_by_role("combobox").fill("refund")
     results(page).first.wait_for()
