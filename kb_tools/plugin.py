@@ -32,14 +32,14 @@ from kb_tools.browser_assets import BrowserAssets
 from kb_tools.config import KbConfig
 from kb_tools.content.frontmatter import front_matter_of, without_unsafe_front_matter
 from kb_tools.content.languages import language_name
-from kb_tools.content.rendered import shows_front_matter, template_code
+from kb_tools.content.rendered import TemplateCodeMemo, shows_front_matter, template_code
 from kb_tools.content.site import ContentSite
 from kb_tools.content.urls import page_url
 from kb_tools.errors import KbError
 from kb_tools.i18n import LanguageNavs
 from kb_tools.problems import Problem, error
 from kb_tools.project import Project
-from kb_tools.publish import Generation, publish_together, write_build_file
+from kb_tools.publish import Generation, Sweeper, publish_together, write_build_file
 from kb_tools.records import PageRecord
 from kb_tools.service.contacts import PageHandoff
 
@@ -73,6 +73,8 @@ class KbPlugin(BasePlugin[KbConfig]):
         self.site_gen: Generation | None = None  # the site being built aside (not under serve)
         self.index_gen: Generation | None = None
         self.prefetch: EmbeddingPrefetch | None = None  # the search index's embedding, started early
+        self.rendered: TemplateCodeMemo | None = None  # the last guard's findings by page digest
+        self.sweeper: Sweeper | None = None  # deletes generations earlier builds retired
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -96,6 +98,10 @@ class KbPlugin(BasePlugin[KbConfig]):
                      f"{self.site_gen.target.name}/ is replaced only when the build passes")
         # The parts that do the work are built here; the hooks below hand each step to them.
         self.project = Project.from_config(config, self.config)
+        if self.site_gen is not None:
+            self.sweeper = Sweeper([self.site_gen.target, self.project.index_dir])
+        if self.rendered is None or self.rendered.path.parent != self.project.cache_dir:
+            self.rendered = TemplateCodeMemo(self.project.cache_dir / "rendered-pages.json")
         self.videos = self.project.video_library()  # None without a videos folder
         if self.config.feedback:
             try:
@@ -278,19 +284,24 @@ class KbPlugin(BasePlugin[KbConfig]):
         came in another way (an include, another plugin), naming the page's file."""
         if self.project is None:
             return
+        help_center = self.site is not None and self.site.settings.help_center
+        # Scanned only when its HTML changed since the last build (the memo), else remembered.
+        fragments = self.rendered.template_code(output) if self.rendered is not None else template_code(output)
+        front_matter = bool(help_center and page.content and shows_front_matter(page.content))
+        if not fragments and not front_matter:
+            return
         shown = self.project.shown(self.project.docs_dir / page.file.src_uri)
         errors = [p for p in self.problems if p.is_error]
         if any(p.path == shown for p in errors):
             return  # already reported, with its line
         # A placeholder already reported in its own file (a title shows in every page's
         # navigation) is not reported again for each page that shows it.
-        help_center = self.site is not None and self.site.settings.help_center
         found = [error(shown, 0, f"the built page shows '{fragment}' as text (it came in after kb's checks, "
                                  "e.g. from an include): fill it in where it comes from")
-                 for fragment in template_code(output)
+                 for fragment in fragments
                  if (help_center or "policy." in fragment or "video(" in fragment)
                  and not any(fragment in p.message for p in errors)]  # fmt: skip
-        if help_center and page.content and shows_front_matter(page.content):
+        if front_matter:
             found.append(error(shown, 0, "the built page shows its front matter as text: start the file "
                                          "with the '---' line, with nothing above it"))  # fmt: skip
         self._report(found)
@@ -317,6 +328,8 @@ class KbPlugin(BasePlugin[KbConfig]):
     def on_post_build(self, config) -> None:
         if not self.config.enabled or self.project is None:
             return
+        if self.rendered is not None:
+            self.rendered.save()
         self._stop_on_problems(config)
         site_dir = Path(config.site_dir)
         # Material's language selector fetches sitemap.xml under every alternate's URL.
@@ -330,6 +343,7 @@ class KbPlugin(BasePlugin[KbConfig]):
             self._stop_on_problems(config)
             video_records = self.videos.records()
         fingerprint = self._build_index(video_records) if self.config.search else None
+        self._join_sweeper()  # what earlier builds retired is gone before this one publishes
         if self.site_gen is None:
             return  # mkdocs serve: its own folder is the preview
         if _mkdocs_will_abort():
@@ -337,7 +351,7 @@ class KbPlugin(BasePlugin[KbConfig]):
         write_build_file(site_dir, fingerprint)
         gens = [self.site_gen] + ([self.index_gen] if self.index_gen is not None else [])
         try:
-            publish_together(gens)
+            publish_together(gens, keep_retired=True)  # the next build deletes what this one retires
         except KbError as exc:
             raise PluginError(str(exc)) from exc
         config.site_dir = str(self.site_gen.target)  # gh-deploy reads it after the build
@@ -372,11 +386,17 @@ class KbPlugin(BasePlugin[KbConfig]):
         return manifest.get("fingerprint")
 
     def on_build_error(self, *, error: Exception) -> None:
+        self._join_sweeper()
         for gen in (self.site_gen, self.index_gen):
             if gen is not None:
                 gen.abandon()
         self.site_gen = self.index_gen = None
         self.prefetch = None  # its thread finishes on its own; what it embedded stays cached
+
+    def _join_sweeper(self) -> None:
+        if self.sweeper is not None:
+            self.sweeper.join()
+            self.sweeper = None
 
     # -- problems ------------------------------------------------------------------------------
 

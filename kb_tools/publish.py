@@ -6,12 +6,15 @@ Beside each published folder (in the same parent, so a rename is atomic) live:
     site/                         the published site, a plain folder static hosts copy as is
     .site.kb-building-<pid>/      a build in progress (MkDocs writes the pages here)
     .site.kb-previous/            the generation published before, kept until the next publish
-    search_index/ ...             the same three for the search index
+    .site.kb-retired-<pid>/       the one before that, retired by a publish (`mkdocs build`)
+    search_index/ ...             the same for the search index
 
 `Generation.publish()` swaps the building folder with the published one in one
 `renameat2(RENAME_EXCHANGE)` call on Linux (elsewhere two renames, a few microseconds apart),
 then keeps the old generation as `.kb-previous`. A failed build removes its building folder; a
-killed one leaves it behind, and the next build removes it (its process is gone).
+killed one leaves it behind, and the next build removes it (its process is gone). The plugin
+publishes with `keep_retired`: the generation before the previous one is renamed aside, and the
+next build deletes it in the background while MkDocs renders (`Sweeper`).
 
 The site carries `.kb-build.json`, naming the index it was built with (the index's
 fingerprint). `kb serve` serves the generation of the site that matches the index it has
@@ -28,6 +31,7 @@ import json
 import os
 import re
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +40,7 @@ from kb_tools.errors import PublishError
 BUILD_FILE = ".kb-build.json"
 BUILDING = ".kb-building-"
 PREVIOUS = ".kb-previous"
+RETIRED = ".kb-retired-"
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
@@ -116,19 +121,25 @@ class Generation:
             self.building.mkdir()
         return self.building
 
-    def publish(self) -> None:
-        """Swap the building folder in; the published one becomes `.kb-previous`."""
+    def publish(self, *, keep_retired: bool = False) -> None:
+        """Swap the building folder in; the published one becomes `.kb-previous`, and the
+        previous one before it is deleted, or with keep_retired only renamed to
+        `.kb-retired-<pid>` for the next build's `Sweeper` to delete while it renders:
+        deleting a site's files takes a second or more on a disk that discards freed blocks,
+        and nothing reads that generation any more."""
         if not self.building.is_dir():
             raise PublishError(f"nothing to publish: {self.building} is missing")
         try:
             if self.target.exists():
                 exchange(self.building, self.target)
                 # `building` now holds the old generation: it becomes the previous one.
-                trash = self.previous.with_name(self.previous.name + f".old-{os.getpid()}")
+                trash = self.target.with_name(f".{self.target.name}{RETIRED}{os.getpid()}")
+                shutil.rmtree(trash, ignore_errors=True)
                 if self.previous.exists():
                     os.replace(self.previous, trash)
                 os.replace(self.building, self.previous)
-                shutil.rmtree(trash, ignore_errors=True)
+                if not keep_retired:
+                    shutil.rmtree(trash, ignore_errors=True)
             else:
                 os.replace(self.building, self.target)
         except OSError as e:
@@ -143,12 +154,12 @@ class Generation:
         shutil.rmtree(self.building, ignore_errors=True)
 
 
-def publish_together(generations: list[Generation]) -> None:
+def publish_together(generations: list[Generation], *, keep_retired: bool = False) -> None:
     """Publish every generation, or none: if one fails, those already swapped are swapped back."""
     done: list[Generation] = []
     try:
         for gen in generations:
-            gen.publish()
+            gen.publish(keep_retired=keep_retired)
             done.append(gen)
     except BaseException:
         for gen in reversed(done):
@@ -156,6 +167,37 @@ def publish_together(generations: list[Generation]) -> None:
         for gen in generations:
             gen.abandon()
         raise
+
+
+class Sweeper:
+    """Deletes the generations earlier builds retired (`Generation.publish(keep_retired=True)`)
+    beside each target, in a background thread: started when a build starts, the deletion
+    (waiting on the disk, not the CPU) overlaps MkDocs rendering the pages. `join()` before
+    publishing, so at most one retired generation per target is ever on disk."""
+
+    def __init__(self, targets: list[Path]) -> None:
+        self.folders = [p for t in targets for p in retired_beside(Path(os.path.realpath(t)))]
+        self._thread: threading.Thread | None = None
+        if self.folders:
+            self._thread = threading.Thread(target=self._sweep, name="kb-sweep-retired", daemon=True)
+            self._thread.start()
+
+    def _sweep(self) -> None:
+        for folder in self.folders:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+
+def retired_beside(target: Path) -> list[Path]:
+    """The retired generations of `target` (any build's: nothing reads them)."""
+    if not target.parent.is_dir():
+        return []
+    prefix = f".{target.name}{RETIRED}"
+    return sorted(p for p in target.parent.iterdir() if p.name.startswith(prefix) and p.is_dir())
 
 
 def _link_or_copy(src: str, dst: str) -> None:

@@ -187,8 +187,8 @@ def without_unsafe_front_matter(text: str) -> str | None:
     if "*" not in text[:64_000]:
         return None
     fm_text, body, _, _ = split_front_matter(text.lstrip("\ufeff").replace("\r\n", "\n"), "")
-    if fm_text is None:
-        return None
+    if fm_text is None or "*" not in fm_text:
+        return None  # no alias: nothing to expand (a '*' in the body is Markdown's emphasis)
     try:
         safe_yaml.compose(fm_text)
     except safe_yaml.YamlLimitError:

