@@ -38,8 +38,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EDITED = "docs/returns/start-a-return.md"
 EDITED_URL = "returns/start-a-return/"
+# Python caches compiled modules as a writer's machine does (a shell that sets
+# PYTHONDONTWRITEBYTECODE would make kb compile its own modules again on every build, a cost
+# plain Material, installed with its bytecode, never pays).
 ENV = {
-    **os.environ,
+    **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
     "KB_PROGRESS": "0",
     "KB_SEARCH": "true",
     "HF_HUB_OFFLINE": "1",

@@ -92,6 +92,8 @@ class Placeholder:
 
 def placeholders(line: str) -> list[Placeholder]:
     """Every placeholder, well-formed or not, in one visible line, in column order."""
+    if "{" not in line and "}" not in line:
+        return []  # every pattern below needs a brace; most lines have none
     found: list[Placeholder] = []
     rest = line
     for m in WELL_FORMED.finditer(line):
@@ -147,6 +149,8 @@ class Target:
 
 
 def targets(line: str) -> list[Target]:
+    if "[" not in line and "<" not in line:
+        return []  # every pattern below needs a bracket or a tag; most lines have neither
     found = []
     for m in INLINE_LINK.finditer(line):
         found.append(Target(m.start(), "image" if m.group(1) else "link", m.group(2).strip("<>")))
