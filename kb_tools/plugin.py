@@ -236,7 +236,8 @@ class KbPlugin(BasePlugin[KbConfig]):
 
             self.prefetch = EmbeddingPrefetch(
                 self.records, model=self.project.model, query_prefix=self.config.query_prefix,
-                passage_prefix=self.config.passage_prefix, cache_dir=self.project.cache_dir)
+                passage_prefix=self.config.passage_prefix, cache_dir=self.project.cache_dir,
+                index_dir=self.project.index_dir)
         return env
 
     def on_page_context(self, context: dict, page: Page, config, nav: Navigation) -> dict:

@@ -204,3 +204,26 @@ def test_ffmpeg_is_found_without_importing_its_wheel() -> None:
             "print(imported, found.ffmpeg == str(w.FFMPEG_PATH), found.ffprobe == str(w.FFPROBE_PATH))")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "True", "True"]
+
+
+def test_a_rebuild_without_changes_chunks_nothing(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The published index records a digest of what it was made from (the page and video
+    records, the encoder, the code): a rebuild of the same pages sees it is the same without
+    chunking a page; an edit chunks again."""
+    import kb_tools.search.chunking as chunking
+
+    first = build(project)
+    calls: list[int] = []
+    real = chunking.chunk_all
+
+    def counting(pages, videos):  # type: ignore[no-untyped-def]
+        calls.append(len(pages))
+        return real(pages, videos)
+
+    monkeypatch.setattr(chunking, "chunk_all", counting)
+    again = build(project)
+    assert calls == [] and again["fingerprint"] == first["fingerprint"] and again["inputs"] == first["inputs"]
+    write(project, "docs/account.md", ARTICLES["docs/account.md"] + "\nA new code can be sent by SMS.\n")
+    edited = build(project)
+    assert calls and edited["inputs"]["pages"] != first["inputs"]["pages"]
+    assert edited["inputs"]["videos"] == first["inputs"]["videos"]

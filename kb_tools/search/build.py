@@ -5,6 +5,10 @@ one in the existing manifest, the index is kept as it is and neither torch nor
 sentence-transformers is imported (that import alone costs seconds). Otherwise only chunks
 whose text is not in the embedding cache are embedded.
 
+Before that, the manifest's ``inputs`` (a digest of the page and video records, the encoder
+settings and this package's code) tell a rebuild with nothing changed that the published index
+is its own without chunking anything (nor importing whoosh).
+
 ``EmbeddingPrefetch`` starts that embedding early: the plugin hands it the pages once MkDocs
 has converted them all (``on_env``) and it embeds what the cache lacks in a background thread
 while MkDocs renders the templates (the encoder releases the GIL), so after editing one
@@ -23,11 +27,15 @@ import time
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kb_tools.errors import SearchIndexError
 from kb_tools.records import PageRecord, VideoRecord
-from kb_tools.search.chunking import Chunk, chunk_all
+
+if TYPE_CHECKING:  # chunking imports the analyzer and whoosh: not needed by an unchanged rebuild
+    from kb_tools.search.chunking import Chunk
 
 SCHEMA_VERSION = 3
 MANIFEST = "manifest.json"
@@ -56,6 +64,37 @@ def _complete(out_dir: Path) -> bool:
     return all((out_dir / name).exists() for name in _OWN)
 
 
+@cache
+def _code_digest() -> str:
+    """The search package's code and the records' definitions: what turns records into an index."""
+    h = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in [*sorted(package.glob("*.py")), package.parent / "records.py", package.parent / "content" / "languages.py"]:
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def inputs_digest(records: list[PageRecord] | list[VideoRecord], model_key: str, query_prefix: str,
+                  passage_prefix: str) -> str:  # fmt: skip
+    """A digest of everything the index is made from: the records (every field, in order), the
+    encoder and its prefixes, and the code. Equal digests make the same index."""
+    h = hashlib.sha256()
+    h.update(json.dumps([SCHEMA_VERSION, _code_digest(), model_key, query_prefix, passage_prefix]).encode())
+    for record in records:
+        h.update(repr(record).encode("utf-8", "surrogatepass"))  # dataclass reprs: every field
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def published_inputs(out_dir: Path) -> dict[str, str]:
+    """The ``inputs`` digests of the complete index in ``out_dir`` ({} when there is none)."""
+    old = _read_manifest(Path(out_dir))
+    if not old or old.get("schema") != SCHEMA_VERSION or not _complete(Path(out_dir)):
+        return {}
+    inputs = old.get("inputs")
+    return inputs if isinstance(inputs, dict) else {}
+
+
 def build_index(
     pages: list[PageRecord],
     videos: list[VideoRecord],
@@ -71,6 +110,7 @@ def build_index(
     """Build the search index of ``pages`` and ``videos`` into ``out_dir`` and return its
     manifest. The previous index stays in place until the new one is complete.
     ``page_chunks``: the chunks of ``pages`` when already made (``EmbeddingPrefetch.wait()``)."""
+    from kb_tools.search.chunking import chunk_all
     from kb_tools.search.embeddings import EncoderSpec, encoder_name, resolve_model, text_hash
 
     t0 = time.perf_counter()
@@ -79,9 +119,13 @@ def build_index(
     spec = EncoderSpec(model, query_prefix, passage_prefix)
     folder = resolve_model(spec)
     key = encoder_name(spec)
+    inputs = {"pages": inputs_digest(pages, key, query_prefix, passage_prefix),
+              "videos": inputs_digest(videos, key, query_prefix, passage_prefix)}  # fmt: skip
+    old = _read_manifest(out_dir)
+    if published_inputs(out_dir) == inputs and old is not None:
+        return {**old, "embedded": 0, "reused": True}  # the same records, settings and code
     chunks = (list(page_chunks) + chunk_all([], videos)) if page_chunks is not None else chunk_all(pages, videos)
     fingerprint = _fingerprint(chunks, key, query_prefix, passage_prefix)
-    old = _read_manifest(out_dir)
     if old and old.get("schema") == SCHEMA_VERSION and old.get("fingerprint") == fingerprint and _complete(out_dir):
         return {**old, "embedded": 0, "reused": True}
 
@@ -135,6 +179,7 @@ def build_index(
         "query_prefix": query_prefix,
         "passage_prefix": passage_prefix,
         "fingerprint": fingerprint,
+        "inputs": inputs,
         "embedded": len(missing),
     }
     try:
@@ -153,10 +198,13 @@ class EmbeddingPrefetch:
     """
 
     def __init__(self, pages: list[PageRecord], *, model: str, query_prefix: str = "",
-                 passage_prefix: str = "", cache_dir: Path) -> None:
+                 passage_prefix: str = "", cache_dir: Path, index_dir: Path | None = None) -> None:
+        """``index_dir``: the published index; pages it was built from need no chunking here."""
         self.embedded = 0
         self.error: BaseException | None = None
         self.chunks: list[Chunk] | None = None  # the pages' chunks, for build_index(page_chunks=)
+        self.unchanged = False  # the published index was built from these very pages
+        self._index_dir = Path(index_dir) if index_dir is not None else None
         self._args = (list(pages), model, query_prefix, passage_prefix, Path(cache_dir))
         self._thread = threading.Thread(target=self._run, name="kb-embed-prefetch", daemon=True)
         self._thread.start()
@@ -174,6 +222,13 @@ class EmbeddingPrefetch:
 
             spec = EncoderSpec(model, query_prefix, passage_prefix)
             key = encoder_name(spec)
+            if self._index_dir is not None:
+                published = published_inputs(self._index_dir).get("pages")
+                if published == inputs_digest(pages, key, query_prefix, passage_prefix):
+                    self.unchanged = True
+                    return  # every chunk of these pages is in the published index: nothing to embed
+            from kb_tools.search.chunking import chunk_all
+
             chunks = chunk_all(pages, [])
             self.chunks = chunks
             texts = {text_hash(t): t for t in (c.embed_text() for c in chunks)}
@@ -199,6 +254,8 @@ class EmbeddingPrefetch:
 def build_lexical_index(pages: list[PageRecord], videos: list[VideoRecord], out_dir: Path) -> dict:
     """An index without vectors (no model needed): every mode answers lexically.
     Used by tests and by sites that switch the semantic side off."""
+    from kb_tools.search.chunking import chunk_all
+
     t0 = time.perf_counter()
     chunks = chunk_all(pages, videos)
     manifest = {"schema": SCHEMA_VERSION, "model": "", "model_path": "", "model_key": "",
