@@ -368,7 +368,7 @@ class Searcher:
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
         grouped = group_by_page(ranked, self._page_of, self._url_of, k, f.second_section_ratio,
                                 self.translations, lang)
-        feats = hit_features(cands, grouped, self._group_of, mode)
+        feats = hit_features(cands, grouped, self._group_of, mode, [self.chunks[cid].lang for cid, _ in grouped])
         if features is not None:  # the question's own: the context never decides `answered`
             features.extend(feats)
         model = self.model_for_mode(mode)
