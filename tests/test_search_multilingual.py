@@ -93,6 +93,35 @@ def test_a_question_answered_only_in_english_finds_the_english_page(searcher) ->
     assert "account/reset-password/" in [page(h.url) for h in results[:3]]
 
 
+@pytest.mark.parametrize(("query", "first"), [
+    ("ইনভয়েস ডাউনলোড করব কিভাবে", "payments/invoices/"),  # "how do I download the invoice"
+    ("એકાઉન્ટ ડિલીટ કરવું છે", "account/delete-account/"),  # "I want to delete my account"
+])
+def test_a_question_answered_only_in_english_gets_that_page_as_its_answer(searcher, query: str, first: str) -> None:
+    # The answer exists only in English: search must neither hide it below a Bengali or
+    # Gujarati page that does not answer, nor say it has no answer because the page is in
+    # another language.
+    results = searcher.search(query, k=5)
+    assert page(results[0].url) == first, [h.url for h in results]
+    assert results.answered
+
+
+def test_english_loanwords_in_native_script_are_read_as_english(searcher) -> None:
+    from kb_tools.search.romanized import sound_skeleton
+
+    assert sound_skeleton("password", english=True) == sound_skeleton("pasoyard", english=False) == "psrd"
+    # The semantic side reads "invoice" beside ইনভয়েস: the English pages use the word, the
+    # Bengali pages never do.
+    q = "ইনভয়েস ডাউনলোড করব কিভাবে"
+    lq = searcher.lexical.build_query(q, "bn")
+    text = searcher.encoder_text(q, "bn", lq)
+    assert text.startswith(lq.corrected + " ") and "invoice" in text[len(lq.corrected):].split()
+    # রিফান্ড is a word of the Bengali refund pages: reading it as "refund" would only pull the
+    # question towards the English pages.
+    q = "রিফান্ড কবে পাবো"
+    assert searcher.encoder_text(q, "bn", searcher.lexical.build_query(q, "bn")) == searcher.lexical.build_query(q, "bn").corrected
+
+
 def test_a_translated_answer_is_shown_in_the_shoppers_language(searcher) -> None:
     english = searcher.search("bkash refund how many days", k=3)
     bengali = searcher.search("বিকাশে টাকা ফেরত কত দিনে", k=3)

@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
 SCRIPT_LANGS = ("bn", "gu", "hi")
 
@@ -290,10 +292,105 @@ def encoder_text(text: str, lang: str, native_words: list[str], english: set[str
     return f"{text} {reading}".strip() if reading and reading != text else text
 
 
-def warm_up() -> None:
-    """Import the transliterators now, not on a shopper's first romanized query."""
+def warm_up(lexical: Any = None) -> None:
+    """Import the transliterators now, not on a shopper's first romanized query (and index
+    ``lexical``'s English words by sound, for :func:`loanword_text`)."""
     _avro("ami")
     _devanagari("kab", set())
+    if lexical is not None:
+        _loanwords(lexical)
+
+
+# -- English loanwords written in Bengali, Gujarati or Devanagari script --------------------
+# Shoppers write the English words of shopping and gadgets in their own script: পাসওয়ার্ড,
+# ইনভয়েস ডাউনলোড, બ્લેન્ડર, ડિલીટ. The encoder matches those to an English-only page far
+# less well than the English word, so the semantic side also reads the English word a
+# native-script word sounds like, when the index's English pages use it. Words are compared by
+# their consonants (vowels are spelt every which way across the two writing systems), folded
+# like phonetic_key; ``w``, ``y`` and ``h`` are dropped (পাসওয়ার্ড "pasoyard" is "password").
+
+_ENGLISH_SOUNDS = [
+    (re.compile(r"[^a-z]"), ""), (re.compile(r"ph"), "f"), (re.compile(r"ck"), "k"),
+    (re.compile(r"c(?=[eiy])"), "s"), (re.compile(r"tion"), "sn"), (re.compile(r"sh"), "s"),
+    (re.compile(r"ch"), "C"), (re.compile(r"[cq]"), "k"), (re.compile(r"x"), "ks"), (re.compile(r"gh"), ""),
+    (re.compile(r"th"), "t"), (re.compile(r"z"), "j"),
+]
+_NATIVE_SOUNDS = [
+    (re.compile(r"[^a-z]"), ""), (re.compile(r"chh|ch"), "C"), (re.compile(r"sh"), "s"),
+    (re.compile(r"([kgjtdpb])h"), r"\1"), (re.compile(r"w"), "v"),
+]
+_YA_PHALA = re.compile("[\u09cd\u0acd\u094d][\u09af\u0aaf\u092f]")  # ক্যা: a glide, not a "j"
+MIN_LOAN_CONSONANTS = 3  # skeletons this short match by chance too often; 3 only for unknown words
+
+
+def sound_skeleton(latin: str, english: bool) -> str:
+    """The consonants of a word in Latin letters (``_`` first when it starts with a vowel):
+    ``password`` and পাসওয়ার্ড ("pasoyard") are both ``psrd``."""
+    w = latin.casefold()
+    for rx, rep in _ENGLISH_SOUNDS if english else _NATIVE_SOUNDS:
+        w = rx.sub(rep, w)
+    w = w.replace("f", "p").replace("v", "b")
+    head = "_" if w[:1] in ("a", "e", "i", "o", "u", "y", "w") else ""
+    w = re.sub(r"[aeiouwyh]", "", w)
+    return head + re.sub(r"(.)\1+", r"\1", w).lower()
+
+
+class Loanwords:
+    """The English words of an index vocabulary by :func:`sound_skeleton`, most used first."""
+
+    def __init__(self, vocab: dict[str, int], surface: dict[str, str]) -> None:
+        table: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for term, df in vocab.items():
+            word = surface.get(term, term)
+            if len(word) >= 3 and word.isascii() and word.isalpha():
+                key = sound_skeleton(word, english=True)
+                if len(key.lstrip("_")) >= MIN_LOAN_CONSONANTS:
+                    table[key].append((df, word.casefold()))
+        self.words = {k: max(v)[1] for k, v in table.items()}
+
+    def english(self, word: str, known: bool, has_pages: bool) -> str | None:
+        """The English word native-script ``word`` sounds like, when the pages of its language
+        never use the word (``known``: রিফান্ড on a Bengali refund page already matches it
+        there; read as "refund" it would pull the question to the English pages). Three
+        consonants are enough only for a language that has pages (``has_pages``): among the
+        words they never use, few are everyday words that sound like English by chance."""
+        if known:
+            return None
+        key = sound_skeleton(native_to_latin(_YA_PHALA.sub("", word)), english=False)
+        n = len(key.lstrip("_"))
+        if n < MIN_LOAN_CONSONANTS or (n == MIN_LOAN_CONSONANTS and not has_pages):
+            return None
+        return self.words.get(key)
+
+
+_LOANWORDS: weakref.WeakKeyDictionary[Any, Loanwords] = weakref.WeakKeyDictionary()
+
+
+def _loanwords(lexical: Any) -> Loanwords:
+    table = _LOANWORDS.get(lexical)
+    if table is None:
+        table = _LOANWORDS[lexical] = Loanwords(lexical.vocab, lexical.surface)
+    return table
+
+
+def loanword_text(text: str, lexical: Any) -> str:
+    """``text`` followed by the English words its native-script words stand for (see
+    :class:`Loanwords`; ``lexical`` is the index's LexicalIndex), or ``text`` alone."""
+    from kb_tools.search.analyzer import words
+
+    if not _any_indic(text):
+        return text
+    table = _loanwords(lexical)
+    languages = lexical.keys().languages
+    found: list[str] = []
+    for w in words(text):
+        lang = script_of(text[w.start])
+        if lang not in SCRIPT_LANGS:
+            continue
+        english = table.english(text[w.start : w.end], w.term in lexical.vocab, lang in languages)
+        if english and english not in found:
+            found.append(english)
+    return f"{text} {' '.join(found)}" if found else text
 
 
 def _avro(text: str) -> str:

@@ -159,7 +159,7 @@ class Searcher:
 
         self.lexical.prepare()
         self.english_words()
-        romanized.warm_up()
+        romanized.warm_up(self.lexical)
         if not self.has_vectors:
             return
         self._ensure_model()
@@ -320,12 +320,13 @@ class Searcher:
 
     def encoder_text(self, text: str, lang: str, lq: Any) -> str:
         """What the encoder reads: the spell-corrected query ("cancle order" -> "cancel
-        order"), or for a romanized one the typed words plus a native-script reading."""
-        from kb_tools.search.romanized import encoder_text
+        order"), for a romanized one the typed words plus a native-script reading, for one in
+        Bengali, Gujarati or Devanagari script the English words its loanwords stand for."""
+        from kb_tools.search.romanized import encoder_text, loanword_text
 
         if lang.endswith("-Latn"):
             return encoder_text(text, lang, lq.native, self.english_words())
-        return lq.corrected
+        return loanword_text(lq.corrected, self.lexical)
 
     def candidates(self, text: str, mode: str, filters: dict[str, str] | None = None,
                    query_vector: Any = None) -> Candidates:
