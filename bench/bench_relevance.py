@@ -234,6 +234,37 @@ def decision_table(searcher: Any, runs: list[Run]) -> str:
                   "ROC AUC (answerable vs not)"], rows)
 
 
+def calibration_table(runs: list[Run], mode: str = "hybrid") -> str:
+    """Whether ``confidence`` means the same for every way of writing and every query length:
+    for each group of hits, their mean confidence next to the share of them whose page answers
+    the query (every hit of every query, no-answer ones included; a calibrated confidence has
+    the two equal in every row), and the expected calibration error over ten confidence bins."""
+    written = (("English", ("en",)), ("bn/gu/hi script", ("bn", "gu", "hi")),
+               ("Latin bn/gu/hi", ("bn-Latn", "gu-Latn", "hi-Latn")))
+    lengths = (("1-2 words", 1, 2), ("3-4 words", 3, 4), ("5+ words", 5, 10**6))
+    rows = []
+    for split in ("tune", "heldout"):
+        part = [r for r in runs if r.q["split"] == split]
+        groups_: list[tuple[str, list[Run]]] = [("all", part)]
+        groups_ += [(name, [r for r in part if r.q["lang"] in langs]) for name, langs in written]
+        groups_ += [(name, [r for r in part if lo <= len(r.q["q"].split()) <= hi]) for name, lo, hi in lengths]
+        for name, sub in groups_:
+            pairs = []
+            for r in sub:
+                exp = {e.strip("/") for e in r.q["expect"]}
+                pairs += [(h.confidence, page(h.url) in exp) for h in r.hits[mode]]
+            if not pairs:
+                continue
+            conf = sum(c for c, _ in pairs) / len(pairs)
+            right = sum(ok for _, ok in pairs) / len(pairs)
+            bins: dict[int, list[tuple[float, bool]]] = {}
+            for c, ok in pairs:
+                bins.setdefault(min(9, int(c * 10)), []).append((c, ok))
+            ece = sum(abs(sum(c for c, _ in b) - sum(ok for _, ok in b)) for b in bins.values()) / len(pairs)
+            rows.append([split, name, len(pairs), f"{conf:.3f}", f"{right:.3f}", f"{ece:.3f}"])
+    return table(["split", "queries", "hits", "mean confidence", "share that answer", "calibration error"], rows)
+
+
 # -- tuning and calibration: the tune split only -----------------------------------------------
 
 def objective(searcher: Any, runs: list[Run], fusion: Any) -> float:
@@ -409,6 +440,8 @@ def main() -> None:
     print(table(headers, bitext_rows))
     print(f"\n## The answer decision ({first}, hybrid)\n")
     print(decision_table(searchers[first], by_encoder[first]))
+    print(f"\n## Confidence across languages and query lengths ({first}, hybrid hits)\n")
+    print(calibration_table(by_encoder[first]))
     if args.misses:
         misses(by_encoder[first])
 
