@@ -63,7 +63,7 @@ def percentile(values: list[float], p: float) -> float:
 
 # -- the client process --------------------------------------------------------------------
 
-def run_clients(base: str, clients: int, duration: float, queries: list[str]) -> dict:
+def run_clients(base: str, clients: int, duration: float, queries: list[str], mode: str = "hybrid") -> dict:
     import httpx
 
     latencies: list[float] = []
@@ -82,7 +82,7 @@ def run_clients(base: str, clients: int, duration: float, queries: list[str]) ->
                 n += clients
                 t = time.perf_counter()
                 try:
-                    r = c.get("/api/search", params={"q": q, "k": 10})
+                    r = c.get("/api/search", params={"q": q, "k": 10, "mode": mode})
                     ok = r.status_code == 200 and isinstance(r.json().get("hits"), list)
                     if not ok:
                         bad.append(f"{r.status_code} {r.text[:100]}")
@@ -147,10 +147,11 @@ def wait_hybrid(base: str, proc: subprocess.Popen, timeout: float = 180) -> floa
     sys.exit("kb serve did not get ready")
 
 
-def client_process(base: str, clients: int, duration: float, queries: list[str]) -> dict:
+def client_process(base: str, clients: int, duration: float, queries: list[str], mode: str = "hybrid") -> dict:
     """Runs the clients in another interpreter so they do not share the server's GIL (nor
     this process's)."""
-    payload = json.dumps({"base": base, "clients": clients, "duration": duration, "queries": queries})
+    payload = json.dumps({"base": base, "clients": clients, "duration": duration, "queries": queries,
+                          "mode": mode})
     r = subprocess.run([sys.executable, "-m", "bench.bench_load", "--client"], input=payload,
                        capture_output=True, text=True, cwd=ROOT, timeout=duration + 120)
     if r.returncode != 0:
@@ -185,6 +186,37 @@ def floor_p50(index: Path, queries: list[str], n: int = 60) -> float:
     return percentile(times, 50)
 
 
+def floor_cpu_ms(index: Path, queries: list[str], n: int = 60) -> float:
+    """Mean CPU ms per query of the floor (encode + top-k) with one encoder thread, as each of
+    kb serve's searches runs it. Measured in a child (the engine reads its thread count once,
+    when it loads). Two cores can run at most 2000 / this many searches per second, whatever
+    the server does around the encoder."""
+    payload = json.dumps({"index": str(index), "queries": queries[:n]})
+    env = {**os.environ, "KB_ENCODER_THREADS": "1"}
+    r = subprocess.run([sys.executable, "-m", "bench.bench_load", "--floor-cpu"], input=payload, env=env,
+                       capture_output=True, text=True, cwd=ROOT, timeout=600)
+    if r.returncode != 0:
+        sys.exit("floor CPU measurement failed:\n" + r.stderr[-3000:])
+    return float(r.stdout)
+
+
+def _floor_cpu_child(index: Path, queries: list[str]) -> float:
+    import numpy as np
+
+    from kb_tools.search import Searcher
+
+    s = Searcher(index)
+    enc = s.encoder
+    enc.cache_size = 0
+    enc.encode_queries(["warm up"])
+    t = time.process_time()
+    for q in queries:
+        v = enc.encode_queries([q])[0]
+        np.argpartition(-(s.vectors @ v), 50)[:50]
+    s.close()
+    return (time.process_time() - t) * 1000 / len(queries)
+
+
 def row(name: str, clients: int, res: dict) -> list[object]:
     lat = res["latencies"]
     return [name, clients, f"{res['seconds']:.1f}", res["requests"], f"{res['requests'] / res['seconds']:.1f}",
@@ -199,10 +231,16 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--search-threads", type=int, default=None, help="kb serve's --search-threads (default: its own)")
     ap.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--floor-cpu", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.floor_cpu:
+        spec = json.loads(sys.stdin.read())
+        print(f"{_floor_cpu_child(Path(spec['index']), spec['queries']):.3f}")
+        return
     if args.client:
         spec = json.loads(sys.stdin.read())
-        print(json.dumps(run_clients(spec["base"], spec["clients"], min(spec["duration"], 600), spec["queries"])))
+        print(json.dumps(run_clients(spec["base"], spec["clients"], min(spec["duration"], 600), spec["queries"],
+                                    spec.get("mode", "hybrid"))))
         return
 
     load_before = os.getloadavg()[0]
@@ -211,9 +249,13 @@ def main() -> None:
     rows: list[list[object]] = []
     probe = varied_queries(200, seed=3)
     floors = [floor_p50(index, probe)]
-    for name, cache, queries in (
-        ("varied queries, cache off", 0, varied_queries(20_000)),
-        ("40 repeated queries, cache on", 256, varied_queries(40, seed=11)),
+    one_thread_cpu = floor_cpu_ms(index, probe)
+    for name, cache, queries, mode in (
+        ("varied queries, cache off", 0, varied_queries(20_000), "hybrid"),
+        ("40 repeated queries, cache on", 256, varied_queries(40, seed=11), "hybrid"),
+        # Everything but the encoder and the vector top-k: what HTTP, the framework, the
+        # lexical side, ranking and the answer decision cost per request.
+        ("varied queries, lexical mode, cache off", 0, varied_queries(20_000, seed=13), "lexical"),
     ):
         port = free_port()
         base = f"http://127.0.0.1:{port}"
@@ -222,7 +264,7 @@ def main() -> None:
             ready = wait_hybrid(base, proc)
             print(f"{name}: kb serve ready (hybrid) after {ready:.1f} s", file=sys.stderr)
             cpu0 = cpu_seconds(proc.pid)
-            res = client_process(base, args.clients, args.duration, queries)
+            res = client_process(base, args.clients, args.duration, queries, mode)
             res["server_cpu_ms"] = (cpu_seconds(proc.pid) - cpu0) * 1000 / max(1, res["requests"])
             if res["errors"]:
                 print("errors, e.g.:", res["error_samples"], file=sys.stderr)
@@ -230,7 +272,7 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=20)
-        if cache == 0:
+        if cache == 0 and mode == "hybrid":
             floors.append(floor_p50(index, probe))
 
     floor = sorted(floors)[len(floors) // 2] if len(floors) != 2 else sum(floors) / 2
@@ -242,6 +284,12 @@ def main() -> None:
     print("Floor (one query at a time: encode + top-k, in-process, before/after the load): p50 "
           + " / ".join(f"{f:.1f}" for f in floors) + f" ms -> one-at-a-time rate {1000 / floor:.1f}/s; "
           f"varied queries under load: {rate:.1f} searches/s = {rate / (1000 / floor):.2f}x that rate\n")
+    cores = len(os.sched_getaffinity(0)) or 1
+    ceiling = cores * 1000 / one_thread_cpu
+    print(f"The floor with one encoder thread (as each search in kb serve runs it) costs {one_thread_cpu:.1f} ms "
+          f"of CPU per query: {cores} cores can run at most {ceiling:.1f} of them per second = "
+          f"{ceiling / (1000 / floor):.2f}x the one-at-a-time rate, before any HTTP, lexical search or "
+          f"ranking (the server spends {float(varied[8]) - one_thread_cpu:.1f} ms per request beyond it)\n")
     headers = ["run", "clients", "seconds", "requests", "req/s", "p50 ms", "p99 ms", "errors",
                "server CPU ms/req"]
     print("| " + " | ".join(headers) + " |")
