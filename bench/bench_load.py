@@ -12,6 +12,12 @@ second run repeats a small set of queries to show what the cache does. Prints a 
 The floor is measured in this process on the same index just before and just after the load
 (one query at a time: encode it + top-k over the vectors, nothing else), so the ratio
 "searches/s ÷ (1000 / floor p50 ms)" compares numbers taken on the same busy machine.
+
+Where a search's CPU goes: a third run asks for lexical mode (HTTP, the framework, the lexical
+side, ranking and the answer decision, no encoder); a child process measures the floor's CPU
+with one encoder thread, as each search of `kb serve` runs it, which bounds the throughput two
+cores can reach (2000 / that ms per second), and the encoder's CPU per query with 1, 2, 4 and
+8 queries to a forward pass (what batching the queries that arrive together would save).
 """
 
 from __future__ import annotations
@@ -186,21 +192,25 @@ def floor_p50(index: Path, queries: list[str], n: int = 60) -> float:
     return percentile(times, 50)
 
 
-def floor_cpu_ms(index: Path, queries: list[str], n: int = 60) -> float:
-    """Mean CPU ms per query of the floor (encode + top-k) with one encoder thread, as each of
-    kb serve's searches runs it. Measured in a child (the engine reads its thread count once,
-    when it loads). Two cores can run at most 2000 / this many searches per second, whatever
-    the server does around the encoder."""
-    payload = json.dumps({"index": str(index), "queries": queries[:n]})
+BATCHES = (1, 2, 4, 8)
+
+
+def floor_cpu_ms(index: Path, queries: list[str]) -> dict[str, float]:
+    """CPU ms per query with one encoder thread, as each of kb serve's searches runs it:
+    ``floor`` (encode + top-k, one query a pass) and ``batch N`` (encode only, N queries to a
+    forward pass: what batching the queries that arrive together would save). Measured in a
+    child (the engine reads its thread count once, when it loads). Two cores can run at most
+    2000 / floor searches per second, whatever the server does around the encoder."""
+    payload = json.dumps({"index": str(index), "queries": queries})
     env = {**os.environ, "KB_ENCODER_THREADS": "1"}
     r = subprocess.run([sys.executable, "-m", "bench.bench_load", "--floor-cpu"], input=payload, env=env,
                        capture_output=True, text=True, cwd=ROOT, timeout=600)
     if r.returncode != 0:
         sys.exit("floor CPU measurement failed:\n" + r.stderr[-3000:])
-    return float(r.stdout)
+    return json.loads(r.stdout)
 
 
-def _floor_cpu_child(index: Path, queries: list[str]) -> float:
+def _floor_cpu_child(index: Path, queries: list[str], rounds: int = 8) -> dict[str, float]:
     import numpy as np
 
     from kb_tools.search import Searcher
@@ -209,12 +219,26 @@ def _floor_cpu_child(index: Path, queries: list[str]) -> float:
     enc = s.encoder
     enc.cache_size = 0
     enc.encode_queries(["warm up"])
-    t = time.process_time()
-    for q in queries:
-        v = enc.encode_queries([q])[0]
-        np.argpartition(-(s.vectors @ v), 50)[:50]
+    cpu = dict.fromkeys(["floor", *(f"batch {b}" for b in BATCHES)], 0.0)
+    count = dict.fromkeys(cpu, 0)
+    per_round = max(BATCHES)
+    # Round-robin over the variants, so a burst of load on the machine hits them all alike.
+    for r in range(rounds):
+        part = queries[r * per_round : (r + 1) * per_round]
+        t = time.process_time()
+        for q in part:
+            v = enc.encode_queries([q])[0]
+            np.argpartition(-(s.vectors @ v), 50)[:50]
+        cpu["floor"] += time.process_time() - t
+        count["floor"] += len(part)
+        for b in BATCHES:
+            t = time.process_time()
+            for i in range(0, len(part), b):
+                enc.encode_queries(part[i : i + b])
+            cpu[f"batch {b}"] += time.process_time() - t
+            count[f"batch {b}"] += len(part)
     s.close()
-    return (time.process_time() - t) * 1000 / len(queries)
+    return {k: cpu[k] * 1000 / count[k] for k in cpu}
 
 
 def row(name: str, clients: int, res: dict) -> list[object]:
@@ -235,7 +259,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.floor_cpu:
         spec = json.loads(sys.stdin.read())
-        print(f"{_floor_cpu_child(Path(spec['index']), spec['queries']):.3f}")
+        print(json.dumps(_floor_cpu_child(Path(spec["index"]), spec["queries"])))
         return
     if args.client:
         spec = json.loads(sys.stdin.read())
@@ -249,7 +273,8 @@ def main() -> None:
     rows: list[list[object]] = []
     probe = varied_queries(200, seed=3)
     floors = [floor_p50(index, probe)]
-    one_thread_cpu = floor_cpu_ms(index, probe)
+    one_thread = floor_cpu_ms(index, probe)
+    one_thread_cpu = one_thread["floor"]
     for name, cache, queries, mode in (
         ("varied queries, cache off", 0, varied_queries(20_000), "hybrid"),
         ("40 repeated queries, cache on", 256, varied_queries(40, seed=11), "hybrid"),
@@ -289,7 +314,9 @@ def main() -> None:
     print(f"The floor with one encoder thread (as each search in kb serve runs it) costs {one_thread_cpu:.1f} ms "
           f"of CPU per query: {cores} cores can run at most {ceiling:.1f} of them per second = "
           f"{ceiling / (1000 / floor):.2f}x the one-at-a-time rate, before any HTTP, lexical search or "
-          f"ranking (the server spends {float(varied[8]) - one_thread_cpu:.1f} ms per request beyond it)\n")
+          f"ranking (the server spends {float(varied[8]) - one_thread_cpu:.1f} ms per request beyond it). "
+          "Encoding alone, one thread, CPU ms per query with 1 / 2 / 4 / 8 queries to a forward pass: "
+          + " / ".join(f"{one_thread[f'batch {b}']:.1f}" for b in BATCHES) + "\n")
     headers = ["run", "clients", "seconds", "requests", "req/s", "p50 ms", "p99 ms", "errors",
                "server CPU ms/req"]
     print("| " + " | ".join(headers) + " |")

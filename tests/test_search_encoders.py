@@ -93,3 +93,38 @@ def test_a_failed_pass_reaches_its_caller_and_the_next_query_still_works(batch: 
     with pytest.raises(RuntimeError, match="engine failed"):
         enc.encode_query("boom")
     assert enc.encode_query("fine").shape == (4,)
+
+
+def test_a_search_encodes_its_query_once_and_a_repeat_not_at_all(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Under load every forward pass is most of a search's CPU: the language detection, the
+    # romanized reading, the answer decision and the confidences must reuse the one vector.
+    from kb_tools.records import PageRecord
+    from kb_tools.search import Searcher, build_index
+
+    pages = [PageRecord(url="refunds/", title="Refunds", html="<p>Your refund reaches the card in 7 days.</p>",
+                        lang="en"),
+             PageRecord(url="bn/refunds/", title="রিফান্ড", html="<p>সাত দিনের মধ্যে টাকা ফেরত পাবেন।</p>",
+                        lang="bn")]
+    build_index(pages, [], tmp_path / "index", model="multilingual-e5-small", cache_dir=tmp_path / "cache",
+                progress=False)
+    searcher = Searcher(tmp_path / "index")
+    try:
+        enc = searcher.encoder
+        passes: list[list[str]] = []
+        forward = enc._encode
+
+        def counted(texts: list[str], *, query: bool):  # type: ignore[no-untyped-def]
+            passes.append(list(texts))
+            return forward(texts, query=query)
+
+        monkeypatch.setattr(enc, "_encode", counted)
+        queries = ["when does my refund reach the card", "টাকা কবে ফেরত পাবো", "taka kobe ferot pabo"]
+        results = [searcher.search(q, k=3) for q in queries]
+        assert [r.mode for r in results] == ["hybrid"] * 3
+        assert results[2].query_lang == "bn-Latn"  # the romanized one is read in Bengali too
+        assert [len(p) for p in passes] == [1, 1, 1], passes
+        searcher.search(queries[0], k=3)
+        searcher.search(queries[2], k=3, mode="semantic")
+        assert len(passes) == 3, passes
+    finally:
+        searcher.close()
