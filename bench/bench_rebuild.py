@@ -88,9 +88,13 @@ def write_plain_config(project: Path) -> Path:
     return plain
 
 
+RUN = f"{os.getpid():x}{time.time_ns() % 1_000_000:x}"  # new in each run: see edit_article
+
+
 def edit_article(project: Path, n: int) -> str:
-    """Append one new sentence to the edited article; returns the sentence."""
-    sentence = f"Edited for the rebuild benchmark, round {n}: keep the original box for {n + 2} days."
+    """Append one new sentence to the edited article; returns the sentence. The sentence names
+    this run, so its chunk is never in the embedding cache a run with the same --work left."""
+    sentence = f"Edited for the rebuild benchmark, run {RUN} round {n}: keep the original box for {n + 2} days."
     path = project / EDITED
     path.write_text(path.read_text(encoding="utf-8").rstrip("\n") + f"\n\n{sentence}\n", encoding="utf-8")
     return sentence
