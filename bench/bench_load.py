@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -195,6 +196,75 @@ def floor_p50(index: Path, queries: list[str], n: int = 60) -> float:
 BATCHES = (1, 2, 4, 8)
 
 
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds of each thread of a process (Linux /proc), by thread id."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended
+            continue
+        out[task.name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+def per_thread_ms(pid: int, before: dict[str, float], requests: int) -> str:
+    """'main a, b, c' ms of CPU per request: the event loop's thread (the process's own id)
+    first, then every other thread that worked, busiest first (search threads; an OpenMP or
+    BLAS thread spinning would show here)."""
+    after = thread_cpu(pid)
+    used = {t: after[t] - before.get(t, 0.0) for t in after}
+    main = used.pop(str(pid), 0.0)
+    rest = sorted((v for v in used.values() if v > 0), reverse=True)
+    return " + ".join([f"loop {main * 1000 / requests:.1f}", *(f"{v * 1000 / requests:.1f}" for v in rest)])
+
+
+def stages(index: Path, queries: list[str]) -> list[tuple[str, float]]:
+    """CPU ms per query of each stage of Searcher.search plus the JSON answer, one query at a
+    time with one encoder thread (as each search of kb serve runs it)."""
+    from kb_tools.search import Searcher
+    from kb_tools.search.query import SearchQuery
+
+    s = Searcher(index)
+    s.warm_up()
+    s.encoder.cache_size = 0
+    for q in queries[:10]:
+        s.search(q, k=10)
+    spent: dict[str, float] = {}
+
+    def timed(owner: Any, name: str, label: str) -> None:
+        inner = getattr(owner, name)
+
+        def wrapper(*a: Any, **kw: Any) -> Any:
+            t = time.process_time()
+            try:
+                return inner(*a, **kw)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.process_time() - t
+
+        setattr(owner, name, wrapper)
+
+    timed(s.encoder, "encode_query", "encode the query")
+    timed(s, "_semantic", "vector top-k, centring (semantic side)")
+    timed(s.lexical, "search", "lexical search")
+    timed(s.lexical, "build_query", "lexical query (analysis, spelling, romanized)")
+    timed(s, "query_language", "language detection")
+    timed(s, "rank", "fusion, boosts, grouping, features, confidence, snippets")
+    timed(s, "answered", "answer decision")
+    part = queries[10:]
+    t0 = time.process_time()
+    for q in part:
+        r = s.search(SearchQuery.parse(q, k=10))
+        t = time.process_time()
+        json.dumps({**r.to_dict(), "took_ms": 1.0}, ensure_ascii=False).encode()
+        spent["JSON answer"] = spent.get("JSON answer", 0.0) + time.process_time() - t
+    total = time.process_time() - t0
+    s.close()
+    rows = sorted(((k, v * 1000 / len(part)) for k, v in spent.items()), key=lambda kv: -kv[1])
+    return [*rows, ("other (SearchQuery, results, glue)", total * 1000 / len(part) - sum(v for _, v in rows)),
+            ("total", total * 1000 / len(part))]
+
+
 def floor_cpu_ms(index: Path, queries: list[str]) -> dict[str, float]:
     """CPU ms per query with one encoder thread, as each of kb serve's searches runs it:
     ``floor`` (encode + top-k, one query a pass) and ``batch N`` (encode only, N queries to a
@@ -245,7 +315,7 @@ def row(name: str, clients: int, res: dict) -> list[object]:
     lat = res["latencies"]
     return [name, clients, f"{res['seconds']:.1f}", res["requests"], f"{res['requests'] / res['seconds']:.1f}",
             f"{percentile(lat, 50):.1f}", f"{percentile(lat, 99):.1f}", res["errors"],
-            f"{res['server_cpu_ms']:.1f}"]
+            f"{res['server_cpu_ms']:.1f}", res["threads"]]
 
 
 def main() -> None:
@@ -256,7 +326,19 @@ def main() -> None:
     ap.add_argument("--search-threads", type=int, default=None, help="kb serve's --search-threads (default: its own)")
     ap.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--floor-cpu", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--stages", action="store_true",
+                    help="only the CPU of each stage of a search, in-process, one query at a time")
     args = ap.parse_args()
+    if args.stages:
+        os.environ["KB_ENCODER_THREADS"] = "1"  # as each search of kb serve; read when the model loads
+        load = os.getloadavg()[0]
+        rows = stages(index_of(args.chunks), varied_queries(310, seed=9))
+        print(f"\nCPU per search by stage, {args.chunks} chunks, hybrid, one encoder thread, 300 varied "
+              f"queries one at a time (load average before: {load:.1f})\n")
+        print("| stage | CPU ms per query |\n|---|---:|")
+        for name, ms in rows:
+            print(f"| {name} | {ms:.2f} |")
+        return
     if args.floor_cpu:
         spec = json.loads(sys.stdin.read())
         print(json.dumps(_floor_cpu_child(Path(spec["index"]), spec["queries"])))
@@ -288,9 +370,10 @@ def main() -> None:
         try:
             ready = wait_hybrid(base, proc)
             print(f"{name}: kb serve ready (hybrid) after {ready:.1f} s", file=sys.stderr)
-            cpu0 = cpu_seconds(proc.pid)
+            cpu0, threads0 = cpu_seconds(proc.pid), thread_cpu(proc.pid)
             res = client_process(base, args.clients, args.duration, queries, mode)
             res["server_cpu_ms"] = (cpu_seconds(proc.pid) - cpu0) * 1000 / max(1, res["requests"])
+            res["threads"] = per_thread_ms(proc.pid, threads0, max(1, res["requests"]))
             if res["errors"]:
                 print("errors, e.g.:", res["error_samples"], file=sys.stderr)
             rows.append(row(name, args.clients, res))
@@ -318,7 +401,7 @@ def main() -> None:
           "Encoding alone, one thread, CPU ms per query with 1 / 2 / 4 / 8 queries to a forward pass: "
           + " / ".join(f"{one_thread[f'batch {b}']:.1f}" for b in BATCHES) + "\n")
     headers = ["run", "clients", "seconds", "requests", "req/s", "p50 ms", "p99 ms", "errors",
-               "server CPU ms/req"]
+               "server CPU ms/req", "by thread"]
     print("| " + " | ".join(headers) + " |")
     print("|" + "|".join("---" for _ in headers) + "|")
     for r in rows:
