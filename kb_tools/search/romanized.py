@@ -380,6 +380,7 @@ def loanword_text(text: str, lexical: Any) -> str:
 
     if not _any_indic(text):
         return text
+    text = unicodedata.normalize("NFC", text)  # the offsets of words() are into the NFC text
     table = _loanwords(lexical)
     languages = lexical.keys().languages
     found: list[str] = []

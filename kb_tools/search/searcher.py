@@ -325,7 +325,7 @@ class Searcher:
         from kb_tools.search.romanized import encoder_text, loanword_text
 
         if lang.endswith("-Latn"):
-            return encoder_text(text, lang, lq.native, self.english_words())
+            return loanword_text(encoder_text(text, lang, lq.native, self.english_words()), self.lexical)
         return loanword_text(lq.corrected, self.lexical)
 
     def candidates(self, text: str, mode: str, filters: dict[str, str] | None = None,
