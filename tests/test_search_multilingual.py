@@ -122,6 +122,29 @@ def test_english_loanwords_in_native_script_are_read_as_english(searcher) -> Non
     assert searcher.encoder_text(q, "bn", searcher.lexical.build_query(q, "bn")) == searcher.lexical.build_query(q, "bn").corrected
 
 
+def test_a_loanword_typed_in_any_unicode_form_is_read_the_same() -> None:
+    import unicodedata
+    from types import SimpleNamespace
+
+    from kb_tools.search.romanized import loanword_text
+
+    # Keyboards (and Avro's readings of Banglish) type য় as one code point, which NFC splits
+    # in two: the loanword reading once indexed the typed text with the NFC text's word
+    # offsets and raised IndexError.
+    class Pages:  # what loanword_text reads of a LexicalIndex
+        vocab = {"password": 4, "reset": 3, "ভুলে": 1}
+        surface: dict[str, str] = {}
+
+        def keys(self) -> SimpleNamespace:
+            return SimpleNamespace(languages={"bn"})
+
+    pages = Pages()
+    typed = "পাসও\u09dfার্ড ভুলে গেছি"  # "I forgot my password"
+    assert unicodedata.normalize("NFC", typed) != typed
+    assert loanword_text(typed, pages) == loanword_text(unicodedata.normalize("NFC", typed), pages)
+    assert loanword_text(typed, pages).split()[-1] == "password"
+
+
 def test_a_translated_answer_is_shown_in_the_shoppers_language(searcher) -> None:
     english = searcher.search("bkash refund how many days", k=3)
     bengali = searcher.search("বিকাশে টাকা ফেরত কত দিনে", k=3)
