@@ -42,6 +42,7 @@ from kb_tools.project import Project
 from kb_tools.publish import Generation, Sweeper, publish_together, write_build_file
 from kb_tools.records import PageRecord
 from kb_tools.service.contacts import PageHandoff
+from kb_tools.template_cache import use_template_cache
 
 if TYPE_CHECKING:
     from kb_tools.search.build import EmbeddingPrefetch
@@ -229,8 +230,12 @@ class KbPlugin(BasePlugin[KbConfig]):
         ))
 
     def on_env(self, env, config, files: Files):
-        # Every page is converted now; MkDocs renders the templates next. Chunks the embedding
-        # cache lacks (an edited article's) are embedded meanwhile, in a background thread.
+        # Every page is converted now; MkDocs renders the templates next, with the theme's
+        # templates compiled by an earlier build where their source is unchanged.
+        if self.config.enabled and self.project is not None and os.environ.get("KB_TEMPLATE_CACHE", "1") != "0":
+            use_template_cache(env, self.project.cache_dir)
+        # Chunks the embedding cache lacks (an edited article's) are embedded meanwhile, in a
+        # background thread.
         if self.config.enabled and self.project is not None and self.config.search:
             from kb_tools.search.build import EmbeddingPrefetch
 

@@ -227,3 +227,104 @@ def test_a_rebuild_without_changes_chunks_nothing(project: Path, monkeypatch: py
     edited = build(project)
     assert calls and edited["inputs"]["pages"] != first["inputs"]["pages"]
     assert edited["inputs"]["videos"] == first["inputs"]["videos"]
+
+
+def test_a_rebuild_of_unchanged_chunks_records_the_new_inputs(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an upgrade of kb's search code the chunks may come out the same: the index is
+    kept, and its manifest records what it is now made from, so the next rebuild does not
+    chunk every page again to find out."""
+    import kb_tools.search.build as build_mod
+    import kb_tools.search.chunking as chunking
+
+    first = build(project)
+    monkeypatch.setattr(build_mod, "_code_digest", lambda: "the next version of kb's search code")
+    upgraded = build(project)
+    assert upgraded["fingerprint"] == first["fingerprint"] and upgraded["built_at"] == first["built_at"]
+    assert upgraded["inputs"] != first["inputs"]
+    calls: list[int] = []
+    real = chunking.chunk_all
+    monkeypatch.setattr(chunking, "chunk_all", lambda pages, videos: calls.append(1) or real(pages, videos))
+    index = project / "search_index"
+    before = files_of(index)
+    again = build(project)
+    assert calls == [] and again["inputs"] == upgraded["inputs"] and files_of(index) == before
+
+
+THEMED = "site_name: Shop help\ntheme:\n  name: mkdocs\n  custom_dir: overrides\nplugins:\n  - search\n  - kb:\n      search: false\n"
+OVERRIDE = '{{% extends "base.html" %}}\n{{% block extrahead %}}<meta name="kb-test" content="{}">{{% endblock %}}\n'
+
+
+def test_a_rebuild_uses_the_templates_compiled_by_the_last_build(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MkDocs compiles the theme's templates on every build; kb keeps the compiled code in its
+    cache folder, and a rebuild compiles only what changed since: an edited template shows."""
+    import jinja2
+
+    (project / "mkdocs.yml").write_text(THEMED)
+    write(project, "overrides/main.html", OVERRIDE.format("first"))
+    compiled: list[str | None] = []
+    real = jinja2.Environment.compile
+
+    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):  # type: ignore[no-untyped-def]
+        if self.bytecode_cache is not None:
+            compiled.append(name)
+        return real(self, source, name, filename, raw, defer_init)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    _build_site(project)
+    assert "main.html" in compiled and "base.html" in compiled
+    first_site = contents(project / "site")
+    assert b'content="first"' in first_site["returns/index.html"]
+
+    compiled.clear()
+    _build_site(project)
+    assert compiled == []  # every template came from the cache
+    assert contents(project / "site") == first_site
+
+    write(project, "overrides/main.html", OVERRIDE.format("second"))
+    _build_site(project)
+    assert compiled == ["main.html"]  # only the edited one compiled again
+    assert b'content="second"' in (project / "site" / "returns" / "index.html").read_bytes()
+
+
+def _build_site(project: Path) -> None:
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+
+    mkdocs_build(load_config(str(project / "mkdocs.yml")))
+
+
+def test_the_template_cache_follows_the_environment_and_never_fails_a_build(tmp_path: Path) -> None:
+    """Compiled code depends on the environment (a filter that takes the context is called
+    differently): another environment gets another cache folder. A cache that cannot be
+    written only means compiling, as without kb."""
+    import jinja2
+
+    from kb_tools.template_cache import environment_key, use_template_cache
+
+    def shout_filter(context: bool):  # type: ignore[no-untyped-def]
+        def shout(*args):  # type: ignore[no-untyped-def]
+            return str(args[-1]).upper()
+
+        return jinja2.pass_context(shout) if context else shout
+
+    upper = shout_filter(context=False)
+    plain, with_filter, with_context = (jinja2.Environment() for _ in range(3))
+    with_filter.filters["shout"] = upper
+    with_context.filters["shout"] = shout_filter(context=True)  # the same function, given the context
+    keys = {environment_key(env) for env in (plain, with_filter, with_context)}
+    assert len(keys) == 3 and environment_key(jinja2.Environment()) == environment_key(plain)
+
+    folder = use_template_cache(with_filter, tmp_path / "cache")
+    assert folder is not None and folder.name == environment_key(with_filter)
+    loader = jinja2.DictLoader({"page.html": "{{ title | shout }}"})
+    with_filter.loader = loader
+    assert with_filter.get_template("page.html").render(title="refunds") == "REFUNDS"
+    assert len(list(folder.iterdir())) == 1
+    shutil.rmtree(tmp_path / "cache")  # e.g. removed by hand during a build: still renders
+    again = jinja2.Environment(loader=loader)
+    again.filters["shout"] = upper
+    again.bytecode_cache = with_filter.bytecode_cache
+    assert again.get_template("page.html").render(title="returns") == "RETURNS"
+    folder.parent.mkdir(parents=True)
+    folder.write_text("not a folder")  # an unusable cache folder
+    assert use_template_cache(jinja2.Environment(), folder / "below") is None

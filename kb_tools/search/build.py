@@ -110,8 +110,7 @@ def build_index(
     """Build the search index of ``pages`` and ``videos`` into ``out_dir`` and return its
     manifest. The previous index stays in place until the new one is complete.
     ``page_chunks``: the chunks of ``pages`` when already made (``EmbeddingPrefetch.wait()``)."""
-    from kb_tools.search.chunking import chunk_all
-    from kb_tools.search.embeddings import EncoderSpec, encoder_name, resolve_model, text_hash
+    from kb_tools.search.embeddings import EncoderSpec, encoder_name, resolve_model
 
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
@@ -124,10 +123,20 @@ def build_index(
     old = _read_manifest(out_dir)
     if published_inputs(out_dir) == inputs and old is not None:
         return {**old, "embedded": 0, "reused": True}  # the same records, settings and code
+    # Imported only now: chunking imports the analyzer and whoosh, which an unchanged rebuild
+    # never needs (a tenth of a second of its start-up).
+    from kb_tools.search.chunking import chunk_all
+    from kb_tools.search.embeddings import text_hash
+
     chunks = (list(page_chunks) + chunk_all([], videos)) if page_chunks is not None else chunk_all(pages, videos)
     fingerprint = _fingerprint(chunks, key, query_prefix, passage_prefix)
     if old and old.get("schema") == SCHEMA_VERSION and old.get("fingerprint") == fingerprint and _complete(out_dir):
-        return {**old, "embedded": 0, "reused": True}
+        if old.get("inputs") == inputs:
+            return {**old, "embedded": 0, "reused": True}
+        # The same chunks from other records or code (kb upgraded, a page's markup changed but
+        # not its text): the index is the same, but its manifest learns the new inputs, or every
+        # later rebuild would chunk every page again to find that out.
+        return _record_inputs(out_dir, old, inputs)
 
     import numpy as np
 
@@ -188,6 +197,20 @@ def build_index(
         _abandon(written, tmp)
         raise
     return _finish(tmp, out_dir, chunks, matrix, manifest, t0)
+
+
+def _record_inputs(out_dir: Path, old: dict, inputs: dict[str, str]) -> dict:
+    """``old`` manifest with ``inputs``, written over ``out_dir``'s by a rename (its other files
+    stay as they are, links to the published index included)."""
+    manifest = {**old, "inputs": inputs}
+    tmp = out_dir / f".{MANIFEST}.tmp-{os.getpid()}"
+    try:
+        tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, out_dir / MANIFEST)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise SearchIndexError(f"could not write {out_dir / MANIFEST}: {e}") from e
+    return {**manifest, "embedded": 0, "reused": False}
 
 
 class EmbeddingPrefetch:

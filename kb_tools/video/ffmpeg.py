@@ -16,9 +16,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import ffmpeg as ffmpeg_python
-
 from kb_tools.errors import VideoError
+
+
+def _ffmpeg_python():  # type: ignore[no-untyped-def]
+    """The ffmpeg-python package, imported when a command is first made: a build whose videos
+    are all cached makes none (its import is a fiftieth of a second of every build)."""
+    import ffmpeg
+
+    return ffmpeg
+
 
 PRESET = "veryfast"
 AUDIO_BITRATE = "128k"
@@ -226,16 +233,16 @@ def fits(info: MediaInfo, max_height: int) -> bool:
 def encode_command(src: Path, out: Path, info: MediaInfo, *, crf: int, max_height: int) -> list[str]:
     """Remux (-c copy) when the source fits, else transcode to H.264 yuv420p + AAC; always
     with the moov atom first (+faststart) so playback starts before the download ends."""
-    stream = ffmpeg_python.input(_media_path(src))
+    stream = _ffmpeg_python().input(_media_path(src))
     if fits(info, max_height):
-        node = ffmpeg_python.output(
+        node = _ffmpeg_python().output(
             stream["v:0"], stream["a:0"], _media_path(out),
             c="copy", movflags="+faststart", map_metadata=-1,
         )  # fmt: skip
     else:
         width, height = target_size(info, max_height)
         video = stream["v:0"].filter("scale", width, height).filter("setsar", 1)
-        node = ffmpeg_python.output(
+        node = _ffmpeg_python().output(
             video, stream["a:0"], _media_path(out),
             vcodec="libx264", preset=PRESET, crf=crf, pix_fmt="yuv420p",
             acodec="aac", audio_bitrate=AUDIO_BITRATE, movflags="+faststart", map_metadata=-1,
@@ -245,7 +252,7 @@ def encode_command(src: Path, out: Path, info: MediaInfo, *, crf: int, max_heigh
 
 def frame_command(video: Path, at: float, width: int, height: int) -> list[str]:
     """One frame at `at` seconds, scaled to width x height, as 8-bit grey pixels on stdout."""
-    node = ffmpeg_python.input(_media_path(video), ss=f"{at:.3f}").output(
+    node = _ffmpeg_python().input(_media_path(video), ss=f"{at:.3f}").output(
         "pipe:", vframes=1, vf=f"scale={width}:{height},format=gray", format="rawvideo"
     )
     return node.global_args(*QUIET).compile(cmd=binaries().ffmpeg)
@@ -260,7 +267,7 @@ def grab(args: list[str], what: str) -> bytes:
 
 
 def poster_command(video: Path, out: Path, at: float) -> list[str]:
-    node = ffmpeg_python.input(_media_path(video), ss=f"{at:.3f}").output(
+    node = _ffmpeg_python().input(_media_path(video), ss=f"{at:.3f}").output(
         _media_path(out), vframes=1, **{"q:v": 3, "update": 1}
     )
     return node.global_args(*QUIET).compile(cmd=binaries().ffmpeg, overwrite_output=True)

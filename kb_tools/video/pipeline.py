@@ -15,8 +15,6 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm import tqdm
-
 from kb_tools.errors import VideoError
 from kb_tools.problems import Problem, error, warning
 from kb_tools.records import Chapter
@@ -55,8 +53,7 @@ class VideoProcessor:
             ffmpeg.binaries()
         except VideoError as exc:
             return done_by_id, [error(s.yml, s.line("file"), str(exc)) for s in sources]
-        bar = tqdm(total=len(sources), desc="videos", unit="video", file=sys.stderr,
-                   disable=not progress, leave=progress)  # fmt: skip
+        bar = _progress_bar(len(sources)) if progress else _NoBar()
         with ThreadPoolExecutor(max_workers=min(self.jobs, len(sources))) as pool:
             futures = {pool.submit(self._timed, s): s for s in sources}
             for future in as_completed(futures):
@@ -215,3 +212,22 @@ def _link(src: Path, dst: Path) -> None:
     except OSError:
         shutil.copyfile(src, tmp)
     os.replace(tmp, dst)
+
+
+def _progress_bar(total: int):  # type: ignore[no-untyped-def]
+    from tqdm import tqdm  # imported only to show the bar (with its lock, it costs a build ~30 ms)
+
+    return tqdm(total=total, desc="videos", unit="video", file=sys.stderr)
+
+
+class _NoBar:
+    """The progress bar's calls, doing nothing: progress is off (e.g. KB_PROGRESS=0)."""
+
+    def set_postfix_str(self, text: str) -> None:
+        pass
+
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
