@@ -7,6 +7,9 @@ running `mkdocs serve`.
 Rows (medians of alternating rounds, so a load spike hits every row alike):
 - plain Material rebuild: the same docs and theme, `kb` removed from `plugins`;
 - kb warm rebuild, no change: every cache warm, nothing to embed;
+- kb warm rebuild with KB_TEMPLATE_CACHE=0: the theme's templates compiled again, as plain
+  Material compiles them on every build (kb keeps them compiled in .kb_cache): what kb's own
+  work adds to a rebuild, without what its template cache saves MkDocs;
 - kb rebuild after editing one article: one new sentence in one article, so its chunks are
   embedded again (a new process each time for `mkdocs build`; for `mkdocs serve` the server
   stays up, and the first edit after start is shown on its own because it may pay start-up).
@@ -108,12 +111,12 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed_build(project: Path, config: str = "mkdocs.yml", row: str = "") -> float:
+def timed_build(project: Path, config: str = "mkdocs.yml", row: str = "", env: dict[str, str] | None = None) -> float:
     cpu = children_cpu()
     started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "-q", "-f", config],
-        cwd=project, env=ENV, capture_output=True, text=True, timeout=1800,
+        cwd=project, env={**ENV, **(env or {})}, capture_output=True, text=True, timeout=1800,
     )
     elapsed = time.perf_counter() - started
     CPU.setdefault(row, []).append(children_cpu() - cpu)
@@ -222,16 +225,17 @@ def main() -> None:
     cold = timed_build(project)
     timed_build(project, plain_config)
 
-    plain, warm, edited = [], [], []
+    plain, warm, edited, uncached = [], [], [], []
     for n in range(args.rounds):
         print(f"round {n + 1} of {args.rounds} (mkdocs build)", file=sys.stderr, flush=True)
         steps = [("plain", lambda: timed_build(project, plain_config, "plain")),
                  ("warm", lambda: timed_build(project, row="warm")),
-                 ("edit", lambda n=n: (edit_article(project, n), timed_build(project, row="edit"))[1])]
-        for name, step in steps[n % 3:] + steps[: n % 3]:  # rotate the order between rounds
-            {"plain": plain, "warm": warm, "edit": edited}[name].append(step())
+                 ("edit", lambda n=n: (edit_article(project, n), timed_build(project, row="edit"))[1]),
+                 ("uncached", lambda: timed_build(project, row="uncached", env={"KB_TEMPLATE_CACHE": "0"}))]
+        for name, step in steps[n % 4:] + steps[: n % 4]:  # rotate the order between rounds
+            {"plain": plain, "warm": warm, "edit": edited, "uncached": uncached}[name].append(step())
 
-    p, w, e = (statistics.median(x) for x in (plain, warm, edited))
+    p, w, e, u = (statistics.median(x) for x in (plain, warm, edited, uncached))
     lines = [
         f"Sample help center, {args.rounds} rounds, medians; load average {load_before:.1f} before the run, "
         f"{os.getloadavg()[0]:.1f} after the builds; first (cold) kb build {cold:.1f} s.",
@@ -240,6 +244,8 @@ def main() -> None:
         "|---|---:|---:|---:|---:|---:|---|",
         row("`mkdocs build`, no change", p, w, 1.15 * p, ("plain", "warm")),
         row("`mkdocs build` after editing one article", p, e, 1.5 * p + 0.5, ("plain", "edit")),
+        row("`mkdocs build`, no change, templates compiled as plain Material does (KB_TEMPLATE_CACHE=0)",
+            p, u, None, ("plain", "uncached")),
     ]
     if not args.skip_serve:
         print("mkdocs serve: plain Material", file=sys.stderr, flush=True)

@@ -328,3 +328,51 @@ def test_the_template_cache_follows_the_environment_and_never_fails_a_build(tmp_
     folder.parent.mkdir(parents=True)
     folder.write_text("not a folder")  # an unusable cache folder
     assert use_template_cache(jinja2.Environment(), folder / "below") is None
+
+
+def test_the_lexical_index_of_analysed_terms_equals_whoosh_analysing_the_text(tmp_path: Path) -> None:
+    """write_index analyses each text once and hands whoosh the terms: every term, posting,
+    position and field length is the one whoosh finds analysing the text with KbTokenizer."""
+    from whoosh import index
+
+    from kb_tools.search import lexical
+    from kb_tools.search.chunking import Chunk
+
+    chunks = [
+        Chunk(url="returns/#refunds", page_url="returns/", title="Returns and refunds", section="Refunds",
+              heading_path=("Refunds", "To your card"), text="The refund reaches your card in 5-7 days; "
+              "refunds to bKash take 2 days. Refund, refund, REFUND!", lang="en", kind="article",
+              summary="How money comes back", category="returns", products=("gift-card",), tags=("money back",)),
+        Chunk(url="bn/returns/", page_url="bn/returns/", title="ফেরত ও রিফান্ড", section="", heading_path=(),
+              text="পণ্য ফেরত দিতে ১৪ দিনের মধ্যে আবেদন করুন। রিফান্ড ৫ থেকে ৭ কার্যদিবসে।", lang="bn",
+              kind="article"),
+        Chunk(url="gu/videos/track/", page_url="gu/videos/track/", title="ઓર્ડર ટ્રેક કરો", section="Step 1",
+              heading_path=("Step 1",), text="", lang="gu", kind="video", start=12.0),
+    ]  # fmt: skip
+    lexical.write_index(chunks, tmp_path / "ours")
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    ix = index.create_in(str(reference), lexical.schema())
+    writer = ix.writer()
+    for cid, c in enumerate(chunks):
+        writer.add_document(
+            cid=cid, title=c.title, heading=" ".join(c.heading_path), body=c.text, lang=c.lang, kind=c.kind,
+            meta=" ".join([c.summary, " ".join(c.tags), " ".join(p.replace("-", " ") for p in c.products)]),
+            category=c.category, products=",".join(c.products),
+        )  # fmt: skip
+    writer.commit()
+
+    def postings(folder: Path) -> dict[tuple[str, str], list]:  # type: ignore[type-arg]
+        with index.open_dir(str(folder)).reader() as reader:
+            found: dict[tuple[str, str], list] = {}  # type: ignore[type-arg]
+            for field, term in reader.all_terms():
+                matcher = reader.postings(field, term)
+                items = list(matcher.items_as("positions")) if field in lexical.TEXT_FIELDS else []
+                found[(field, term)] = [reader.frequency(field, term), reader.doc_frequency(field, term), items]
+            lengths = [[reader.doc_field_length(d, f) for f in lexical.TEXT_FIELDS] for d in range(reader.doc_count())]
+            found[("", "lengths")] = lengths
+            return found
+
+    ours, theirs = postings(tmp_path / "ours" / lexical.LEXICAL_DIR), postings(reference)
+    assert ("body", b"refund") in ours and ours[("", "lengths")][0][3] > 10
+    assert ours == theirs

@@ -106,20 +106,25 @@ def write_index(chunks: list[Chunk], folder: Path) -> dict[str, int]:
     for cid, c in enumerate(chunks):
         meta = " ".join([c.summary, " ".join(c.tags), " ".join(p.replace("-", " ") for p in c.products)])
         heading = " ".join(c.heading_path)
-        writer.add_document(
-            cid=cid, title=c.title, heading=heading, meta=meta, body=c.text, lang=c.lang,
-            kind=c.kind, category=c.category, products=",".join(c.products),
-        )
         seen: set[str] = set()
+        analysed: list[list[str]] = []
         for i, text in enumerate((c.title, heading, meta, c.text)):  # TEXT_FIELDS order
             ws = words(text)
             lengths[cid, i] = len(ws)
+            analysed.append([w.term for w in ws])
             norm = unicodedata.normalize("NFC", text)
             for w in ws:
                 seen.add(w.term)
                 surface[w.term][norm[w.start : w.end].casefold()] += 1
         for t in seen:
             vocab[t] += 1
+        # The text fields go in as their terms, analysed once above: whoosh indexes a list of
+        # terms as KbTokenizer would yield them from the text (same terms, positions, lengths).
+        title, heading_terms, meta_terms, body = analysed
+        writer.add_document(
+            cid=cid, title=title, heading=heading_terms, meta=meta_terms, body=body, lang=c.lang,
+            kind=c.kind, category=c.category, products=",".join(c.products),
+        )
     writer.commit()
     np.save(folder / LENGTHS_FILE, lengths)
     # The commonest written form of each term, to spell-correct the query the model sees.
