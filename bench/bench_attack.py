@@ -44,6 +44,7 @@ from bench.bench_load import (
     varied_queries,
     wait_hybrid,
 )
+from bench.search_common import search_clients
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOPPERS = [f"198.51.100.{i}" for i in range(1, 201)]
@@ -58,41 +59,13 @@ def event(query: str, session: str, **props: object) -> dict:
 # -- the roles, each in its own process ------------------------------------------------------
 
 def searcher(base: str, duration: float, clients: int, seed: int) -> dict:
-    import httpx
-
-    queries = varied_queries(20_000, seed=seed)
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    deadline = time.perf_counter() + duration
-
-    def worker(i: int) -> None:
+    """Shoppers searching, each request from one of many addresses (the rate limit is per address)."""
+    def addresses(i: int):
         rng = random.Random(seed * 100 + i)
-        mine, bad, n = [], [], i
-        with httpx.Client(base_url=base, timeout=30) as c:
-            while time.perf_counter() < deadline:
-                q = queries[n % len(queries)]
-                n += clients
-                t = time.perf_counter()
-                try:
-                    r = c.get("/api/search", params={"q": q, "k": 10},
-                              headers={"x-forwarded-for": rng.choice(SHOPPERS)})
-                    if r.status_code != 200 or not isinstance(r.json().get("hits"), list):
-                        bad.append(f"{r.status_code} {r.text[:80]}")
-                except httpx.HTTPError as e:
-                    bad.append(repr(e))
-                    continue
-                mine.append((time.perf_counter() - t) * 1000)
-        with lock:
-            latencies.extend(mine)
-            errors.extend(bad)
+        return lambda: {"x-forwarded-for": rng.choice(SHOPPERS)}
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return {"latencies": latencies, "errors": len(errors), "samples": errors[:3]}
+    res = search_clients(base, clients, duration, varied_queries(20_000, seed=seed), headers=addresses, timeout=30)
+    return {**res, "samples": res["error_samples"]}
 
 
 def event_sender(base: str, duration: float, clients: int, seed: int) -> dict:

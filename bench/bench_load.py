@@ -30,10 +30,11 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from bench.search_common import percentile, search_clients
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -63,52 +64,10 @@ def varied_queries(n: int, seed: int = 7) -> list[str]:
     return sorted(out)
 
 
-def percentile(values: list[float], p: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))] if s else float("nan")
-
-
 # -- the client process --------------------------------------------------------------------
 
 def run_clients(base: str, clients: int, duration: float, queries: list[str], mode: str = "hybrid") -> dict:
-    import httpx
-
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    start = time.perf_counter()
-    deadline = start + duration
-
-    def worker(i: int) -> None:
-        mine: list[float] = []
-        bad: list[str] = []
-        n = i
-        with httpx.Client(base_url=base, timeout=10) as c:
-            while time.perf_counter() < deadline:  # bounded by the duration
-                q = queries[n % len(queries)]
-                n += clients
-                t = time.perf_counter()
-                try:
-                    r = c.get("/api/search", params={"q": q, "k": 10, "mode": mode})
-                    ok = r.status_code == 200 and isinstance(r.json().get("hits"), list)
-                    if not ok:
-                        bad.append(f"{r.status_code} {r.text[:100]}")
-                except httpx.HTTPError as e:
-                    bad.append(repr(e))
-                    continue
-                mine.append((time.perf_counter() - t) * 1000)
-        with lock:
-            latencies.extend(mine)
-            errors.extend(bad)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - start
-    return {"requests": len(latencies) + len(errors), "seconds": elapsed, "latencies": latencies,
-            "errors": len(errors), "error_samples": errors[:3]}
+    return search_clients(base, clients, duration, queries, params={"mode": mode})
 
 
 # -- the orchestrator -----------------------------------------------------------------------

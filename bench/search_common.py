@@ -8,6 +8,9 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -152,9 +155,9 @@ def timed_run(cmd: list[str], cwd: Path, repeat: int = 3) -> float:
 
 
 def percentile(values: list[float], p: float) -> float:
+    """The nearest-rank percentile p (0–100); NaN for no values."""
     s = sorted(values)
-    i = min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))
-    return s[i]
+    return s[min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))] if s else float("nan")
 
 
 def table(headers: list[str], rows: list[list[object]]) -> str:
@@ -164,3 +167,51 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def search_clients(base: str, clients: int, duration: float, queries: list[str], *,
+                   params: dict[str, Any] | None = None,
+                   headers: Callable[[int], Callable[[], dict[str, str]]] | None = None,
+                   timeout: float = 10) -> dict:
+    """`clients` threads, each on its own keep-alive connection, send /api/search one after
+    another for `duration` seconds (bounded), each query its own (client i takes queries i,
+    i + clients, ...). `headers(i)` gives client i a function returning each request's extra
+    headers. Returns the latencies (ms) of answered requests and the failures (a status other
+    than 200, a body without hits, a transport error)."""
+    import httpx
+
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    start = time.perf_counter()
+    deadline = start + duration
+
+    def worker(i: int) -> None:
+        mine: list[float] = []
+        bad: list[str] = []
+        extra = headers(i) if headers else dict
+        n = i
+        with httpx.Client(base_url=base, timeout=timeout) as c:
+            while time.perf_counter() < deadline:
+                q = queries[n % len(queries)]
+                n += clients
+                t = time.perf_counter()
+                try:
+                    r = c.get("/api/search", params={"q": q, "k": 10, **(params or {})}, headers=extra())
+                    if r.status_code != 200 or not isinstance(r.json().get("hits"), list):
+                        bad.append(f"{r.status_code} {r.text[:100]}")
+                except httpx.HTTPError as e:
+                    bad.append(repr(e))
+                    continue
+                mine.append((time.perf_counter() - t) * 1000)
+        with lock:
+            latencies.extend(mine)
+            errors.extend(bad)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {"requests": len(latencies) + len(errors), "seconds": time.perf_counter() - start,
+            "latencies": latencies, "errors": len(errors), "error_samples": errors[:3]}
