@@ -145,6 +145,42 @@ def test_a_loanword_typed_in_any_unicode_form_is_read_the_same() -> None:
     assert loanword_text(typed, pages).split()[-1] == "password"
 
 
+def test_loanwords_match_the_english_pages_words_too(searcher) -> None:
+    # The lexical side reads an English word written in the shopper's script as the English
+    # pages' word, so the page that answers matches the question's words, not only its
+    # meaning: পাসওয়ার্ড (Bengali), પાસવર્ડ (Gujarati: વ written for English "w") and a
+    # misspelt English word typed in Banglish.
+    for query, lang in (("পাসওয়ার্ড ভুলে গেছি", "bn"), ("પાસવર્ડ ભૂલી ગયો", "gu"), ("pasword vule gesi", "bn-Latn")):
+        assert searcher.query_language(query) == lang
+        lq = searcher.lexical.build_query(query, lang)
+        assert "password" in lq.terms, (query, lq.terms)
+        results = searcher.search(query, k=5, mode="lexical")
+        assert "account/reset-password/" in [page(h.url) for h in results], (query, [h.url for h in results])
+
+
+def test_a_word_is_read_as_english_only_when_its_vowels_agree_too() -> None:
+    from types import SimpleNamespace
+
+    from kb_tools.search.romanized import loanword_text, loanwords, sound_similarity
+
+    class Pages:  # what the loanword reading uses of a LexicalIndex
+        vocab = {"correct": 9, "password": 4, "booking": 2, "খেলা": 1}
+        surface: dict[str, str] = {}
+
+        def keys(self) -> SimpleNamespace:
+            return SimpleNamespace(languages={"bn"})
+
+    pages = Pages()
+    # ক্রিকেট ("cricket") has the consonants of "correct", not its vowels.
+    assert sound_similarity("kriket", "correct") < sound_similarity("pasoyard", "password")
+    assert loanword_text("ক্রিকেট খেলা", pages) == "ক্রিকেট খেলা"
+    assert loanword_text("পাসওয়ার্ড", pages).endswith(" password")
+    # A Latin word of a romanized query: a misspelling of a page word, never another word.
+    table = loanwords(pages)
+    assert table.misspelt("pasword") == "password"
+    assert table.misspelt("koto") is None and table.misspelt("correct") is None
+
+
 def test_a_translated_answer_is_shown_in_the_shoppers_language(searcher) -> None:
     english = searcher.search("bkash refund how many days", k=3)
     bengali = searcher.search("বিকাশে টাকা ফেরত কত দিনে", k=3)

@@ -60,6 +60,8 @@ NEAR_SOUND_BOOST = 0.6  # ... with a key one edit away
 ROOT_BOOST = 0.6  # ... with the same consonants: another form of the word, as close as a key one edit away
 # (Bengali verbs change their vowels: ভাঙা "broken", ভেঙে "having broken"; tune split: romanized
 # Bengali MRR@10 0.880 -> 0.895 from 0.4, Gujarati unchanged)
+# An English loanword in native script matching the English pages' word (পাসওয়ার্ড: password).
+LOANWORD_BOOST = 1.0
 SOUND_MATCHES = 6  # at most this many native words per romanized word (most frequent first)
 
 
@@ -272,7 +274,11 @@ class LexicalIndex:
                 continue
             known = w in self.vocab
             syns = [t for t in self.synonyms.get(w, ()) if t in self.vocab]
-            as_typed = known or bool(syns)
+            # An English word written in Bengali, Gujarati or Devanagari script that the pages
+            # of its language never use (পাসওয়ার্ড, ડિલીટ) matches the English pages' word: a
+            # question whose answer exists only in English finds it by its words too.
+            loan = None if known else self._loanword(surface.get(w, w), w)
+            as_typed = known or bool(syns) or loan is not None
             # A real English word the pages never use is not a typo of one they do: "sell" is
             # not "tell", "wrap" not "swap" (and the question is likely about something else).
             real = not as_typed and script_of(w[0]) == "latin" and surface.get(w, w).casefold() in english_words()
@@ -289,8 +295,11 @@ class LexicalIndex:
             for t in syns:
                 parts.append(self._term_clause(t, SYNONYM_BOOST))
                 hl.add(t)
+            if loan is not None:
+                parts.append(self._term_clause(loan, LOANWORD_BOOST))
+                hl.add(loan)
             inflected = False
-            if not known and not alts and script_of(w[0]) in INDIC_LANGUAGES and len(w) >= 3:
+            if not known and not alts and loan is None and script_of(w[0]) in INDIC_LANGUAGES and len(w) >= 3:
                 # An unknown inflected Indic word: match indexed words that start with it.
                 parts.append(query.Or([query.Prefix(f, w, boost=b * 0.8) for f, b in FIELD_BOOSTS.items()]))
                 prefixes.add(w)
@@ -310,7 +319,8 @@ class LexicalIndex:
                 got = 0.0
             found += got
             # A word the pages only have after correcting it weighs as the unknown word it is.
-            df = self.vocab.get(w, 0) if known else max((self.vocab.get(t, 0) for t in syns if not alts), default=0)
+            df = (self.vocab.get(w, 0) if known else self.vocab.get(loan, 0) if loan is not None
+                  else max((self.vocab.get(t, 0) for t in syns if not alts), default=0))
             idf = self.idf(df)
             weight += idf
             weight_found += got * idf
@@ -328,6 +338,16 @@ class LexicalIndex:
             corrected = "".join(out) + text[pos:]
         q = query.Or(clauses) if clauses else None
         return LexicalQuery(q, hl, prefixes, corrected, share, native, weighted, clause_weights)
+
+    def _loanword(self, typed: str, term: str) -> str | None:
+        """The English page word (analysed) a native-script word stands for, if any."""
+        if script_of(term[0]) not in INDIC_LANGUAGES:
+            return None
+        from kb_tools.search.romanized import loanword
+
+        english = loanword(typed, term, self)
+        loan = next(iter(terms(english)), None) if english else None
+        return loan if loan in self.vocab else None
 
     def idf(self, df: int) -> float:
         """The inverse document frequency of a word in ``df`` of the index's chunks."""
@@ -383,6 +403,17 @@ class LexicalIndex:
                             parts.append(self._term_clause(t, SOUND_BOOST))
                             hl.add(t)
                             best = best or t
+        if not sure and not is_function_word(typed, lang) and typed not in english_words():
+            # An English word misspelt in a romanized query ("pasword vule gesi"): the English
+            # pages' word, by sound (never a mere one-edit correction: "malse" is not "mail").
+            from kb_tools.search.romanized import loanwords
+
+            english = loanwords(self).misspelt(typed)
+            loan = next(iter(terms(english)), None) if english else None
+            if loan in self.vocab and loan not in hl:
+                parts.append(self._term_clause(loan, LOANWORD_BOOST))
+                hl.add(loan)
+                sure = True
         return parts, best, sure
 
     @staticmethod

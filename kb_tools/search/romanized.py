@@ -298,7 +298,7 @@ def warm_up(lexical: Any = None) -> None:
     _avro("ami")
     _devanagari("kab", set())
     if lexical is not None:
-        _loanwords(lexical)
+        loanwords(lexical)
 
 
 # -- English loanwords written in Bengali, Gujarati or Devanagari script --------------------
@@ -335,6 +335,40 @@ def sound_skeleton(latin: str, english: bool) -> str:
     return head + re.sub(r"(.)\1+", r"\1", w).lower()
 
 
+_LOOSE_ENGLISH = [
+    (re.compile(r"ph"), "f"), (re.compile(r"ck"), "k"), (re.compile(r"c(?=[eiy])"), "s"), (re.compile(r"tion"), "sn"),
+    (re.compile(r"[cq]"), "k"), (re.compile(r"x"), "ks"), (re.compile(r"th"), "t"), (re.compile(r"e$"), ""),
+]
+_LOOSE = [
+    (re.compile(r"([kgjtdpb])h"), r"\1"), (re.compile(r"sh"), "s"), (re.compile(r"f"), "p"), (re.compile(r"[vw]"), "b"),
+    (re.compile(r"z"), "j"), (re.compile(r"[ou]"), "a"), (re.compile(r"[ey]"), "i"), (re.compile(r"(.)\1+"), r"\1"),
+]
+MIN_LOAN_SIMILARITY = 0.75  # 1 - edit distance / length of the two loose spellings
+
+
+def _loose(latin: str, english: bool) -> str:
+    """A word in Latin letters with its vowels folded to two (a/o/u, e/i/y) and the letters
+    English and the Indic scripts write one sound with folded as in sound_skeleton."""
+    w = latin.casefold()
+    for rx, rep in (_LOOSE_ENGLISH + _LOOSE) if english else _LOOSE:
+        w = rx.sub(rep, w)
+    return w
+
+
+def sound_similarity(latin: str, english: str, *, typed_english: bool = False) -> float:
+    """How alike a native word (written in Latin letters by native_to_latin; with
+    ``typed_english`` a word typed in Latin letters as in English) and an English word sound,
+    vowels included: 1 - edit distance / the longer loose spelling."""
+    a, b = _loose(latin, typed_english), _loose(english, True)
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return 1.0 - prev[-1] / max(len(a), len(b), 1)
+
+
 class Loanwords:
     """The English words of an index vocabulary by :func:`sound_skeleton`, most used first."""
 
@@ -356,21 +390,52 @@ class Loanwords:
         words they never use, few are everyday words that sound like English by chance."""
         if known:
             return None
-        key = sound_skeleton(native_to_latin(_YA_PHALA.sub("", word)), english=False)
-        n = len(key.lstrip("_"))
-        if n < MIN_LOAN_CONSONANTS or (n == MIN_LOAN_CONSONANTS and not has_pages):
+        latin = native_to_latin(_YA_PHALA.sub("", word))
+        # ব/व/વ is English "v" (সার্ভিস, ડિલિવરી) or "w" (પાસવર્ડ, पासवर्ड): the English key
+        # drops a "w", so a word that does not match with its "v" is tried without it.
+        for key in dict.fromkeys((sound_skeleton(latin, english=False),
+                                  sound_skeleton(latin.replace("v", ""), english=False))):
+            n = len(key.lstrip("_"))
+            if n < MIN_LOAN_CONSONANTS or (n == MIN_LOAN_CONSONANTS and not has_pages):
+                continue
+            english = self.words.get(key)
+            # The consonants alone match by chance too often (ক্রিকেট "cricket" and "correct",
+            # ખરીદી "buying" and "card"): the vowels must roughly agree too.
+            if english and sound_similarity(latin, english) >= MIN_LOAN_SIMILARITY:
+                return english
+        return None
+
+
+    def misspelt(self, word: str) -> str | None:
+        """The English page word a Latin-letter word of a romanized query is a misspelling of
+        ("pasword", "rifund", "delivary" typed in Banglish), by the same consonants and
+        roughly the same vowels; None for a word of three consonants or fewer."""
+        key = sound_skeleton(word, english=True)
+        if len(key.lstrip("_")) <= MIN_LOAN_CONSONANTS:
             return None
-        return self.words.get(key)
+        english = self.words.get(key)
+        if english and english != word.casefold() and sound_similarity(word, english, typed_english=True) >= MIN_LOAN_SIMILARITY:
+            return english
+        return None
 
 
 _LOANWORDS: weakref.WeakKeyDictionary[Any, Loanwords] = weakref.WeakKeyDictionary()
 
 
-def _loanwords(lexical: Any) -> Loanwords:
+def loanwords(lexical: Any) -> Loanwords:
     table = _LOANWORDS.get(lexical)
     if table is None:
         table = _LOANWORDS[lexical] = Loanwords(lexical.vocab, lexical.surface)
     return table
+
+
+def loanword(word: str, term: str, lexical: Any) -> str | None:
+    """The English word of the index's pages that the native-script ``word`` (as typed;
+    ``term`` its analysed form) stands for, or None (see :class:`Loanwords`)."""
+    lang = script_of(word[:1]) if word else ""
+    if lang not in SCRIPT_LANGS:
+        return None
+    return loanwords(lexical).english(word, term in lexical.vocab, lang in lexical.keys().languages)
 
 
 def loanword_text(text: str, lexical: Any) -> str:
@@ -381,14 +446,9 @@ def loanword_text(text: str, lexical: Any) -> str:
     if not _any_indic(text):
         return text
     text = unicodedata.normalize("NFC", text)  # the offsets of words() are into the NFC text
-    table = _loanwords(lexical)
-    languages = lexical.keys().languages
     found: list[str] = []
     for w in words(text):
-        lang = script_of(text[w.start])
-        if lang not in SCRIPT_LANGS:
-            continue
-        english = table.english(text[w.start : w.end], w.term in lexical.vocab, lang in languages)
+        english = loanword(text[w.start : w.end], w.term, lexical)
         if english and english not in found:
             found.append(english)
     return f"{text} {' '.join(found)}" if found else text
