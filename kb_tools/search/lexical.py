@@ -312,8 +312,13 @@ class LexicalIndex:
                 # with is unknown ("বিরিয়ানি" on a shop's help pages).
                 if inflected:
                     got = 0.5 if self.has_prefix(w) else 0.0
+                elif as_typed or not alts:
+                    got = 1.0
                 else:
-                    got = 1.0 if as_typed or not alts else 0.5
+                    # Shoppers rarely mistype a word's first letter: a correction that keeps
+                    # it is a typo of the page word ("delivry", "paymnet"); one that does not
+                    # is another word ("iphones" -> "phone").
+                    got = 1.0 if any(a[:1] == w[:1] for a in alts) else 0.5
                 clause_weights.append(got)
             else:
                 got = 0.0
