@@ -12,7 +12,8 @@ share of queries whose first hit is the expected page in the shopper's own langu
 
 --tune grid-searches the fusion settings on the tune split only; --calibrate fits the answer
 model (kb_tools/search/data/answer_model.json) on the tune split only; --misses prints the
-tune split's misses. Nothing ever prints a held-out query.
+tune split's ranking misses and answer-decision failures (by kind and language). Nothing ever
+prints a held-out query.
 """
 
 from __future__ import annotations
@@ -363,7 +364,9 @@ def _threshold(scored: list[tuple[float, bool]]) -> float:
     return good[len(good) // 2]
 
 
-def misses(runs: list[Run]) -> None:
+def misses(searcher: Any, runs: list[Run]) -> None:
+    """The tune split's ranking misses, then its answer-decision failures (answerable queries
+    declined, queries without an answer answered) grouped by kind and language."""
     for r in runs:
         if r.q["split"] != "tune" or not r.q["expect"]:
             continue
@@ -372,6 +375,25 @@ def misses(runs: list[Run]) -> None:
             top = [page(h.url) for h in r.hits["hybrid"][:3]]
             print(f"  miss {r.q['kind']:13} {r.q['lang']:8} rank {k}  {r.q['q']!r} -> {top} (expected {r.q['expect'][0]})",
                   file=sys.stderr)
+    model = searcher.model_for_mode("hybrid")
+    wrong: dict[tuple[str, str], list[Run]] = {}
+    total: dict[tuple[str, str], int] = {}
+    for r in runs:
+        if r.q["split"] != "tune":
+            continue
+        key = (r.q["kind"], r.q["lang"])
+        total[key] = total.get(key, 0) + 1
+        if searcher.answered(r.q["q"], r.hits["hybrid"], r.features) != bool(r.q["expect"]):
+            wrong.setdefault(key, []).append(r)
+    for key in sorted(total):
+        bad = wrong.get(key, [])
+        print(f"  decision {key[0]:13} {key[1]:8} {len(bad)} of {total[key]} wrong", file=sys.stderr)
+        for r in bad:
+            p = model.answerable(r.features[0]) if model and r.features else 0.0
+            top = page(r.hits["hybrid"][0].url) if r.hits["hybrid"] else None
+            right = bool(r.q["expect"]) and rank_of(r.hits["hybrid"][:1], r.q["expect"]) == 1
+            what = "declined" if r.q["expect"] else "answered"
+            print(f"    {what} p={p:.3f} {r.q['q']!r} -> {top}{' (right page)' if right else ''}", file=sys.stderr)
 
 
 def main() -> None:
@@ -443,7 +465,7 @@ def main() -> None:
     print(f"\n## Confidence across languages and query lengths ({first}, hybrid hits)\n")
     print(calibration_table(by_encoder[first]))
     if args.misses:
-        misses(by_encoder[first])
+        misses(searchers[first], by_encoder[first])
 
 
 if __name__ == "__main__":
