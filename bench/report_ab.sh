@@ -10,6 +10,8 @@
 set -euo pipefail
 base=$(realpath "$1"); head=$(realpath "$2"); store=$3
 work=$(mktemp -d /tmp/kb-report-ab-XXXXXX); trap 'rm -rf "$work"' EXIT
+# KEEP=DIR keeps the four reports' folders there (out-base-first, out-head-next, ...) to compare them.
+keep=${KEEP:-}
 PY=${PY:-$(cd "$(dirname "$0")/.." && pwd)/.venv/bin/python}
 # python -P: the current folder is not put before PYTHONPATH, so each checkout runs its own code
 # even when the script is started from inside a checkout.
@@ -34,3 +36,4 @@ for run in first next; do
     echo "{\"run\":\"$run\",\"rev\":\"$rev\",\"load\":$(cut -d' ' -f1 /proc/loadavg),\"report\":$out}"
   done
 done
+if [ -n "$keep" ]; then mkdir -p "$keep" && cp -r "$work"/out-* "$keep"/; fi

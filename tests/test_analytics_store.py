@@ -24,10 +24,14 @@ from kb_tools.analytics import demo
 from kb_tools.analytics.gaps import trigram_embed
 from kb_tools.analytics.metrics import (
     DAY,
+    HOUR,
     WEEK,
     ItemStats,
+    Period,
     build_report,
     estimated_calls_deflected,
+    item_metadata,
+    item_table,
     publication_time,
 )
 from kb_tools.analytics.store import MIGRATIONS, EventStore, events, schema_version, sessions
@@ -105,6 +109,25 @@ def test_demo_traffic_effects_are_recovered_on_both_databases(store: EventStore)
     gap_topics = {(g["lang"], q) for g in report.gaps for q in g["examples"]}
     assert ("en", "gift wrapping") in gap_topics
     assert ("bn", "কিস্তিতে কেনা যাবে") in gap_topics
+
+
+def test_articles_counted_on_their_own_thread_give_the_same_report(store: EventStore) -> None:
+    """build_report counts the articles' viewing outcomes on a thread of its own; every figure
+    of the articles and videos table, and its weekly rows, are those counted in line."""
+    demo.generate(store, scale=0.1, seed=3)
+    report = build_report(store, gaps=False)
+    period = Period(report.since, report.until, int(report.window_hours * HOUR))
+    weekly: dict[str, list[list[int]]] = {}
+    with store.connect() as conn:
+        items = item_table(conn, period, item_metadata(conn, None), weekly=weekly)
+
+    def figures(it: ItemStats) -> tuple:
+        return (it.views, it.sessions, it.contacted, it.potential_deflections, it.confirmed_deflections,
+                it.feedback, it.helpful)
+
+    assert sum(it.contacted for it in report.items) > 0 and sum(it.confirmed_deflections for it in report.items) > 0
+    assert {(it.kind, it.key): figures(it) for it in report.items} == {k: figures(it) for k, it in items.items()}
+    assert report.item_weeks == weekly
 
 
 def test_session_outcomes_follow_the_definitions(store: EventStore) -> None:

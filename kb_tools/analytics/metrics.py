@@ -23,7 +23,7 @@ Definitions (the README repeats them for support leads):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
@@ -218,17 +218,19 @@ def build_report(store: EventStore, *, since: int | None = None, until: int | No
     report = DeflectionReport(period.since, period.until, window_hours,
                               datetime.now(UTC).isoformat(timespec="seconds"))
     # The search tables and the content gaps (clustering, embedding never-seen queries) run on
-    # a second thread beside the per-item queries: SQLite and numpy release the GIL, and a
-    # server has more than one core.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-report") as pool:
+    # a second thread, and the articles' viewing outcomes (the longest query) on a third, beside
+    # the other per-item queries: SQLite and numpy release the GIL, and a server has more than
+    # one core.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kb-report") as pool:
         pending = pool.submit(_searches_and_gaps, store, period, gaps, embed, index_dir)
+        articles = pool.submit(_outcome_rows, store, period, "article")
         with store.connect() as conn:
             meta = item_metadata(conn, content)
             report.topic_weeks = topic_weeks(conn, period)
             report.topic_days = topic_days(conn, period)
             report.weeks = week_table(conn, period, report.topic_weeks)
             first_views: dict[tuple[str, str], int] = {}
-            items = item_table(conn, period, meta, languages, report.item_weeks, first_views)
+            items = item_table(conn, period, meta, languages, report.item_weeks, first_views, articles.result)
             if _undated(meta, items) and data is not None and not (period.since <= data[0] and data[1] < period.until):
                 first_views = first_view_times(conn)  # some item may have been seen before the period
         report.feedback = feedback_table(
@@ -350,11 +352,13 @@ def week_table(conn: sa.Connection, period: Period, topic_weeks: dict[str, list[
 def item_table(conn: sa.Connection, period: Period, meta: dict[tuple[str, str], Any],
                languages: Sequence[str] = ("en", *INDIC_LANGUAGES),
                weekly: dict[str, list[list[int]]] | None = None,
-               first_views: dict[tuple[str, str], int] | None = None) -> dict[tuple[str, str], ItemStats]:
+               first_views: dict[tuple[str, str], int] | None = None,
+               article_rows: Callable[[], list[OutcomeRow]] | None = None) -> dict[tuple[str, str], ItemStats]:
     """One row per article and video: feedback, views, viewing sessions and their outcomes.
     Items known from the content metadata but never seen get a row too. `weekly` receives the
     same figures per week (see DeflectionReport.item_weeks); `first_views` each item's first
-    view in the period."""
+    view in the period; `article_rows` gives the articles' `_outcome_rows` when another thread
+    computes them."""
     items: dict[tuple[str, str], ItemStats] = {}
     per_week: dict[tuple[str, str, int], list[int]] = {}
 
@@ -371,7 +375,7 @@ def item_table(conn: sa.Connection, period: Period, meta: dict[tuple[str, str], 
         it.feedback += answers
         it.helpful += yes
         week(kind, key, w)[5:7] = [answers, yes]
-    for kind, key, w, views, sessions, contacted, confirmed in viewing_outcomes(conn, period, first_views):
+    for kind, key, w, views, sessions, contacted, confirmed in viewing_outcomes(conn, period, first_views, article_rows):
         it = row(kind, key)
         it.views += views
         it.sessions += sessions
@@ -412,17 +416,34 @@ def feedback_counts(conn: sa.Connection, period: Period) -> Iterator[tuple[str, 
             yield kind, key, int(w), int(answers), int(yes or 0)
 
 
+OutcomeRow = tuple[str, int, int, int, int, int, int]  # key, week, views, sessions, contacted, confirmed, first
+_VIEW_EVENTS = {"article": ("page_view", "page"), "video": ("video_play", "video")}
+
+
+def _outcome_rows(source: EventStore | sa.Connection, period: Period, kind: str) -> list[OutcomeRow]:
+    """`_OUTCOMES` of one kind (from a store: on a connection of its own)."""
+    if isinstance(source, EventStore):
+        with source.connect() as conn:
+            return _outcome_rows(conn, period, kind)
+    view, column = _VIEW_EVENTS[kind]
+    return [(key, int(w), int(views), int(sessions), int(contacted or 0), int(confirmed or 0), int(first))
+            for key, w, views, sessions, contacted, confirmed, first in source.execute(
+                sa.text(_OUTCOMES.format(key=column)), {**period.params, "view": view, "kind": kind})]
+
+
 def viewing_outcomes(conn: sa.Connection, period: Period, first_views: dict[tuple[str, str], int] | None = None,
+                     article_rows: Callable[[], list[OutcomeRow]] | None = None,
                      ) -> Iterator[tuple[str, str, int, int, int, int, int]]:
     """(kind, key, week of the first view, views, viewing sessions, contacted sessions,
     confirmed deflections) per article (page_view) and video (video_play). `first_views`
-    receives each item's first view in the period."""
-    for kind, view, column in (("article", "page_view", "page"), ("video", "video_play", "video")):
-        for key, w, views, sessions, contacted, confirmed, first in conn.execute(
-                sa.text(_OUTCOMES.format(key=column)), {**period.params, "view": view, "kind": kind}):
-            if first_views is not None and int(first) < first_views.get((kind, key), int(first) + 1):
-                first_views[(kind, key)] = int(first)
-            yield kind, key, int(w), int(views), int(sessions), int(contacted or 0), int(confirmed or 0)
+    receives each item's first view in the period; `article_rows`: see `item_table`."""
+    videos = _outcome_rows(conn, period, "video")  # while another thread may still count the articles
+    articles = article_rows() if article_rows is not None else _outcome_rows(conn, period, "article")
+    for kind, rows in (("article", articles), ("video", videos)):
+        for key, w, views, sessions, contacted, confirmed, first in rows:
+            if first_views is not None and first < first_views.get((kind, key), first + 1):
+                first_views[(kind, key)] = first
+            yield kind, key, w, views, sessions, contacted, confirmed
 
 
 def _undated(meta: dict[tuple[str, str], Any], items: dict[tuple[str, str], ItemStats]) -> bool:
