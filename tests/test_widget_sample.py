@@ -140,3 +140,40 @@ def test_a_question_without_an_answer_goes_to_a_person_with_the_question(page, s
     assert searches == [(query, 0, "click", "contact")] or searches == [(query, 0, "pause", "contact")]
     assert contacts == [("whatsapp", query)]
     assert page.errors == []
+
+
+def test_no_answer_searches_asked_in_the_widget_are_no_answer_gaps_in_the_report(browser, served: Served,
+                                                                                 sample_build) -> None:  # noqa: ANN001
+    """Shoppers ask the real widget something the sample cannot answer, press Enter and ask a
+    person; the report built from the store those events went to lists the query as a gap whose
+    every search had no answer, *missing* (nothing on the site covers it)."""
+    from kb_tools.analytics.metrics import build_report
+    from kb_tools.analytics.store import EventStore
+
+    query = "do you sell refurbished phones"
+    for _ in range(3):  # a gap needs 3 searches to be shown (gaps.MIN_SEARCHES)
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context.route("https://wa.me/**", lambda route: route.abort())
+        page = context.new_page()
+        page.goto(served.base + "/examples/shop/")
+        page.get_by_role("button", name="Help").click()
+        body = ask(page, query)
+        assert body["answered"] is False, body  # search's decision, not the test's
+        page.get_by_text(f"We couldn't find an answer to “{query}”.").wait_for()
+        page.get_by_role("combobox").press("Enter")  # the shopper settles on this search
+        handoff = page.get_by_role("region", name="Ask our team: your question goes with your message")
+        with page.expect_popup() as popup:
+            handoff.get_by_role("link", name="WhatsApp").click()
+        popup.value.close()
+        with page.expect_response(lambda r: r.url == served.base + "/api/events") as sent:
+            page.evaluate("window.KbEvents.flush()")
+        assert sent.value.status == 204
+        context.close()
+    store = EventStore(f"sqlite:///{served.database}")
+    try:
+        report = build_report(store, index_dir=sample_build.index_dir)
+    finally:
+        store.close()
+    gap = next(g for g in report.gaps if query in g["examples"])
+    assert gap["searches"] >= 3 and gap["no_result"] == gap["searches"], gap
+    assert gap["kind"] == "missing" and gap["contacted"] >= 3, gap
