@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_analytics.py                 # SQLite and PostgreSQL
     .venv/bin/python bench/bench_analytics.py --backends sqlite --events 1000000
     .venv/bin/python bench/bench_analytics.py --backends sqlite --skip-ingest --keep /tmp/kb-1m.db
+    .venv/bin/python bench/bench_analytics.py --phases sqlite:////tmp/kb-1m.db.1000000  # CPU per part
 
 Ingest: a real uvicorn server with only the collector router (a subprocess), and a client
 process posting batches of 50 events from several keep-alive connections (bounded loop, loopback
@@ -164,6 +165,59 @@ def bench_report(url: str, target_events: int, keep: Path | None = None) -> dict
             "warm_cpu_s": warm_inner["cpu"], "video_change": warm_inner["change"], "gaps": warm_inner["gaps"]}
 
 
+def report_phases(url: str) -> list[tuple[str, float, float]]:
+    """Each part of `build_report` run one after the other in this thread: (phase, CPU s, wall s).
+    The report itself runs the search tables and gaps, and the articles' outcomes, on threads
+    of their own beside the rest; this says what each costs. Imports are timed as a phase."""
+    marks: list[tuple[str, float, float]] = []
+    clock = [time.thread_time(), time.perf_counter()]
+
+    def mark(name: str) -> None:
+        c, w = time.thread_time(), time.perf_counter()
+        marks.append((name, c - clock[0], w - clock[1]))
+        clock[:] = [c, w]
+
+    from kb_tools.analytics import gaps as g
+    from kb_tools.analytics import metrics as m
+    from kb_tools.analytics import searches as se
+    from kb_tools.analytics.report import write_report
+    from kb_tools.analytics.store import EventStore
+
+    mark("imports (SQLAlchemy, the report)")
+    store = EventStore(url)
+    data = m.data_range(store)
+    period = m.Period.of(data, None, None, 24.0)
+    with store.connect() as conn:
+        m.item_metadata(conn, None)
+        report = m.DeflectionReport(period.since, period.until, 24.0, "")
+        report.topic_weeks = m.topic_weeks(conn, period)
+        report.topic_days = m.topic_days(conn, period)
+        report.weeks = m.week_table(conn, period, report.topic_weeks)
+        mark("data range, calls per topic, weeks")
+        feedback = list(m.feedback_counts(conn, period))
+        mark("feedback answers per item")
+        articles = m._outcome_rows(conn, period, "article")
+        mark(f"viewing outcomes, articles ({sum(r[3] for r in articles):,} viewings)")
+        videos = m._outcome_rows(conn, period, "video")
+        mark("viewing outcomes, videos")
+    assert feedback is not None and videos is not None
+    m.feedback_table(store, period.params, {})
+    mark("readers' comments, No reasons grouped (imports scipy)")
+    with store.connect() as conn:
+        tables = se.search_tables(conn, period.params)
+    mark("search tables (one pass over the settled searches)")
+    rows = g.content_gaps(store, since=period.since, until=period.until, window=period.window,
+                          failures=tables.failures)
+    mark(f"content gaps ({len(rows)} rows; embeds queries not cached)")
+    report = m.build_report(store)
+    mark("(build_report as a whole, its threads together: CPU of this thread only)")
+    with tempfile.TemporaryDirectory() as out:
+        write_report(report, Path(out) / "report")
+    mark("write_report (HTML, CSV, JSON)")
+    store.close()
+    return marks
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--client":
         client_main(*(int(a) for a in sys.argv[2:6]))
@@ -178,7 +232,15 @@ def main() -> None:
     ap.add_argument("--skip-ingest", action="store_true")
     ap.add_argument("--keep", type=Path, help="SQLite only: keep the generated report store in FILE.<events> "
                                               "and reuse it when it exists (generation takes minutes)")
+    ap.add_argument("--phases", metavar="URL", help="only: CPU and wall per part of the report on this store "
+                                                     "(run them one after the other in one thread)")
     args = ap.parse_args()
+    if args.phases:
+        print(f"`{' '.join(['bench/bench_analytics.py', *sys.argv[1:]])}`\n")
+        print("| phase | CPU s | wall s |\n|---|---:|---:|")
+        for name, cpu, wall in report_phases(args.phases):
+            print(f"| {name} | {cpu:.2f} | {wall:.2f} |")
+        return
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     ingest_rows, report_rows = [], []
     with tempfile.TemporaryDirectory() as tmp:
