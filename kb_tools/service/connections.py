@@ -37,6 +37,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 log = logging.getLogger("kb.serve")
 
 RESERVED_FILES = 64  # descriptors kept for the store, the index, static files and logs
+IN_FLIGHT_BURSTS = 3  # accepted-but-unseen and closed-but-not-yet-released bursts (connection_limits)
 
 
 def _timeout_response(detail: str) -> bytes:
@@ -65,12 +66,16 @@ def open_file_limit(raise_to: int = 65536) -> int:
 def connection_limits(requested: int) -> tuple[int, int]:
     """(connection cap, listen backlog) for `requested` connections (0 = automatic).
 
-    asyncio accepts up to `backlog` waiting connections in one go, before any of them can be
-    turned away, so the cap leaves room for one such burst: the process never runs out of
-    file descriptors (asyncio would stop accepting for a second each time it did)."""
+    asyncio accepts up to `backlog` + 1 waiting connections in one go, and a connection it
+    accepted is only seen by the cap two turns of the event loop later (the task that makes
+    its transport, then `connection_made`); a connection closed at the cap gives its
+    descriptor back one turn after that. Under a flood, three bursts are in flight at once
+    beside the capped connections, so the cap leaves room for three: the process never runs
+    out of file descriptors (asyncio would stop accepting for a second each time it did, and
+    log an error)."""
     usable = max(32, open_file_limit() - RESERVED_FILES)
-    backlog = min(2048, max(8, usable // 4))
-    room = usable - backlog
+    backlog = min(2048, max(8, usable // 8))
+    room = max(4, usable - IN_FLIGHT_BURSTS * (backlog + 1))
     return (min(requested, room) if requested else min(1024, room)), backlog
 
 
