@@ -45,17 +45,18 @@ _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
 
+def _libc_renameat2(path: str | None):  # type: ignore[no-untyped-def]
+    """renameat2 from the C library at `path` (None: the one this process already uses), or None."""
+    try:
+        return ctypes.CDLL(path, use_errno=True).renameat2
+    except (OSError, AttributeError, TypeError):
+        return None
+
+
 def _renameat2():  # type: ignore[no-untyped-def]
     # The C library this process already uses (glibc exports renameat2 to it); only when that
     # lacks it is the library looked up by name, which runs `ldconfig -p` (~40 ms a build).
-    fn = None
-    for name in (None, "find"):
-        try:
-            lib = ctypes.CDLL(ctypes.util.find_library("c") if name else None, use_errno=True)
-            fn = lib.renameat2
-            break
-        except (OSError, AttributeError, TypeError):
-            continue
+    fn = _libc_renameat2(None) or _libc_renameat2(ctypes.util.find_library("c"))
     if fn is None:
         return None
     fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]

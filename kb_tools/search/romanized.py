@@ -405,7 +405,6 @@ class Loanwords:
                 return english
         return None
 
-
     def misspelt(self, word: str) -> str | None:
         """The English page word a Latin-letter word of a romanized query is a misspelling of
         ("pasword", "rifund", "delivary" typed in Banglish), by the same consonants and

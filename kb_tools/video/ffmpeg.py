@@ -233,16 +233,17 @@ def fits(info: MediaInfo, max_height: int) -> bool:
 def encode_command(src: Path, out: Path, info: MediaInfo, *, crf: int, max_height: int) -> list[str]:
     """Remux (-c copy) when the source fits, else transcode to H.264 yuv420p + AAC; always
     with the moov atom first (+faststart) so playback starts before the download ends."""
-    stream = _ffmpeg_python().input(_media_path(src))
+    ff = _ffmpeg_python()
+    stream = ff.input(_media_path(src))
     if fits(info, max_height):
-        node = _ffmpeg_python().output(
+        node = ff.output(
             stream["v:0"], stream["a:0"], _media_path(out),
             c="copy", movflags="+faststart", map_metadata=-1,
         )  # fmt: skip
     else:
         width, height = target_size(info, max_height)
         video = stream["v:0"].filter("scale", width, height).filter("setsar", 1)
-        node = _ffmpeg_python().output(
+        node = ff.output(
             video, stream["a:0"], _media_path(out),
             vcodec="libx264", preset=PRESET, crf=crf, pix_fmt="yuv420p",
             acodec="aac", audio_bitrate=AUDIO_BITRATE, movflags="+faststart", map_metadata=-1,
