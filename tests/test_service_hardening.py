@@ -132,6 +132,76 @@ def test_half_open_connections_cannot_starve_the_server(sample_build, tmp_path: 
     assert "Traceback" not in (tmp_path / "kb-serve.log").read_text()  # cut-off clients are not crashes
 
 
+def test_at_the_cap_a_keep_alive_request_waiting_to_be_read_is_not_the_one_closed() -> None:
+    """A shopper's keep-alive connection whose next request (a beacon) is in the socket but not
+    yet read when the cap is reached is passed over: the attacker's half-open connection, which
+    arrived later, is closed instead, and the shopper's request is answered. Run in one event
+    loop so that "in the socket, not yet read" is a state the test makes (the server's reading
+    of that connection is paused), not a race it hopes for."""
+    import asyncio
+
+    import uvicorn
+
+    from kb_tools.service.connections import ConnectionGuard, protocol_for
+
+    async def app(scope, receive, send):  # noqa: ANN001 - a bare ASGI app
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def until(condition, what: str) -> None:  # noqa: ANN001
+        for _ in range(200_000):  # a state, bounded in turns of the loop, not in time
+            if condition():
+                return
+            await asyncio.sleep(0.001)
+        raise AssertionError(f"never reached: {what}")
+
+    async def response(reader: asyncio.StreamReader) -> bytes:
+        head = await reader.readuntil(b"\r\n\r\n")
+        return head + await reader.readexactly(2)
+
+    async def scenario() -> None:
+        guard = ConnectionGuard(header_timeout=600, body_timeout=600, max_connections=2)
+        config = uvicorn.Config(app, http=protocol_for(guard), lifespan="off", log_level="warning")
+        config.load()
+        server = uvicorn.Server(config)
+        server.lifespan = config.lifespan_class(config)  # what Server.serve sets before startup
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        await server.startup(sockets=[sock])
+        port = sock.getsockname()[1]
+        conns = server.server_state.connections
+        try:
+            # The shopper: one request answered, the connection kept alive and idle.
+            shop_r, shop_w = await asyncio.open_connection("127.0.0.1", port)
+            shop_w.write(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert b" 200 " in await response(shop_r)
+            (shopper,) = conns
+            await until(lambda: shopper in guard.waiting, "the shopper's connection idle")
+            shopper.transport.pause_reading()  # what a busy loop does: not read yet
+            # The attacker: half a request, read by the server and waiting for the rest.
+            _, attack_w = await asyncio.open_connection("127.0.0.1", port)
+            attack_w.write(b"GET /b HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            await until(lambda: any(c._timer_for == "headers" for c in conns), "the attacker's headers read")
+            (attacker,) = [c for c in conns if c is not shopper]
+            # The shopper's beacon arrives and waits in the socket; then one connection too many.
+            shop_w.write(b"POST /api/events HTTP/1.1\r\nHost: x\r\ncontent-length: 0\r\n\r\n")
+            await until(shopper._request_pending, "the shopper's request in the socket")
+            _, late_w = await asyncio.open_connection("127.0.0.1", port)
+            await until(lambda: guard.evicted == 1, "a connection closed at the cap")
+            assert attacker.transport.is_closing() and not shopper.transport.is_closing()
+            shopper.transport.resume_reading()
+            assert b" 200 " in await response(shop_r)  # the beacon was answered
+            for w in (shop_w, attack_w, late_w):
+                w.close()
+        finally:
+            server.should_exit = True
+            await server.shutdown()
+
+    asyncio.run(scenario())
+
+
 @pytest.mark.parametrize("kind", ["headers", "body"])
 def test_a_request_that_never_finishes_is_answered_408_and_closed(sample_build, tmp_path: Path, kind: str) -> None:
     env = {"KB_HEADER_TIMEOUT": "1", "KB_BODY_TIMEOUT": "1"}

@@ -15,7 +15,9 @@ h11 protocol with:
   connection first evicts the connection that has been waiting on its client the longest
   (for headers, a body, or to read); only when every connection has a request being
   answered is the new one refused. A shopper's request arrives in one packet, so it is
-  never the one waiting longest; an attacker's half-open connections are.
+  never the one waiting longest; an attacker's half-open connections are. An idle
+  keep-alive connection whose next request is already in the socket, not yet read (a
+  browser's beacon sent as the flood arrives), is passed over while another can go.
 
 `server(app, settings)` builds the uvicorn server `kb serve` runs.
 """
@@ -23,9 +25,12 @@ h11 protocol with:
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import logging
 import resource
+import struct
+import termios
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,6 +141,18 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.write(HEADER_TIMEOUT if phase == "headers" else BODY_TIMEOUT)
         self._drop()
 
+    def _request_pending(self) -> bool:
+        """Nothing of a request consumed yet, but bytes of one are in the socket unread: a
+        keep-alive (or new) connection about to be used, not one a client is holding open."""
+        if self.conn.their_state is not h11.IDLE or self._timer_for == "headers":
+            return False
+        sock = self.transport.get_extra_info("socket")
+        try:
+            ready = fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0")
+        except (AttributeError, OSError, ValueError):
+            return False
+        return struct.unpack("i", ready)[0] > 0
+
     def _drop(self) -> None:
         """Close now; a request handler still reading sees the client go away."""
         if self.cycle is not None and not self.cycle.response_complete:
@@ -165,11 +182,18 @@ class GuardedH11Protocol(H11Protocol):
         super().connection_made(transport)
         guard = self.guard
         if len(self.connections) > guard.max_connections:
+            passed_over: list[GuardedH11Protocol] = []
             while guard.waiting and len(self.connections) > guard.max_connections:
                 oldest, _ = guard.waiting.popitem(last=False)
+                if oldest._request_pending():
+                    passed_over.append(oldest)
+                    continue
                 guard.evicted += 1
                 oldest._drop()
                 self.connections.discard(oldest)  # its connection_lost comes later
+            for kept in reversed(passed_over):  # still the longest waiting, in their order
+                guard.waiting[kept] = None
+                guard.waiting.move_to_end(kept, last=False)
             if len(self.connections) > guard.max_connections:
                 guard.refused += 1
                 if guard.refused % 100 == 1:

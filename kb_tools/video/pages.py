@@ -258,12 +258,11 @@ def video_url_from(src_path: str, video_id: str, use_directory_urls: bool = True
 def embed(source: VideoSource, chapters: list[Chapter], src_path: str, lang: str, duration: float | None,
           use_directory_urls: bool = True, *, has_page: bool = False, default: str = "en") -> str:  # fmt: skip
     """The poster, title and chapter links of a video, for an article at src_path in `lang`.
-    The links lead to the video's page in that language when it has one (`has_page`), else to
-    its page in the default language, asking the player for captions in `lang` if it has them."""
+    The links lead to the video's page in that language when it has one (`has_page`: the
+    video's own language and every language it has captions in), else to its page in the
+    default language."""
     base = video_url_from(src_path, source.id, use_directory_urls, lang=lang if has_page else default,
                           default=default)  # fmt: skip
-    if not has_page and lang != source.lang and lang in source.captions:
-        base += f"?captions={lang}"
     length = f' <span class="kb-video-embed__duration">({clock(duration)})</span>' if duration else ""
     chapter_list = (
         f'<ol class="kb-video-embed__chapters">{_chapter_items(chapters, base)}</ol>' if chapters else ""
