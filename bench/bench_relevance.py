@@ -291,31 +291,38 @@ def tune(searcher: Any, runs: list[Run]) -> Any:
     return best
 
 
+def fit_answer_model(runs: list[Run], key: str, mode: str = "hybrid") -> tuple[Any, list[tuple[float, bool]]]:
+    """The answer model fitted on the tune split's ``mode`` hits (and its threshold picked
+    there), with each tune query's out-of-fold probability and whether it has an answer."""
+    from kb_tools.search import answer
+
+    names, qnames = ((answer.FEATURES, answer.QUERY_FEATURES) if mode == "hybrid"
+                     else (answer.LEXICAL_FEATURES, answer.LEXICAL_QUERY_FEATURES))
+    tune_runs = [r for r in runs if r.q["split"] == "tune"]
+    feats_of = {id(r): (r.features if mode == "hybrid" else r.lexical_features) for r in tune_runs}
+    rows, labels = [], []
+    for r in tune_runs:
+        exp = {e.strip("/") for e in r.q["expect"]}
+        for h, f in zip(r.hits[mode], feats_of[id(r)], strict=True):
+            rows.append(f)
+            labels.append(int(page(h.url) in exp))
+    hit = answer.Logistic.fit(names, rows, labels)
+    tops = [(feats_of[id(r)][0], bool(r.q["expect"])) for r in tune_runs
+            if feats_of[id(r)] and any(ch.isalnum() for ch in r.q["q"])]
+    query = answer.Logistic.fit(qnames, [f for f, _ in tops], [int(has) for _, has in tops], l2=answer.QUERY_L2)
+    # The cut is chosen on out-of-fold probabilities (5-fold cross-validation within the
+    # tune split): in-sample ones are optimistic, and a new query is always out of sample.
+    oof = _out_of_fold(qnames, tops, l2=answer.QUERY_L2)
+    return answer.AnswerModel(hit, query, _threshold(oof), key), oof
+
+
 def calibrate(searcher: Any, runs: list[Run], encoder: str) -> None:
     """Fit the answer model on the tune split's hybrid hits and pick the threshold there."""
     from kb_tools.search import answer
 
-    tune_runs = [r for r in runs if r.q["split"] == "tune"]
-    models: dict[str, Any] = {}
     # The encoder's model on hybrid hits; the lexical one on lexical hits (an index without
     # vectors, lexical mode, or kb serve while the model loads).
-    for key, names, qnames, mode in ((encoder, answer.FEATURES, answer.QUERY_FEATURES, "hybrid"),
-                                     ("", answer.LEXICAL_FEATURES, answer.LEXICAL_QUERY_FEATURES, "lexical")):
-        rows, labels = [], []
-        feats_of = {id(r): (r.features if mode == "hybrid" else r.lexical_features) for r in tune_runs}
-        for r in tune_runs:
-            exp = {e.strip("/") for e in r.q["expect"]}
-            for h, f in zip(r.hits[mode], feats_of[id(r)], strict=True):
-                rows.append(f)
-                labels.append(int(page(h.url) in exp))
-        hit = answer.Logistic.fit(names, rows, labels)
-        tops = [(feats_of[id(r)][0], bool(r.q["expect"])) for r in tune_runs
-                if feats_of[id(r)] and any(ch.isalnum() for ch in r.q["q"])]
-        query = answer.Logistic.fit(qnames, [f for f, _ in tops], [int(has) for _, has in tops], l2=answer.QUERY_L2)
-        # The cut is chosen on out-of-fold probabilities (5-fold cross-validation within the
-        # tune split): in-sample ones are optimistic, and a new query is always out of sample.
-        threshold = _threshold(_out_of_fold(qnames, tops, l2=answer.QUERY_L2))
-        models[key] = answer.AnswerModel(hit, query, threshold, key)
+    models = {encoder: fit_answer_model(runs, encoder, "hybrid")[0], "": fit_answer_model(runs, "", "lexical")[0]}
     path = answer.MODEL_FILE
     old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     old.update({k: m.to_json() for k, m in models.items()})
