@@ -19,7 +19,9 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bench.search_common import (
     WORK,
@@ -132,6 +134,167 @@ def latency(index_dir: Path, sizes: list[int], rounds: int) -> str:
                   "hybrid p50 / floor", "lexical p50 ms", "lexical p99 ms"], rows)
 
 
+# The stages of one hybrid search (as bench_load --stages names them), timed per query.
+STAGES = (
+    ("language detection", "searcher", "query_language"),
+    ("lexical query (analysis, spelling, romanized)", "lexical", "build_query"),
+    ("lexical search", "lexical", "search"),
+    ("encoder text (loanwords, romanized reading)", "searcher", "encoder_text"),
+    ("encode the query", "encoder", "encode_query"),
+    ("vector top-k, centring", "searcher", "_semantic"),
+    ("fusion, boosts, grouping, features", "searcher", "rank"),
+    ("snippets", "module", "snippet"),
+    ("answer decision", "searcher", "answered"),
+)
+
+
+def _stage_timers(s: Any, spent: dict[str, list[float]]) -> Callable[[], None]:
+    """Wrap each stage of ``s``'s searches so every call adds (wall ms, thread CPU ms) to
+    ``spent[stage]`` (nested stages are subtracted from their caller: ``rank`` excludes the
+    snippets). Returns the function that removes the wrappers."""
+    import kb_tools.search.searcher as searcher_mod
+
+    owners = {"searcher": s, "lexical": s.lexical, "encoder": s.encoder, "module": searcher_mod}
+    undo: list[Callable[[], None]] = []
+    stack: list[list[float]] = []  # wall and CPU of nested stages, per open stage
+
+    def wrap(owner: Any, name: str, label: str) -> None:
+        inner = getattr(owner, name)
+
+        def timed(*a: Any, **kw: Any) -> Any:
+            stack.append([0.0, 0.0])
+            w, c = time.perf_counter(), time.process_time()
+            try:
+                return inner(*a, **kw)
+            finally:
+                dw, dc = (time.perf_counter() - w) * 1000, (time.process_time() - c) * 1000
+                nested = stack.pop()
+                if stack:
+                    stack[-1][0] += dw
+                    stack[-1][1] += dc
+                acc = spent.setdefault(label, [0.0, 0.0])
+                acc[0] += dw - nested[0]
+                acc[1] += dc - nested[1]
+
+        setattr(owner, name, timed)
+        if owner is s or owner is s.lexical or owner is s.encoder:
+            undo.append(lambda: delattr(owner, name))
+        else:
+            undo.append(lambda: setattr(owner, name, inner))
+
+    for label, owner, name in STAGES:
+        wrap(owners[owner], name, label)
+
+    def remove() -> None:
+        for u in undo:
+            u()
+
+    return remove
+
+
+def tail(index_dir: Path, n: int, rounds: int, share: float = 0.02) -> str:
+    """Where the slowest ``share`` of hybrid searches spend their time: every stage of every
+    query timed (wall and thread CPU), garbage-collector pauses counted per query, and the
+    floor (encode + top-k) of the same query measured just before it."""
+    import gc
+
+    import numpy as np
+
+    from kb_tools.search import Searcher
+    from kb_tools.search.analyzer import detect_script
+
+    queries = _load_queries()
+    s = Searcher(synthetic_index(index_dir, n))
+    s.warm_up()
+    enc = s.encoder
+    enc.cache_size = 0
+    gc_ms: list[float] = [0.0]
+    gc_gens: list[int] = []
+    gc_start = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_start[0] = time.perf_counter()
+        else:
+            gc_ms[0] += (time.perf_counter() - gc_start[0]) * 1000
+            gc_gens.append(info.get("generation", -1))
+
+    spent: dict[str, list[float]] = {}
+    remove = _stage_timers(s, spent)
+    gc.callbacks.append(on_gc)
+    per_query = []
+    try:
+        for _ in range(rounds):
+            for q in queries:
+                t = time.perf_counter()
+                qv = enc.encode_queries([q])[0]
+                scores = s.vectors @ qv
+                np.argpartition(-scores, min(50, len(scores) - 1))[:50]
+                floor = (time.perf_counter() - t) * 1000
+                spent.clear()
+                gc_ms[0] = 0.0
+                gc_gens.clear()
+                w, c = time.perf_counter(), time.process_time()
+                r = s.search(q)
+                wall, cpu = (time.perf_counter() - w) * 1000, (time.process_time() - c) * 1000
+                per_query.append({"q": q, "wall": wall, "cpu": cpu, "floor": floor, "gc": gc_ms[0],
+                                  "gens": tuple(gc_gens), "stages": {k: tuple(v) for k, v in spent.items()},
+                                  "lang": r.query_lang, "script": detect_script(q)})
+    finally:
+        gc.callbacks.remove(on_gc)
+        remove()
+        s.close()
+    labels = [label for label, _, _ in STAGES]
+    for p in per_query:
+        p["stages"]["other (SearchQuery, glue)"] = (p["wall"] - sum(v[0] for v in p["stages"].values()),
+                                                     p["cpu"] - sum(v[1] for v in p["stages"].values()))
+    labels.append("other (SearchQuery, glue)")
+    # 1. Each stage's share of the median search and of the slow ones.
+    walls = sorted(p["wall"] for p in per_query)
+    cut = walls[max(0, int(len(walls) * (1 - share)) - 1)]
+    slow = [p for p in per_query if p["wall"] >= cut]
+    normal = [p for p in per_query if p["wall"] < cut]
+
+    def mean(ps: list[dict[str, Any]], f: Callable[[dict[str, Any]], float]) -> float:
+        return sum(f(p) for p in ps) / len(ps) if ps else float("nan")
+
+    rows = []
+    for label in labels:
+        def w(p: dict[str, Any], lab: str = label) -> float:
+            return p["stages"].get(lab, (0.0, 0.0))[0]
+
+        def c(p: dict[str, Any], lab: str = label) -> float:
+            return p["stages"].get(lab, (0.0, 0.0))[1]
+
+        vals = [w(p) for p in per_query]
+        rows.append([label, round(percentile(vals, 50), 2), round(percentile(vals, 99), 2),
+                     round(mean(normal, w), 2), round(mean(slow, w), 2), round(mean(slow, c), 2)])
+    rows.append(["garbage collection (inside the stages above)", round(percentile([p["gc"] for p in per_query], 50), 2),
+                 round(percentile([p["gc"] for p in per_query], 99), 2), round(mean(normal, lambda p: p["gc"]), 2),
+                 round(mean(slow, lambda p: p["gc"]), 2), ""])
+    rows.append(["whole search", round(percentile(walls, 50), 2), round(percentile(walls, 99), 2),
+                 round(mean(normal, lambda p: p["wall"]), 2), round(mean(slow, lambda p: p["wall"]), 2),
+                 round(mean(slow, lambda p: p["cpu"]), 2)])
+    rows.append(["floor (encode + top-k) of the same queries", round(percentile([p["floor"] for p in per_query], 50), 2),
+                 round(percentile([p["floor"] for p in per_query], 99), 2), round(mean(normal, lambda p: p["floor"]), 2),
+                 round(mean(slow, lambda p: p["floor"]), 2), ""])
+    head = (f"{len(per_query)} hybrid searches at {n} chunks; the slowest {share:.0%} ({len(slow)}, ≥ {cut:.1f} ms) "
+            f"against the rest:\n\n")
+    out = head + table(["stage", "p50 ms", "p99 ms", "mean ms, rest", f"mean ms, slowest {share:.0%}",
+                        f"CPU ms, slowest {share:.0%}"], rows)
+    # 2. The slow searches one by one: which stage made each slow (its excess over the stage's median).
+    med = {label: percentile([p["stages"].get(label, (0.0, 0.0))[0] for p in per_query], 50) for label in labels}
+    qrows = []
+    for p in sorted(slow, key=lambda p: -p["wall"]):
+        excess = sorted(((p["stages"].get(lab, (0.0, 0.0))[0] - med[lab], lab) for lab in labels), reverse=True)
+        top = ", ".join(f"{lab} +{x:.1f}" for x, lab in excess[:2] if x > 0.5)
+        gens = f" (gen {','.join(map(str, p['gens']))})" if p["gens"] else ""
+        q = p["q"] if len(p["q"]) <= 40 else p["q"][:39] + "…"
+        qrows.append([f"`{q}`", p["lang"], round(p["wall"], 1), round(p["cpu"], 1), round(p["floor"], 1),
+                      f"{p['gc']:.1f}{gens}", top])
+    return out + "\n\n" + table(["query", "read as", "wall ms", "CPU ms", "floor ms", "GC ms", "stages above their median (ms)"], qrows)
+
+
 def build_speed(project: Path, max_pages: int = 0) -> str:
     from kb_tools.search import build_index
     from kb_tools.search.chunking import chunk_all
@@ -219,6 +382,8 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--skip-build", action="store_true")
+    ap.add_argument("--tail", action="store_true",
+                    help="only the per-stage breakdown of the slowest 2%% of hybrid searches (at the first size)")
     ap.add_argument("--skip-latency", action="store_true")
     ap.add_argument("--skip-rebuild", action="store_true")
     ap.add_argument("--build-pages", type=int, default=0,
@@ -229,6 +394,11 @@ def main() -> None:
     os.environ["KB_SEARCH"] = "true"
     project = project_copy("site")
     index_dir = sample_index(project)
+    if args.tail:
+        size = int(args.sizes.split(",")[0])
+        print(f"## Where the slowest searches spend their time (machine load average {os.getloadavg()[0]:.1f})\n")
+        print(tail(index_dir, size, args.rounds))
+        return
     if not args.skip_latency:
         print(f"## Query latency (in-process, hybrid, k=10; machine load average {os.getloadavg()[0]:.1f})\n")
         print(latency(index_dir, [int(x) for x in args.sizes.split(",")], args.rounds))
