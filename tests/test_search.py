@@ -245,6 +245,90 @@ def test_snippets_are_escaped_then_marked(searcher: Searcher) -> None:
     assert "<mark>onerror</mark>" in hit.snippet and "<mark>kettle</mark>" in hit.snippet
 
 
+def _plain_snippet(text: str, match_terms: set[str], prefixes: set[str], width: int = 200) -> str:
+    """The snippet as first written (every word a ``Word``, every window counted by a scan):
+    what ``ranking.snippet`` must still return, now that it keeps chunks' words compactly."""
+    import html
+
+    from kb_tools.search.analyzer import normalize_text
+
+    if not text:
+        return ""
+    ws, text = words(text), normalize_text(text)
+    hits = [w for w in ws if w.term in match_terms or (prefixes and w.term.startswith(tuple(prefixes)))]
+    start = 0
+    if hits:
+        best_i, best_n = 0, -1
+        for i, h in enumerate(hits):
+            n = sum(1 for o in hits[i:] if o.end - h.start <= width)
+            if n > best_n:
+                best_i, best_n = i, n
+        start = max(0, hits[best_i].start - 40)
+    end = min(len(text), start + width)
+    if start > 0:
+        sp = text.rfind(" ", 0, start)
+        start = sp + 1 if sp != -1 else 0
+    if end < len(text):
+        sp = text.find(" ", end)
+        end = sp if sp != -1 and sp - end < 30 else end
+    out, pos = ["…" if start > 0 else ""], start
+    for h in hits:
+        if h.start < start or h.end > end:
+            continue
+        out += [html.escape(text[pos : h.start]), "<mark>" + html.escape(text[h.start : h.end]) + "</mark>"]
+        pos = h.end
+    out.append(html.escape(text[pos:end]))
+    return "".join(out) + ("…" if end < len(text) else "")
+
+
+def test_snippets_of_the_labelled_queries_on_the_sample_pages_match_the_plain_scan() -> None:
+    import yaml
+
+    from kb_tools.search.ranking import snippet
+
+    root = Path(__file__).resolve().parent.parent
+    texts = [block for f in sorted((root / "docs").rglob("*.md"))
+             for block in f.read_text(encoding="utf-8").split("\n\n") if len(block) > 80]
+    texts += ["<b>x</b> " * 60 + "kettle", "refund " * 120]  # markup to escape; a hit in every window
+    queries = [d["q"] for d in yaml.safe_load((root / "bench" / "queries.yaml").read_text(encoding="utf-8"))
+               if isinstance(d, dict) and d.get("q")]
+    assert len(texts) > 300 and len(queries) > 300
+    by_term: dict[str, list[int]] = {}
+    for i, t in enumerate(texts):
+        for term in terms(t):
+            by_term.setdefault(term, []).append(i)
+    compared = marked = 0
+    for n, q in enumerate(queries):
+        qterms = set(terms(q))
+        prefixes = {t for t in qterms if detect_script(t) and len(t) >= 3} if n % 2 else set()
+        chosen = {i for t in qterms for i in by_term.get(t, [])[:3]} | {n % len(texts)}
+        for i in sorted(chosen):
+            got = snippet(texts[i], qterms, prefixes)
+            assert got == _plain_snippet(texts[i], qterms, prefixes), (q, texts[i][:80])
+            compared += 1
+            marked += "<mark>" in got
+    assert compared > 1000 and marked > 500
+
+
+def test_warm_up_freezes_the_index_and_the_next_one_collects_the_last(index_dir: Path) -> None:
+    import gc
+    import weakref
+
+    old = Searcher(index_dir)
+    old.warm_up()
+    chunk = weakref.ref(old.chunks[0])
+    # Frozen: full collections no longer walk the index's objects.
+    assert gc.get_freeze_count() > 0 and not any(o is chunk() for o in gc.get_objects())
+    old.close()
+    old.cycle = old  # a cycle: only the collector frees it (and its chunks)
+    del old
+    new = Searcher(index_dir)
+    new.warm_up()  # a rebuilt index swapped in: the one it replaces is collected
+    assert chunk() is None
+    assert new.search("kettle", mode="lexical")
+    new.close()
+
+
 def test_video_cue_hits_carry_their_start_time(searcher: Searcher) -> None:
     hits = searcher.search("lemon juice filter", mode="lexical")
     video = next(h for h in hits if h.kind == "video")

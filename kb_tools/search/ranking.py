@@ -4,10 +4,12 @@ context boosts, grouping by page; and snippets."""
 from __future__ import annotations
 
 import html
+from array import array
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from kb_tools.search.analyzer import Word, normalize_text, words
+from kb_tools.search.analyzer import normalize_text, words
 from kb_tools.search.chunking import Chunk
 from kb_tools.search.query import Context
 
@@ -275,10 +277,16 @@ def translation_key(page_url: str, lang: str, default_lang: str | None) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _analysed(text: str) -> tuple[tuple[Word, ...], str]:
-    """A chunk's words and its normalised text: the same for every query, so analysed once
-    (tokenising ten hits' texts was a third of a hybrid search's own time at 10k chunks)."""
-    return tuple(words(text)), normalize_text(text)
+def _analysed(text: str) -> tuple[tuple[str, ...], array[int], array[int], str]:
+    """A chunk's terms, their start and end offsets, and its normalised text: the same for
+    every query, so analysed once (tokenising ten hits' texts was a third of a hybrid search's
+    own time at 10k chunks). Kept as a tuple of strings and two integer arrays, not as
+    ``Word`` objects: the garbage collector never looks inside those, while thousands of
+    cached chunks' ``Word`` objects (about 200 a chunk) made every full collection visit them
+    all (the slowest searches of ``bench_speed --tail``)."""
+    ws = words(text)
+    return (tuple(w.term for w in ws), array("l", (w.start for w in ws)), array("l", (w.end for w in ws)),
+            normalize_text(text))
 
 
 def snippet(text: str, match_terms: set[str], prefixes: set[str], width: int = 200) -> str:
@@ -286,20 +294,22 @@ def snippet(text: str, match_terms: set[str], prefixes: set[str], width: int = 2
     HTML-escaped, matched words wrapped in <mark>."""
     if not text:
         return ""
-    ws, text = _analysed(text)
+    terms, starts, ends, text = _analysed(text)
     if prefixes:
-        starts = tuple(prefixes)
-        hits = [w for w in ws if w.term in match_terms or w.term.startswith(starts)]
+        begins = tuple(prefixes)
+        hits = [i for i, t in enumerate(terms) if t in match_terms or t.startswith(begins)]
     else:
-        hits = [w for w in ws if w.term in match_terms]
+        hits = [i for i, t in enumerate(terms) if t in match_terms]
     if hits:
-        # Window starting at the hit that has the most other hits within ``width`` chars.
+        # Window starting at the hit that has the most other hits within ``width`` chars
+        # (words come in text order, so the hits' ends ascend: a bisection counts them).
+        hit_ends = [ends[i] for i in hits]
         best_i, best_n = 0, -1
-        for i, h in enumerate(hits):
-            n = sum(1 for o in hits[i:] if o.end - h.start <= width)
+        for j, i in enumerate(hits):
+            n = bisect_right(hit_ends, starts[i] + width, j) - j
             if n > best_n:
-                best_i, best_n = i, n
-        start = max(0, hits[best_i].start - 40)
+                best_i, best_n = j, n
+        start = max(0, starts[hits[best_i]] - 40)
     else:
         start = 0
     end = min(len(text), start + width)
@@ -312,12 +322,12 @@ def snippet(text: str, match_terms: set[str], prefixes: set[str], width: int = 2
         end = sp if sp != -1 and sp - end < 30 else end
     out: list[str] = ["…" if start > 0 else ""]
     pos = start
-    for h in hits:
-        if h.start < start or h.end > end:
+    for i in hits:
+        if starts[i] < start or ends[i] > end:
             continue
-        out.append(html.escape(text[pos : h.start]))
-        out.append("<mark>" + html.escape(text[h.start : h.end]) + "</mark>")
-        pos = h.end
+        out.append(html.escape(text[pos : starts[i]]))
+        out.append("<mark>" + html.escape(text[starts[i] : ends[i]]) + "</mark>")
+        pos = ends[i]
     out.append(html.escape(text[pos:end]))
     if end < len(text):
         out.append("…")
