@@ -316,6 +316,28 @@ def fit_answer_model(runs: list[Run], key: str, mode: str = "hybrid") -> tuple[A
     return answer.AnswerModel(hit, query, _threshold(oof), key), oof
 
 
+def offtopic_table(runs: list[Run], key: str) -> str:
+    """The answer decision refitted on the tune split without and with the off-topic bank's
+    signal (answer.py, "offtopic"): out-of-fold rates on the tune split (5 folds within tune:
+    what a new query meets)."""
+    from kb_tools.search import answer
+
+    base = answer.QUERY_FEATURES
+    without = tuple(f for f in base if f != "offtopic")
+    rows = []
+    try:
+        for name, names in (("without the off-topic signal", without), ("with it", (*without, "offtopic"))):
+            answer.QUERY_FEATURES = names
+            model, oof = fit_answer_model(runs, key, "hybrid")
+            none = [p for p, has in oof if not has]
+            ans = [p for p, has in oof if has]
+            rows.append([name, f"{sum(p < model.threshold for p in none) / max(1, len(none)):.3f}",
+                         f"{sum(p >= model.threshold for p in ans) / max(1, len(ans)):.3f}", f"{roc_auc(ans, none):.3f}"])
+    finally:
+        answer.QUERY_FEATURES = base
+    return table(["query model", "declined (out-of-fold)", "answered (out-of-fold)", "AUC (out-of-fold)"], rows)
+
+
 def calibrate(searcher: Any, runs: list[Run], encoder: str) -> None:
     """Fit the answer model on the tune split's hybrid hits and pick the threshold there."""
     from kb_tools.search import answer
@@ -323,6 +345,8 @@ def calibrate(searcher: Any, runs: list[Run], encoder: str) -> None:
     # The encoder's model on hybrid hits; the lexical one on lexical hits (an index without
     # vectors, lexical mode, or kb serve while the model loads).
     models = {encoder: fit_answer_model(runs, encoder, "hybrid")[0], "": fit_answer_model(runs, "", "lexical")[0]}
+    if "offtopic" in answer.QUERY_FEATURES:  # the bank's vectors ship beside the model they were fitted with
+        answer.write_bank_vectors(searcher.encoder)
     path = answer.MODEL_FILE
     old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     old.update({k: m.to_json() for k, m in models.items()})
@@ -409,6 +433,7 @@ def main() -> None:
     ap.add_argument("--tune", action="store_true")
     ap.add_argument("--calibrate", action="store_true")
     ap.add_argument("--misses", action="store_true")
+    ap.add_argument("--offtopic", action="store_true", help="the decision refitted with and without the off-topic signal, out-of-fold on tune")
     ap.add_argument("--bitext-limit", type=int, default=0, help="an evenly spread sample of N Bitext queries")
     ap.add_argument("--no-bitext", action="store_true")
     ap.add_argument("--bitext", type=Path, default=BITEXT, help="the Bitext CSV (default: ../shared/eval/bitext/ beside the repository)")
@@ -471,6 +496,9 @@ def main() -> None:
     print(decision_table(searchers[first], by_encoder[first]))
     print(f"\n## Confidence across languages and query lengths ({first}, hybrid hits)\n")
     print(calibration_table(by_encoder[first]))
+    if args.offtopic:
+        print(f"\n## The off-topic signal ({first}, hybrid; tune split, out-of-fold)\n")
+        print(offtopic_table(by_encoder[first], str(searchers[first].manifest.get("model_key", "")).rsplit("-", 2)[0]))
     if args.misses:
         misses(searchers[first], by_encoder[first])
 

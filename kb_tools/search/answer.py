@@ -13,8 +13,10 @@ A query with no letter or digit ("???", "...") is never answered, whatever the m
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -50,6 +52,11 @@ FEATURES = (
     "indic_cosine",  # cosine, for an Indic-script query (else 0)
     "indic_best_centered",  # best_centered, for an Indic-script query (else 0)
     "indic_semantic_margin",  # semantic_margin, for an Indic-script query (else 0)
+    # Whether the query is about a shop at all: its best centred cosine to a fixed bank of
+    # everyday questions no shop's help center answers (data/offtopic_bank.txt: weather,
+    # sport, recipes, tickets, exams, jobs... in every language we serve) minus its best
+    # centred cosine to any section of the site (best_centered).
+    "offtopic",
 )
 LEXICAL_FEATURES = ("coverage", "lexical_rank", "known", "known_weighted", "score_margin", "rank", "words")  # no vectors
 # Whether the help center answers the query at all, from its best hit: a few signals that
@@ -121,6 +128,64 @@ class AnswerModel:
 
 
 MODEL_FILE = Path(__file__).with_name("data") / "answer_model.json"
+BANK_FILE = Path(__file__).with_name("data") / "offtopic_bank.txt"
+BANK_VECTORS = Path(__file__).with_name("data") / "offtopic_bank.npz"
+_bank_vectors: dict[str, Any] = {}
+_bank_lock = threading.Lock()
+
+
+def bank_sentences(path: Path = BANK_FILE) -> list[str]:
+    """The off-topic bank: one everyday question per line, ``#`` comments skipped."""
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def bank_digest(sentences: Sequence[str]) -> str:
+    return hashlib.sha256("\n".join(sentences).encode("utf-8")).hexdigest()[:16]
+
+
+def bank_vectors(encoder: Any, path: Path = BANK_VECTORS) -> Any:
+    """The bank encoded as questions by ``encoder``, each row centred on its script's mean
+    (Latin, Bengali, Gujarati, Devanagari), so that ``rows @ query`` is the query's cosine to
+    each sentence minus its mean cosine to that sentence's script, the way chunk cosines are
+    centred per language (the encoder rates any two texts of one language as close). Once per
+    process: the vectors shipped in ``data/offtopic_bank.npz`` when that encoder made them from
+    this very bank (its ``name`` and the bank's digest match), else encoded now (seconds)."""
+    import numpy as np
+
+    from kb_tools.search.analyzer import detect_script
+
+    with _bank_lock:
+        rows = _bank_vectors.get(encoder.name)
+        if rows is not None:
+            return rows
+        sentences = bank_sentences()
+        digest = bank_digest(sentences)
+        vecs = None
+        if path.exists():
+            with np.load(path) as z:
+                if str(z["digest"]) == digest and encoder.name in z.files:
+                    vecs = z[encoder.name].astype(np.float32)
+        if vecs is None or vecs.shape[1] != encoder.dimension:
+            vecs = np.asarray(encoder.encode_queries(sentences), dtype=np.float32)
+        scripts = [detect_script(t) or "latin" for t in sentences]
+        rows = vecs.copy()
+        for sc in set(scripts):
+            mask = np.asarray([x == sc for x in scripts])
+            rows[mask] -= vecs[mask].mean(axis=0)
+        _bank_vectors[encoder.name] = rows
+        return rows
+
+
+def write_bank_vectors(encoder: Any, path: Path = BANK_VECTORS) -> None:
+    """Ship the bank's vectors for ``encoder`` (float16: a cosine moves by < 0.001)."""
+    import numpy as np
+
+    sentences = bank_sentences()
+    vecs = np.asarray(encoder.encode_queries(sentences), dtype=np.float32)
+    np.savez_compressed(path, digest=np.asarray(bank_digest(sentences)), **{encoder.name: vecs.astype(np.float16)})
+    with _bank_lock:
+        _bank_vectors.pop(encoder.name, None)
 
 
 @cache
@@ -224,6 +289,7 @@ def hit_features(cands: Any, grouped: Sequence[tuple[int, float]], group_of: Seq
             "indic": indic,
             "latn": latn,
             "cross": float(bool(base) and j < len(hit_langs) and hit_langs[j] != base),
+            "offtopic": cands.offtopic if semantic else 0.0,
         })
         f = out[-1]
         f["indic_cosine"] = indic * f["cosine"]

@@ -74,6 +74,7 @@ class Candidates:
     best_centered: float = 0.0  # the best centred cosine of any chunk
     semantic_pages: list[tuple[str, float]] = field(default_factory=list)  # translation groups by best centred cosine
     known_weighted: float = 0.0  # ``known`` with each word weighted by how rare it is in the pages
+    offtopic: float = 0.0  # best centred cosine to the off-topic bank minus best_centered (answer.py)
 
     @property
     def romanized(self) -> bool:

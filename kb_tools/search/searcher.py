@@ -19,7 +19,7 @@ from typing import Any
 
 from kb_tools.errors import SearchIndexError
 from kb_tools.search.analyzer import detect_script, script_of
-from kb_tools.search.answer import AnswerModel, hit_features, model_for
+from kb_tools.search.answer import AnswerModel, bank_vectors, hit_features, model_for
 from kb_tools.search.build import CHUNKS, MANIFEST, SCHEMA_VERSION, VECTORS
 from kb_tools.search.chunking import Chunk
 from kb_tools.search.query import Context, QueryError, SearchQuery, SearchResults
@@ -150,6 +150,7 @@ class Searcher:
         self._english: set[str] | None = None
         self._lock = threading.Lock()
         self._encoder: Any = None
+        self._bank: Any = None  # the off-topic bank's centred vectors (answer.bank_vectors), with the model
         # Filter masks for the values the index holds (a product=/category= value nobody wrote
         # gets the empty mask, uncached): bounded by the index, not by what clients send.
         self._masks: dict[tuple[str, str], Any] = {}
@@ -203,6 +204,8 @@ class Searcher:
             for i in range(means.shape[0]):
                 means[i] = self.vectors[self._lang_index == i].mean(axis=0)
             self._lang_means = means
+            if self.calibrated:  # only the answer model reads the bank
+                self._bank = bank_vectors(encoder)
             one_blas_thread()
             self._encoder = encoder
 
@@ -366,6 +369,8 @@ class Searcher:
             sem = self._semantic(vector, filters, extra, centre=lang.split("-")[0] != (self._latin_lang or "en"))
             cands.semantic, cands.cosine, cands.centred = sem["scores"], sem["cosine"], sem["centred"]
             cands.best_centered, cands.semantic_pages = sem["best"], sem["groups"]
+            if self._bank is not None:  # how much nearer the off-topic bank is than the site
+                cands.offtopic = float((self._bank @ vector).max()) - sem["best"]
         return cands
 
     def rank(self, cands: Candidates, mode: str, k: int, context: Context | None = None,
