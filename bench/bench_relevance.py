@@ -338,6 +338,23 @@ def offtopic_table(runs: list[Run], key: str) -> str:
     return table(["query model", "declined (out-of-fold)", "answered (out-of-fold)", "AUC (out-of-fold)"], rows)
 
 
+def bank_overlap_table(searcher: Any, runs: list[Run]) -> str:
+    """The decision with and without the no-answer queries whose text is one of the bank's
+    sentences word for word (the bank was written without reading them, but everyday
+    questions have everyday wordings): how much of the rate is those."""
+    from kb_tools.search import answer
+
+    bank = {t.casefold().strip(" ?।") for t in answer.bank_sentences()}
+    rows = []
+    for split in ("tune", "heldout"):
+        part = [r for r in runs if r.q["split"] == split]
+        same = [r for r in part if not r.q["expect"] and r.q["q"].casefold().strip(" ?।") in bank]
+        for name, sub in (("all", part), ("without those in the bank", [r for r in part if r not in same])):
+            d = decision(searcher, sub)
+            rows.append([split, name, f"{d['declined']:.3f} ({d['n_none']})", f"{d['answered']:.3f} ({d['n_ans']})"])
+    return table(["split", "queries", "no-answer declined", "answerable answered"], rows)
+
+
 def calibrate(searcher: Any, runs: list[Run], encoder: str) -> None:
     """Fit the answer model on the tune split's hybrid hits and pick the threshold there."""
     from kb_tools.search import answer
@@ -499,6 +516,8 @@ def main() -> None:
     if args.offtopic:
         print(f"\n## The off-topic signal ({first}, hybrid; tune split, out-of-fold)\n")
         print(offtopic_table(by_encoder[first], str(searchers[first].manifest.get("model_key", "")).rsplit("-", 2)[0]))
+        print()
+        print(bank_overlap_table(searchers[first], by_encoder[first]))
     if args.misses:
         misses(searchers[first], by_encoder[first])
 

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from kb_tools.records import PageRecord
-from kb_tools.search import Searcher, build_index
+from kb_tools.search import Searcher, answer, build_index
 from kb_tools.search.cli import search as search_cmd
 from kb_tools.search.encoders import EncoderSpec, encoder_name, get_encoder
 from kb_tools.service.app import create_app
@@ -197,6 +197,37 @@ def test_no_answer_is_said_but_the_nearest_pages_are_still_there(searcher, query
     assert not results.answered
     assert len(results) == 5
     assert all(0.0 <= h.confidence <= 1.0 for h in results)
+
+
+def bank_sections() -> dict[str, list[str]]:
+    """The off-topic bank's sentences under each of its "# category" comments."""
+    sections: dict[str, list[str]] = {}
+    name = ""
+    for line in answer.BANK_FILE.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# ") and not line.startswith("# ", 2):
+            name = line[2:].strip()
+        elif line.strip() and not line.startswith("#"):
+            sections.setdefault(name, []).append(line.strip())
+    return sections
+
+
+def test_an_everyday_question_near_the_off_topic_bank_is_not_answered(searcher, sample_build) -> None:
+    # It shares words with a real page (the rice cooker's cooking modes) and was answered before
+    # the bank; it is not one of the bank's sentences: the bank's categories generalise.
+    query, category = "how to cook fish curry", "recipes and cooking"
+    sections = bank_sections()
+    assert query not in answer.bank_sentences() and category in sections
+    results = searcher.search(query, k=5)
+    assert not results.answered and len(results) == 5
+    # The decision is the bank's doing: without that category's sentences, the same search is answered.
+    s = Searcher(sample_build.index_dir)
+    try:
+        s.warm_up()
+        keep = [t not in sections[category] for t in answer.bank_sentences()]
+        s._bank = s._bank[keep]
+        assert s.search(query, k=5).answered
+    finally:
+        s.close()
 
 
 @pytest.mark.parametrize(("query", "answered"), [("where is my refund", True), ("asdfgh", False),
