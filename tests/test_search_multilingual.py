@@ -230,6 +230,17 @@ def test_an_everyday_question_near_the_off_topic_bank_is_not_answered(searcher, 
         s.close()
 
 
+def test_the_shipped_bank_vectors_are_the_banks_own() -> None:
+    # Editing the bank without `bench.bench_relevance --calibrate` would leave the answer model
+    # fitted on other vectors (and every process encoding the bank at load).
+    import numpy as np
+
+    with np.load(answer.BANK_VECTORS) as z:
+        assert str(z["digest"]) == answer.bank_digest(answer.bank_sentences()), "run bench.bench_relevance --calibrate"
+        assert encoder_name(EncoderSpec()) in z.files
+        assert z[encoder_name(EncoderSpec())].shape == (len(answer.bank_sentences()), get_encoder(EncoderSpec()).dimension)
+
+
 @pytest.mark.parametrize(("query", "answered"), [("where is my refund", True), ("asdfgh", False),
                                                  ("gift wrap my order", False)])
 def test_lexical_mode_decides_too(searcher, query: str, answered: bool) -> None:
