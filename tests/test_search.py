@@ -150,6 +150,23 @@ def test_typos_are_corrected_against_the_index_vocabulary(searcher: Searcher) ->
     assert hits and hits[0].url.startswith(("products/kettle-k1/", "videos/descale-kettle/"))
 
 
+def test_a_correction_between_equally_common_words_is_the_same_in_every_process(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    # "carx" is one letter from "card" and from "cart", each on one page: a tie the string-hash
+    # seed (random per process) used to break, so the same query was corrected differently
+    # from one server start to the next.
+    pages = [page("a/", "Card", "<p>Pay by card.</p>"), page("b/", "Cart", "<p>Your cart.</p>")]
+    build_lexical_index(pages, [], tmp_path / "idx")
+    code = ("import sys; from kb_tools.search import Searcher; "
+            "print(Searcher(sys.argv[1]).lexical.build_query('carx order', 'en').corrected)")
+    got = {subprocess.run([sys.executable, "-c", code, str(tmp_path / "idx")], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout.strip() for seed in range(6)}
+    assert got == {"card order"}
+
+
 def test_a_real_english_word_is_not_corrected_into_another(tmp_path: Path) -> None:
     pages = [page("contact/", "Contact us", "<p>Tell us about your phone order. We can swap the gift box.</p>")]
     build_lexical_index(pages, [], tmp_path / "idx")

@@ -216,7 +216,8 @@ class LexicalIndex:
         for d in _deletes(word):
             cands.update(self._delete_map.get(d, ()))
         cands.discard(word)
-        return sorted(cands, key=lambda t: -self.vocab.get(t, 0))[:limit]
+        # Ties by the term: a set's order follows the string-hash seed, which differs per process.
+        return sorted(cands, key=lambda t: (-self.vocab.get(t, 0), t))[:limit]
 
     def keys(self) -> Any:
         """The native words of the vocabulary by phonetic key (romanized.KeyIndex)."""
