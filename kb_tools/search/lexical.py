@@ -216,8 +216,11 @@ class LexicalIndex:
         for d in _deletes(word):
             cands.update(self._delete_map.get(d, ()))
         cands.discard(word)
-        # Ties by the term: a set's order follows the string-hash seed, which differs per process.
-        return sorted(cands, key=lambda t: (-self.vocab.get(t, 0), t))[:limit]
+        # Between equally common words: the one that keeps the typed word's first letter (a typo
+        # there is the rarest), then by the term, never by the set's order: that follows the
+        # string-hash seed, which differs per process (the same query corrected differently
+        # from one server start to the next).
+        return sorted(cands, key=lambda t: (-self.vocab.get(t, 0), t[:1] != word[:1], t))[:limit]
 
     def keys(self) -> Any:
         """The native words of the vocabulary by phonetic key (romanized.KeyIndex)."""
