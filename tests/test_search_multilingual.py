@@ -81,6 +81,19 @@ def test_the_product_page_a_shopper_searches_from_never_outranks_the_answer(sear
     assert there.answered == plain.answered
 
 
+def test_banglish_read_word_by_word_is_avros_reading_of_the_whole_question() -> None:
+    """The encoder reads a Banglish question's Avro reading built from the per-word readings
+    the lexical side has already made (cached): it must be avro-py's reading of the whole text,
+    punctuation, exception words ("bangladesh") and double spaces included."""
+    import avro
+
+    from kb_tools.search.romanized import encoder_text
+
+    for text in ["amar order kothay?", "bkash e refund koto din lagbe", "jar bhenge geche!!",
+                 "bangladesh er baire  pathan jay", "taka ferot chai, 3 din hoye gelo", "ki  korbo"]:
+        assert encoder_text(text, "bn-Latn", [], set()) == f"{text} {avro.parse(text)}"
+
+
 def test_romanized_words_are_never_spell_corrected_into_english(searcher) -> None:
     # "malse" (will get) once became "mail" and the newsletter page came first.
     results = searcher.search("refund kyare malse", k=5, mode="lexical")

@@ -516,15 +516,11 @@ class LexicalIndex:
 
 @lru_cache(maxsize=8192)
 def _avro_terms(word: str) -> tuple[str, ...]:
-    """The analysed terms of the Avro Phonetic reading of a Banglish word. Cached: avro-py
-    reads a word in about 1.5 ms (every rule tried at every letter), the lexical query of a
-    six-word Banglish question spent a third of its time here, and shoppers' questions share
-    their words (avro-py's own cache keeps 128 texts)."""
-    try:
-        import avro
-    except ImportError:  # pragma: no cover - a dependency; the phonetic keys still match
-        return ()
-    return tuple(terms(str(avro.parse(word))))
+    """The analysed terms of the Avro Phonetic reading of a Banglish word (the lexical query
+    of a six-word Banglish question spent a third of its time in avro-py: both cached)."""
+    from kb_tools.search.romanized import avro_word
+
+    return tuple(terms(avro_word(word)))
 
 
 class PostingLists:
