@@ -174,15 +174,11 @@ def figures(s: Any, runs: list[br.Run]) -> list[str]:
     tune = [r for r in runs if r.q["split"] == "tune"]
     g = {(kind, lang): br.metrics(part, "hybrid") for kind, lang, part in br.groups(tune)}
     d = br.decision(s, tune)
-    none = [p for p, has in oof if not has]
-    ans = [p for p, has in oof if has]
     xl = g[("cross-lingual", "all")]
     return [f"{xl['mrr']:.3f}", f"{xl['r5']:.3f}", f"{xl['r1']:.3f}"] + [
         f"{g[key]['mrr']:.3f}" for key in (("native", "bn"), ("native", "gu"), ("native", "en"), ("romanized", "all"),
                                            ("code-mixed", "hi"), ("all answerable", "all"))
-    ] + [f"{d['declined']:.3f}", f"{d['answered']:.3f}", f"{d['auc']:.3f}",
-         f"{sum(p < model.threshold for p in none) / max(1, len(none)):.3f}",
-         f"{sum(p >= model.threshold for p in ans) / max(1, len(ans)):.3f}", f"{br.roc_auc(ans, none):.3f}"]
+    ] + [f"{d['declined']:.3f}", f"{d['answered']:.3f}", f"{d['auc']:.3f}", *br.out_of_fold_rates(model, oof)]
 
 
 def heldout_figures(s: Any, runs: list[br.Run]) -> list[str]:

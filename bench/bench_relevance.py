@@ -291,13 +291,16 @@ def tune(searcher: Any, runs: list[Run]) -> Any:
     return best
 
 
-def fit_answer_model(runs: list[Run], key: str, mode: str = "hybrid") -> tuple[Any, list[tuple[float, bool]]]:
+def fit_answer_model(runs: list[Run], key: str, mode: str = "hybrid",
+                     query_features: tuple[str, ...] | None = None) -> tuple[Any, list[tuple[float, bool]]]:
     """The answer model fitted on the tune split's ``mode`` hits (and its threshold picked
-    there), with each tune query's out-of-fold probability and whether it has an answer."""
+    there), with each tune query's out-of-fold probability and whether it has an answer.
+    ``query_features``: the query model's signals, if not answer.py's for ``mode``."""
     from kb_tools.search import answer
 
     names, qnames = ((answer.FEATURES, answer.QUERY_FEATURES) if mode == "hybrid"
                      else (answer.LEXICAL_FEATURES, answer.LEXICAL_QUERY_FEATURES))
+    qnames = query_features or qnames
     tune_runs = [r for r in runs if r.q["split"] == "tune"]
     feats_of = {id(r): (r.features if mode == "hybrid" else r.lexical_features) for r in tune_runs}
     rows, labels = [], []
@@ -316,25 +319,24 @@ def fit_answer_model(runs: list[Run], key: str, mode: str = "hybrid") -> tuple[A
     return answer.AnswerModel(hit, query, _threshold(oof), key), oof
 
 
+def out_of_fold_rates(model: Any, oof: list[tuple[float, bool]]) -> list[str]:
+    """Declined, answered and ROC AUC of ``fit_answer_model``'s out-of-fold probabilities at
+    the model's threshold (what a new query meets), formatted for a table."""
+    none = [p for p, has in oof if not has]
+    ans = [p for p, has in oof if has]
+    return [f"{sum(p < model.threshold for p in none) / max(1, len(none)):.3f}",
+            f"{sum(p >= model.threshold for p in ans) / max(1, len(ans)):.3f}", f"{roc_auc(ans, none):.3f}"]
+
+
 def offtopic_table(runs: list[Run], key: str) -> str:
     """The answer decision refitted on the tune split without and with the off-topic bank's
     signal (answer.py, "offtopic"): out-of-fold rates on the tune split (5 folds within tune:
     what a new query meets)."""
     from kb_tools.search import answer
 
-    base = answer.QUERY_FEATURES
-    without = tuple(f for f in base if f != "offtopic")
-    rows = []
-    try:
-        for name, names in (("without the off-topic signal", without), ("with it", (*without, "offtopic"))):
-            answer.QUERY_FEATURES = names
-            model, oof = fit_answer_model(runs, key, "hybrid")
-            none = [p for p, has in oof if not has]
-            ans = [p for p, has in oof if has]
-            rows.append([name, f"{sum(p < model.threshold for p in none) / max(1, len(none)):.3f}",
-                         f"{sum(p >= model.threshold for p in ans) / max(1, len(ans)):.3f}", f"{roc_auc(ans, none):.3f}"])
-    finally:
-        answer.QUERY_FEATURES = base
+    without = tuple(f for f in answer.QUERY_FEATURES if f != "offtopic")
+    rows = [[name, *out_of_fold_rates(*fit_answer_model(runs, key, "hybrid", names))]
+            for name, names in (("without the off-topic signal", without), ("with it", (*without, "offtopic")))]
     return table(["query model", "declined (out-of-fold)", "answered (out-of-fold)", "AUC (out-of-fold)"], rows)
 
 
