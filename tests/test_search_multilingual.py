@@ -81,17 +81,29 @@ def test_the_product_page_a_shopper_searches_from_never_outranks_the_answer(sear
     assert there.answered == plain.answered
 
 
-def test_banglish_read_word_by_word_is_avros_reading_of_the_whole_question() -> None:
-    """The encoder reads a Banglish question's Avro reading built from the per-word readings
-    the lexical side has already made (cached): it must be avro-py's reading of the whole text,
-    punctuation, exception words ("bangladesh") and double spaces included."""
+def test_banglish_is_read_in_bengali_script_with_the_pages_english_words_as_typed() -> None:
+    """The encoder reads a Banglish question in Bengali script, word by word from the readings
+    the lexical side has already made (cached): avro-py's reading of the whole text when no word
+    is an English word of the pages (punctuation, exception words such as "bangladesh" and
+    double spaces included), and the pages' English words as typed, not read into Bengali
+    letters the encoder knows less well ("refund" stays "refund", not রেফুন্দ)."""
     import avro
 
+    from kb_tools.search.analyzer import normalize_word
     from kb_tools.search.romanized import encoder_text
 
     for text in ["amar order kothay?", "bkash e refund koto din lagbe", "jar bhenge geche!!",
                  "bangladesh er baire  pathan jay", "taka ferot chai, 3 din hoye gelo", "ki  korbo"]:
-        assert encoder_text(text, "bn-Latn", [], set()) == f"{text} {avro.parse(text)}"
+        assert encoder_text(text, "bn-Latn", [], set()) == avro.parse(text)
+    pages = {normalize_word(w) for w in ("order", "refund", "ache")}  # words of English pages, as indexed
+    assert encoder_text("amar order kothay?", "bn-Latn", [], pages) == f"{avro.parse('amar')} order {avro.parse('kothay?')}"
+    assert encoder_text("bkash e Refund? koto din", "bn-Latn", [], pages) == \
+        f"{avro.parse('bkash e')} Refund? {avro.parse('koto din')}"
+    # A Bengali function word that an English page also has is read as Bengali ("ache": is there).
+    assert encoder_text("refund ache", "bn-Latn", [], pages) == f"refund {avro.parse('ache')}"
+    # Hinglish the same way (ITRANS), English page words as typed.
+    hi = encoder_text("refund kab milega", "hi-Latn", [], pages)
+    assert hi.startswith("refund ") and "kab" not in hi and "milega" not in hi
 
 
 def test_romanized_words_are_never_spell_corrected_into_english(searcher) -> None:

@@ -18,12 +18,13 @@ Three pieces:
 
 :func:`encoder_text` gives the semantic side a native-script reading of a romanized query
 (Avro Phonetic for Bengali — the rules Bangladeshis type Banglish with —, ITRANS for Hindi
-words, the matched index words for Gujarati).
+words, English words of the pages kept as typed; the matched index words for Gujarati).
 """
 
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 import weakref
 from collections import defaultdict
@@ -277,26 +278,40 @@ def is_function_word(word: str, lang: str) -> bool:
 
 
 def encoder_text(text: str, lang: str, native_words: list[str], english: set[str]) -> str:
-    """What the semantic side reads for a query: a native-script reading of a romanized one,
-    after the typed text (the encoder knows Bengali, Gujarati and Hindi far better in their
-    own scripts)."""
+    """What the semantic side reads for a romanized query: the encoder knows Bengali and Hindi
+    far better in their own scripts than in Latin letters, and English words best as they are.
+    A Banglish or Hinglish question is read word by word: a word of the English pages stays as
+    typed ("password", "order"), every other word is read in the native script (Avro Phonetic
+    for Bengali, the rules Bangladeshis type Banglish with; ITRANS for Hindi), so "password
+    bhule gechi" is read "password ভুলে গেছি" (about half the tokens of the typed text and its
+    reading together, and nearer the pages). No scheme reads how Gujaratis type, so for
+    romanized Gujarati the index words matched by sound (``native_words``) follow the typed
+    text (replacing the typed words with them was measured and not kept: README, Relevance)."""
     if not lang.endswith("-Latn"):
         return text
     base = lang.split("-")[0]
-    if base == "bn":
-        reading = _avro(text)
-    elif base == "hi":
-        reading = " ".join(_devanagari(w, english) for w in text.split())
-    else:
-        reading = " ".join(native_words)
+    if base in ("bn", "hi"):
+        read = (lambda w: avro_word(w) or w) if base == "bn" else _devanagari
+        return " ".join(w if _english_word(w, base, english) else read(w) for w in text.split(" "))
+    reading = " ".join(native_words)
     return f"{text} {reading}".strip() if reading and reading != text else text
+
+
+def _english_word(word: str, lang: str, english: set[str]) -> bool:
+    """Whether a word of a romanized question is an English word of the pages ("refund?") and
+    not one of the language's function words that English also has ("me", "to")."""
+    from kb_tools.search.analyzer import ENGLISH_STOP_WORDS, normalize_word
+
+    w = word.casefold().strip(string.punctuation)
+    return (w.isascii() and w.isalpha() and w not in ENGLISH_STOP_WORDS and not is_function_word(w, lang)
+            and normalize_word(w) in english)
 
 
 def warm_up(lexical: Any = None) -> None:
     """Import the transliterators now, not on a shopper's first romanized query (and index
     ``lexical``'s English words by sound, for :func:`loanword_text`)."""
-    _avro("ami")
-    _devanagari("kab", set())
+    avro_word("ami")
+    _devanagari("kab")
     if lexical is not None:
         loanwords(lexical)
 
@@ -453,16 +468,6 @@ def loanword_text(text: str, lexical: Any) -> str:
     return f"{text} {' '.join(found)}" if found else text
 
 
-def _avro(text: str) -> str:
-    """Avro Phonetic's reading of a Banglish text, word by word: avro-py's rules and its
-    exception words never reach across a space, so this is its reading of the whole text (the
-    same on all 486 Latin-letter labelled queries and on 3,000 random texts; one of 20,000
-    random strings of Avro's rule letters differed), and the words the lexical side has read
-    (:func:`avro_word`, cached) are not read again for the encoder."""
-    readings = [avro_word(w) for w in text.split(" ")]
-    return " ".join(readings) if any(readings) else ""  # nothing read: avro-py missing, or no word
-
-
 @lru_cache(maxsize=8192)
 def avro_word(word: str) -> str:
     """Avro Phonetic's reading of one Banglish word. Cached: avro-py reads a word in about
@@ -475,12 +480,10 @@ def avro_word(word: str) -> str:
     return str(avro.parse(word)) if word else ""
 
 
-def _devanagari(word: str, english: set[str]) -> str:
-    from kb_tools.search.analyzer import ENGLISH_STOP_WORDS, normalize_word
-
+def _devanagari(word: str) -> str:
+    """The ITRANS reading of a Hinglish word (a word with digits or punctuation stays as typed)."""
     w = word.casefold()
-    if not w.isalpha() or not w.isascii() or (normalize_word(w) in english and w not in ENGLISH_STOP_WORDS
-                                              and not is_function_word(w, "hi")):
+    if not w.isalpha() or not w.isascii():
         return word
     try:
         from indic_transliteration import sanscript
