@@ -1,0 +1,69 @@
+"""bench/bench_transfer.py and its second help center (bench/sites/tulip): the site builds as a
+writer builds it, its labels name pages that exist, and the benchmark runs end to end on a few
+queries. No relevance figure is asserted: those are the benchmark's to measure."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "bench" / "sites" / "tulip"
+
+
+def test_every_label_names_a_page_of_the_site_in_the_queries_language() -> None:
+    data = yaml.safe_load((SITE / "queries.yaml").read_text(encoding="utf-8"))
+    pages = {p.relative_to(SITE / "docs").with_suffix("").as_posix() + "/" for p in (SITE / "docs").rglob("*.md")}
+    kinds = {d["kind"] for d in data}
+    assert kinds == {"native", "romanized", "code-mixed", "cross-lingual", "no-answer"}
+    assert {d["split"] for d in data} == {"heldout"}, "nothing is tuned on this site: every query is held out"
+    for d in data:
+        assert set(d["expect"]) <= pages, d["q"]
+        assert bool(d["expect"]) == (d["kind"] != "no-answer"), d["q"]
+        first = d["expect"][0] if d["expect"] else ""
+        lang = d["lang"].split("-")[0]
+        if d["kind"] == "cross-lingual":  # the answer exists only in English: no translation of it
+            assert not any(f"{lang}/{e}" in pages for e in d["expect"]), d["q"]
+        elif d["kind"] in ("native", "romanized") and lang != "en":
+            assert first.startswith(f"{lang}/"), d["q"]
+
+
+def test_the_site_builds_and_the_benchmark_runs_on_a_few_queries(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    r = subprocess.run([sys.executable, "-m", "bench.bench_transfer", "--no-sample", "--limit", "2",
+                        "--work", str(tmp_path), "--misses"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = r.stdout
+    assert "# Transfer: tulip (10 labelled queries, all held out)" in out
+    for heading in ("## MRR@10 by kind and language", "## Cross-lingual recall@5 (hybrid)",
+                    "## The answer decision (the shipped model, unchanged)"):
+        assert heading in out
+    # One row per kind and language the first two queries of each kind have, each with a figure.
+    for kind, lang in (("native", "en"), ("romanized", "bn"), ("code-mixed", "hi"), ("cross-lingual", "bn")):
+        assert re.search(rf"^\| {kind} \| {lang} \| 2 \| [01]\.\d{{3}} \|", out, re.M), (kind, lang, out)
+    assert re.search(r"^\| \*\*site, all\*\* \| [01]\.\d{3} \(2\) \| [01]\.\d{3} \(8\) \|", out, re.M), out
+    # Built by mkdocs as a writer builds it: every page of every language is in the index and
+    # on the site.
+    built = tmp_path / "transfer" / "tulip"
+    manifest = json.loads((built / "search_index" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["model"] == "multilingual-e5-small"
+    assert manifest["pages"] == len(list((SITE / "docs").rglob("*.md")))
+    assert set(manifest["counts"]["lang"]) == {"en", "bn", "gu"}
+    for page in (SITE / "docs").rglob("*.md"):
+        rel = page.relative_to(SITE / "docs").with_suffix("")
+        html = built / "site" / (rel.parent if rel.name == "index" else rel) / "index.html"
+        assert html.is_file(), rel
+
+
+def test_a_site_without_its_labelled_queries_is_refused_with_what_it_needs(tmp_path: Path) -> None:
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\n", encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "bench.bench_transfer", "--no-sample", "--site", str(tmp_path)],
+                       cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    assert r.returncode == 1
+    assert "needs mkdocs.yml and queries.yaml" in r.stderr
