@@ -3,7 +3,9 @@
 Articles in the default language live at the top of docs/, translations in docs/<lang>/ with
 the same paths. MkDocs builds one navigation for everything; we split it so a Bengali page
 shows the Bengali navigation (with Bengali section titles), and previous/next links stay
-inside one language.
+inside one language. A site whose `nav:` lists only the default language's pages (as a
+writer who adds translations later writes it) gives each other language the same navigation
+with that language's translations in place of the pages, the untranslated ones left out.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from mkdocs.structure.files import Files
 from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
@@ -24,11 +27,17 @@ class LanguageNavs:
 
     @classmethod
     def split(cls, nav: Navigation, site: ContentSite, category_order: list[str],
-              titles: Mapping[str, str] | None = None) -> LanguageNavs:  # fmt: skip
+              titles: Mapping[str, str] | None = None, *, files: Files | None = None,
+              written: bool = False) -> LanguageNavs:  # fmt: skip
         """One navigation per language, sections in the order of `category_order` and titled in
         that language; `titles`: the titles of generated pages (src_path -> title), so the
         section of a generated index (the videos) gets its title too. Previous/next links
-        follow each language's navigation in that order."""
+        follow each language's navigation in that order.
+
+        `written`: the navigation is the site's own `nav:` — its order and the default
+        language's section titles are the writer's and stay; a language it has no section
+        for gets the default language's navigation with its translations (from `files`) in
+        place of the pages."""
         titles = titles or {}
         default = site.settings.default_language
         others = set(site.settings.languages[1:])
@@ -41,11 +50,18 @@ class LanguageNavs:
                     child.parent = None
             else:
                 by_lang[default].append(item)
+        if written and files is not None:
+            pages_by_src = {f.src_uri: f.page for f in files.documentation_pages() if f.page is not None}
+            for lang in site.settings.languages[1:]:
+                if lang not in by_lang:
+                    by_lang[lang] = _mirror(by_lang[default], lang, pages_by_src)
         result = cls(default=default)
         for lang, items in by_lang.items():
-            items = _order(items, site, category_order)
-            for item in items:
-                _retitle(item, site, lang, titles)
+            if not written:
+                items = _order(items, site, category_order)
+            if not written or lang != default:
+                for item in items:
+                    _retitle(item, site, lang, titles)
             pages = [p for p in _pages_in(items) if site.page_language(p.file.src_uri) == lang]
             for i, page in enumerate(pages):
                 page.previous_page = pages[i - 1] if i else None
@@ -87,6 +103,28 @@ def _order(items: list, site: ContentSite, category_order: list[str]) -> list:
         return (2, 0)
 
     return sorted(items, key=key)
+
+
+def _mirror(items: list, lang: str, pages_by_src: Mapping[str, Page], parent: Section | None = None) -> list:
+    """``items`` with each page replaced by its ``lang`` translation (``<lang>/<path>``),
+    pages without one and sections left empty dropped; links kept."""
+    out: list = []
+    for item in items:
+        if isinstance(item, Page):
+            page = pages_by_src.get(f"{lang}/{item.file.src_uri}")
+            if page is None:
+                continue
+            page.parent = parent
+            out.append(page)
+        elif isinstance(item, Section):
+            section = Section(item.title, [])
+            section.parent = parent
+            section.children = _mirror(item.children, lang, pages_by_src, section)
+            if section.children:
+                out.append(section)
+        else:
+            out.append(item)
+    return out
 
 
 def _pages_in(items: list) -> list[Page]:

@@ -157,7 +157,8 @@ class KbPlugin(BasePlugin[KbConfig]):
     def on_nav(self, nav: Navigation, config, files: Files) -> Navigation:
         if not self.config.enabled or self.site is None:
             return nav
-        self.navs = LanguageNavs.split(nav, self.site, list(self.config.categories), self.generated)
+        self.navs = LanguageNavs.split(nav, self.site, list(self.config.categories), self.generated, files=files,
+                                       written=config["nav"] is not None)
         return self.navs.for_language(self.site.settings.default_language)
 
     # -- pages -------------------------------------------------------------------------------

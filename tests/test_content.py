@@ -211,6 +211,37 @@ def test_pages_get_their_language_switcher_and_nav(project: Path) -> None:
     assert "Shipping costs" in en
 
 
+def test_a_written_nav_keeps_its_order_and_titles_and_translations_get_it_in_their_language(project: Path) -> None:
+    # The writer's own nav lists the English pages only (translations added later), a page
+    # after the sections, and a section title of its own.
+    categories = {"returns": {"en": "Returns", "bn": "ফেরত"}, "shipping": "Shipping"}
+    yml = help_center_yml("Test shop help", languages=["en", "bn", "gu"], search=False, categories=categories)
+    write(project, "mkdocs.yml", yml + """\
+nav:
+  - Home: index.md
+  - Our shipping: [shipping/costs.md]
+  - Returns: [returns/return-policy.md]
+  - Contact: contact.md
+""")
+    write(project, "docs/contact.md", "---\ntitle: Contact us\n---\n# Contact us\n")
+    write(project, "docs/bn/index.md", "---\ntitle: সাহায্য কেন্দ্র\n---\nস্বাগতম\n")
+    write(project, "docs/bn/returns/return-policy.md", "---\ntitle: ফেরত নীতি\ncategory: returns\n---\nফেরত\n")
+    result = mkdocs_build(project, "--strict")
+    assert result.returncode == 0, result.stderr
+
+    def nav(rel: str) -> list[str]:
+        html = (project / "site" / rel / "index.html").read_text(encoding="utf-8")
+        part = html[html.index("md-nav--primary"):html.index('class="md-content"')]
+        return list(dict.fromkeys(re.findall(r'<span class="md-ellipsis">\s*([^<]+?)\s*</span>', part)))
+
+    assert nav("returns/return-policy") == ["Home", "Our shipping", "Shipping costs", "Returns", "Return policy", "Contact"]
+    # The Bengali pages: the same navigation with the Bengali pages, sections titled in Bengali
+    # when a category names them, no English page; next/previous stay in Bengali.
+    assert nav("bn/returns/return-policy") == ["সাহায্য কেন্দ্র", "ফেরত", "ফেরত নীতি"]
+    home = (project / "site/bn/index.html").read_text(encoding="utf-8")
+    assert '<link rel="next" href="returns/return-policy/">' in home
+
+
 def test_script_detection() -> None:
     assert detect_script_lang("আমি কিভাবে পণ্য ফেরত দেব") == "bn"
     assert detect_script_lang("હું મારો ઓર્ડર કેવી રીતે ટ્રેક કરું") == "gu"
