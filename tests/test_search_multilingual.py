@@ -170,6 +170,29 @@ def test_a_loanword_typed_in_any_unicode_form_is_read_the_same() -> None:
     assert loanword_text(typed, pages).split()[-1] == "password"
 
 
+def test_a_soft_g_is_read_as_j_and_a_hard_one_as_g() -> None:
+    from types import SimpleNamespace
+
+    from kb_tools.search.romanized import loanword_text
+
+    # English writes the "j" of অরিজিনাল, মেসেজ and ऑरिजिनल with a "g" ("original", "message"):
+    # read only as written, those words never matched the English pages. "gift" keeps its
+    # hard g (গিফট); "giraffe" is no English word of these pages, so nothing is read.
+    class Pages:  # what loanword_text reads of a LexicalIndex
+        vocab = {"original": 3, "message": 2, "gift": 5, "ভুলে": 1}
+        surface: dict[str, str] = {}
+
+        def keys(self) -> SimpleNamespace:
+            return SimpleNamespace(languages={"bn"})
+
+    pages = Pages()
+    assert loanword_text("মেকআপ কি অরিজিনাল", pages).split()[-1] == "original"
+    assert loanword_text("ऑरिजिनल है क्या", pages).split()[-1] == "original"
+    assert loanword_text("মেসেজ আসেনি", pages).split()[-1] == "message"
+    assert loanword_text("গিফট কার্ড", pages).split()[-2:] == ["কার্ড", "gift"]
+    assert loanword_text("জিরাফ", pages) == "জিরাফ"
+
+
 def test_loanwords_match_the_english_pages_words_too(searcher) -> None:
     # The lexical side reads an English word written in the shopper's script as the English
     # pages' word, so the page that answers matches the question's words, not only its

@@ -359,6 +359,15 @@ _LOOSE = [
     (re.compile(r"z"), "j"), (re.compile(r"[ou]"), "a"), (re.compile(r"[ey]"), "i"), (re.compile(r"(.)\1+"), r"\1"),
 ]
 MIN_LOAN_SIMILARITY = 0.75  # 1 - edit distance / length of the two loose spellings
+_SOFT_G = re.compile(r"d?g(?=[eiy])")
+
+
+def english_readings(word: str) -> tuple[str, ...]:
+    """The spellings an English word is matched by: as written, and, when it has a "g" before
+    e, i or y, with that "g" read "j" — soft in "charge", "change", "damage", "original"
+    (চার্জ, એક્સચેન્જ, ড্যামেজ, অরিজিনাল), hard in "gift" and "get", so both are kept."""
+    soft = _SOFT_G.sub("j", word)
+    return (word,) if soft == word else (word, soft)
 
 
 def _loose(latin: str, english: bool) -> str:
@@ -388,14 +397,16 @@ class Loanwords:
     """The English words of an index vocabulary by :func:`sound_skeleton`, most used first."""
 
     def __init__(self, vocab: dict[str, int], surface: dict[str, str]) -> None:
-        table: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        table: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
         for term, df in vocab.items():
             word = surface.get(term, term)
             if len(word) >= 3 and word.isascii() and word.isalpha():
-                key = sound_skeleton(word, english=True)
-                if len(key.lstrip("_")) >= MIN_LOAN_CONSONANTS:
-                    table[key].append((df, word.casefold()))
-        self.words = {k: max(v)[1] for k, v in table.items()}
+                for reading in english_readings(word.casefold()):
+                    key = sound_skeleton(reading, english=True)
+                    if len(key.lstrip("_")) >= MIN_LOAN_CONSONANTS:
+                        table[key].append((df, word.casefold(), reading))
+        # key -> (the English word, the spelling of it that sounds as the key: "charge", "charje")
+        self.words = {k: max(v)[1:] for k, v in table.items()}
 
     def english(self, word: str, known: bool, has_pages: bool) -> str | None:
         """The English word native-script ``word`` sounds like, when the pages of its language
@@ -413,10 +424,10 @@ class Loanwords:
             n = len(key.lstrip("_"))
             if n < MIN_LOAN_CONSONANTS or (n == MIN_LOAN_CONSONANTS and not has_pages):
                 continue
-            english = self.words.get(key)
+            english, reading = self.words.get(key, ("", ""))
             # The consonants alone match by chance too often (ক্রিকেট "cricket" and "correct",
             # ખરીદી "buying" and "card"): the vowels must roughly agree too.
-            if english and sound_similarity(latin, english) >= MIN_LOAN_SIMILARITY:
+            if english and sound_similarity(latin, reading) >= MIN_LOAN_SIMILARITY:
                 return english
         return None
 
@@ -427,8 +438,8 @@ class Loanwords:
         key = sound_skeleton(word, english=True)
         if len(key.lstrip("_")) <= MIN_LOAN_CONSONANTS:
             return None
-        english = self.words.get(key)
-        if english and english != word.casefold() and sound_similarity(word, english, typed_english=True) >= MIN_LOAN_SIMILARITY:
+        english, reading = self.words.get(key, ("", ""))
+        if english and english != word.casefold() and sound_similarity(word, reading, typed_english=True) >= MIN_LOAN_SIMILARITY:
             return english
         return None
 
