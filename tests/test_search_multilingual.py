@@ -170,6 +170,19 @@ def test_a_loanword_typed_in_any_unicode_form_is_read_the_same() -> None:
     assert loanword_text(typed, pages).split()[-1] == "password"
 
 
+def test_banglish_with_na_typed_onto_the_verb_is_told_apart_from_english_and_hindi() -> None:
+    from kb_tools.search.romanized import detect_language, is_function_word
+
+    # "otp asena" ("the OTP does not come": ase na) was read as English: "otp" is an English
+    # word and "asena" was in no list. Hindi's infinitives end in "na" too and stay Hindi.
+    for text in ("otp asena", "order hoyna", "taka ferot ashena"):
+        assert detect_language(text) == "bn-Latn", text
+        assert is_function_word(text.split()[-1], "bn"), text
+    assert detect_language("return karna hai") == "hi-Latn"
+    assert detect_language("arena tickets") == "en"
+    assert not is_function_word("karna", "bn")
+
+
 def test_a_soft_g_is_read_as_j_and_a_hard_one_as_g() -> None:
     from types import SimpleNamespace
 

@@ -247,7 +247,7 @@ def detect_language(text: str, keys: KeyIndex | None = None, english: Iterable[s
         is_english = w in ENGLISH_STOP_WORDS or normalize_word(w) in english
         listed = False
         for lang in SCRIPT_LANGS:
-            if w in lex.get(lang, ()):
+            if w in lex.get(lang, ()) or _negated(w, lang, lex):
                 listed = True
                 score[lang] += 0.5 if is_english else 1.0
                 strong[lang] += 0 if is_english else 1
@@ -274,7 +274,17 @@ def _any_indic(text: str) -> str | None:
 
 
 def is_function_word(word: str, lang: str) -> bool:
-    return word.casefold() in function_words().get(lang, frozenset())
+    w, lex = word.casefold(), function_words()
+    return w in lex.get(lang, frozenset()) or _negated(w, lang, lex)
+
+
+def _negated(word: str, lang: str, lex: dict[str, frozenset[str]]) -> bool:
+    """A Bengali word of the list with না ("not") typed onto it, as Banglish often writes it:
+    "asena", "hoyna", "pabona" (ase na, hoy na, pabo na). Not when the rest is also a Hindi
+    word: Hindi's infinitives end in "na" too ("karna", "to do")."""
+    stem = word[:-2]
+    return (lang == "bn" and word.endswith("na") and len(stem) >= 3 and stem in lex.get("bn", ())
+            and stem not in lex.get("hi", ()))
 
 
 def encoder_text(text: str, lang: str, native_words: list[str], english: set[str]) -> str:
