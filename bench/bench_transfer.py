@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +44,7 @@ from bench.bench_relevance import (
     groups,
     labelled,
     metrics,
-    page,
     rank_all,
-    rank_of,
 )
 from bench.search_common import ROOT, WORK, project_copy, sample_index, table
 
@@ -165,25 +164,12 @@ def decision_table(searcher: Any, runs: list[Run], samples: dict[str, tuple[Any,
 
 
 def misses(searcher: Any, runs: list[Run]) -> None:
-    """The site's ranking misses (hybrid) and decision failures, to read."""
-    for r in runs:
-        if not r.q["expect"]:
-            continue
-        k = rank_of(r.hits["hybrid"], r.q["expect"])
-        if k != 1:
-            top = [page(h.url) for h in r.hits["hybrid"][:3]]
-            print(f"  miss {r.q['kind']:13} {r.q['lang']:8} rank {k}  {r.q['q']!r} -> {top} (expected {r.q['expect'][0]})",
-                  file=sys.stderr)
-    model = searcher.model_for_mode("hybrid")
-    for r in runs:
-        if searcher.answered(r.q["q"], r.hits["hybrid"], r.features) == bool(r.q["expect"]):
-            continue
-        p = model.answerable(r.features[0]) if model and r.features else 0.0
-        top = page(r.hits["hybrid"][0].url) if r.hits["hybrid"] else None
-        right = bool(r.q["expect"]) and rank_of(r.hits["hybrid"][:1], r.q["expect"]) == 1
-        what = "declined" if r.q["expect"] else "answered"
-        print(f"  {what} {r.q['kind']:13} {r.q['lang']:8} p={p:.3f} {r.q['q']!r} -> {top}{' (right page)' if right else ''}",
-              file=sys.stderr)
+    """The site's ranking misses and decision failures, to read: bench_relevance's listing,
+    which reads the tune split, given every query of the site (held out from tuning, not from
+    reading)."""
+    from bench import bench_relevance
+
+    bench_relevance.misses(searcher, [replace(r, q={**r.q, "split": "tune"}) for r in runs])
 
 
 def main(argv: list[str] | None = None) -> None:
