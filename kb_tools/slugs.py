@@ -7,6 +7,9 @@ Markdown's default slugify drops every non-ASCII character, and slugifiers built
     markdown_extensions:
       - toc:
           slugify: !!python/name:kb_tools.slugs.slugify
+
+A site that chooses no slugify gets :func:`slugify_unless_markdown_has_one` from the kb plugin:
+Markdown's own anchors wherever Markdown makes one, so no link into an existing site changes.
 """
 
 from __future__ import annotations
@@ -35,3 +38,12 @@ def slugify(value: str, separator: str = "-") -> str:
     if current:
         words.append("".join(current))
     return separator.join(w.strip(separator) for w in words if w.strip(separator))
+
+
+def slugify_unless_markdown_has_one(value: str, separator: str = "-") -> str:
+    """Markdown's own anchor when it makes one ("Step 1: Pack it" -> "step-1-pack-it"), else
+    :func:`slugify` ("ধাপ ১: প্যাক করুন", of which Markdown's keeps nothing and the toc
+    extension would number "_1"). What the kb plugin gives a site that chooses no slugify."""
+    from markdown.extensions.toc import slugify as markdowns
+
+    return markdowns(value, separator) or slugify(value, separator)
