@@ -133,12 +133,15 @@ class AnswerModel:
 MODEL_FILE = Path(__file__).with_name("data") / "answer_model.json"
 BANK_FILE = Path(__file__).with_name("data") / "offtopic_bank.txt"
 BANK_VECTORS = Path(__file__).with_name("data") / "offtopic_bank.npz"
-_bank_vectors: dict[str, Any] = {}
+SHOP_BANK_FILE = Path(__file__).with_name("data") / "shop_bank.txt"
+SHOP_BANK_VECTORS = Path(__file__).with_name("data") / "shop_bank.npz"
+_bank_vectors: dict[tuple[str, str], Any] = {}
 _bank_lock = threading.Lock()
 
 
 def bank_sentences(path: Path = BANK_FILE) -> list[str]:
-    """The off-topic bank: one everyday question per line, ``#`` comments skipped."""
+    """A bank (the off-topic one unless ``path`` names another): one question per line,
+    ``#`` comments skipped."""
     lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
     return [line for line in lines if line and not line.startswith("#")]
 
@@ -147,48 +150,81 @@ def bank_digest(sentences: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(sentences).encode("utf-8")).hexdigest()[:16]
 
 
-def bank_vectors(encoder: Any, path: Path = BANK_VECTORS) -> Any:
-    """The bank encoded as questions by ``encoder``, each row centred on its script's mean
-    (Latin, Bengali, Gujarati, Devanagari), so that ``rows @ query`` is the query's cosine to
-    each sentence minus its mean cosine to that sentence's script, the way chunk cosines are
-    centred per language (the encoder rates any two texts of one language as close). Once per
-    process: the vectors shipped in ``data/offtopic_bank.npz`` when that encoder made them from
-    this very bank (its ``name`` and the bank's digest match), else encoded now (seconds)."""
+def _encoded_bank(encoder: Any, text: Path, vectors: Path) -> tuple[list[str], Any]:
+    """A bank's sentences and their vectors: those shipped in ``vectors`` when ``encoder``
+    made them from this very bank (its ``name`` and the bank's digest match), else encoded
+    now (seconds). The caller holds ``_bank_lock``."""
     import numpy as np
 
+    sentences = bank_sentences(text)
+    vecs = None
+    if vectors.exists():
+        with np.load(vectors) as z:
+            if str(z["digest"]) == bank_digest(sentences) and encoder.name in z.files:
+                vecs = z[encoder.name].astype(np.float32)
+    if vecs is None or vecs.shape[1] != encoder.dimension:
+        vecs = np.asarray(encoder.encode_queries(sentences), dtype=np.float32)
+    return sentences, vecs
+
+
+def _script_means(sentences: Sequence[str], vecs: Any) -> dict[str, Any]:
     from kb_tools.search.analyzer import detect_script
 
+    scripts = [detect_script(t) or "latin" for t in sentences]
+    return {sc: vecs[[x == sc for x in scripts]].mean(axis=0) for sc in set(scripts)}
+
+
+def _centred(sentences: Sequence[str], vecs: Any, means: dict[str, Any]) -> Any:
+    from kb_tools.search.analyzer import detect_script
+
+    rows = vecs.copy()
+    for i, t in enumerate(sentences):
+        mean = means.get(detect_script(t) or "latin")
+        if mean is not None:
+            rows[i] -= mean
+    return rows
+
+
+def bank_vectors(encoder: Any, path: Path = BANK_VECTORS) -> Any:
+    """The off-topic bank encoded as questions by ``encoder``, each row centred on its script's
+    mean (Latin, Bengali, Gujarati, Devanagari), so that ``rows @ query`` is the query's cosine
+    to each sentence minus its mean cosine to that sentence's script, the way chunk cosines are
+    centred per language (the encoder rates any two texts of one language as close). Once per
+    process (:func:`_encoded_bank`: the shipped vectors, else encoded now)."""
     with _bank_lock:
-        rows = _bank_vectors.get(encoder.name)
-        if rows is not None:
-            return rows
-        sentences = bank_sentences()
-        digest = bank_digest(sentences)
-        vecs = None
-        if path.exists():
-            with np.load(path) as z:
-                if str(z["digest"]) == digest and encoder.name in z.files:
-                    vecs = z[encoder.name].astype(np.float32)
-        if vecs is None or vecs.shape[1] != encoder.dimension:
-            vecs = np.asarray(encoder.encode_queries(sentences), dtype=np.float32)
-        scripts = [detect_script(t) or "latin" for t in sentences]
-        rows = vecs.copy()
-        for sc in set(scripts):
-            mask = np.asarray([x == sc for x in scripts])
-            rows[mask] -= vecs[mask].mean(axis=0)
-        _bank_vectors[encoder.name] = rows
+        rows = _bank_vectors.get(("offtopic", encoder.name))
+        if rows is None:
+            sentences, vecs = _encoded_bank(encoder, BANK_FILE, path)
+            rows = _centred(sentences, vecs, _script_means(sentences, vecs))
+            _bank_vectors[("offtopic", encoder.name)] = rows
         return rows
 
 
-def write_bank_vectors(encoder: Any, path: Path = BANK_VECTORS) -> None:
-    """Ship the bank's vectors for ``encoder`` (float16: a cosine moves by < 0.001)."""
+def shop_bank_vectors(encoder: Any, path: Path = SHOP_BANK_VECTORS) -> Any:
+    """The shop bank (data/shop_bank.txt: what shoppers ask any shop's help center) encoded
+    by ``encoder``, each row centred on the OFF-TOPIC bank's mean for its script: on one scale
+    with :func:`bank_vectors`, so the two banks' best cosines can be compared (centred on its
+    own mean, the bank would lose what all its sentences share: being a shop question)."""
+    with _bank_lock:
+        rows = _bank_vectors.get(("shop", encoder.name))
+        if rows is None:
+            off, off_vecs = _encoded_bank(encoder, BANK_FILE, BANK_VECTORS)
+            sentences, vecs = _encoded_bank(encoder, SHOP_BANK_FILE, path)
+            rows = _centred(sentences, vecs, _script_means(off, off_vecs))
+            _bank_vectors[("shop", encoder.name)] = rows
+        return rows
+
+
+def write_bank_vectors(encoder: Any, path: Path = BANK_VECTORS, text: Path = BANK_FILE) -> None:
+    """Ship a bank's vectors for ``encoder`` (float16: a cosine moves by < 0.001); the
+    off-topic bank unless ``text`` names another."""
     import numpy as np
 
-    sentences = bank_sentences()
+    sentences = bank_sentences(text)
     vecs = np.asarray(encoder.encode_queries(sentences), dtype=np.float32)
     np.savez_compressed(path, digest=np.asarray(bank_digest(sentences)), **{encoder.name: vecs.astype(np.float16)})
     with _bank_lock:
-        _bank_vectors.pop(encoder.name, None)
+        _bank_vectors.clear()  # the shop bank's rows are centred on the off-topic bank's means
 
 
 @cache
@@ -293,6 +329,7 @@ def hit_features(cands: Any, grouped: Sequence[tuple[int, float]], group_of: Seq
             "latn": latn,
             "cross": float(bool(base) and j < len(hit_langs) and hit_langs[j] != base),
             "offtopic": cands.offtopic if semantic else 0.0,
+            "shop": cands.shop if semantic else 0.0,
         })
         f = out[-1]
         f["indic_cosine"] = indic * f["cosine"]

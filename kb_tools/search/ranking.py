@@ -75,6 +75,7 @@ class Candidates:
     semantic_pages: list[tuple[str, float]] = field(default_factory=list)  # translation groups by best centred cosine
     known_weighted: float = 0.0  # ``known`` with each word weighted by how rare it is in the pages
     offtopic: float = 0.0  # best centred cosine to the off-topic bank minus best_centered (answer.py)
+    shop: float = 0.0  # best cosine to the shop bank, centred on the off-topic bank's script means (answer.py)
 
     @property
     def romanized(self) -> bool:

@@ -19,7 +19,13 @@ from typing import Any
 
 from kb_tools.errors import SearchIndexError
 from kb_tools.search.analyzer import detect_script, script_of
-from kb_tools.search.answer import AnswerModel, bank_vectors, hit_features, model_for
+from kb_tools.search.answer import (
+    AnswerModel,
+    bank_vectors,
+    hit_features,
+    model_for,
+    shop_bank_vectors,
+)
 from kb_tools.search.build import CHUNKS, MANIFEST, SCHEMA_VERSION, VECTORS
 from kb_tools.search.chunking import Chunk
 from kb_tools.search.query import Context, QueryError, SearchQuery, SearchResults
@@ -151,6 +157,7 @@ class Searcher:
         self._lock = threading.Lock()
         self._encoder: Any = None
         self._bank: Any = None  # the off-topic bank's centred vectors (answer.bank_vectors), with the model
+        self._shop_bank: Any = None  # the shop bank's (answer.shop_bank_vectors), on the same scale
         # Filter masks for the values the index holds (a product=/category= value nobody wrote
         # gets the empty mask, uncached): bounded by the index, not by what clients send.
         self._masks: dict[tuple[str, str], Any] = {}
@@ -204,8 +211,9 @@ class Searcher:
             for i in range(means.shape[0]):
                 means[i] = self.vectors[self._lang_index == i].mean(axis=0)
             self._lang_means = means
-            if self.calibrated:  # only the answer model reads the bank
+            if self.calibrated:  # only the answer model reads the banks
                 self._bank = bank_vectors(encoder)
+                self._shop_bank = shop_bank_vectors(encoder)
             one_blas_thread()
             self._encoder = encoder
 
@@ -371,6 +379,8 @@ class Searcher:
             cands.best_centered, cands.semantic_pages = sem["best"], sem["groups"]
             if self._bank is not None:  # how much nearer the off-topic bank is than the site
                 cands.offtopic = float((self._bank @ vector).max()) - sem["best"]
+            if self._shop_bank is not None:  # how near a question shoppers ask any shop: one scale in every script
+                cands.shop = float((self._shop_bank @ vector).max())
         return cands
 
     def rank(self, cands: Candidates, mode: str, k: int, context: Context | None = None,
