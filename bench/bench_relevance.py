@@ -418,6 +418,8 @@ def calibrate(searcher: Any, runs: list[Run], encoder: str) -> None:
     models = {encoder: fit_answer_model(runs, encoder, "hybrid")[0], "": fit_answer_model(runs, "", "lexical")[0]}
     if "offtopic" in answer.QUERY_FEATURES:  # the bank's vectors ship beside the model they were fitted with
         answer.write_bank_vectors(searcher.encoder)
+    if "shop" in answer.QUERY_FEATURES:
+        answer.write_bank_vectors(searcher.encoder, answer.SHOP_BANK_VECTORS, answer.SHOP_BANK_FILE)
     path = answer.MODEL_FILE
     old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     old.update({k: m.to_json() for k, m in models.items()})
