@@ -22,6 +22,7 @@ import argparse
 import csv
 import itertools
 import json
+import math
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -382,14 +383,27 @@ def shop_table(runs: list[Run], key: str, variants: tuple[str, ...] = ("shop",),
     rows = []
     for name, names in (("without the shop bank", without),
                         *((f"with {v}", (*without, *v.split("+"))) for v in variants)):
-        fixed = out_of_fold_rates(*fit_answer_model(runs, key, "hybrid", names))
+        model, oof = fit_answer_model(runs, key, "hybrid", names)
         shuf = base if names == without else reshuffled(names)
         mean = [sum(x[i] for x in shuf) / len(shuf) for i in range(3)]
         wins = "" if names == without else f"{sum(s[2] > b[2] for s, b in zip(shuf, base, strict=True))} of {len(shuf)}"
-        rows.append([name, *fixed, *(f"{m:.3f}" for m in mean), wins])
+        rows.append([name, *out_of_fold_rates(model, oof), f"{declined_at_answered(oof, 0.95):.3f}",
+                     *(f"{m:.3f}" for m in mean), wins])
     return table(["query model", "declined (out-of-fold)", "answered (out-of-fold)", "AUC (out-of-fold)",
-                  f"declined ({reshuffles} reshuffles)", "answered (reshuffles)", "AUC (reshuffles)",
-                  "AUC above without"], rows)
+                  "declined at 0.95 answered (out-of-fold)", f"declined ({reshuffles} reshuffles)",
+                  "answered (reshuffles)", "AUC (reshuffles)", "AUC above without"], rows)
+
+
+def declined_at_answered(scored: list[tuple[float, bool]], answered: float) -> float:
+    """The share of no-answer queries declined at the highest cut that still answers
+    ``answered`` of the answerable ones: what the answered floor alone would cost."""
+    none = [c for c, has in scored if not has]
+    ans = sorted((c for c, has in scored if has), reverse=True)
+    need = math.ceil(answered * len(ans) - 1e-9)
+    if not none or not need:
+        return float("nan")
+    cut = ans[need - 1]  # the need-th highest answerable probability: answered at >= cut
+    return sum(c < cut for c in none) / len(none)
 
 
 def bank_overlap_table(searcher: Any, runs: list[Run]) -> str:
