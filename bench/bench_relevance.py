@@ -406,17 +406,26 @@ def declined_at_answered(scored: list[tuple[float, bool]], answered: float) -> f
     return sum(c < cut for c in none) / len(none)
 
 
-def bank_overlap_table(searcher: Any, runs: list[Run]) -> str:
-    """The decision with and without the no-answer queries whose text is one of the bank's
-    sentences word for word (the bank was written without reading them, but everyday
-    questions have everyday wordings): how much of the rate is those."""
+def in_bank(runs: list[Run], path: Path) -> list[Run]:
+    """The runs whose query is word for word one of a bank's sentences (case and a final
+    question mark aside)."""
     from kb_tools.search import answer
 
-    bank = {t.casefold().strip(" ?।") for t in answer.bank_sentences()}
+    bank = {t.casefold().strip(" ?।") for t in answer.bank_sentences(path)}
+    return [r for r in runs if r.q["q"].casefold().strip(" ?।") in bank]
+
+
+def bank_overlap_table(searcher: Any, runs: list[Run], path: Path | None = None) -> str:
+    """The decision with and without the queries whose text is one of the bank's sentences
+    word for word (the off-topic bank's no-answer ones, or the answerable ones of the bank at
+    ``path``; the banks were written without reading them, but everyday questions have
+    everyday wordings): how much of the rate is those."""
+    from kb_tools.search import answer
+
     rows = []
     for split in ("tune", "heldout"):
         part = [r for r in runs if r.q["split"] == split]
-        same = [r for r in part if not r.q["expect"] and r.q["q"].casefold().strip(" ?।") in bank]
+        same = [r for r in in_bank(part, path or answer.BANK_FILE) if bool(r.q["expect"]) == (path is not None)]
         for name, sub in (("all", part), ("without those in the bank", [r for r in part if r not in same])):
             d = decision(searcher, sub)
             rows.append([split, name, f"{d['declined']:.3f} ({d['n_none']})", f"{d['answered']:.3f} ({d['n_ans']})"])
@@ -596,8 +605,17 @@ def main() -> None:
         print(bank_overlap_table(searchers[first], by_encoder[first]))
     if args.shop:
         print(f"\n## The shop bank's signal ({first}, hybrid; tune split, out-of-fold)\n")
+        from kb_tools.search import answer
+
         variants = tuple(v.strip() for v in args.shop_variants.split(",") if v.strip())
-        print(shop_table(by_encoder[first], str(searchers[first].manifest.get("model_key", "")).rsplit("-", 2)[0], variants))
+        key = str(searchers[first].manifest.get("model_key", "")).rsplit("-", 2)[0]
+        print(shop_table(by_encoder[first], key, variants))
+        same = in_bank(by_encoder[first], answer.SHOP_BANK_FILE)
+        print(f"\nThe same without the {sum(r.q['split'] == 'tune' for r in same)} tune queries that are word for word "
+              "a sentence of the shop bank (refitted and cut without them):\n")
+        print(shop_table([r for r in by_encoder[first] if r not in same], key, variants))
+        print()
+        print(bank_overlap_table(searchers[first], by_encoder[first], answer.SHOP_BANK_FILE))
     if args.misses:
         misses(searchers[first], by_encoder[first])
 
