@@ -75,8 +75,9 @@ LEXICAL_FEATURES = ("coverage", "lexical_rank", "known", "known_weighted", "scor
 # "offtopic" (the off-topic bank against the site) lifted the out-of-fold rates on tune from
 # 0.872 declined / 0.923 answered / AUC 0.965 to 0.885 / 0.929 / 0.970, and did so in each of 20
 # reshufflings of the folds (bench_relevance --offtopic; README, "Answer decision"). "shop" (the
-# shop bank) lifted them from 0.885 / 0.929 / 0.970 to 0.897 / 0.938 / 0.975, with the AUC up in each of
-# 20 reshufflings (bench_relevance --shop).
+# shop bank), with romanized questions read in the native script, lifted them from 0.897 / 0.936
+# / 0.973 to 0.897 / 0.942 / 0.978, with the AUC up in each of 20 reshufflings (bench_relevance
+# --shop).
 QUERY_FEATURES = ("coverage", "known_weighted", "cosine", "cosine_centered", "cross", "indic", "latn", "offtopic",
                   "shop")
 LEXICAL_QUERY_FEATURES = ("coverage", "known_weighted")
