@@ -170,6 +170,30 @@ def test_a_loanword_typed_in_any_unicode_form_is_read_the_same() -> None:
     assert loanword_text(typed, pages).split()[-1] == "password"
 
 
+def test_an_acronym_written_by_its_letters_names_is_read_as_the_english_word() -> None:
+    """ওটিপি, ইএমআই, ઓટીપી, ईएमआई are "OTP" and "EMI" spelt letter by letter: no sound skeleton
+    matched them (too few consonants), so an English-only OTP or EMI page never met them."""
+    from types import SimpleNamespace
+
+    from kb_tools.search.romanized import acronym_readings, loanword_text
+
+    assert acronym_readings("ওটিপি") == {"otp"} and acronym_readings("ઓટીપી") == {"otp"}
+    assert acronym_readings("ইএমআই") == {"emi"} and acronym_readings("ईएमआई") == {"emi"}
+    assert acronym_readings("আমার") == set() and acronym_readings("কে") == set()  # a word; one letter
+
+    class Pages:  # what loanword_text reads of a LexicalIndex
+        vocab = {"otp": 3, "emi": 2, "at": 9, "code": 4, "আসছে": 1}
+        surface: dict[str, str] = {}
+
+        def keys(self) -> SimpleNamespace:
+            return SimpleNamespace(languages={"bn", "hi"})
+
+    assert loanword_text("ওটিপি আসছে না", Pages()).split()[-1] == "otp"
+    assert loanword_text("ईएमआई पर मिलेगा", Pages()).split()[-1] == "emi"
+    # এটি ("this") spells "at", an English word too common to be an acronym: not read.
+    assert loanword_text("এটি আসছে না", Pages()) == "এটি আসছে না"
+
+
 def test_banglish_with_na_typed_onto_the_verb_is_told_apart_from_english_and_hindi() -> None:
     from kb_tools.search.romanized import detect_language, is_function_word
 

@@ -403,8 +403,40 @@ def sound_similarity(latin: str, english: str, *, typed_english: bool = False) -
     return 1.0 - prev[-1] / max(len(a), len(b), 1)
 
 
+# English letters as Bengali, Gujarati and Hindi write their names: an acronym is written by
+# its letters' names (ওটিপি "OTP", ইএমআই "EMI", ઓટીપી, ईएमआई), which no sound skeleton matches
+# (too few consonants, and the vowels are the letters' names, not the word's).
+_LETTER_NAMES = {
+    "a": "এ એ ए", "b": "বি બી बी", "c": "সি સી सी", "d": "ডি ડી डी", "e": "ই ঈ ઈ ઇ ई इ",
+    "f": "এফ એફ एफ", "g": "জি જી जी", "h": "এইচ এচ એચ એઇચ एच", "i": "আই આઈ આઇ आई",
+    "j": "জে જે जे", "k": "কে કે के", "l": "এল એલ एल", "m": "এম એમ एम", "n": "এন એન एन",
+    "o": "ও ઓ ओ", "p": "পি પી पी", "q": "কিউ ક્યુ ક્યૂ क्यू", "r": "আর આર आर", "s": "এস એસ एस",
+    "t": "টি ટી टी", "u": "ইউ યુ યૂ यू", "v": "ভি વી वी", "w": "ডাবলিউ ডব্লিউ ડબલ્યુ डब्ल्यू",
+    "x": "এক্স એક્સ एक्स", "y": "ওয়াই વાય वाई", "z": "জেড ઝેડ जेड",
+}
+_LETTERS_BY_NAME = {unicodedata.normalize("NFC", name): letter for letter, names in _LETTER_NAMES.items()
+                    for name in names.split()}
+_LONGEST_NAME = max(len(n) for n in _LETTERS_BY_NAME)
+
+
+def acronym_readings(word: str) -> set[str]:
+    """The Latin acronyms a native-script word spells letter by letter, when the whole word is
+    2 to 5 English letter names: ওটিপি -> {"otp"}, ইএমআই -> {"emi"}, ordinary words -> set()."""
+    word = unicodedata.normalize("NFC", word)
+    reads: list[set[str]] = [set() for _ in range(len(word) + 1)]
+    reads[0].add("")
+    for i in range(len(word)):
+        if reads[i]:
+            for j in range(i + 1, min(len(word), i + _LONGEST_NAME) + 1):
+                letter = _LETTERS_BY_NAME.get(word[i:j])
+                if letter:
+                    reads[j].update(r + letter for r in reads[i] if len(r) < 5)
+    return {r for r in reads[-1] if len(r) >= 2}
+
+
 class Loanwords:
-    """The English words of an index vocabulary by :func:`sound_skeleton`, most used first."""
+    """The English words of an index vocabulary by :func:`sound_skeleton`, most used first,
+    and its short English words by themselves (acronyms: "otp", "emi", "upi")."""
 
     def __init__(self, vocab: dict[str, int], surface: dict[str, str]) -> None:
         table: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
@@ -417,6 +449,10 @@ class Loanwords:
                         table[key].append((df, word.casefold(), reading))
         # key -> (the English word, the spelling of it that sounds as the key: "charge", "charje")
         self.words = {k: max(v)[1:] for k, v in table.items()}
+        from kb_tools.search.analyzer import ENGLISH_STOP_WORDS
+
+        self.acronyms = {w for w in (surface.get(t, t).casefold() for t in vocab)
+                         if 2 <= len(w) <= 5 and w.isascii() and w.isalpha() and w not in ENGLISH_STOP_WORDS}
 
     def english(self, word: str, known: bool, has_pages: bool) -> str | None:
         """The English word native-script ``word`` sounds like, when the pages of its language
@@ -426,6 +462,9 @@ class Loanwords:
         words they never use, few are everyday words that sound like English by chance."""
         if known:
             return None
+        spelt = sorted(acronym_readings(word) & self.acronyms)
+        if spelt:
+            return spelt[0]
         latin = native_to_latin(_YA_PHALA.sub("", word))
         # ব/व/વ is English "v" (সার্ভিস, ડિલિવરી) or "w" (પાસવર્ડ, पासवर्ड): the English key
         # drops a "w", so a word that does not match with its "v" is tried without it.
