@@ -41,10 +41,17 @@ MODES = ("lexical", "semantic", "hybrid")
 ORIGINAL = 266  # the first entries of queries.yaml: the labelled set before issue 10
 
 
-def labelled() -> list[dict[str, Any]]:
-    data = yaml.safe_load((HERE / "queries.yaml").read_text(encoding="utf-8")) or []
-    return [{"q": d["q"], "lang": d["lang"], "kind": d["kind"], "split": d["split"], "expect": list(d["expect"])}
-            for d in data]
+def labelled(path: Path = HERE / "queries.yaml") -> list[dict[str, Any]]:
+    """The labelled queries of ``path`` (bench/queries.yaml, or a second site's in its format);
+    an entry without a field, or of another kind, stops the benchmark naming it."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    out = []
+    for i, d in enumerate(data, 1):
+        missing = {"q", "lang", "kind", "split", "expect"} - set(d)
+        if missing or d["kind"] not in KINDS:
+            sys.exit(f"{path}: entry {i} ({d.get('q')!r}): needs q, lang, kind ({', '.join(KINDS)}), split and expect")
+        out.append({"q": d["q"], "lang": d["lang"], "kind": d["kind"], "split": d["split"], "expect": list(d["expect"])})
+    return out
 
 
 def bitext(limit: int | None, path: Path = BITEXT) -> list[dict[str, Any]] | None:
@@ -158,7 +165,7 @@ def relevance_table(by_encoder: dict[str, list[Run]], split: str) -> str:
     for kind, lang, part in groups([r for r in first if r.q["split"] == split]):
         row: list[object] = [kind, lang, len(part)]
         for name in names:
-            sub = [r for r in by_encoder[name] if r.q["split"] == split and _in_group(r, kind, lang)]
+            sub = [r for r in by_encoder[name] if r.q["split"] == split and in_group(r, kind, lang)]
             for mode in MODES:
                 row.append(round(metrics(sub, mode)["mrr"], 3))
         rows.append(row)
@@ -166,7 +173,8 @@ def relevance_table(by_encoder: dict[str, list[Run]], split: str) -> str:
     return table(headers, rows)
 
 
-def _in_group(r: Run, kind: str, lang: str) -> bool:
+def in_group(r: Run, kind: str, lang: str) -> bool:
+    """Whether an answerable query belongs to the (kind, language) group of :func:`groups`."""
     if not r.q["expect"]:
         return False
     if kind == "all answerable":
@@ -320,13 +328,18 @@ def fit_answer_model(runs: list[Run], key: str, mode: str = "hybrid",
     return answer.AnswerModel(hit, query, _threshold(oof), key), oof
 
 
+def rates_at(oof: list[tuple[float, bool]], threshold: float) -> tuple[float, float, float]:
+    """Declined, answered and ROC AUC of out-of-fold probabilities cut at ``threshold``."""
+    none = [p for p, has in oof if not has]
+    ans = [p for p, has in oof if has]
+    return (sum(p < threshold for p in none) / max(1, len(none)), sum(p >= threshold for p in ans) / max(1, len(ans)),
+            roc_auc(ans, none))
+
+
 def out_of_fold_rates(model: Any, oof: list[tuple[float, bool]]) -> list[str]:
     """Declined, answered and ROC AUC of ``fit_answer_model``'s out-of-fold probabilities at
     the model's threshold (what a new query meets), formatted for a table."""
-    none = [p for p, has in oof if not has]
-    ans = [p for p, has in oof if has]
-    return [f"{sum(p < model.threshold for p in none) / max(1, len(none)):.3f}",
-            f"{sum(p >= model.threshold for p in ans) / max(1, len(ans)):.3f}", f"{roc_auc(ans, none):.3f}"]
+    return [f"{x:.3f}" for x in rates_at(oof, model.threshold)]
 
 
 def offtopic_table(runs: list[Run], key: str) -> str:
@@ -373,10 +386,7 @@ def shop_table(runs: list[Run], key: str, variants: tuple[str, ...] = ("shop",),
         out = []
         for seed in range(reshuffles):
             oof = _out_of_fold(names, tops, l2=answer.QUERY_L2, rng=random.Random(seed))
-            t = _threshold(oof)
-            none = [p for p, has in oof if not has]
-            ans = [p for p, has in oof if has]
-            out.append((sum(p < t for p in none) / len(none), sum(p >= t for p in ans) / len(ans), roc_auc(ans, none)))
+            out.append(rates_at(oof, _threshold(oof)))
         return out
 
     base = reshuffled(without)

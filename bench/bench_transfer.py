@@ -31,8 +31,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bench.bench_relevance import (
     KINDS,
     MODES,
@@ -42,6 +40,7 @@ from bench.bench_relevance import (
     decision,
     detail_table,
     groups,
+    in_group,
     labelled,
     metrics,
     rank_all,
@@ -55,17 +54,12 @@ E5 = "multilingual-e5-small"
 def site_queries(site: Path, limit: int = 0) -> list[dict[str, Any]]:
     """The site's labelled queries (bench/queries.yaml's format); with ``limit``, the first
     ``limit`` of each kind."""
-    path = site / "queries.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     out, seen = [], dict.fromkeys(KINDS, 0)
-    for i, d in enumerate(data, 1):
-        missing = {"q", "lang", "kind", "split", "expect"} - set(d)
-        if missing or d["kind"] not in KINDS:
-            sys.exit(f"{path}: entry {i} ({d.get('q')!r}): needs q, lang, kind ({', '.join(KINDS)}), split and expect")
-        if limit and seen[d["kind"]] >= limit:
+    for q in labelled(site / "queries.yaml"):
+        if limit and seen[q["kind"]] >= limit:
             continue
-        seen[d["kind"]] += 1
-        out.append({"q": d["q"], "lang": d["lang"], "kind": d["kind"], "split": d["split"], "expect": list(d["expect"])})
+        seen[q["kind"]] += 1
+        out.append(q)
     return out
 
 
@@ -105,8 +99,7 @@ def searched(index_dir: Path, queries: list[dict[str, Any]]) -> tuple[Any, list[
 
 
 def _mrr(runs: list[Run], kind: str, lang: str, mode: str = "hybrid") -> str:
-    part = [r for r in runs if r.q["expect"] and (kind == "all answerable" or (
-        r.q["kind"] == kind and (lang == "all" or r.q["lang"].split("-")[0] == lang)))]
+    part = [r for r in runs if in_group(r, kind, lang)]
     return f"{metrics(part, mode)['mrr']:.3f} ({len(part)})" if part else "–"
 
 
@@ -127,8 +120,7 @@ def recall_table(runs: list[Run], sample: dict[str, list[Run]]) -> str:
     rows = []
     for lang in ("bn", "gu", "hi", "all"):
         def r5(rs: list[Run], lang: str = lang) -> str:
-            part = [r for r in rs if r.q["kind"] == "cross-lingual" and r.q["expect"]
-                    and (lang == "all" or r.q["lang"].split("-")[0] == lang)]
+            part = [r for r in rs if in_group(r, "cross-lingual", lang)]
             return f"{metrics(part, 'hybrid')['r5']:.3f} ({len(part)})" if part else "–"
         rows.append([lang, r5(runs)] + [r5(sample[s]) for s in sample])
     return table(["question language", "site recall@5 (n)"] + [f"sample {s} (n)" for s in sample], rows)
@@ -188,10 +180,8 @@ def main(argv: list[str] | None = None) -> None:
     load = os.getloadavg()
     cpu, t = time.process_time(), time.perf_counter()
     index_dir, build_s = build_site(site, args.work / "transfer")
-    from kb_tools.search import Searcher
-
-    manifest = Searcher(index_dir).manifest
     searcher, runs = searched(index_dir, queries)
+    manifest = searcher.manifest
     print(f"{site.name}: built in {build_s:.1f} s ({manifest.get('model')}, {manifest.get('chunks')} chunks), "
           f"{len(queries)} queries searched", file=sys.stderr)
 
