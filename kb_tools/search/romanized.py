@@ -439,20 +439,24 @@ class Loanwords:
     and its short English words by themselves (acronyms: "otp", "emi", "upi")."""
 
     def __init__(self, vocab: dict[str, int], surface: dict[str, str]) -> None:
-        table: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
-        for term, df in vocab.items():
-            word = surface.get(term, term)
-            if len(word) >= 3 and word.isascii() and word.isalpha():
-                for reading in english_readings(word.casefold()):
-                    key = sound_skeleton(reading, english=True)
-                    if len(key.lstrip("_")) >= MIN_LOAN_CONSONANTS:
-                        table[key].append((df, word.casefold(), reading))
-        # key -> (the English word, the spelling of it that sounds as the key: "charge", "charje")
-        self.words = {k: max(v)[1:] for k, v in table.items()}
         from kb_tools.search.analyzer import ENGLISH_STOP_WORDS
 
-        self.acronyms = {w for w in (surface.get(t, t).casefold() for t in vocab)
-                         if 2 <= len(w) <= 5 and w.isascii() and w.isalpha() and w not in ENGLISH_STOP_WORDS}
+        table: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+        self.acronyms: set[str] = set()
+        for term, df in vocab.items():
+            word = surface.get(term, term)
+            if not (word.isascii() and word.isalpha()):
+                continue
+            word = word.casefold()
+            if 2 <= len(word) <= 5 and word not in ENGLISH_STOP_WORDS:
+                self.acronyms.add(word)
+            if len(word) >= 3:
+                for reading in english_readings(word):
+                    key = sound_skeleton(reading, english=True)
+                    if len(key.lstrip("_")) >= MIN_LOAN_CONSONANTS:
+                        table[key].append((df, word, reading))
+        # key -> (the English word, the spelling of it that sounds as the key: "charge", "charje")
+        self.words = {k: max(v)[1:] for k, v in table.items()}
 
     def english(self, word: str, known: bool, has_pages: bool) -> str | None:
         """The English word native-script ``word`` sounds like, when the pages of its language
