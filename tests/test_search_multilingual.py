@@ -338,6 +338,28 @@ def test_a_shop_question_in_latin_letters_is_answered_thanks_to_the_shop_bank(se
         s.close()
 
 
+def test_each_bank_is_encoded_once_per_process_for_an_encoder_whose_vectors_are_not_shipped() -> None:
+    """A shop's own encoder (``model:`` a folder) has no shipped bank vectors: loading an index
+    encodes the banks, each once — the shop bank is centred on the off-topic bank's vectors,
+    which were encoded a second time for it."""
+    import numpy as np
+
+    class Encoder:
+        name, dimension, passes = "a-shops-own-model-never-shipped", 8, 0
+
+        def encode_queries(self, texts: list[str]) -> np.ndarray:
+            Encoder.passes += 1
+            return np.random.default_rng(len(texts)).normal(size=(len(texts), 8)).astype(np.float32)
+
+    enc = Encoder()
+    off, shop = answer.bank_vectors(enc), answer.shop_bank_vectors(enc)
+    assert off.shape == (len(answer.bank_sentences()), 8)
+    assert shop.shape == (len(answer.bank_sentences(answer.SHOP_BANK_FILE)), 8)
+    assert Encoder.passes == 2
+    answer.bank_vectors(enc), answer.shop_bank_vectors(enc)
+    assert Encoder.passes == 2
+
+
 @pytest.mark.parametrize(("text", "vectors"), [(answer.BANK_FILE, answer.BANK_VECTORS),
                                                (answer.SHOP_BANK_FILE, answer.SHOP_BANK_VECTORS)])
 def test_the_shipped_bank_vectors_are_the_banks_own(text: Path, vectors: Path) -> None:

@@ -146,7 +146,7 @@ BANK_FILE = Path(__file__).with_name("data") / "offtopic_bank.txt"
 BANK_VECTORS = Path(__file__).with_name("data") / "offtopic_bank.npz"
 SHOP_BANK_FILE = Path(__file__).with_name("data") / "shop_bank.txt"
 SHOP_BANK_VECTORS = Path(__file__).with_name("data") / "shop_bank.npz"
-_bank_vectors: dict[tuple[str, str], Any] = {}
+_bank_vectors: dict[tuple[str, ...], Any] = {}  # (bank, encoder) or (bank file, vectors file, encoder) -> vectors
 _bank_lock = threading.Lock()
 
 
@@ -164,9 +164,14 @@ def bank_digest(sentences: Sequence[str]) -> str:
 def _encoded_bank(encoder: Any, text: Path, vectors: Path) -> tuple[list[str], Any]:
     """A bank's sentences and their vectors: those shipped in ``vectors`` when ``encoder``
     made them from this very bank (its ``name`` and the bank's digest match), else encoded
-    now (seconds). The caller holds ``_bank_lock``."""
+    now (seconds). Once per process and encoder: the shop bank is centred on the off-topic
+    bank's vectors, which :func:`bank_vectors` has read (or encoded) already. The caller
+    holds ``_bank_lock``."""
     import numpy as np
 
+    key = (str(text), str(vectors), encoder.name)
+    if key in _bank_vectors:
+        return _bank_vectors[key]
     sentences = bank_sentences(text)
     vecs = None
     if vectors.exists():
@@ -175,6 +180,7 @@ def _encoded_bank(encoder: Any, text: Path, vectors: Path) -> tuple[list[str], A
                 vecs = z[encoder.name].astype(np.float32)
     if vecs is None or vecs.shape[1] != encoder.dimension:
         vecs = np.asarray(encoder.encode_queries(sentences), dtype=np.float32)
+    _bank_vectors[key] = sentences, vecs
     return sentences, vecs
 
 
