@@ -99,6 +99,8 @@ class KbPlugin(BasePlugin[KbConfig]):
                      f"{self.site_gen.target.name}/ is replaced only when the build passes")
         # The parts that do the work are built here; the hooks below hand each step to them.
         self.project = Project.from_config(config, self.config)
+        if self.project.heading_slugify is not None:  # MkDocs renders the anchors the checks and the index read
+            config.mdx_configs.setdefault("toc", {}).setdefault("slugify", self.project.heading_slugify)
         if self.site_gen is not None:
             self.sweeper = Sweeper([self.site_gen.target, self.project.index_dir])
         if self.rendered is None or self.rendered.path.parent != self.project.cache_dir:

@@ -73,13 +73,12 @@ class Project:
         """The project of a configuration MkDocs has loaded (the plugin's `on_config`)."""
         config_file = Path(config.config_file_path).resolve() if config.config_file_path else None
         project_dir = config_file.parent if config_file else Path.cwd().resolve()
-        toc = config.mdx_configs.setdefault("toc", {}) if config.mdx_configs is not None else {}
-        if "slugify" not in toc:
-            # Headings in Bengali, Gujarati or Hindi script get readable anchors without the
-            # writer choosing a slugify (Markdown's own keeps no letter of them: "#_1", "#_2"),
-            # and every anchor Markdown makes stays what it was.
-            toc["slugify"] = slugify_unless_markdown_has_one
-        slugify = toc.get("slugify") if callable(toc.get("slugify")) else None
+        toc = (config.mdx_configs or {}).get("toc") or {}
+        # A site that chooses no slugify gets readable anchors for headings in Bengali,
+        # Gujarati or Hindi script (Markdown's own keeps no letter of them: "#_1", "#_2"), and
+        # every anchor Markdown makes stays what it was; the plugin has MkDocs render them.
+        chosen = toc.get("slugify", slugify_unless_markdown_has_one)
+        slugify = chosen if callable(chosen) else None
         templating = any(name in TEMPLATING_PLUGINS for name in (config.plugins or {}))
         return cls(config_file, project_dir, Path(config.docs_dir), Path(config.site_dir),
                    bool(config.use_directory_urls), kb, warnings, slugify,
