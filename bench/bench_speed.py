@@ -226,6 +226,11 @@ def tail(index_dir: Path, n: int, rounds: int, share: float = 0.02) -> str:
         np.argpartition(-scores, min(50, len(scores) - 1))[:50]
         return (time.perf_counter() - t) * 1000
 
+    def tokens(text: str) -> int | None:
+        """How many tokens the encoder reads for ``text`` (None for an encoder that cannot say)."""
+        count = getattr(getattr(enc, "model", None), "token_count", None)
+        return int(count(text, True)) if callable(count) else None
+
     spent: dict[str, list[float]] = {}
     remove = _stage_timers(s, spent)
     encoded: list[str] = []  # what the search gave the encoder (a romanized query: + its reading)
@@ -247,6 +252,7 @@ def tail(index_dir: Path, n: int, rounds: int, share: float = 0.02) -> str:
                 # The floor of the text the search encoded, measured right after: the rest is search's own.
                 floor_read = floor_of(encoded[0]) if encoded and encoded[0] != q else floor
                 per_query.append({"q": q, "wall": wall, "cpu": cpu, "floor": floor, "floor_read": floor_read,
+                                  "tokens": tokens(encoded[0] if encoded else q),
                                   "gc": gc_ms[0], "gens": tuple(gc_gens),
                                   "stages": {k: tuple(v) for k, v in spent.items()},
                                   "lang": r.query_lang, "script": detect_script(q)})
@@ -308,10 +314,24 @@ def tail(index_dir: Path, n: int, rounds: int, share: float = 0.02) -> str:
         top = ", ".join(f"{lab} +{x:.1f}" for x, lab in excess[:2] if x > 0.5)
         gens = f" (gen {','.join(map(str, p['gens']))})" if p["gens"] else ""
         q = p["q"] if len(p["q"]) <= 40 else p["q"][:39] + "…"
-        qrows.append([f"`{q}`", p["lang"], round(p["wall"], 1), round(p["cpu"], 1), round(p["floor"], 1),
-                      round(p["floor_read"], 1), f"{p['gc']:.1f}{gens}", top])
-    return out + "\n\n" + table(["query", "read as", "wall ms", "CPU ms", "floor ms", "floor of the encoded text ms",
-                                   "GC ms", "stages above their median (ms)"], qrows)
+        qrows.append([f"`{q}`", p["lang"], p["tokens"] if p["tokens"] is not None else "", round(p["wall"], 1),
+                      round(p["cpu"], 1), round(p["floor"], 1), round(p["floor_read"], 1), f"{p['gc']:.1f}{gens}", top])
+    out += "\n\n" + table(["query", "read as", "tokens encoded", "wall ms", "CPU ms", "floor ms",
+                            "floor of the encoded text ms", "GC ms", "stages above their median (ms)"], qrows)
+    # 3. Per language as read: how many tokens the encoder reads, how slow the searches are, and
+    # how many of the slowest searches each language makes.
+    langs: dict[str, list[dict[str, Any]]] = {}
+    for p in per_query:
+        langs.setdefault(p["lang"], []).append(p)
+    slow_ids = {id(p) for p in slow}
+    lrows = []
+    for lang, ps in sorted(langs.items(), key=lambda kv: -len(kv[1])):
+        toks = [p["tokens"] for p in ps if p["tokens"] is not None]
+        lrows.append([lang, len(ps), f"{sum(toks) / len(toks):.1f}" if toks else "", max(toks) if toks else "",
+                      round(percentile([p["wall"] for p in ps], 50), 1), round(percentile([p["wall"] for p in ps], 99), 1),
+                      sum(id(p) in slow_ids for p in ps)])
+    return out + "\n\n" + table(["read as", "searches", "tokens encoded, mean", "tokens encoded, max", "p50 ms", "p99 ms",
+                                   f"in the slowest {share:.0%}"], lrows)
 
 
 def build_speed(project: Path, max_pages: int = 0) -> str:

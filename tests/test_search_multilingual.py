@@ -94,16 +94,45 @@ def test_banglish_is_read_in_bengali_script_with_the_pages_english_words_as_type
 
     for text in ["amar order kothay?", "bkash e refund koto din lagbe", "jar bhenge geche!!",
                  "bangladesh er baire  pathan jay", "taka ferot chai, 3 din hoye gelo", "ki  korbo"]:
-        assert encoder_text(text, "bn-Latn", [], set()) == avro.parse(text)
+        assert encoder_text(text, "bn-Latn", None, set()) == avro.parse(text)
     pages = {normalize_word(w) for w in ("order", "refund", "ache")}  # words of English pages, as indexed
-    assert encoder_text("amar order kothay?", "bn-Latn", [], pages) == f"{avro.parse('amar')} order {avro.parse('kothay?')}"
-    assert encoder_text("bkash e Refund? koto din", "bn-Latn", [], pages) == \
+    assert encoder_text("amar order kothay?", "bn-Latn", None, pages) == f"{avro.parse('amar')} order {avro.parse('kothay?')}"
+    assert encoder_text("bkash e Refund? koto din", "bn-Latn", None, pages) == \
         f"{avro.parse('bkash e')} Refund? {avro.parse('koto din')}"
     # A Bengali function word that an English page also has is read as Bengali ("ache": is there).
-    assert encoder_text("refund ache", "bn-Latn", [], pages) == f"refund {avro.parse('ache')}"
+    assert encoder_text("refund ache", "bn-Latn", None, pages) == f"refund {avro.parse('ache')}"
     # Hinglish the same way (ITRANS), English page words as typed.
-    hi = encoder_text("refund kab milega", "hi-Latn", [], pages)
+    hi = encoder_text("refund kab milega", "hi-Latn", None, pages)
     assert hi.startswith("refund ") and "kab" not in hi and "milega" not in hi
+
+
+def test_romanized_gujarati_is_read_as_the_index_words_of_the_same_sound() -> None:
+    """No transliteration scheme reads Gujarati as Gujaratis type it, so each word is read as
+    the index word with exactly its sound (the most frequent one), the pages' English words as
+    typed, a word with no such index word as typed. The encoder then reads no more than the
+    typed words, not the typed text followed by every word matched by sound."""
+    from kb_tools.search.analyzer import normalize_word
+    from kb_tools.search.romanized import KeyIndex, encoder_text
+
+    keys = KeyIndex({"ક્યારે": 7, "મળશે": 3, "બોક્સ": 9, "રિફંડ": 5})
+    pages = {normalize_word("refund")}
+    assert encoder_text("refund kyare malse?", "gu-Latn", keys, pages) == "refund ક્યારે મળશે?"
+    # "aavse" (will come) is one edit from બોક્સ (box): only the exact sound is read; no match
+    # at all ("bhai") stays as typed, as does every word without the index's sound table.
+    assert encoder_text("parcel kyare aavse bhai", "gu-Latn", keys, pages) == "parcel ક્યારે aavse bhai"
+    assert encoder_text("refund kyare malse", "gu-Latn", None, pages) == "refund kyare malse"
+
+
+def test_what_the_encoder_reads_for_romanized_gujarati_is_no_longer_than_the_typed_text(searcher) -> None:
+    # The encoder's cost is per token: the typed text followed by the matched words was half
+    # as long again, and made most of the slowest searches (bench_speed --tail).
+    q = "mara paisa kyare pacha aavse"
+    lq = searcher.lexical.build_query(q, "gu-Latn")
+    text = searcher.encoder_text(q, "gu-Latn", lq)
+    assert not {"paisa", "kyare"} & set(text.split()), text
+    assert any("\u0a80" <= ch <= "\u0aff" for ch in text), text
+    model = searcher.encoder.model
+    assert model.token_count(text, True) <= model.token_count(q, True)
 
 
 def test_romanized_words_are_never_spell_corrected_into_english(searcher) -> None:

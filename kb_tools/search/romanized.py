@@ -18,7 +18,7 @@ Three pieces:
 
 :func:`encoder_text` gives the semantic side a native-script reading of a romanized query
 (Avro Phonetic for Bengali — the rules Bangladeshis type Banglish with —, ITRANS for Hindi
-words, English words of the pages kept as typed; the matched index words for Gujarati).
+words, the index word of the same sound for Gujarati; English words of the pages kept as typed).
 """
 
 from __future__ import annotations
@@ -287,24 +287,45 @@ def _negated(word: str, lang: str, lex: dict[str, frozenset[str]]) -> bool:
             and stem not in lex.get("hi", ()))
 
 
-def encoder_text(text: str, lang: str, native_words: list[str], english: set[str]) -> str:
-    """What the semantic side reads for a romanized query: the encoder knows Bengali and Hindi
-    far better in their own scripts than in Latin letters, and English words best as they are.
-    A Banglish or Hinglish question is read word by word: a word of the English pages stays as
-    typed ("password", "order"), every other word is read in the native script (Avro Phonetic
-    for Bengali, the rules Bangladeshis type Banglish with; ITRANS for Hindi), so "password
-    bhule gechi" is read "password ভুলে গেছি" (about half the tokens of the typed text and its
-    reading together, and nearer the pages). No scheme reads how Gujaratis type, so for
-    romanized Gujarati the index words matched by sound (``native_words``) follow the typed
-    text (replacing the typed words with them was measured and not kept: README, Relevance)."""
+def encoder_text(text: str, lang: str, keys: KeyIndex | None, english: set[str]) -> str:
+    """What the semantic side reads for a romanized query: the encoder knows Bengali, Gujarati
+    and Hindi far better in their own scripts than in Latin letters, and English words best as
+    they are. A romanized question is read word by word: a word of the English pages stays as
+    typed ("password", "order"), every other word is read in the native script -- Avro Phonetic
+    for Bengali (the rules Bangladeshis type Banglish with), ITRANS for Hindi, and for Gujarati,
+    which no scheme reads as Gujaratis type it, the index word with the same sound
+    (:func:`index_word`; a word with none stays as typed). So "password bhule gechi" is read
+    "password ভুলে গেছি" and "refund kyare malse" "refund ક્યારે મળશે": no more tokens than the
+    typed text (the encoder's cost is per token) and nearer the pages. ``keys`` is the index's
+    :class:`KeyIndex` (None: Gujarati words stay as typed)."""
     if not lang.endswith("-Latn"):
         return text
     base = lang.split("-")[0]
-    if base in ("bn", "hi"):
-        read = (lambda w: avro_word(w) or w) if base == "bn" else _devanagari
-        return " ".join(w if _english_word(w, base, english) else read(w) for w in text.split(" "))
-    reading = " ".join(native_words)
-    return f"{text} {reading}".strip() if reading and reading != text else text
+    if base == "bn":
+        def read(w: str) -> str:
+            return avro_word(w) or w
+    elif base == "hi":
+        read = _devanagari
+    else:
+        def read(w: str) -> str:
+            core = w.strip(string.punctuation)
+            found = index_word(core, base, keys) if core else None
+            return w.replace(core, found, 1) if found else w
+    return " ".join(w if _english_word(w, base, english) else read(w) for w in text.split(" "))
+
+
+def index_word(word: str, lang: str, keys: KeyIndex | None) -> str | None:
+    """The index's most frequent ``lang`` word with exactly the sound of ``word`` typed in
+    Latin letters ("malse" -> મળશે), or None. Only the exact sound: a near one is as often
+    another word ("aavse", will come, is one edit from બોક્સ, box), which the lexical side may
+    weigh down but the encoder would read as meant."""
+    if keys is None or lang not in keys.languages:
+        return None
+    key = phonetic_key(word.casefold())
+    if len(key) < 2:
+        return None
+    exact, _ = keys.lookup(key, lang, fuzzy=False)
+    return exact[0] if exact else None
 
 
 def _english_word(word: str, lang: str, english: set[str]) -> bool:

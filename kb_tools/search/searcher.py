@@ -346,12 +346,14 @@ class Searcher:
 
     def encoder_text(self, text: str, lang: str, lq: Any) -> str:
         """What the encoder reads: the spell-corrected query ("cancle order" -> "cancel
-        order"), for a romanized one the typed words plus a native-script reading, for one in
-        Bengali, Gujarati or Devanagari script the English words its loanwords stand for."""
+        order"), for a romanized one its native-script reading word by word (the pages' English
+        words as typed: ``romanized.encoder_text``), for one in Bengali, Gujarati or Devanagari
+        script the English words its loanwords stand for."""
         from kb_tools.search.romanized import encoder_text, loanword_text
 
         if lang.endswith("-Latn"):
-            return loanword_text(encoder_text(text, lang, lq.native, self.english_words()), self.lexical)
+            keys = self.lexical.keys() if lang == "gu-Latn" else None
+            return loanword_text(encoder_text(text, lang, keys, self.english_words()), self.lexical)
         return loanword_text(lq.corrected, self.lexical)
 
     def candidates(self, text: str, mode: str, filters: dict[str, str] | None = None,
