@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from kb_tools.records import PageRecord
-from kb_tools.search import Searcher, answer, build_index
+from kb_tools.search import Searcher, answer, build_index, lexical
 from kb_tools.search.cli import search as search_cmd
 from kb_tools.search.encoders import EncoderSpec, encoder_name, get_encoder
 from kb_tools.service.app import create_app
@@ -270,6 +270,83 @@ def test_loanwords_match_the_english_pages_words_too(searcher) -> None:
         assert "password" in lq.terms, (query, lq.terms)
         results = searcher.search(query, k=5, mode="lexical")
         assert "account/reset-password/" in [page(h.url) for h in results], (query, [h.url for h in results])
+
+
+ADDRESS_PAGES = {"orders/change-delivery-address/", "account/shipping-addresses/"}
+
+
+@pytest.mark.parametrize(("query", "lang", "gloss", "answers"), [
+    # "how do I change the address" / "I want to make a complaint": native words (ঠিকানা,
+    # ફરિયાદ), no English loanword; the answers exist only on English pages.
+    ("ঠিকানা বদলাবো কিভাবে", "bn", "address", ADDRESS_PAGES),
+    ("મારે ફરિયાદ કરવી છે", "gu", "complaint", {"contact/complaints/"}),
+    # The same typed in Latin letters: Banglish through its Avro reading, romanized Gujarati
+    # through its listed spellings and the native words' phonetic key.
+    ("thikana bodlabo kivabe", "bn-Latn", "address", ADDRESS_PAGES),
+    ("mare fariyad karvi che", "gu-Latn", "complaint", {"contact/complaints/"}),
+])
+def test_a_native_word_finds_the_english_page_through_the_glossary(searcher, query: str, lang: str, gloss: str,
+                                                                  answers: set[str]) -> None:
+    from kb_tools.search.analyzer import terms
+
+    assert searcher.query_language(query) == lang
+    lq = searcher.lexical.build_query(query, lang)
+    assert terms(gloss)[0] in lq.terms, (query, lq.terms)
+    results = searcher.search(query, k=5, mode="lexical")
+    assert answers & {page(h.url) for h in results[:3]}, (query, [h.url for h in results])
+    # The word as typed counts more than what it glosses to.
+    assert lexical.GLOSS_BOOST < 1.0
+
+
+def test_a_gloss_the_pages_never_use_adds_nothing(searcher) -> None:
+    from kb_tools.search.analyzer import terms
+
+    glossary = searcher.lexical.glossary
+    umbrella = terms("ছাতা")[0]  # the sample shop's pages never say "umbrella"
+    assert glossary.english(umbrella) == tuple(terms("umbrella"))
+    assert "umbrella" not in searcher.lexical.vocab
+    assert searcher.lexical.expansions(umbrella) == []
+    with_glossary = searcher.lexical.build_query("ছাতা ফেরত", "bn")
+    try:
+        searcher.lexical.glossary = lexical.Glossary({}, {}, {})
+        without = searcher.lexical.build_query("ছাতা ফেরত", "bn")
+    finally:
+        searcher.lexical.glossary = glossary
+    # ছাতা's clause is the same with the glossary as without it; ফেরত's English glosses that
+    # the site has ("refund", "return") join ফেরত's clause, and nothing else changes.
+    assert "umbrella" not in with_glossary.terms
+    assert with_glossary.query.subqueries[0] == without.query.subqueries[0]
+    assert with_glossary.query.subqueries[1] != without.query.subqueries[1]
+    glossed = {t for t, _ in searcher.lexical.expansions(terms("ফেরত")[0], typed="ফেরত")}
+    assert {"refund", "return"} <= glossed
+    assert with_glossary.terms - without.terms == glossed
+    assert len(with_glossary.query.subqueries) == len(without.query.subqueries) == 2
+
+
+def test_the_shipped_glossary_is_valid_and_covers_every_language() -> None:
+    glossary = lexical.load_glossary()
+    scripts = {lexical.script_of(w[0]) for w in glossary.native}
+    assert scripts == {"bn", "gu", "hi"}
+    assert {lang for lang, _ in glossary.latin} == {"gu"}
+
+
+@pytest.mark.parametrize(("text", "line", "says"), [
+    ("address:\n  bn: ঠিকানা\nrefund:\n  bn: ফেরত\n  xx: foo\n", 5, "unknown language 'xx'"),
+    ("address:\n  bn: ঠিকানা\n  gu: ঠিকানা\n", 3, "not written in the gu script"),
+    ("address:\n  gu-Latn: સરનામું\n", 2, "not a word in Latin letters"),
+    ("address:\n  hi: पता\nthe:\n  hi: पता\n", 3, "not only stop words"),
+    ("address:\n  bn: ঠিকানা\naddress:\n  bn: ঠিকানা\n", 3, "listed twice"),
+    ("address: ঠিকানা\n", 1, "give its words by language"),
+    ("address:\n  bn: [ঠিকানা]\n", 2, "the words on one line"),
+    ("address:\n  bn: ঠিকানা\n  gu: 'સર-નામું'\n", 3, "must be one word"),
+    ("address:\n  bn: ঠিকানা\n   gu: x: y\n", 3, "not valid YAML"),
+])
+def test_a_bad_glossary_names_its_file_and_line(tmp_path: Path, text: str, line: int, says: str) -> None:
+    path = tmp_path / "glossary.yml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(lexical.GlossaryError) as err:
+        lexical.load_glossary(path)
+    assert f"{path}:{line}:" in str(err.value) and says in str(err.value), str(err.value)
 
 
 def test_a_word_is_read_as_english_only_when_its_vowels_agree_too() -> None:

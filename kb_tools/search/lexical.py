@@ -54,6 +54,10 @@ QUERY_FILLER = frozenset(terms(
 
 
 SYNONYM_BOOST = 0.6
+# The English page word a Bengali, Gujarati or Hindi word of the query means (data/glossary.yml:
+# ঠিকানা, સરનામું, पता -> address), below the word as typed.
+GLOSS_BOOST = 0.6
+GLOSS_KEY_MIN = 3  # a romanized word finds glossary words by a phonetic key this long or longer
 NUMBER_BOOST = 0.3  # "$299", "350 dollars": numbers match prices on unrelated pages
 SOUND_BOOST = 1.0  # a native word with the romanized word's phonetic key
 NEAR_SOUND_BOOST = 0.6  # ... with a key one edit away
@@ -79,6 +83,109 @@ def load_synonyms(path: Path | None = None) -> dict[str, list[str]]:
                     if s != t and t not in out[s]:
                         out[s].append(t)
     return dict(out)
+
+
+class GlossaryError(ValueError):
+    """A bad entry of a glossary file; the message names the file and line and what to do."""
+
+
+GLOSSARY_LANGUAGES = (*INDIC_LANGUAGES, *(f"{lang}-Latn" for lang in INDIC_LANGUAGES))
+
+
+@dataclass(frozen=True)
+class Glossary:
+    """A cross-lingual shop glossary (kb_tools/search/data/glossary.yml), analysed: what a
+    Bengali, Gujarati or Hindi word (native, or typed in Latin letters) is in English."""
+
+    native: dict[str, tuple[str, ...]]  # analysed bn/gu/hi word -> analysed English words
+    latin: dict[tuple[str, str], tuple[str, ...]]  # (bn/gu/hi, analysed Latin spelling) -> English
+    by_key: dict[tuple[str, str], tuple[str, ...]]  # (bn/gu/hi, phonetic key of a native word) -> English
+
+    def english(self, term: str, *, romanized: str | None = None) -> tuple[str, ...]:
+        """The English words ``term`` (analysed) glosses to: a native-script word's; with
+        ``romanized`` (bn/gu/hi), a Latin word's by its listed spelling or by the phonetic key of
+        the glossary's native words ("thikana", "ঠিকানা": the same key). Keys shorter than
+        GLOSS_KEY_MIN letters are not looked up: "pt" is पता and a dozen other words."""
+        if romanized is None:
+            return self.native.get(term, ()) if script_of(term[0]) in INDIC_LANGUAGES else ()
+        from kb_tools.search.romanized import phonetic_key
+
+        out = list(self.latin.get((romanized, term), ()))
+        key = phonetic_key(term)
+        if len(key) >= GLOSS_KEY_MIN:
+            out += [t for t in self.by_key.get((romanized, key), ()) if t not in out]
+        return tuple(out)
+
+
+def load_glossary(path: Path | None = None) -> Glossary:
+    """Read and check a glossary file: ``english words: {bn: words, gu: words, hi: words,
+    gu-Latn: words}``. A bad entry raises GlossaryError naming the file and its line."""
+    import yaml
+
+    path = path or Path(__file__).with_name("data") / "glossary.yml"
+    text = path.read_text(encoding="utf-8")
+
+    def fail(node: Any, what: str) -> GlossaryError:
+        line = node.start_mark.line + 1 if hasattr(node, "start_mark") else node.line + 1
+        return GlossaryError(f"{path}:{line}: {what}")
+
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        raise GlossaryError(f"{path}{where}: not valid YAML ({getattr(e, 'problem', e)})") from None
+    native: dict[str, list[str]] = defaultdict(list)
+    latin: dict[tuple[str, str], list[str]] = defaultdict(list)
+    by_key: dict[tuple[str, str], list[str]] = defaultdict(list)
+    if root is None:
+        return Glossary({}, {}, {})
+    if not isinstance(root, yaml.MappingNode):
+        raise fail(root, "a glossary is a mapping: `english words: {bn: words, gu: words, hi: words}`")
+    from kb_tools.search.romanized import phonetic_key
+
+    seen: set[str] = set()
+    for key_node, value_node in root.value:
+        head = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        if not isinstance(head, str) or not head.strip():
+            raise fail(key_node, "each entry starts with the English words the pages use, then a colon")
+        if head in seen:
+            raise fail(key_node, f"{head!r} is listed twice: merge the two entries")
+        seen.add(head)
+        english = terms(head)
+        if not english or any(script_of(t[0]) != "latin" for t in english):
+            raise fail(key_node, f"{head!r}: the key is the English words the pages use (not only stop words)")
+        if not isinstance(value_node, yaml.MappingNode) or not value_node.value:
+            raise fail(value_node, f"{head!r}: give its words by language, e.g. `bn: ঠিকানা`"
+                                   f" (languages: {', '.join(GLOSSARY_LANGUAGES)})")
+        for lang_node, words_node in value_node.value:
+            lang = lang_node.value
+            if lang not in GLOSSARY_LANGUAGES:
+                raise fail(lang_node, f"{head!r}: unknown language {lang!r} (one of {', '.join(GLOSSARY_LANGUAGES)})")
+            if not isinstance(words_node, yaml.ScalarNode) or not str(words_node.value).strip():
+                raise fail(words_node, f"{head!r}, {lang}: the words on one line, separated by spaces")
+            base, latin_letters = lang.split("-")[0], lang.endswith("-Latn")
+            for word in str(words_node.value).split():
+                scripts = {script_of(ch) for ch in word if ch.isalpha()}
+                if latin_letters and (scripts != {"latin"} or not word.isascii()):
+                    raise fail(words_node, f"{head!r}, {lang}: {word!r} is not a word in Latin letters")
+                if not latin_letters and scripts != {base}:
+                    raise fail(words_node, f"{head!r}, {lang}: {word!r} is not written in the {base} script")
+                analysed = terms(word)
+                if len(analysed) != 1:
+                    raise fail(words_node, f"{head!r}, {lang}: {word!r} must be one word")
+                term = analysed[0]
+                if latin_letters:
+                    targets = latin[(base, term)]
+                else:
+                    targets = native[term]
+                    key = phonetic_key(word)
+                    for t in english:
+                        if key and t not in by_key[(base, key)]:
+                            by_key[(base, key)].append(t)
+                targets.extend(t for t in english if t not in targets)
+    return Glossary({k: tuple(v) for k, v in native.items()}, {k: tuple(v) for k, v in latin.items()},
+                    {k: tuple(v) for k, v in by_key.items()})
 
 
 def schema() -> fields.Schema:
@@ -189,6 +296,7 @@ class LexicalIndex:
         self._keys: Any = None
         self._sorted_vocab: list[str] | None = None
         self.synonyms = load_synonyms()
+        self.glossary = load_glossary()
 
     # -- vocabulary ---------------------------------------------------------------------
     def prepare(self) -> None:
@@ -277,7 +385,7 @@ class LexicalIndex:
                     native.append(best)
                 continue
             known = w in self.vocab
-            syns = [t for t in self.synonyms.get(w, ()) if t in self.vocab]
+            syns = self.expansions(w, typed=surface.get(w, w))
             # An English word written in Bengali, Gujarati or Devanagari script that the pages
             # of its language never use (পাসওয়ার্ড, ડિલીટ) matches the English pages' word: a
             # question whose answer exists only in English finds it by its words too.
@@ -287,7 +395,7 @@ class LexicalIndex:
             # not "tell", "wrap" not "swap" (and the question is likely about something else).
             real = not as_typed and script_of(w[0]) == "latin" and surface.get(w, w).casefold() in english_words()
             alts: list[str] = [] if as_typed or real else self._corrections(w)
-            syns += [t for a in alts for t in self.synonyms.get(a, ()) if t in self.vocab and t not in syns]
+            syns += [(t, b) for a in alts for t, b in self.expansions(a) if t not in dict(syns)]
             # One clause per typed word: the word, its corrections and synonyms count as one.
             parts: list[query.Query] = []
             if known:
@@ -296,8 +404,8 @@ class LexicalIndex:
             for alt in alts:
                 parts.append(self._term_clause(alt, 0.7))
                 hl.add(alt)
-            for t in syns:
-                parts.append(self._term_clause(t, SYNONYM_BOOST))
+            for t, boost in syns:
+                parts.append(self._term_clause(t, boost))
                 hl.add(t)
             if loan is not None:
                 parts.append(self._term_clause(loan, LOANWORD_BOOST))
@@ -329,7 +437,7 @@ class LexicalIndex:
             found += got
             # A word the pages only have after correcting it weighs as the unknown word it is.
             df = (self.vocab.get(w, 0) if known else self.vocab.get(loan, 0) if loan is not None
-                  else max((self.vocab.get(t, 0) for t in syns if not alts), default=0))
+                  else max((self.vocab.get(t, 0) for t, _ in syns if not alts), default=0))
             idf = self.idf(df)
             weight += idf
             weight_found += got * idf
@@ -381,10 +489,9 @@ class LexicalIndex:
         if term in self.vocab and not is_function_word(typed, lang):
             parts.append(self._term_clause(term, NUMBER_BOOST if term.isdigit() else 1.0))
             hl.add(term)
-            for t in self.synonyms.get(term, ()):
-                if t in self.vocab:
-                    parts.append(self._term_clause(t, SYNONYM_BOOST))
-                    hl.add(t)
+            for t, boost in self.expansions(term):
+                parts.append(self._term_clause(t, boost))
+                hl.add(t)
         best = None
         sure = bool(parts)
         keys = self.keys()
@@ -412,6 +519,15 @@ class LexicalIndex:
                             parts.append(self._term_clause(t, SOUND_BOOST))
                             hl.add(t)
                             best = best or t
+        if term not in self.vocab and not is_function_word(typed, lang):
+            # What the word means in English, when the pages say it in English only ("thikana",
+            # "sarnamu", "wapas": address, return); by its Avro reading for Banglish too.
+            readings = _avro_terms(typed) if lang == "bn" else ()
+            for t, boost in self.expansions(term, romanized=lang, readings=readings):
+                if t not in hl:
+                    parts.append(self._term_clause(t, boost))
+                    hl.add(t)
+                sure = True
         if not sure and not is_function_word(typed, lang) and typed not in english_words():
             # An English word misspelt in a romanized query ("pasword vule gesi"): the English
             # pages' word, by sound (never a mere one-edit correction: "malse" is not "mail").
@@ -424,6 +540,32 @@ class LexicalIndex:
                 hl.add(loan)
                 sure = True
         return parts, best, sure
+
+    def expansions(self, term: str, *, typed: str = "", romanized: str | None = None,
+                   readings: tuple[str, ...] = ()) -> list[tuple[str, float]]:
+        """The page words a query word (analysed) also searches for, with their weight, those the
+        index has: an English word's synonyms (data/synonyms.yml), a Bengali, Gujarati or Hindi
+        word's English glosses (data/glossary.yml); with ``romanized`` (bn/gu/hi) a Latin-letter
+        word's glosses by spelling and sound, and those of its native ``readings``.
+
+        A native word that is the English word written in its letters (রিফান্ড, કાર્ડ: ``typed``)
+        and that its language's pages use is not glossed to that English word, as Loanwords
+        does not read it: it already matches its own language's page, and as English it would
+        pull the question to the English pages."""
+        out: dict[str, float] = {}
+        for t in self.synonyms.get(term, ()):
+            out.setdefault(t, SYNONYM_BOOST)
+        glossed = [*self.glossary.english(term, romanized=romanized)]
+        for r in readings:
+            glossed += self.glossary.english(r)
+        if glossed and typed and term in self.vocab and romanized is None:
+            from kb_tools.search.romanized import loanwords
+
+            sounds = loanwords(self).english(typed, False, True)
+            glossed = [t for t in glossed if not sounds or t not in terms(sounds)]
+        for t in glossed:
+            out.setdefault(t, GLOSS_BOOST)
+        return [(t, b) for t, b in out.items() if t in self.vocab and t != term]
 
     @staticmethod
     def _term_clause(term: str, boost: float) -> query.Query:
