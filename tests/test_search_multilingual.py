@@ -323,6 +323,20 @@ def test_a_gloss_the_pages_never_use_adds_nothing(searcher) -> None:
     assert len(with_glossary.query.subqueries) == len(without.query.subqueries) == 2
 
 
+def test_a_romanized_word_reaches_the_glossary_by_the_sound_of_the_word_as_typed() -> None:
+    from kb_tools.search.analyzer import terms
+
+    glossary = lexical.load_glossary()
+    # Hinglish "wapas" / "vapas" (वापस, "back"): the English stemmer analyses them "wapa", whose
+    # key is too short to look up; the typed word's key is वापस's.
+    for typed in ("wapas", "vapas"):
+        assert "return" in glossary.english(terms(typed)[0], romanized="hi", typed=typed), typed
+    assert "address" in glossary.english("thikana", romanized="bn", typed="thikana")  # ঠিকানা
+    assert "address" in glossary.english("sarnamu", romanized="gu", typed="sarnamu")  # સરનામું
+    # A key of two letters matches too many words: "pata" (पता) is not looked up by sound.
+    assert glossary.english("pata", romanized="hi", typed="pata") == ()
+
+
 def test_the_shipped_glossary_is_valid_and_covers_every_language() -> None:
     glossary = lexical.load_glossary()
     scripts = {lexical.script_of(w[0]) for w in glossary.native}

@@ -101,17 +101,18 @@ class Glossary:
     latin: dict[tuple[str, str], tuple[str, ...]]  # (bn/gu/hi, analysed Latin spelling) -> English
     by_key: dict[tuple[str, str], tuple[str, ...]]  # (bn/gu/hi, phonetic key of a native word) -> English
 
-    def english(self, term: str, *, romanized: str | None = None) -> tuple[str, ...]:
+    def english(self, term: str, *, romanized: str | None = None, typed: str = "") -> tuple[str, ...]:
         """The English words ``term`` (analysed) glosses to: a native-script word's; with
         ``romanized`` (bn/gu/hi), a Latin word's by its listed spelling or by the phonetic key of
-        the glossary's native words ("thikana", "ঠিকানা": the same key). Keys shorter than
-        GLOSS_KEY_MIN letters are not looked up: "pt" is पता and a dozen other words."""
+        the glossary's native words ("thikana", "ঠিকানা": the same key), the key of the word as
+        ``typed`` (the English stemmer cuts Latin words: "wapas" is analysed "wapa"). Keys
+        shorter than GLOSS_KEY_MIN letters are not looked up: "pt" is पता and a dozen other words."""
         if romanized is None:
             return self.native.get(term, ()) if script_of(term[0]) in INDIC_LANGUAGES else ()
         from kb_tools.search.romanized import phonetic_key
 
         out = list(self.latin.get((romanized, term), ()))
-        key = phonetic_key(term)
+        key = phonetic_key(typed or term)
         if len(key) >= GLOSS_KEY_MIN:
             out += [t for t in self.by_key.get((romanized, key), ()) if t not in out]
         return tuple(out)
@@ -126,8 +127,7 @@ def load_glossary(path: Path | None = None) -> Glossary:
     text = path.read_text(encoding="utf-8")
 
     def fail(node: Any, what: str) -> GlossaryError:
-        line = node.start_mark.line + 1 if hasattr(node, "start_mark") else node.line + 1
-        return GlossaryError(f"{path}:{line}: {what}")
+        return GlossaryError(f"{path}:{node.start_mark.line + 1}: {what}")
 
     try:
         root = yaml.compose(text)
@@ -523,7 +523,7 @@ class LexicalIndex:
             # What the word means in English, when the pages say it in English only ("thikana",
             # "sarnamu", "wapas": address, return); by its Avro reading for Banglish too.
             readings = _avro_terms(typed) if lang == "bn" else ()
-            for t, boost in self.expansions(term, romanized=lang, readings=readings):
+            for t, boost in self.expansions(term, typed=typed, romanized=lang, readings=readings):
                 if t not in hl:
                     parts.append(self._term_clause(t, boost))
                     hl.add(t)
@@ -555,7 +555,7 @@ class LexicalIndex:
         out: dict[str, float] = {}
         for t in self.synonyms.get(term, ()):
             out.setdefault(t, SYNONYM_BOOST)
-        glossed = [*self.glossary.english(term, romanized=romanized)]
+        glossed = [*self.glossary.english(term, romanized=romanized, typed=typed)]
         for r in readings:
             glossed += self.glossary.english(r)
         if glossed and typed and term in self.vocab and romanized is None:
