@@ -135,6 +135,19 @@ def test_what_the_encoder_reads_for_romanized_gujarati_is_no_longer_than_the_typ
     assert model.token_count(text, True) <= model.token_count(q, True)
 
 
+@pytest.mark.parametrize(("query", "kept", "lang"), [
+    ("ব্লেন্ডার থেকে পানি পড়ছে", "পানি পড়ছে", "bn"),  # "water is leaking from the blender", not পাইনি নড়ছে
+    ("પહેલી વાર ઓર્ડર કરું છું", "પહેલી", "gu"),  # "ordering for the first time", not આપેલો
+])
+def test_the_encoder_reads_indic_words_the_pages_never_use_as_typed(searcher, query: str, kept: str, lang: str) -> None:
+    # The lexical side may try a page word one edit away; the encoder knows the language and
+    # reads the shopper's word. A Latin-script typo inside the question is still fixed.
+    lq = searcher.lexical.build_query(query, lang)
+    assert kept in searcher.encoder_text(query, lang, lq)
+    lq = searcher.lexical.build_query("refnd কবে পাব", "bn")
+    assert searcher.encoder_text("refnd কবে পাব", "bn", lq).startswith("refund ")
+
+
 def test_romanized_words_are_never_spell_corrected_into_english(searcher) -> None:
     # "malse" (will get) once became "mail" and the newsletter page came first.
     results = searcher.search("refund kyare malse", k=5, mode="lexical")
