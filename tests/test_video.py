@@ -382,6 +382,20 @@ def test_player_size_is_known_before_the_first_processing(tmp_path, clips):
     assert f'width="{stream["width"]}" height="{stream["height"]}"' in lib.pages()["videos/big.md"]
 
 
+def test_an_embeds_length_is_known_before_the_first_processing(tmp_path, clips):
+    # A first build renders the pages before it processes the videos: its embeds (and the
+    # search records made from them) must show the length every later build shows.
+    write_video(tmp_path, "big", clips["big"])
+    lib = library(tmp_path, max_height=120)
+    lib.load()
+    cold, _ = lib.render_embeds('{{ video("big") }}', "returns/a.md")  # nothing processed yet
+    assert 'class="kb-video-embed__duration">(0:' in cold
+    lib.process(tmp_path / "site", progress=False)
+    warm, _ = lib.render_embeds('{{ video("big") }}', "returns/a.md")
+    assert warm == cold
+    assert [r.duration for r in lib.records()] == [pytest.approx(lib.processed["big"].info.duration)]
+
+
 # -- the parts VideoLibrary coordinates: the embed renderer and the cache -----------------------
 
 def embed_renderer(**settings: object) -> EmbedRenderer:

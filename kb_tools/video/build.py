@@ -46,6 +46,7 @@ class VideoLibrary:
         self.broken: set[str] = set()  # ids whose sidecar has errors
         self.chapters: dict[str, list[Chapter]] = {}  # id -> chapters inside the real duration
         self.processed: dict[str, ProcessedVideo] = {}
+        self._probed: dict[tuple[str, int, int], ffmpeg.MediaInfo | None] = {}  # sources not processed yet
         self.embeds = EmbedRenderer(
             sources=self.sources, broken=self.broken, chapters=self.chapters, duration=self._duration,
             docs_shown=shown_path(self.docs_dir, self.project_dir),
@@ -180,8 +181,12 @@ class VideoLibrary:
         return self.processed.get(source.id) or self.cache.lookup(source.media)
 
     def _duration(self, source: VideoSource) -> float | None:
+        """The source's length: what the embeds and the search records show. The source's own
+        (from the cache, else one ffprobe), not the web copy's, so that a first build, which
+        renders the pages before the videos are processed, shows what every later build shows."""
         done = self._done(source)
-        return done.output.duration if done else None
+        info = done.info if done is not None else self._probe(source)
+        return info.duration if info is not None else None
 
     def _size(self, source: VideoSource) -> tuple[int, int] | None:
         """The player's size (so the page does not jump when the video loads): from the cache,
@@ -189,11 +194,23 @@ class VideoLibrary:
         done = self._done(source)
         if done is not None:
             return done.output.width, done.output.height
+        info = self._probe(source)
+        return ffmpeg.target_size(info, self.max_height) if info is not None and info.has_video and info.height else None
+
+    def _probe(self, source: VideoSource) -> ffmpeg.MediaInfo | None:
+        """ffprobe's view of a source not processed yet, once per file version (None if it
+        cannot tell: process() reports why)."""
         try:
-            info = ffmpeg.probe(source.media)
-        except (VideoError, OSError):
-            return None  # process() reports it
-        return ffmpeg.target_size(info, self.max_height) if info.has_video and info.height else None
+            stat = source.media.stat()
+        except OSError:
+            return None
+        key = (str(source.media), stat.st_mtime_ns, stat.st_size)
+        if key not in self._probed:
+            try:
+                self._probed[key] = ffmpeg.probe(source.media)
+            except (VideoError, OSError):
+                self._probed[key] = None
+        return self._probed[key]
 
 
 def _replace(mapping: dict, new: dict) -> None:
