@@ -118,6 +118,13 @@ class Glossary:
         return tuple(out)
 
 
+@cache
+def shipped_glossary() -> Glossary:
+    """The package's glossary, read once per process (parsing it costs ~0.15 s, which every
+    index load -- each rebuild that kb serve swaps in -- would otherwise pay again)."""
+    return load_glossary()
+
+
 def load_glossary(path: Path | None = None) -> Glossary:
     """Read and check a glossary file: ``english words: {bn: words, gu: words, hi: words,
     gu-Latn: words}``. A bad entry raises GlossaryError naming the file and its line."""
@@ -253,7 +260,7 @@ class LexicalQuery:
     query: query.Query | None
     terms: set[str]  # terms to highlight
     prefixes: set[str]  # prefixes to highlight (unknown Indic words)
-    corrected: str  # the query with misspelt words replaced by their correction
+    corrected: str  # the query with its misspelt Latin-script words replaced by their correction
     known: float = 0.0  # share of the query's words found in the pages (as typed, corrected, by sound)
     native: list[str] = field(default_factory=list)  # a romanized query's words, as native index words
     known_weighted: float = 0.0  # ``known`` with each word weighted by its IDF (a word no page has: the most)
@@ -296,7 +303,7 @@ class LexicalIndex:
         self._keys: Any = None
         self._sorted_vocab: list[str] | None = None
         self.synonyms = load_synonyms()
-        self.glossary = load_glossary()
+        self.glossary = shipped_glossary()
 
     # -- vocabulary ---------------------------------------------------------------------
     def prepare(self) -> None:
@@ -441,7 +448,10 @@ class LexicalIndex:
             idf = self.idf(df)
             weight += idf
             weight_found += got * idf
-            if alts and alts[0] in self.surface:
+            # What the encoder reads: an English typo is fixed for it ("cancle" -> "cancel"); a
+            # Bengali, Gujarati or Hindi word the pages never use is not a typo of one they do
+            # (পানি "water" is not পাইনি): the encoder knows the language and reads it as typed.
+            if alts and alts[0] in self.surface and script_of(w[0]) == "latin":
                 fixes[w] = self.surface[alts[0]]
         share = found / len(order) if order else 0.0
         weighted = weight_found / weight if weight else share

@@ -346,17 +346,16 @@ class Searcher:
 
     def encoder_text(self, text: str, lang: str, lq: Any) -> str:
         """What the encoder reads: the query with its Latin-script words spell-corrected
-        ("cancle order" -> "cancel order"; a Bengali, Gujarati or Hindi word stays as typed), for a romanized one its native-script reading word by word (the pages' English
-        words as typed: ``romanized.encoder_text``), for one in Bengali, Gujarati or Devanagari
-        script the English words its loanwords stand for."""
+        ("cancle order" -> "cancel order"; a Bengali, Gujarati or Hindi word stays as typed:
+        ``LexicalQuery.corrected``), for a romanized one its native-script reading word by word
+        (the pages' English words as typed: ``romanized.encoder_text``), for one in Bengali,
+        Gujarati or Devanagari script the English words its loanwords stand for."""
         from kb_tools.search.romanized import encoder_text, loanword_text
 
         if lang.endswith("-Latn"):
             keys = self.lexical.keys() if lang == "gu-Latn" else None
             return loanword_text(encoder_text(text, lang, keys, self.english_words()), self.lexical)
-        # A Bengali, Gujarati or Hindi word the pages never use is not a typo of one they do
-        # (পানি "water" is not পাইনি): the encoder, which knows the language, reads it as typed.
-        return loanword_text(_latin_fixes_only(text, lq.corrected), self.lexical)
+        return loanword_text(lq.corrected, self.lexical)
 
     def candidates(self, text: str, mode: str, filters: dict[str, str] | None = None,
                    query_vector: Any = None) -> Candidates:
@@ -424,14 +423,3 @@ class Searcher:
 
     def close(self) -> None:
         self.lexical.close()
-
-
-def _latin_fixes_only(text: str, corrected: str) -> str:
-    """``corrected`` with only its Latin-script words' spelling fixes kept: a word in an Indic
-    script goes back to how it was typed."""
-    from kb_tools.search.analyzer import script_of
-
-    typed, fixed = text.split(), corrected.split()
-    if len(typed) != len(fixed):  # a fix is one word for one word; anything else: as typed
-        return text
-    return " ".join(f if t[:1] and script_of(t[0]) == "latin" else t for t, f in zip(typed, fixed, strict=True))
