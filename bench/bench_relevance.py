@@ -3,7 +3,7 @@ labelled set (bench/queries.yaml: tune and held-out splits reported apart) and o
 customer-support sample (../shared/eval/bitext/, intents mapped by bench/bitext_intents.yaml).
 
     .venv/bin/python -m bench.bench_relevance [--encoders e5,minilm] [--bitext-limit N]
-        [--tune] [--calibrate] [--misses]
+        [--tune] [--calibrate [e5][,lexical]] [--misses]
 
 For each encoder the sample site is indexed with it, and every labelled query is searched in
 lexical, semantic and hybrid mode. Ranks count hits as the shopper sees them (grouped by page,
@@ -11,7 +11,9 @@ translations folded); a hit is relevant when its page is expected. "in language@
 share of queries whose first hit is the expected page in the shopper's own language.
 
 --tune grid-searches the fusion settings on the tune split only; --calibrate fits the answer
-model (kb_tools/search/data/answer_model.json) on the tune split only; --misses prints the
+model (kb_tools/search/data/answer_model.json) on the tune split only: the first encoder's
+(alone, or named: --calibrate e5), the lexical-mode one only when named (--calibrate
+lexical, or e5,lexical); a model not named keeps its entry; --misses prints the
 tune split's ranking misses and answer-decision failures (by kind and language). Nothing ever
 prints a held-out query.
 """
@@ -442,17 +444,22 @@ def bank_overlap_table(searcher: Any, runs: list[Run], path: Path | None = None)
     return table(["split", "queries", "no-answer declined", "answerable answered"], rows)
 
 
-def calibrate(searcher: Any, runs: list[Run], encoder: str) -> None:
-    """Fit the answer model on the tune split's hybrid hits and pick the threshold there."""
+def calibrate(searcher: Any, runs: list[Run], encoder: str, lexical: bool = False, hybrid: bool = True) -> None:
+    """Fit the answer model on the tune split and pick its threshold there: the encoder's
+    model on hybrid hits (``hybrid``), the lexical-mode one on lexical hits (``lexical``: an
+    index without vectors, lexical mode, or kb serve while the model loads). A model not
+    asked for keeps its entry in the file as it is."""
     from kb_tools.search import answer
 
-    # The encoder's model on hybrid hits; the lexical one on lexical hits (an index without
-    # vectors, lexical mode, or kb serve while the model loads).
-    models = {encoder: fit_answer_model(runs, encoder, "hybrid")[0], "": fit_answer_model(runs, "", "lexical")[0]}
-    if "offtopic" in answer.QUERY_FEATURES:  # the bank's vectors ship beside the model they were fitted with
-        answer.write_bank_vectors(searcher.encoder)
-    if "shop" in answer.QUERY_FEATURES:
-        answer.write_bank_vectors(searcher.encoder, answer.SHOP_BANK_VECTORS, answer.SHOP_BANK_FILE)
+    models = {}
+    if hybrid:
+        models[encoder] = fit_answer_model(runs, encoder, "hybrid")[0]
+        if "offtopic" in answer.QUERY_FEATURES:  # the bank's vectors ship beside the model they were fitted with
+            answer.write_bank_vectors(searcher.encoder)
+        if "shop" in answer.QUERY_FEATURES:
+            answer.write_bank_vectors(searcher.encoder, answer.SHOP_BANK_VECTORS, answer.SHOP_BANK_FILE)
+    if lexical:
+        models[""] = fit_answer_model(runs, "", "lexical")[0]
     path = answer.MODEL_FILE
     old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     old.update({k: m.to_json() for k, m in models.items()})
@@ -460,6 +467,21 @@ def calibrate(searcher: Any, runs: list[Run], encoder: str) -> None:
     answer.load_models.cache_clear()
     print(f"answer models written to {path.relative_to(ROOT)}: " + ", ".join(f"{k or 'lexical'} threshold {m.threshold:.3f}"
                                                                          for k, m in models.items()), file=sys.stderr)
+
+
+def calibrate_which(value: str | None, encoder: str) -> set[str]:
+    """The models ``--calibrate`` refits: a comma-separated list of the first encoder's name
+    and ``lexical``; the encoder's alone when none is named (the lexical-mode model is fitted
+    on other hits and changes what kb serve answers while the model loads: refit it only on
+    purpose)."""
+    if value is None:
+        return set()
+    which = {w.strip() for w in value.split(",") if w.strip()} or {encoder}
+    unknown = which - {encoder, "lexical"}
+    if unknown:
+        sys.exit(f"--calibrate {value}: names {', '.join(sorted(unknown))}; choose from {encoder} (the first of "
+                 "--encoders) and lexical, comma-separated")
+    return which
 
 
 def _out_of_fold(names: Any, tops: list[tuple[dict[str, float], bool]], l2: float,
@@ -541,7 +563,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--encoders", default="e5,minilm", help="comma-separated: " + ", ".join(ENCODERS))
     ap.add_argument("--tune", action="store_true")
-    ap.add_argument("--calibrate", action="store_true")
+    ap.add_argument("--calibrate", nargs="?", const="", default=None, metavar="MODELS",
+                    help="refit answer models on the tune split: the first encoder's (e5: the default) and/or "
+                         "lexical, comma-separated")
     ap.add_argument("--misses", action="store_true")
     ap.add_argument("--offtopic", action="store_true", help="the decision refitted with and without the off-topic signal, out-of-fold on tune")
     ap.add_argument("--shop", action="store_true", help="the decision refitted with and without the shop bank's signal, out-of-fold on tune")
@@ -558,6 +582,7 @@ def main() -> None:
     if bt is None and not args.no_bitext:
         print(f"no Bitext sample at {args.bitext}: pass --bitext PATH or --no-bitext", file=sys.stderr)
     names = [n.strip() for n in args.encoders.split(",") if n.strip()]
+    which = calibrate_which(args.calibrate, names[0])
     by_encoder: dict[str, list[Run]] = {}
     searchers: dict[str, Any] = {}
     bitext_rows = []
@@ -571,8 +596,9 @@ def main() -> None:
         if name == names[0] and args.tune:
             s.fusion = tune(s, runs)
         rank_all(s, runs)
-        if name == names[0] and args.calibrate:
-            calibrate(s, runs, str(s.manifest.get("model_key", "")).rsplit("-", 2)[0])
+        if name == names[0] and which:
+            calibrate(s, runs, str(s.manifest.get("model_key", "")).rsplit("-", 2)[0], lexical="lexical" in which,
+                      hybrid=name in which)
             s = Searcher(index_dir, fusion=s.fusion)
             runs = candidates(s, lab)
             rank_all(s, runs)
