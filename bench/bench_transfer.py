@@ -4,10 +4,11 @@
 
 Every relevance and decision figure of bench_relevance is measured on the sample shop (home
 appliances), and the answer model (kb_tools/search/data/answer_model.json) was fitted on its
-tune split. Here a second help center written for this purpose (bench/sites/<site>/: another
-kind of shop, its own pages, nav, languages and policy facts) is built exactly as a writer
-builds it — `mkdocs build` with the kb plugin, the encoder the site's mkdocs.yml names (the
-default, multilingual-e5-small) — and its labelled queries (bench/sites/<site>/queries.yaml,
+tune split. Here a help center written for this purpose (bench/sites/<site>/: another kind of
+shop, its own pages, nav, languages and policy facts; `tulip` sells clothing and cosmetics,
+`bazaar` groceries and phone accessories) is built exactly as a writer builds it —
+`mkdocs build` with the kb plugin, the encoder the site's mkdocs.yml names (the default,
+multilingual-e5-small) — and its labelled queries (bench/sites/<site>/queries.yaml,
 written and committed before search was ever run on it; all held out) are searched with the
 shipped fusion settings and answer model unchanged. The tables are bench_relevance's (MRR@10
 per kind and language, recall@5, the answer decision, confidence calibration) with the
