@@ -29,6 +29,14 @@ class KbConfig(Config):
     index_dir = c.Type(str, default="search_index")
     """Where the search index is written, relative to mkdocs.yml."""
 
+    glossary_file = c.Type(str, default="")
+    """The shop's own glossary (English page word -> its Bengali, Gujarati, Hindi words), relative
+    to mkdocs.yml, in the format of the shipped one; added to it. Empty: the shipped one only."""
+
+    synonyms_file = c.Type(str, default="")
+    """The shop's own synonyms (page word -> shoppers' words), relative to mkdocs.yml, in the
+    format of the shipped ones; added to them. Empty: the shipped ones only."""
+
     model = c.Type(str, default="multilingual-e5-small")
     """Search encoder: `multilingual-e5-small` (built in, Bengali/Gujarati/Hindi/English),
     `all-MiniLM-L6-v2` (English only), or a path to a local sentence-transformers folder."""

@@ -29,6 +29,7 @@ from mkdocs.structure.pages import Page
 
 from kb_tools import alternates
 from kb_tools.browser_assets import BrowserAssets
+from kb_tools.checks import site_words_problems
 from kb_tools.config import KbConfig
 from kb_tools.content.frontmatter import front_matter_of, without_unsafe_front_matter
 from kb_tools.content.languages import language_name
@@ -128,6 +129,7 @@ class KbPlugin(BasePlugin[KbConfig]):
         broken = set(self.videos.broken) if self.videos is not None else None
         self.site = project.content_site(video_ids, broken)
         self._report(self.site.problems)
+        self._report(site_words_problems(project))
         self.generated = {}
         if self.videos is not None:
             for src_uri, markdown in self.videos.pages().items():
@@ -149,10 +151,12 @@ class KbPlugin(BasePlugin[KbConfig]):
         return set(self.videos.sources)
 
     def on_serve(self, server, config, builder):
-        # `mkdocs serve` rebuilds when a video sidecar, caption or the policy facts change.
+        # `mkdocs serve` rebuilds when a video sidecar, caption, the policy facts or the site's
+        # own search words change.
         if self.config.enabled and self.project is not None:
-            for path in (self.project.videos_dir, self.project.facts_file):
-                if path.exists():
+            project = self.project
+            for path in (project.videos_dir, project.facts_file, project.glossary_file, project.synonyms_file):
+                if path is not None and path.exists():
                     server.watch(str(path))
         return server
 
@@ -385,6 +389,7 @@ class KbPlugin(BasePlugin[KbConfig]):
                 self.records, video_records, out_dir, model=project.model,
                 query_prefix=self.config.query_prefix, passage_prefix=self.config.passage_prefix,
                 cache_dir=project.cache_dir, progress=_progress(), page_chunks=page_chunks,
+                glossary=project.glossary_file, synonyms=project.synonyms_file,
             )  # fmt: skip
         except KbError as exc:
             raise PluginError(f"search index not built, the previous one is kept: {exc}") from exc

@@ -113,6 +113,16 @@ class Project:
         return self.project_dir / self.kb.facts_file
 
     @property
+    def glossary_file(self) -> Path | None:
+        """The site's own search glossary (None: the shipped one alone)."""
+        return self.project_dir / self.kb.glossary_file if self.kb.glossary_file else None
+
+    @property
+    def synonyms_file(self) -> Path | None:
+        """The site's own search synonyms (None: the shipped ones alone)."""
+        return self.project_dir / self.kb.synonyms_file if self.kb.synonyms_file else None
+
+    @property
     def languages(self) -> tuple[str, ...]:
         """The site's languages, the default first (articles at the top of docs_dir)."""
         return tuple(self.kb.languages) or ("en",)

@@ -319,3 +319,80 @@ def test_no_page_of_the_built_sample_shows_template_code_or_front_matter(sample_
     for index in (sample_build.site_dir / "search/search_index.json", sample_build.index_dir / "chunks.json"):
         text = index.read_text(encoding="utf-8")
         assert "{{" not in text and "{%" not in text, index
+
+
+# The site's own search words (plugins > kb > glossary_file / synonyms_file): each file's mistakes
+# on their lines, in kb check and the build alike; a missing file names the option and the path.
+WORDS_YML = help_center_yml("Test shop help", search=False, categories=CATEGORIES, markdown_extensions=EXTENSIONS,
+                            glossary_file="search/glossary.yml", synonyms_file="search/synonyms.yml")
+WORDS_CASES: dict[str, tuple[dict[str, str], list[str]]] = {
+    "glossary word in another script": (
+        {"search/glossary.yml": "# our products\nzuno:\n  bn: গানবাক্স\n  gu: গানবাক্স\n"},
+        ["search/glossary.yml:4: error: 'zuno', gu: 'গানবাক্স' is not written in the gu script"],
+    ),
+    "glossary language unknown": (
+        {"search/glossary.yml": "zuno:\n  bengali: গানবাক্স\n"},
+        ["search/glossary.yml:2: error: 'zuno': unknown language 'bengali' "
+         "(one of bn, gu, hi, bn-Latn, gu-Latn, hi-Latn)"],
+    ),
+    "glossary entry listed twice": (
+        {"search/glossary.yml": "zuno:\n  bn: গানবাক্স\nzuno:\n  bn-Latn: ganbaksho\n"},
+        ["search/glossary.yml:3: error: 'zuno' is listed twice: merge the two entries"],
+    ),
+    "synonyms not a list": (
+        {"search/synonyms.yml": "cash on delivery: [cod]\nbkash: mobile banking\n"},
+        ["search/synonyms.yml:2: error: 'bkash': list the words shoppers use for it in brackets, "
+         "e.g. `bkash: [word, other word]`"],
+    ),
+    "synonyms not valid YAML": (
+        {"search/synonyms.yml": "bkash: [mobile banking\nnagad: [wallet]\n"},
+        ["search/synonyms.yml:2: error: not valid YAML (expected ',' or ']', but got ':')"],
+    ),
+    "glossary file missing": (
+        {"search/glossary.yml": ""},
+        ["mkdocs.yml: error: plugins > kb > glossary_file: there is no file search/glossary.yml: "
+         "create it or fix the path (relative to mkdocs.yml)"],
+    ),
+}
+
+
+def make_words_case(project: Path, case: str) -> list[str]:
+    write(project, "mkdocs.yml", WORDS_YML)
+    write(project, "search/glossary.yml", "zuno:\n  bn: গানবাক্স\n")
+    write(project, "search/synonyms.yml", "cash on delivery: [cod]\n")
+    files, expected = WORDS_CASES[case]
+    for rel, text in files.items():
+        if text:
+            write(project, rel, text)
+        else:
+            (project / rel).unlink()
+    return expected
+
+
+def words_problem_lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if re.match(r"^(search/\S+|mkdocs\.yml): (error|warning): ", line.strip())]
+
+
+def test_the_sites_own_words_pass_when_right(project: Path) -> None:
+    write(project, "mkdocs.yml", WORDS_YML)
+    write(project, "search/glossary.yml", "zuno:\n  bn: গানবাক্স\n")
+    write(project, "search/synonyms.yml", "cash on delivery: [cod]\n")
+    assert kb_check(project).exit_code == 0
+    assert mkdocs_build(project, "-q").returncode == 0
+
+
+@pytest.mark.parametrize("case", sorted(WORDS_CASES))
+def test_kb_check_reports_each_mistake_in_the_sites_words_on_its_line(project: Path, case: str) -> None:
+    expected = make_words_case(project, case)
+    result = kb_check(project)
+    assert words_problem_lines(result.output) == expected
+    assert result.exit_code == 1
+
+
+@pytest.mark.parametrize("case", sorted(WORDS_CASES))
+def test_quiet_build_fails_on_each_mistake_in_the_sites_words_with_its_line(project: Path, case: str) -> None:
+    expected = make_words_case(project, case)
+    result = mkdocs_build(project, "-q")
+    assert result.returncode == 1, result.stderr
+    assert words_problem_lines(result.stderr) == expected
+    assert not (project / "site").exists()  # nothing was published

@@ -5,6 +5,11 @@ one in the existing manifest, the index is kept as it is and neither torch nor
 sentence-transformers is imported (that import alone costs seconds). Otherwise only chunks
 whose text is not in the embedding cache are embedded.
 
+A site's own glossary and synonyms (the kb options ``glossary_file``, ``synonyms_file``) are
+checked and copied into the index folder, where ``LexicalIndex`` reads them: the index is
+self-contained, and a change to either is a new index (its digest is in the inputs and the
+fingerprint).
+
 Before that, the manifest's ``inputs`` (a digest of the page and video records, the encoder
 settings and this package's code) tell a rebuild with nothing changed that the published index
 is its own without chunking anything (nor importing whoosh).
@@ -26,6 +31,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -41,12 +47,62 @@ SCHEMA_VERSION = 3
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.json"
 VECTORS = "vectors.npy"
+SITE_GLOSSARY = "glossary.yml"  # a site's own glossary, as the build copied it into the index
+SITE_SYNONYMS = "synonyms.yml"  # ... and its own synonyms
 _OWN = {MANIFEST, CHUNKS, VECTORS, "vocab.json", "lengths.npy", "surface.json", "lexical"}
+_SITE_WORDS = {SITE_GLOSSARY, SITE_SYNONYMS}  # the build's too, but only when the site has them
 
 
-def _fingerprint(chunks: list[Chunk], model_key: str, query_prefix: str, passage_prefix: str) -> str:
+@dataclass(frozen=True)
+class SiteWords:
+    """A site's own glossary and synonyms files, read once: the bytes checked are the bytes
+    copied into the index, whatever happens to the files meanwhile."""
+
+    files: dict[str, tuple[Path, bytes]]  # name in the index folder -> (the site's file, its bytes)
+
+    @classmethod
+    def read(cls, glossary: Path | None, synonyms: Path | None) -> SiteWords:
+        files = {}
+        for name, path in ((SITE_GLOSSARY, glossary), (SITE_SYNONYMS, synonyms)):
+            if path is not None:
+                try:
+                    files[name] = (Path(path), Path(path).read_bytes())
+                except OSError as e:
+                    raise SearchIndexError(f"cannot read {path}: {e}") from e
+        return cls(files)
+
+    def digest(self) -> str:
+        """The files' digest: "" without site words (such an index is as it was before sites
+        could add any)."""
+        if not self.files:
+            return ""
+        h = hashlib.sha256()
+        for name, (_, data) in sorted(self.files.items()):
+            h.update(name.encode() + b"\0" + data + b"\0")
+        return h.hexdigest()
+
+    def check(self) -> None:
+        """Raise SearchIndexError with the file's `path:line: message` for a bad entry (kb check
+        and the plugin report it earlier, as the writer's problem)."""
+        if not self.files:
+            return
+        from kb_tools.search.lexical import GlossaryError, load_glossary, load_synonyms
+
+        load = {SITE_GLOSSARY: load_glossary, SITE_SYNONYMS: load_synonyms}
+        for name, (path, data) in self.files.items():
+            try:
+                load[name](path, data=data)
+            except GlossaryError as e:
+                raise SearchIndexError(str(e)) from e
+
+    def write(self, folder: Path) -> None:
+        for name, (_, data) in self.files.items():
+            (folder / name).write_bytes(data)
+
+
+def _fingerprint(chunks: list[Chunk], model_key: str, query_prefix: str, passage_prefix: str, words: str = "") -> str:
     h = hashlib.sha256()
-    h.update(json.dumps([SCHEMA_VERSION, model_key, query_prefix, passage_prefix]).encode())
+    h.update(json.dumps([SCHEMA_VERSION, model_key, query_prefix, passage_prefix, *([words] if words else [])]).encode())
     for c in chunks:
         h.update(json.dumps(c.to_json(), ensure_ascii=False, sort_keys=True).encode("utf-8"))
         h.update(b"\0")
@@ -106,10 +162,13 @@ def build_index(
     cache_dir: Path,
     progress: bool = True,
     page_chunks: list[Chunk] | None = None,
+    glossary: Path | None = None,
+    synonyms: Path | None = None,
 ) -> dict:
     """Build the search index of ``pages`` and ``videos`` into ``out_dir`` and return its
     manifest. The previous index stays in place until the new one is complete.
-    ``page_chunks``: the chunks of ``pages`` when already made (``EmbeddingPrefetch.wait()``)."""
+    ``page_chunks``: the chunks of ``pages`` when already made (``EmbeddingPrefetch.wait()``).
+    ``glossary``, ``synonyms``: the site's own files, added to the shipped ones (SiteWords)."""
     from kb_tools.search.embeddings import EncoderSpec, encoder_name, resolve_model
 
     t0 = time.perf_counter()
@@ -120,16 +179,21 @@ def build_index(
     key = encoder_name(spec)
     inputs = {"pages": inputs_digest(pages, key, query_prefix, passage_prefix),
               "videos": inputs_digest(videos, key, query_prefix, passage_prefix)}  # fmt: skip
+    site_words = SiteWords.read(glossary, synonyms)
+    words = site_words.digest()
+    if words:
+        inputs["words"] = words
     old = _read_manifest(out_dir)
     if published_inputs(out_dir) == inputs and old is not None:
         return {**old, "embedded": 0, "reused": True}  # the same records, settings and code
+    site_words.check()
     # Imported only now: chunking imports the analyzer and whoosh, which an unchanged rebuild
     # never needs (a tenth of a second of its start-up).
     from kb_tools.search.chunking import chunk_all
     from kb_tools.search.embeddings import text_hash
 
     chunks = (list(page_chunks) + chunk_all([], videos)) if page_chunks is not None else chunk_all(pages, videos)
-    fingerprint = _fingerprint(chunks, key, query_prefix, passage_prefix)
+    fingerprint = _fingerprint(chunks, key, query_prefix, passage_prefix, words)
     if old and old.get("schema") == SCHEMA_VERSION and old.get("fingerprint") == fingerprint and _complete(out_dir):
         if old.get("inputs") == inputs:
             return {**old, "embedded": 0, "reused": True}
@@ -196,7 +260,7 @@ def build_index(
     except BaseException:
         _abandon(written, tmp)
         raise
-    return _finish(tmp, out_dir, chunks, matrix, manifest, t0)
+    return _finish(tmp, out_dir, chunks, matrix, manifest, t0, site_words)
 
 
 def _record_inputs(out_dir: Path, old: dict, inputs: dict[str, str]) -> dict:
@@ -274,17 +338,20 @@ class EmbeddingPrefetch:
         return self.chunks
 
 
-def build_lexical_index(pages: list[PageRecord], videos: list[VideoRecord], out_dir: Path) -> dict:
+def build_lexical_index(pages: list[PageRecord], videos: list[VideoRecord], out_dir: Path, *,
+                        glossary: Path | None = None, synonyms: Path | None = None) -> dict:  # fmt: skip
     """An index without vectors (no model needed): every mode answers lexically.
     Used by tests and by sites that switch the semantic side off."""
     from kb_tools.search.chunking import chunk_all
 
     t0 = time.perf_counter()
+    site_words = SiteWords.read(glossary, synonyms)
+    site_words.check()
     chunks = chunk_all(pages, videos)
     manifest = {"schema": SCHEMA_VERSION, "model": "", "model_path": "", "model_key": "",
                 "dimension": 0, "query_prefix": "", "passage_prefix": "",
-                "fingerprint": _fingerprint(chunks, "", "", ""), "embedded": 0}
-    return _write(Path(out_dir), chunks, None, manifest, t0)
+                "fingerprint": _fingerprint(chunks, "", "", "", site_words.digest()), "embedded": 0}
+    return _write(Path(out_dir), chunks, None, manifest, t0, site_words)
 
 
 def _new_tmp(out_dir: Path) -> Path:
@@ -309,18 +376,20 @@ def _abandon(written: Future, tmp: Path) -> None:  # type: ignore[type-arg]
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _write(out_dir: Path, chunks: list[Chunk], matrix, manifest: dict, t0: float) -> dict:  # type: ignore[no-untyped-def]
+def _write(out_dir: Path, chunks: list[Chunk], matrix, manifest: dict, t0: float, site_words: SiteWords) -> dict:  # type: ignore[no-untyped-def]
     tmp = _new_tmp(out_dir)
     try:
         _write_lexical(chunks, tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return _finish(tmp, out_dir, chunks, matrix, manifest, t0)
+    return _finish(tmp, out_dir, chunks, matrix, manifest, t0, site_words)
 
 
-def _finish(tmp: Path, out_dir: Path, chunks: list[Chunk], matrix, manifest: dict, t0: float) -> dict:  # type: ignore[no-untyped-def]
-    """Vectors, chunks and manifest beside the lexical index in ``tmp``, then the swap."""
+def _finish(tmp: Path, out_dir: Path, chunks: list[Chunk], matrix, manifest: dict, t0: float,  # type: ignore[no-untyped-def]
+            site_words: SiteWords) -> dict:  # fmt: skip
+    """Vectors, chunks, the site's words and the manifest beside the lexical index in ``tmp``,
+    then the swap."""
     import numpy as np
 
     if matrix is None:
@@ -341,11 +410,13 @@ def _finish(tmp: Path, out_dir: Path, chunks: list[Chunk], matrix, manifest: dic
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "build_seconds": round(time.perf_counter() - t0, 3),
         }
+        site_words.write(tmp)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-        # Keep what others put in the folder (e.g. a README) across the swap.
+        # Keep what others put in the folder (e.g. a README) across the swap; the site words
+        # of an earlier build are not kept (a site that drops its glossary has none).
         if out_dir.is_dir():
             for p in out_dir.iterdir():
-                if p.name not in _OWN and p.is_file():
+                if p.name not in _OWN | _SITE_WORDS and p.is_file():
                     shutil.copy2(p, tmp / p.name)
         _swap(tmp, out_dir)
     except BaseException:

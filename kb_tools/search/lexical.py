@@ -20,6 +20,7 @@ import math
 import threading
 import unicodedata
 from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -33,6 +34,7 @@ from whoosh.reading import TermNotFound
 
 from kb_tools.content.languages import INDIC_LANGUAGES
 from kb_tools.search.analyzer import KbTokenizer, script_of, terms, words
+from kb_tools.search.build import SITE_GLOSSARY, SITE_SYNONYMS
 from kb_tools.search.chunking import Chunk
 
 FIELD_BOOSTS = {"title": 3.0, "heading": 2.0, "meta": 1.2, "body": 1.0}
@@ -69,24 +71,98 @@ LOANWORD_BOOST = 1.0
 SOUND_MATCHES = 6  # at most this many native words per romanized word (most frequent first)
 
 
-def load_synonyms(path: Path | None = None) -> dict[str, list[str]]:
-    """Analysed shopper word -> analysed words the articles use (kb_tools/search/data/synonyms.yml)."""
-    import yaml
-
-    path = path or Path(__file__).with_name("data") / "synonyms.yml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    out: dict[str, list[str]] = defaultdict(list)
-    for target, sources in data.items():
-        for t in terms(str(target)):
-            for src in sources or ():
-                for s in terms(str(src)):
-                    if s != t and t not in out[s]:
-                        out[s].append(t)
-    return dict(out)
+DATA_DIR = Path(__file__).with_name("data")
 
 
 class GlossaryError(ValueError):
-    """A bad entry of a glossary file; the message names the file and line and what to do."""
+    """A bad entry of a glossary or synonyms file (the shipped one or a site's own). ``str()`` is
+    ``path:line: what to do``; ``path``, ``line`` (0: the whole file) and ``what`` are kept apart
+    so that `kb check` and the build report it as the writer's Problem in that file."""
+
+    def __init__(self, path: Path, line: int, what: str) -> None:
+        super().__init__(f"{path}:{line}: {what}" if line else f"{path}: {what}")
+        self.path, self.line, self.what = Path(path), line, what
+
+
+def _compose(path: Path, data: bytes | None) -> Any:
+    """The YAML node tree of a glossary or synonyms file (nodes keep their lines for messages).
+    ``data``: the file's bytes when the caller has read them already."""
+    import yaml
+
+    try:
+        text = (path.read_bytes() if data is None else data).decode("utf-8")
+    except UnicodeDecodeError:
+        raise GlossaryError(path, 0, "not UTF-8 text: save the file as UTF-8") from None
+    try:
+        return yaml.compose(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        raise GlossaryError(path, line, f"not valid YAML ({getattr(e, 'problem', e)})") from None
+
+
+def _line(node: Any) -> int:
+    return node.start_mark.line + 1
+
+
+def _entry_key(path: Path, node: Any, seen: set[str], what: str) -> str:
+    """An entry's key as written: a scalar, not empty, not listed before in the same file."""
+    import yaml
+
+    head = node.value if isinstance(node, yaml.ScalarNode) else None
+    if not isinstance(head, str) or not head.strip():
+        raise GlossaryError(path, _line(node), f"each entry starts with {what}, then a colon")
+    if head in seen:
+        raise GlossaryError(path, _line(node), f"{head!r} is listed twice: merge the two entries")
+    seen.add(head)
+    return head
+
+
+def _union(ours: dict[Any, Any], theirs: dict[Any, Any]) -> dict[Any, tuple[str, ...]]:
+    """Two word tables as one: a key in both has the words of both, ours first."""
+    out = {key: tuple(listed) for key, listed in ours.items()}
+    for key, listed in theirs.items():
+        have = out.get(key, ())
+        out[key] = (*have, *(w for w in listed if w not in have))
+    return out
+
+
+def load_synonyms(path: Path | None = None, *, data: bytes | None = None) -> dict[str, list[str]]:
+    """Analysed shopper word -> analysed words the articles use: kb_tools/search/data/synonyms.yml,
+    or a site's file of the same form, ``page word: [shopper words]`` (``data``: its bytes when
+    already read). A bad entry raises GlossaryError naming the file and its line."""
+    import yaml
+
+    path = path or DATA_DIR / "synonyms.yml"
+    root = _compose(path, data)
+    if root is None:
+        return {}
+    if not isinstance(root, yaml.MappingNode):
+        raise GlossaryError(path, _line(root), "synonyms are a mapping: `page word: [shopper words]`")
+    out: dict[str, list[str]] = defaultdict(list)
+    seen: set[str] = set()
+    for key_node, value_node in root.value:
+        head = _entry_key(path, key_node, seen, "the word the pages use")
+        targets = terms(head)
+        if not targets:
+            raise GlossaryError(path, _line(key_node), f"{head!r}: the key is the word the pages use (not only stop words)")
+        if not isinstance(value_node, yaml.SequenceNode) or not value_node.value:
+            raise GlossaryError(path, _line(value_node), f"{head!r}: list the words shoppers use for it in "
+                                                          f"brackets, e.g. `{head}: [word, other word]`")
+        for item in value_node.value:
+            sources = terms(item.value) if isinstance(item, yaml.ScalarNode) else []
+            if not sources:
+                raise GlossaryError(path, _line(item), f"{head!r}: each shopper's word is a word or a few words "
+                                                        "on one line (not only stop words)")
+            for s in sources:
+                out[s].extend(t for t in targets if t != s and t not in out[s])
+    return {s: ts for s, ts in out.items() if ts}
+
+
+@cache
+def shipped_synonyms() -> dict[str, list[str]]:
+    """The package's synonyms, read once per process (never changed by its callers)."""
+    return load_synonyms()
 
 
 GLOSSARY_LANGUAGES = (*INDIC_LANGUAGES, *(f"{lang}-Latn" for lang in INDIC_LANGUAGES))
@@ -117,6 +193,13 @@ class Glossary:
             out += [t for t in self.by_key.get((romanized, key), ()) if t not in out]
         return tuple(out)
 
+    def merged(self, site: Glossary) -> Glossary:
+        """This glossary with a site's own added. Words only add: a word both list glosses to
+        the English words of both (these first), and a site cannot take a gloss away (one its
+        pages never use adds nothing anyway)."""
+        return Glossary(_union(self.native, site.native), _union(self.latin, site.latin),
+                        _union(self.by_key, site.by_key))  # fmt: skip
+
 
 @cache
 def shipped_glossary() -> Glossary:
@@ -125,23 +208,32 @@ def shipped_glossary() -> Glossary:
     return load_glossary()
 
 
-def load_glossary(path: Path | None = None) -> Glossary:
+def index_glossary(folder: Path) -> Glossary:
+    """The glossary an index is searched with: the shipped one, plus the site's own when the
+    build copied one into the index folder (so `kb search` and `kb serve` need no mkdocs.yml)."""
+    site = Path(folder) / SITE_GLOSSARY
+    return shipped_glossary().merged(load_glossary(site)) if site.is_file() else shipped_glossary()
+
+
+def index_synonyms(folder: Path) -> Mapping[str, Sequence[str]]:
+    """The synonyms an index is searched with: the shipped ones, plus the site's own (as
+    ``index_glossary``); a word in both searches for the page words of both."""
+    site = Path(folder) / SITE_SYNONYMS
+    return _union(shipped_synonyms(), load_synonyms(site)) if site.is_file() else shipped_synonyms()
+
+
+def load_glossary(path: Path | None = None, *, data: bytes | None = None) -> Glossary:
     """Read and check a glossary file: ``english words: {bn: words, gu: words, hi: words,
-    gu-Latn: words}``. A bad entry raises GlossaryError naming the file and its line."""
+    gu-Latn: words}`` (``data``: its bytes when already read). A bad entry raises GlossaryError
+    naming the file and its line."""
     import yaml
 
-    path = path or Path(__file__).with_name("data") / "glossary.yml"
-    text = path.read_text(encoding="utf-8")
+    path = path or DATA_DIR / "glossary.yml"
 
     def fail(node: Any, what: str) -> GlossaryError:
-        return GlossaryError(f"{path}:{node.start_mark.line + 1}: {what}")
+        return GlossaryError(path, _line(node), what)
 
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        raise GlossaryError(f"{path}{where}: not valid YAML ({getattr(e, 'problem', e)})") from None
+    root = _compose(path, data)
     native: dict[str, list[str]] = defaultdict(list)
     latin: dict[tuple[str, str], list[str]] = defaultdict(list)
     by_key: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -153,12 +245,7 @@ def load_glossary(path: Path | None = None) -> Glossary:
 
     seen: set[str] = set()
     for key_node, value_node in root.value:
-        head = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-        if not isinstance(head, str) or not head.strip():
-            raise fail(key_node, "each entry starts with the English words the pages use, then a colon")
-        if head in seen:
-            raise fail(key_node, f"{head!r} is listed twice: merge the two entries")
-        seen.add(head)
+        head = _entry_key(path, key_node, seen, "the English words the pages use")
         english = terms(head)
         if not english or any(script_of(t[0]) != "latin" for t in english):
             raise fail(key_node, f"{head!r}: the key is the English words the pages use (not only stop words)")
@@ -302,8 +389,8 @@ class LexicalIndex:
         self._delete_map: dict[str, list[str]] | None = None
         self._keys: Any = None
         self._sorted_vocab: list[str] | None = None
-        self.synonyms = load_synonyms()
-        self.glossary = shipped_glossary()
+        self.synonyms = index_synonyms(folder)
+        self.glossary = index_glossary(folder)
 
     # -- vocabulary ---------------------------------------------------------------------
     def prepare(self) -> None:
