@@ -3,8 +3,9 @@
 User text never reaches whoosh's query parser: a query is an ``Or`` of ``Term`` objects made
 from our own analyser's tokens, so ``AND``, quotes, ``*``, ``?``, ``:`` and brackets are just
 characters. A word that is not in the index vocabulary is corrected against it (one edit,
-symmetric-delete lookup, most frequent candidates first); an unknown Bengali, Gujarati or
-Hindi word also matches indexed words that start with it.
+symmetric-delete lookup, most frequent candidates first; a Bengali, Gujarati or Hindi word
+only to another spelling or ending of itself, ``spelt_otherwise``); an unknown Bengali, Gujarati
+or Hindi word without one matches indexed words that start with it.
 
 A query typed in Latin letters in Bengali, Gujarati or Hindi (``romanized``) is never
 spell-corrected into English: each of its words matches the native words with the same
@@ -23,6 +24,7 @@ from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from os.path import commonprefix
 from pathlib import Path
 from typing import Any
 
@@ -342,6 +344,22 @@ def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
+# The long and short vowels Bengali, Gujarati and Hindi writers use one for the other (ী/ি,
+# ূ/ু, ঈ/ই, ঊ/উ and the same in Gujarati and Devanagari): a spelling, not another word.
+_VOWEL_LENGTH = str.maketrans("\u09c0\u09c2\u0988\u098a\u0ac0\u0ac2\u0a88\u0a8a\u0940\u0942\u0908\u090a",
+                              "\u09bf\u09c1\u0987\u0989\u0abf\u0ac1\u0a87\u0a89\u093f\u0941\u0907\u0909")
+
+
+def spelt_otherwise(typed: str, page_word: str) -> bool:
+    """Whether a page word one edit from a Bengali, Gujarati or Hindi word (both analysed) is
+    that word written another way: a long vowel for a short one (নিচে, the pages' নীচে) or
+    another ending (করবো "I will do", the pages' করব: these languages inflect at the end). One
+    edit anywhere else is another word: দাম "price" is not নাম "name", পড়া "reading" not পাড়া
+    "neighbourhood"."""
+    a, b = typed.translate(_VOWEL_LENGTH), page_word.translate(_VOWEL_LENGTH)
+    return a == b or len(commonprefix([a, b])) >= min(len(a), len(b)) - 1
+
+
 @dataclass
 class LexicalQuery:
     query: query.Query | None
@@ -489,6 +507,8 @@ class LexicalIndex:
             # not "tell", "wrap" not "swap" (and the question is likely about something else).
             real = not as_typed and script_of(w[0]) == "latin" and surface.get(w, w).casefold() in english_words()
             alts: list[str] = [] if as_typed or real else self._corrections(w)
+            if script_of(w[0]) in INDIC_LANGUAGES:  # one edit there is often another word
+                alts = [a for a in alts if spelt_otherwise(w, a)]
             syns += [(t, b) for a in alts for t, b in self.expansions(a) if t not in dict(syns)]
             # One clause per typed word: the word, its corrections and synonyms count as one.
             parts: list[query.Query] = []

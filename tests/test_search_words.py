@@ -1,0 +1,38 @@
+"""How search reads a shopper's words, on small indexes built in code: which typos it corrects,
+which native-script words it reads as English loanwords, and which it leaves as typed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kb_tools.records import PageRecord
+from kb_tools.search import Searcher
+from kb_tools.search.build import build_lexical_index
+
+
+def page(url: str, title: str, body: str, lang: str = "en") -> PageRecord:
+    return PageRecord(url=url, title=title, html=body, lang=lang)  # type: ignore[arg-type]
+
+
+def searcher(tmp_path: Path, pages: list[PageRecord]) -> Searcher:
+    build_lexical_index(pages, [], tmp_path / "idx")
+    return Searcher(tmp_path / "idx")
+
+
+def test_a_bengali_or_gujarati_word_is_never_corrected_into_another_word(tmp_path: Path) -> None:
+    # One edit turns a Bengali or Gujarati word into another word: পানি "water" into পাইনি
+    # "did not get" or আপনি "you", પહેલી "first" into આપેલો "given". The "water is leaking"
+    # question once found the "order not received" page by a word it does not have.
+    s = searcher(tmp_path, [
+        page("bn/orders/not-received/", "অর্ডার পাইনি?", "<p>অর্ডার পাইনি? আপনি আমাদের জানান।</p>", "bn"),
+        page("bn/blender/", "ব্লেন্ডার পরিষ্কার", "<p>ব্লেন্ডার কীভাবে পরিষ্কার করবেন।</p>", "bn"),
+        page("gu/orders/", "આપેલો ઓર્ડર", "<p>આપેલો ઓર્ડર બદલો.</p>", "gu"),
+    ])
+    hits = s.search("ব্লেন্ডার থেকে পানি পড়ছে", mode="lexical")
+    assert [h.url for h in hits] == ["bn/blender/"]
+    assert not {"পাইনি", "আপনি"} & s.lexical.build_query("ব্লেন্ডার থেকে পানি পড়ছে", "bn").terms
+    assert "આપેલો" not in s.lexical.build_query("પહેલી વાર ઓર્ડર", "gu").terms
+    # Another spelling (a short vowel for the pages' long one) or another ending of the same
+    # word is still found: কিভাবে, the pages' কীভাবে; পরিষ্কারের "of cleaning".
+    for query in ("ব্লেন্ডার কিভাবে ধোব", "পরিষ্কারের নিয়ম"):
+        assert [h.url for h in s.search(query, mode="lexical")][:1] == ["bn/blender/"], query
