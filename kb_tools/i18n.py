@@ -5,7 +5,9 @@ the same paths. MkDocs builds one navigation for everything; we split it so a Be
 shows the Bengali navigation (with Bengali section titles), and previous/next links stay
 inside one language. A site whose `nav:` lists only the default language's pages (as a
 writer who adds translations later writes it) gives each other language the same navigation
-with that language's translations in place of the pages, the untranslated ones left out.
+with that language's translations in place of the pages, the untranslated ones left out; a
+page written only in another language (a Bengali page with no English original) goes where
+the writer listed it in `nav:`, or else at the end of the section its folder's pages are in.
 """
 
 from __future__ import annotations
@@ -54,7 +56,9 @@ class LanguageNavs:
             pages_by_src = {f.src_uri: f.page for f in files.documentation_pages() if f.page is not None}
             for lang in site.settings.languages[1:]:
                 if lang not in by_lang:
-                    by_lang[lang] = _mirror(by_lang[default], lang, pages_by_src)
+                    by_lang[lang] = _mirror(by_lang[default], lang, pages_by_src, site)
+                    _add_unlisted(by_lang[lang], lang, pages_by_src, site)
+            by_lang[default] = _in_language(by_lang[default], default, site)
         result = cls(default=default)
         for lang, items in by_lang.items():
             if not written:
@@ -105,13 +109,21 @@ def _order(items: list, site: ContentSite, category_order: list[str]) -> list:
     return sorted(items, key=key)
 
 
-def _mirror(items: list, lang: str, pages_by_src: Mapping[str, Page], parent: Section | None = None) -> list:
-    """``items`` with each page replaced by its ``lang`` translation (``<lang>/<path>``),
-    pages without one and sections left empty dropped; links kept."""
+def _mirror(items: list, lang: str, pages_by_src: Mapping[str, Page], site: ContentSite,
+            parent: Section | None = None) -> list:  # fmt: skip
+    """``items`` with each page replaced by its ``lang`` translation (``<lang>/<path>``), a
+    ``lang`` page the writer listed kept, pages without one and sections left empty dropped;
+    links kept."""
     out: list = []
     for item in items:
         if isinstance(item, Page):
-            page = pages_by_src.get(f"{lang}/{item.file.src_uri}")
+            own = site.page_language(item.file.src_uri)
+            if own == lang:
+                page = item
+            elif own == site.settings.default_language:
+                page = pages_by_src.get(f"{lang}/{item.file.src_uri}")
+            else:
+                continue
             if page is None:
                 continue
             page.parent = parent
@@ -119,12 +131,56 @@ def _mirror(items: list, lang: str, pages_by_src: Mapping[str, Page], parent: Se
         elif isinstance(item, Section):
             section = Section(item.title, [])
             section.parent = parent
-            section.children = _mirror(item.children, lang, pages_by_src, section)
+            section.children = _mirror(item.children, lang, pages_by_src, site, section)
             if section.children:
                 out.append(section)
         else:
             out.append(item)
     return out
+
+
+def _in_language(items: list, lang: str, site: ContentSite) -> list:
+    """``items`` without the pages of other languages (a translation-only page the writer
+    listed in `nav:` belongs to its own language's navigation), sections left empty dropped."""
+    out: list = []
+    for item in items:
+        if isinstance(item, Page) and site.page_language(item.file.src_uri) != lang:
+            continue
+        if isinstance(item, Section):
+            item.children = _in_language(item.children, lang, site)
+            if not item.children:
+                continue
+        out.append(item)
+    return out
+
+
+def _add_unlisted(items: list, lang: str, pages_by_src: Mapping[str, Page], site: ContentSite) -> None:
+    """Put each ``lang`` page the mirrored navigation lacks (one with no original in the
+    default language, which the site's `nav:` cannot list by its original) at the end of the
+    section holding its folder's pages, or at the end of the navigation."""
+    listed = {page.file.src_uri for page in _pages_in(items)}
+    prefix = f"{lang}/"
+    for src, page in sorted(pages_by_src.items()):
+        if not src.startswith(prefix) or src in listed or site.page_language(src) != lang:
+            continue
+        if src[len(prefix):] in pages_by_src:  # a translation whose original the writer left out
+            continue
+        folder = src.rpartition("/")[0]
+        section = _section_of_folder(items, folder)
+        page.parent = section
+        (section.children if section is not None else items).append(page)
+
+
+def _section_of_folder(items: list, folder: str) -> Section | None:
+    """The innermost section whose own pages live in ``folder``."""
+    for item in items:
+        if isinstance(item, Section):
+            inner = _section_of_folder(item.children, folder)
+            if inner is not None:
+                return inner
+            if any(isinstance(c, Page) and c.file.src_uri.rpartition("/")[0] == folder for c in item.children):
+                return item
+    return None
 
 
 def _pages_in(items: list) -> list[Page]:

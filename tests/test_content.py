@@ -242,6 +242,42 @@ nav:
     assert '<link rel="next" href="returns/return-policy/">' in home
 
 
+def test_a_page_only_in_another_language_is_in_that_languages_written_nav(project: Path) -> None:
+    # A shop writes some pages only in Bengali or Gujarati (an Eid delivery notice, a Diwali
+    # offer). The site's nav lists the English pages; such a page has no original to stand in
+    # for, so it goes to the end of the section its folder's pages are in -- or where the
+    # writer listed it -- and never into the English navigation.
+    categories = {"returns": {"en": "Returns", "bn": "ফেরত"}, "shipping": "Shipping"}
+    yml = help_center_yml("Test shop help", languages=["en", "bn", "gu"], search=False, categories=categories)
+    write(project, "mkdocs.yml", yml + """\
+nav:
+  - Home: index.md
+  - Our shipping: [shipping/costs.md, gu/shipping/diwali.md]
+  - Returns: [returns/return-policy.md]
+""")
+    write(project, "docs/bn/index.md", "---\ntitle: সাহায্য কেন্দ্র\n---\nস্বাগতম\n")
+    write(project, "docs/bn/returns/return-policy.md", "---\ntitle: ফেরত নীতি\ncategory: returns\n---\nফেরত\n")
+    write(project, "docs/bn/returns/eid-returns.md", "---\ntitle: ঈদের ফেরত\ncategory: returns\n---\nঈদ\n")
+    write(project, "docs/bn/ramadan.md", "---\ntitle: রমজানের সময়সূচি\n---\nরমজান\n")
+    write(project, "docs/gu/index.md", "---\ntitle: મદદ\n---\nસ્વાગત\n")
+    write(project, "docs/gu/shipping/diwali.md", "---\ntitle: દિવાળી ડિલિવરી\ncategory: shipping\n---\nદિવાળી\n")
+    result = mkdocs_build(project, "--strict")
+    assert result.returncode == 0, result.stderr
+
+    def nav(rel: str) -> list[str]:
+        html = (project / "site" / rel / "index.html").read_text(encoding="utf-8")
+        part = html[html.index("md-nav--primary"):html.index('class="md-content"')]
+        return list(dict.fromkeys(re.findall(r'<span class="md-ellipsis">\s*([^<]+?)\s*</span>', part)))
+
+    assert nav("bn/returns/eid-returns") == ["সাহায্য কেন্দ্র", "ফেরত", "ফেরত নীতি", "ঈদের ফেরত", "রমজানের সময়সূচি"]
+    assert nav("gu/shipping/diwali") == ["મદદ", "Shipping", "દિવાળી ડિલિવરી"]  # where listed, the section in Gujarati
+    english = nav("returns/return-policy")
+    assert "દિવાળી ડિલિવરી" not in english and "ঈদের ফেরত" not in english
+    assert english == ["Home", "Our shipping", "Shipping costs", "Returns", "Return policy"]
+    eid = (project / "site/bn/returns/eid-returns/index.html").read_text(encoding="utf-8")
+    assert '<link rel="prev" href="../return-policy/">' in eid
+
+
 def test_script_detection() -> None:
     assert detect_script_lang("আমি কিভাবে পণ্য ফেরত দেব") == "bn"
     assert detect_script_lang("હું મારો ઓર્ડર કેવી રીતે ટ્રેક કરું") == "gu"
