@@ -77,6 +77,7 @@ class KbPlugin(BasePlugin[KbConfig]):
         self.prefetch: EmbeddingPrefetch | None = None  # the search index's embedding, started early
         self.rendered: TemplateCodeMemo | None = None  # the last guard's findings by page digest
         self.sweeper: Sweeper | None = None  # deletes generations earlier builds retired
+        self.site_words_ok = True  # the site's own glossary and synonyms passed their checks
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -129,7 +130,9 @@ class KbPlugin(BasePlugin[KbConfig]):
         broken = set(self.videos.broken) if self.videos is not None else None
         self.site = project.content_site(video_ids, broken)
         self._report(self.site.problems)
-        self._report(site_words_problems(project))
+        words_problems = site_words_problems(project)
+        self._report(words_problems)
+        self.site_words_ok = not words_problems
         self.generated = {}
         if self.videos is not None:
             for src_uri, markdown in self.videos.pages().items():
@@ -389,7 +392,9 @@ class KbPlugin(BasePlugin[KbConfig]):
                 self.records, video_records, out_dir, model=project.model,
                 query_prefix=self.config.query_prefix, passage_prefix=self.config.passage_prefix,
                 cache_dir=project.cache_dir, progress=_progress(), page_chunks=page_chunks,
-                glossary=project.glossary_file, synonyms=project.synonyms_file,
+                # A mistake in them stops a build before this; `mkdocs serve` logs it and its
+                # preview searches without them until it is fixed.
+                **({"glossary": project.glossary_file, "synonyms": project.synonyms_file} if self.site_words_ok else {}),
             )  # fmt: skip
         except KbError as exc:
             raise PluginError(f"search index not built, the previous one is kept: {exc}") from exc

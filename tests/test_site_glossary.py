@@ -6,7 +6,10 @@ the words is a new index. Bad entries are pinned in tests/test_build_errors.py."
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ from kb_tools.records import PageRecord
 from kb_tools.search import build_index
 from kb_tools.search.build import SITE_GLOSSARY, SITE_SYNONYMS
 from tests.projects import help_center_yml, mkdocs_build, write
+from tests.servers import free_port
 
 CATEGORIES = {"speakers": "Speakers", "orders": "Orders", "payments": "Payments", "returns": "Returns"}
 
@@ -133,3 +137,35 @@ def test_a_change_to_the_words_is_a_new_index_and_dropping_them_leaves_none(tmp_
     dropped = build_index(pages(), [], index, **settings)
     assert not dropped["reused"]
     assert not (index / SITE_GLOSSARY).exists()
+
+
+def test_mkdocs_serve_logs_a_bad_entry_and_picks_up_the_fix(tmp_path: Path) -> None:
+    """As with a page's mistake, `mkdocs serve` logs it and keeps serving; its preview searches
+    without the site's words until the file is fixed, and saving the fix rebuilds the index."""
+    project = shop(tmp_path, words=True)
+    write(project, "search/glossary.yml", "zuno:\n  bn: গানবাক্স\n  gu: গানবাক্স\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{free_port()}"], cwd=project,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ, "KB_PROGRESS": "0"},
+    )
+    log: list[str] = []
+
+    def wait_for(text: str) -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            log.append(line)
+            if text in line:
+                return
+        raise AssertionError("".join(log))
+
+    try:
+        wait_for("Serving on")
+        assert "search/glossary.yml:3: error: 'zuno', gu: 'গানবাক্স' is not written in the gu script" in "".join(log)
+        assert not (project / "search_index" / SITE_GLOSSARY).exists()
+        assert not (project / "search_index" / SITE_SYNONYMS).exists()
+        write(project, "search/glossary.yml", GLOSSARY)
+        wait_for("Reloading browsers")
+        assert (project / "search_index" / SITE_GLOSSARY).read_text(encoding="utf-8") == GLOSSARY
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
