@@ -36,3 +36,21 @@ def test_a_bengali_or_gujarati_word_is_never_corrected_into_another_word(tmp_pat
     # word is still found: কিভাবে, the pages' কীভাবে; পরিষ্কারের "of cleaning".
     for query in ("ব্লেন্ডার কিভাবে ধোব", "পরিষ্কারের নিয়ম"):
         assert [h.url for h in s.search(query, mode="lexical")][:1] == ["bn/blender/"], query
+
+
+def test_a_word_of_the_shoppers_own_grammar_is_never_read_as_an_english_product(tmp_path: Path) -> None:
+    # કેટલું ("how much") sounds like "kettle": a shop that sells kettles answered "how much
+    # is delivery?" with its kettle page. A Gujarati question word is Gujarati; a loanword that
+    # only sounds like one is still read as English (કેટલ, written as the English word).
+    s = searcher(tmp_path, [
+        page("products/kettle/", "Descale the kettle", "<p>Boil vinegar in the kettle to descale it.</p>"),
+        page("shipping/charges/", "Delivery charges", "<p>Delivery costs 60 taka inside the city.</p>"),
+        page("gu/shipping/", "ડિલિવરી ચાર્જ", "<p>શહેરમાં ડિલિવરી ચાર્જ ૬૦ ટકા.</p>", "gu"),
+    ])
+    for query in ("ડિલિવરી ચાર્જ કેટલું છે", "કેટલું આપવું પડે"):
+        lq = s.lexical.build_query(query, "gu")
+        assert "kettle" not in s.encoder_text(query, "gu", lq), query
+        assert "products/kettle/" not in [h.url for h in s.search(query, mode="lexical")], query
+    lq = s.lexical.build_query("કેટલ સાફ કરવી છે", "gu")  # "I want to clean the kettle"
+    assert s.encoder_text("કેટલ સાફ કરવી છે", "gu", lq).endswith(" kettle")
+    assert [h.url for h in s.search("કેટલ સાફ કરવી છે", mode="lexical")][:1] == ["products/kettle/"]

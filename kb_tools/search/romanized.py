@@ -414,7 +414,11 @@ def sound_similarity(latin: str, english: str, *, typed_english: bool = False) -
     """How alike a native word (written in Latin letters by native_to_latin; with
     ``typed_english`` a word typed in Latin letters as in English) and an English word sound,
     vowels included: 1 - edit distance / the longer loose spelling."""
-    a, b = _loose(latin, typed_english), _loose(english, True)
+    return _alike(_loose(latin, typed_english), _loose(english, True))
+
+
+def _alike(a: str, b: str) -> float:
+    """1 - the edit distance of two loose spellings / the longer one's length."""
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         cur = [i]
@@ -453,6 +457,26 @@ def acronym_readings(word: str) -> set[str]:
                 if letter:
                     reads[j].update(r + letter for r in reads[i] if len(r) < 5)
     return {r for r in reads[-1] if len(r) >= 2}
+
+
+@cache
+def function_words_by_key() -> dict[tuple[str, str], tuple[str, ...]]:
+    """(bn/gu/hi, phonetic key) -> the loose spellings of the language's function words
+    (data/romanized.yml) with that key."""
+    out: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for lang, words in function_words().items():
+        for w in words:
+            out[(lang, latin_key(w))].add(_loose(w, False))
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+def function_word_likeness(word: str) -> float:
+    """How alike a Bengali, Gujarati or Devanagari word sounds to the nearest of its language's
+    function words with its phonetic key (pronouns, question words, auxiliaries:
+    data/romanized.yml), vowels included; 0 when none has its key."""
+    lang = script_of(word[:1]) if word else ""
+    latin = _loose(native_to_latin(word), False)
+    return max((_alike(latin, w) for w in function_words_by_key().get((lang, phonetic_key(word)), ())), default=0.0)
 
 
 class Loanwords:
@@ -500,8 +524,11 @@ class Loanwords:
                 continue
             english, reading = self.words.get(key, ("", ""))
             # The consonants alone match by chance too often (ক্রিকেট "cricket" and "correct",
-            # ખરીદી "buying" and "card"): the vowels must roughly agree too.
-            if english and sound_similarity(latin, reading) >= MIN_LOAN_SIMILARITY:
+            # ખરીદી "buying" and "card"): the vowels must roughly agree too. And a word that
+            # sounds at least as much like a function word of its own language is that word
+            # (the commonest words of a language; "how much" is not a product of the pages).
+            alike = sound_similarity(latin, reading) if english else 0.0
+            if alike >= MIN_LOAN_SIMILARITY and alike > function_word_likeness(word):
                 return english
         return None
 
