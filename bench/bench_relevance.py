@@ -406,6 +406,75 @@ def shop_table(runs: list[Run], key: str, variants: tuple[str, ...] = ("shop",),
                   "answered (reshuffles)", "AUC (reshuffles)", "AUC above without"], rows)
 
 
+def other_language_best(searcher: Any, r: Run) -> float:
+    """The best centred cosine of a candidate section in another language than the question's
+    (an English page for a Bengali question), 0 for a question in the site's default language:
+    whether an answer exists in ANY language, where the first hit says only whether the first
+    page answers."""
+    lang = (r.cands.query_lang or "").split("-")[0]
+    if not lang or lang == (searcher._latin_lang or "en"):
+        return 0.0
+    other = [v for c, v in r.cands.centred.items() if searcher.chunks[c].lang != lang]
+    return max(other, default=0.0)
+
+
+DECISION_VARIANTS = {
+    # name -> how the query's value is made from its run and top hit's features (and the searcher)
+    "other_language": lambda s, r, f: other_language_best(s, r),
+    "indic_other_language": lambda s, r, f: f["indic"] * other_language_best(s, r),
+}
+
+
+def decision_variants_table(searcher: Any, runs: list[Run], changes: tuple[str, ...], reshuffles: int = 20) -> str:
+    """The query model refitted on the tune split as shipped (answer.QUERY_FEATURES) and with
+    each change: ``+name`` adds a signal (one of answer.FEATURES or DECISION_VARIANTS), ``-name``
+    takes one away, ``a+b`` adds both. Out-of-fold rates at the fixed folds and over
+    ``reshuffles`` random reassignments of them (each picking its own cut, as --calibrate
+    does), how often the AUC rose over the shipped set, and the nested rates (:func:`_nested`)."""
+    import random
+
+    from kb_tools.search import answer
+
+    tune_runs = [r for r in runs if r.q["split"] == "tune" and r.features and any(ch.isalnum() for ch in r.q["q"])]
+    tops = []
+    for r in tune_runs:
+        f = dict(r.features[0])
+        for name, make in DECISION_VARIANTS.items():
+            f[name] = make(searcher, r, f)
+        tops.append((f, bool(r.q["expect"])))
+    shipped = tuple(answer.QUERY_FEATURES)
+
+    def changed(change: str) -> tuple[str, ...]:
+        if change.startswith("-"):
+            return tuple(n for n in shipped if n != change[1:])
+        return (*shipped, *(n for n in change.lstrip("+").split("+") if n not in shipped))
+
+    def reshuffled(names: tuple[str, ...]) -> list[tuple[float, float, float]]:
+        return [rates_at(oof, _threshold(oof))
+                for oof in (_out_of_fold(names, tops, l2=answer.QUERY_L2, rng=random.Random(seed))
+                            for seed in range(reshuffles))]
+
+    base = reshuffled(shipped)
+    rows = []
+    for change in ("shipped", *changes):
+        names = shipped if change == "shipped" else changed(change)
+        unknown = set(names) - set(tops[0][0]) if tops else set()
+        if unknown:
+            sys.exit(f"--decision {change}: no signal named {', '.join(sorted(unknown))}")
+        oof = _out_of_fold(names, tops, l2=answer.QUERY_L2)
+        shuf = base if names == shipped else reshuffled(names)
+        mean = [sum(x[i] for x in shuf) / len(shuf) for i in range(3)]
+        nested = [_nested(names, tops, answer.QUERY_L2, random.Random(seed)) for seed in range(reshuffles)]
+        wins = "" if names == shipped else f"{sum(a[2] > b[2] for a, b in zip(shuf, base, strict=True))} of {len(shuf)}"
+        rows.append([change, *(f"{x:.3f}" for x in rates_at(oof, _threshold(oof))), f"{declined_at_answered(oof, 0.95):.3f}",
+                     *(f"{m:.3f}" for m in mean), wins,
+                     *(f"{sum(x[i] for x in nested) / len(nested):.3f}" for i in range(2))])
+    return table(["query model", "declined (out-of-fold)", "answered (out-of-fold)", "AUC (out-of-fold)",
+                  "declined at 0.95 answered (out-of-fold)", f"declined ({reshuffles} reshuffles)",
+                  "answered (reshuffles)", "AUC (reshuffles)", "AUC above shipped",
+                  "declined (nested)", "answered (nested)"], rows)
+
+
 def declined_at_answered(scored: list[tuple[float, bool]], answered: float) -> float:
     """The share of no-answer queries declined at the highest cut that still answers
     ``answered`` of the answerable ones: what the answered floor alone would cost."""
@@ -484,12 +553,9 @@ def calibrate_which(value: str | None, encoder: str) -> set[str]:
     return which
 
 
-def _out_of_fold(names: Any, tops: list[tuple[dict[str, float], bool]], l2: float,
-                 folds: int = 5, rng: Any = None) -> list[tuple[float, bool]]:
-    """Each query's probability from a model fitted without it (stratified folds, in the
-    queries' order, or shuffled by ``rng``: a random.Random)."""
-    from kb_tools.search import answer
-
+def _folds(tops: list[tuple[dict[str, float], bool]], folds: int = 5, rng: Any = None) -> list[int]:
+    """Each query's fold: stratified (answerable and not dealt out apart), in the queries'
+    order, or shuffled by ``rng`` (a random.Random)."""
     fold_of: list[int] = [0] * len(tops)
     for has in (True, False):
         members = [i for i, (_, h) in enumerate(tops) if h == has]
@@ -497,6 +563,15 @@ def _out_of_fold(names: Any, tops: list[tuple[dict[str, float], bool]], l2: floa
             rng.shuffle(members)
         for j, i in enumerate(members):
             fold_of[i] = j % folds
+    return fold_of
+
+
+def _out_of_fold(names: Any, tops: list[tuple[dict[str, float], bool]], l2: float,
+                 folds: int = 5, rng: Any = None) -> list[tuple[float, bool]]:
+    """Each query's probability from a model fitted without it (:func:`_folds`)."""
+    from kb_tools.search import answer
+
+    fold_of = _folds(tops, folds, rng)
     out: list[tuple[float, bool]] = [(0.0, False)] * len(tops)
     for k in range(folds):
         train = [t for t, f in zip(tops, fold_of, strict=True) if f != k]
@@ -505,6 +580,26 @@ def _out_of_fold(names: Any, tops: list[tuple[dict[str, float], bool]], l2: floa
             if fold_of[i] == k:
                 out[i] = (model(f), h)
     return out
+
+
+def _nested(names: Any, tops: list[tuple[dict[str, float], bool]], l2: float, rng: Any,
+            folds: int = 5) -> tuple[float, float]:
+    """Declined and answered when the model AND its cut are chosen without each fold (the cut
+    the way --calibrate picks it, on out-of-fold probabilities within the other folds): what
+    the whole procedure does for questions it never saw. The rates at a cut picked on the
+    same out-of-fold probabilities they are counted on (the other tables) are optimistic."""
+    from kb_tools.search import answer
+
+    fold_of = _folds(tops, folds, rng)
+    decided: list[tuple[bool, bool]] = []
+    for k in range(folds):
+        train = [t for t, f in zip(tops, fold_of, strict=True) if f != k]
+        model = answer.Logistic.fit(names, [f for f, _ in train], [int(h) for _, h in train], l2=l2)
+        cut = _threshold(_out_of_fold(names, train, l2=l2, rng=rng))
+        decided += [(model(f) >= cut, h) for (f, h), fold in zip(tops, fold_of, strict=True) if fold == k]
+    none = [a for a, h in decided if not h]
+    ans = [a for a, h in decided if h]
+    return 1 - sum(none) / max(1, len(none)), sum(ans) / max(1, len(ans))
 
 
 def _threshold(scored: list[tuple[float, bool]]) -> float:
@@ -569,6 +664,9 @@ def main() -> None:
     ap.add_argument("--misses", action="store_true")
     ap.add_argument("--offtopic", action="store_true", help="the decision refitted with and without the off-topic signal, out-of-fold on tune")
     ap.add_argument("--shop", action="store_true", help="the decision refitted with and without the shop bank's signal, out-of-fold on tune")
+    ap.add_argument("--decision", nargs="?", const="-agree,+indic_other_language,+other_language", default=None,
+                    metavar="CHANGES", help="the query model refitted with signals added (+name) or taken away (-name), "
+                    "comma-separated, out-of-fold on tune (default: %(const)s)")
     ap.add_argument("--shop-variants", default="shop", help="comma-separated, of: " + ", ".join(SHOP_VARIANTS) + " (a+b: both)")
     ap.add_argument("--bitext-limit", type=int, default=0, help="an evenly spread sample of N Bitext queries")
     ap.add_argument("--no-bitext", action="store_true")
@@ -652,6 +750,10 @@ def main() -> None:
         print(shop_table([r for r in by_encoder[first] if r not in same], key, variants))
         print()
         print(bank_overlap_table(searchers[first], by_encoder[first], answer.SHOP_BANK_FILE))
+    if args.decision is not None:
+        print(f"\n## The query model's signals ({first}, hybrid; tune split, out-of-fold)\n")
+        changes = tuple(c.strip() for c in args.decision.split(",") if c.strip())
+        print(decision_variants_table(searchers[first], by_encoder[first], changes))
     if args.misses:
         misses(searchers[first], by_encoder[first])
 

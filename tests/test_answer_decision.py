@@ -1,5 +1,6 @@
-"""The answer decision's fitting (bench/bench_relevance.py --calibrate): which of the shipped
-models a refit replaces. Built on labelled runs made in code, so no index or encoder is needed."""
+"""The answer decision: what the shipped model says on the sample help center, and its fitting
+(bench/bench_relevance.py --calibrate: which of the shipped models a refit replaces, on labelled
+runs made in code, so no index or encoder is needed)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,36 @@ import pytest
 
 from bench import bench_relevance
 from bench.bench_relevance import Run, calibrate, calibrate_which
-from kb_tools.search import answer
+from kb_tools.search import Searcher, answer
 from kb_tools.search.searcher import Hit
+
+
+@pytest.fixture(scope="module")
+def searcher(sample_build):
+    s = Searcher(sample_build.index_dir)
+    yield s
+    s.close()
+
+
+def test_a_question_whose_words_and_meaning_find_the_same_page_is_answered(searcher) -> None:
+    # Banglish for "bKash money back", typed the way a shopper types it: its words match the
+    # bKash refund page and so does its meaning (the lexical and the semantic list put that
+    # page first). The cosines of a question in Latin letters sit low whether or not the site
+    # answers it; two independent readings landing on one page is what a question the site
+    # does not answer almost never gets. It was declined before the query model read that.
+    results = searcher.search("bkash e taka ferot", k=5)
+    assert results[0].url.startswith("refunds/bkash-nagad-refunds/"), [h.url for h in results]
+    assert results.answered
+
+
+def test_agreement_between_the_word_and_the_meaning_match_speaks_for_an_answer(searcher) -> None:
+    # The same best hit, with and without the two lists agreeing on its page.
+    features: list[dict[str, float]] = []
+    searcher.rank(searcher.candidates("how do I return an item", "hybrid"), "hybrid", 5, features=features)
+    top = features[0]
+    model = searcher.answer_model
+    assert "agree" in model.query.names
+    assert model.answerable({**top, "agree": 1.0}) > model.answerable({**top, "agree": 0.0})
 
 
 def labelled_runs(n: int = 60) -> list[Run]:
