@@ -54,3 +54,19 @@ def test_a_word_of_the_shoppers_own_grammar_is_never_read_as_an_english_product(
     lq = s.lexical.build_query("કેટલ સાફ કરવી છે", "gu")  # "I want to clean the kettle"
     assert s.encoder_text("કેટલ સાફ કરવી છે", "gu", lq).endswith(" kettle")
     assert [h.url for h in s.search("કેટલ સાફ કરવી છે", mode="lexical")][:1] == ["products/kettle/"]
+
+
+def test_a_rare_english_word_one_letter_from_a_far_commoner_one_is_read_as_both(tmp_path: Path) -> None:
+    # "oder" is in the English word list (German "or"), so it counted as a real word and was
+    # never corrected: "oder status" found nothing. A common word is still meant as typed.
+    s = searcher(tmp_path, [
+        page("orders/track/", "Track your order", "<p>See the status of your order.</p>"),
+        page("contact/", "Contact us", "<p>Tell us about your phone order. We can swap the gift box.</p>"),
+    ])
+    for query in ("oder status", "where is my oder"):
+        assert "order" in s.lexical.build_query(query, "en").terms, query
+        assert [h.url for h in s.search(query, mode="lexical")][:1] == ["orders/track/"], query
+    assert s.encoder_text("oder status", "en", s.lexical.build_query("oder status", "en")) == "order status"
+    assert s.lexical.build_query("do you sell gift wrap", "en").corrected == "do you sell gift wrap"  # not tell, swap
+    # Banglish is never spell-corrected into English ("oder" is ওদের, "their").
+    assert "order" not in s.lexical.build_query("oder kobe asbe bolun", "bn-Latn").terms

