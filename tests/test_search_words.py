@@ -70,3 +70,17 @@ def test_a_rare_english_word_one_letter_from_a_far_commoner_one_is_read_as_both(
     assert s.lexical.build_query("do you sell gift wrap", "en").corrected == "do you sell gift wrap"  # not tell, swap
     # Banglish is never spell-corrected into English ("oder" is ওদের, "their").
     assert "order" not in s.lexical.build_query("oder kobe asbe bolun", "bn-Latn").terms
+
+
+def test_a_contraction_typed_without_its_apostrophe_is_not_corrected_into_a_page_word(tmp_path: Path) -> None:
+    # "whats" and "wheres" stem to "what" and "where", which no page is indexed with: they
+    # were corrected into "wait" and "here", and the encoder read "waiting the refund policy".
+    s = searcher(tmp_path, [
+        page("refunds/policy/", "Refund policy", "<p>Your refund reaches you within 7 days.</p>"),
+        page("shipping/waiting/", "Still waiting?", "<p>Why you may wait longer. Click here.</p>"),
+    ])
+    for query in ("whats the refund policy", "wheres my refund"):
+        lq = s.lexical.build_query(query, "en")
+        assert not {"wait", "here"} & lq.terms, query
+        assert s.encoder_text(query, "en", lq) == query
+        assert [h.url for h in s.search(query, mode="lexical")] == ["refunds/policy/"], query

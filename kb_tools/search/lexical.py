@@ -35,7 +35,7 @@ from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.reading import TermNotFound
 
 from kb_tools.content.languages import INDIC_LANGUAGES
-from kb_tools.search.analyzer import KbTokenizer, script_of, terms, words
+from kb_tools.search.analyzer import ENGLISH_STOP_WORDS, KbTokenizer, script_of, terms, words
 from kb_tools.search.build import SITE_GLOSSARY, SITE_SYNONYMS
 from kb_tools.search.chunking import Chunk
 
@@ -478,7 +478,10 @@ class LexicalIndex:
         text = unicodedata.normalize("NFC", text)
         all_words = words(text)
         order = list(dict.fromkeys(w.term for w in all_words))[:32]
-        content = [w for w in order if w not in QUERY_FILLER]
+        # "whats", "wheres" (what's, where's typed without the apostrophe) stem to a stop word,
+        # which the pages are indexed without: a grammar word, not a typo of a page word
+        # ("whats" is not "wait"), dropped like the filler.
+        content = [w for w in order if w not in QUERY_FILLER and (w not in ENGLISH_STOP_WORDS or w in self.vocab)]
         if content:  # "I need help to ..." : the filler would match every how-to page
             order = content
         romanized = lang.split("-")[0] if lang and lang.endswith("-Latn") else None
