@@ -25,6 +25,7 @@ import csv
 import itertools
 import json
 import math
+import re
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -406,31 +407,19 @@ def shop_table(runs: list[Run], key: str, variants: tuple[str, ...] = ("shop",),
                   "answered (reshuffles)", "AUC (reshuffles)", "AUC above without"], rows)
 
 
-def other_language_best(searcher: Any, r: Run) -> float:
-    """The best centred cosine of a candidate section in another language than the question's
-    (an English page for a Bengali question), 0 for a question in the site's default language:
-    whether an answer exists in ANY language, where the first hit says only whether the first
-    page answers."""
-    lang = (r.cands.query_lang or "").split("-")[0]
-    if not lang or lang == (searcher._latin_lang or "en"):
-        return 0.0
-    other = [v for c, v in r.cands.centred.items() if searcher.chunks[c].lang != lang]
-    return max(other, default=0.0)
-
-
 DECISION_VARIANTS = {
-    # name -> how the query's value is made from its run and top hit's features (and the searcher)
-    "other_language": lambda s, r, f: other_language_best(s, r),
-    "indic_other_language": lambda s, r, f: f["indic"] * other_language_best(s, r),
+    # name -> how the query's value is made from its run and top hit's features
+    "latn_other_language": lambda r, f: f["latn"] * r.cands.other_language,  # indic_other_language, for Latin letters
 }
 
 
-def decision_variants_table(searcher: Any, runs: list[Run], changes: tuple[str, ...], reshuffles: int = 20) -> str:
+def decision_variants_table(runs: list[Run], changes: tuple[str, ...], reshuffles: int = 20) -> str:
     """The query model refitted on the tune split as shipped (answer.QUERY_FEATURES) and with
-    each change: ``+name`` adds a signal (one of answer.FEATURES or DECISION_VARIANTS), ``-name``
-    takes one away, ``a+b`` adds both. Out-of-fold rates at the fixed folds and over
-    ``reshuffles`` random reassignments of them (each picking its own cut, as --calibrate
-    does), how often the AUC rose over the shipped set, and the nested rates (:func:`_nested`)."""
+    each change: ``+name`` adds a signal (of answer.FEATURES, answer.QUERY_SIGNALS or
+    DECISION_VARIANTS), ``-name`` takes one away, ``-a-b`` both. Out-of-fold rates at the
+    fixed folds and over ``reshuffles`` random reassignments of them (each picking its own
+    cut, as --calibrate does), how often the AUC rose over the shipped set, and the nested
+    rates (:func:`_nested`)."""
     import random
 
     from kb_tools.search import answer
@@ -440,14 +429,18 @@ def decision_variants_table(searcher: Any, runs: list[Run], changes: tuple[str, 
     for r in tune_runs:
         f = dict(r.features[0])
         for name, make in DECISION_VARIANTS.items():
-            f[name] = make(searcher, r, f)
+            f[name] = make(r, f)
         tops.append((f, bool(r.q["expect"])))
     shipped = tuple(answer.QUERY_FEATURES)
 
     def changed(change: str) -> tuple[str, ...]:
-        if change.startswith("-"):
-            return tuple(n for n in shipped if n != change[1:])
-        return (*shipped, *(n for n in change.lstrip("+").split("+") if n not in shipped))
+        names = list(shipped)
+        for sign, name in re.findall(r"([+-])(\w+)", change):
+            if sign == "-" and name in names:
+                names.remove(name)
+            elif sign == "+" and name not in names:
+                names.append(name)
+        return tuple(names)
 
     def reshuffled(names: tuple[str, ...]) -> list[tuple[float, float, float]]:
         return [rates_at(oof, _threshold(oof))
@@ -664,7 +657,8 @@ def main() -> None:
     ap.add_argument("--misses", action="store_true")
     ap.add_argument("--offtopic", action="store_true", help="the decision refitted with and without the off-topic signal, out-of-fold on tune")
     ap.add_argument("--shop", action="store_true", help="the decision refitted with and without the shop bank's signal, out-of-fold on tune")
-    ap.add_argument("--decision", nargs="?", const="-agree,+indic_other_language,+other_language", default=None,
+    ap.add_argument("--decision", nargs="?", const="-agree,-indic_other_language,-agree-indic_other_language,+latn_other_language",
+                    default=None,
                     metavar="CHANGES", help="the query model refitted with signals added (+name) or taken away (-name), "
                     "comma-separated, out-of-fold on tune (default: %(const)s)")
     ap.add_argument("--shop-variants", default="shop", help="comma-separated, of: " + ", ".join(SHOP_VARIANTS) + " (a+b: both)")
@@ -753,7 +747,7 @@ def main() -> None:
     if args.decision is not None:
         print(f"\n## The query model's signals ({first}, hybrid; tune split, out-of-fold)\n")
         changes = tuple(c.strip() for c in args.decision.split(",") if c.strip())
-        print(decision_variants_table(searchers[first], by_encoder[first], changes))
+        print(decision_variants_table(by_encoder[first], changes))
     if args.misses:
         misses(searchers[first], by_encoder[first])
 

@@ -35,6 +35,28 @@ def test_a_question_whose_words_and_meaning_find_the_same_page_is_answered(searc
     assert results.answered
 
 
+def test_a_bengali_question_answered_only_in_english_is_answered(searcher) -> None:
+    # "cooking khichuri in the rice cooker", in Bengali script: only the English rice cooker
+    # page answers it, and the encoder rates a Bengali question and an English page lower than
+    # two Bengali texts. The query model reads the best centred cosine of any section in
+    # another language than the question's (on that language's own scale): it was declined
+    # before.
+    results = searcher.search("রাইস কুকারে খিচুড়ি রান্না", k=5)
+    assert results.query_lang == "bn"
+    assert results[0].url.startswith("products/rice-cooker-rc18/"), [h.url for h in results]
+    assert results.answered
+
+
+def test_the_best_section_in_another_language_is_read_for_every_question(searcher) -> None:
+    # A Bengali question: the English (and Gujarati) sections; a Hindi one, with no Hindi page:
+    # every section, so the signal is the best centred cosine of all.
+    bengali = searcher.candidates("রাইস কুকারে খিচুড়ি রান্না", "hybrid")
+    others = [v for c, v in bengali.centred.items() if searcher.chunks[c].lang != "bn"]
+    assert bengali.other_language == pytest.approx(max(others))
+    hindi = searcher.candidates("पंखे से आवाज़ आ रही है", "hybrid")
+    assert hindi.query_lang == "hi" and hindi.other_language == pytest.approx(hindi.best_centered)
+
+
 def test_agreement_between_the_word_and_the_meaning_match_speaks_for_an_answer(searcher) -> None:
     # The same best hit, with and without the two lists agreeing on its page.
     features: list[dict[str, float]] = []
@@ -55,7 +77,7 @@ def labelled_runs(n: int = 60) -> list[Run]:
         feats = []
         for rank in range(1, 4):
             good = has and rank == 1
-            f = {name: rng.random() for name in answer.FEATURES}
+            f = {name: rng.random() for name in (*answer.FEATURES, *answer.QUERY_SIGNALS)}
             f.update(coverage=0.5 + 0.5 * rng.random() if good else 0.4 * rng.random(), rank=float(rank),
                      cosine=0.85 + 0.05 * rng.random() if good else 0.8 + 0.05 * rng.random())
             feats.append(f)

@@ -76,6 +76,7 @@ class Candidates:
     known_weighted: float = 0.0  # ``known`` with each word weighted by how rare it is in the pages
     offtopic: float = 0.0  # best centred cosine to the off-topic bank minus best_centered (answer.py)
     shop: float = 0.0  # best cosine to the shop bank, centred on the off-topic bank's script means (answer.py)
+    other_language: float = 0.0  # best centred cosine of a chunk in another language than the question's (answer.py)
 
     @property
     def romanized(self) -> bool:

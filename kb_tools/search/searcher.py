@@ -152,6 +152,7 @@ class Searcher:
         self._group_of = [self.translations.group[c.page_url] for c in self.chunks]
         langs = sorted({c.lang for c in self.chunks})
         self._lang_index = np.asarray([langs.index(c.lang) for c in self.chunks], dtype=np.int64)
+        self._lang_of = {lang: i for i, lang in enumerate(langs)}
         self._lang_means: Any = None  # mean chunk vector of each language (rows in `langs` order)
         self._english: set[str] | None = None
         self._lock = threading.Lock()
@@ -258,16 +259,17 @@ class Searcher:
         return mask
 
     def _semantic(self, vector: Any, filters: dict[str, str] | None, extra: list[int], n: int = CANDIDATES,
-                  centre: bool = True) -> dict[str, Any]:
+                  centre: bool = True, lang: str = "") -> dict[str, Any]:
         """The semantic side of one query: ``scores`` (chunk -> ranking score) of the top ``n``
         chunks and of ``extra``; their ``cosine`` and ``centred`` cosine (minus the query's
-        mean cosine to the chunk's language); the ``best`` centred cosine; the best translation
-        ``groups`` by centred cosine. A query in the site's default language is ranked by
-        plain cosine: every answer exists in its language, and a video's captions in another
-        language must not rise above its own."""
+        mean cosine to the chunk's language); the ``best`` centred cosine, and the best of a
+        chunk in another language than ``lang`` (the question's: ``other``); the best
+        translation ``groups`` by centred cosine. A query in the site's default language is
+        ranked by plain cosine: every answer exists in its language, and a video's captions in
+        another language must not rise above its own."""
         import numpy as np
 
-        out: dict[str, Any] = {"scores": {}, "cosine": {}, "centred": {}, "best": 0.0, "groups": []}
+        out: dict[str, Any] = {"scores": {}, "cosine": {}, "centred": {}, "best": 0.0, "other": 0.0, "groups": []}
         if not self.chunks:
             return out
         self._ensure_model()
@@ -293,8 +295,20 @@ class Searcher:
             if g not in groups:
                 groups[g] = float(centred[i])
         out["best"] = float(centred[by_centred[0]]) if by_centred.size else 0.0
+        out["other"] = self._best_in_other_languages(centred, lang)
         out["groups"] = list(groups.items())[:20]
         return out
+
+    def _best_in_other_languages(self, centred: Any, lang: str) -> float:
+        """The best centred cosine of a chunk whose language is not ``lang`` (every chunk's for
+        a language without pages), 0.0 when there is none: whether an answer exists in any
+        language, where a first hit in the question's own language says only that this page
+        answers it or not."""
+        import numpy as np
+
+        other = centred[self._lang_index != self._lang_of.get(lang, -1)]
+        best = float(other.max()) if other.size else 0.0
+        return best if np.isfinite(best) else 0.0
 
     # -- search ----------------------------------------------------------------------------
     @property
@@ -377,9 +391,11 @@ class Searcher:
         if mode != "lexical" and self.has_vectors:
             vector = query_vector if query_vector is not None else self.encoder.encode_query(self.encoder_text(text, lang, lq))
             extra = [c for c, _ in lexical]
-            sem = self._semantic(vector, filters, extra, centre=lang.split("-")[0] != (self._latin_lang or "en"))
+            base = lang.split("-")[0]
+            sem = self._semantic(vector, filters, extra, centre=base != (self._latin_lang or "en"), lang=base)
             cands.semantic, cands.cosine, cands.centred = sem["scores"], sem["cosine"], sem["centred"]
             cands.best_centered, cands.semantic_pages = sem["best"], sem["groups"]
+            cands.other_language = sem["other"]
             if self._bank is not None:  # how much nearer the off-topic bank is than the site
                 cands.offtopic = float((self._bank @ vector).max()) - sem["best"]
             if self._shop_bank is not None:  # how near a question shoppers ask any shop: one scale in every script
