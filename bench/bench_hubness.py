@@ -75,15 +75,16 @@ def searcher_class() -> Any:
             self._lang_now = self.query_language(text).split("-")[0]
             return super().candidates(text, mode, filters, query_vector)
 
-        def _semantic(self, vector: Any, filters: Any, extra: list[int], n: int = 50, centre: bool = True) -> Any:
+        def _semantic(self, vector: Any, filters: Any, extra: list[int], n: int = 50, centre: bool = True,
+                      lang: str = "") -> Any:
             pen = self.penalty.get(self._lang_now) if centre else None
             if pen is None:
-                return super()._semantic(vector, filters, extra, n, centre)
+                return super()._semantic(vector, filters, extra, n, centre, lang)
             plain, means = self.vectors, self._lang_means
             try:
                 self.vectors = np.hstack([plain, -pen[:, None].astype(np.float32)])
                 self._lang_means = np.hstack([means, np.zeros((means.shape[0], 1), dtype=np.float32)])
-                out = super()._semantic(np.append(vector, np.float32(1.0)), filters, extra, n, centre)
+                out = super()._semantic(np.append(vector, np.float32(1.0)), filters, extra, n, centre, lang)
             finally:
                 self.vectors, self._lang_means = plain, means
             out["cosine"] = {i: float(plain[i] @ vector) for i in out["cosine"]}
