@@ -217,7 +217,36 @@ def function_words() -> dict[str, frozenset[str]]:
 
     path = Path(__file__).with_name("data") / "romanized.yml"
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {lang: frozenset(w.casefold() for line in lines for w in str(line).split()) for lang, lines in data.items()}
+    return {lang: frozenset(w.casefold() for line in data.get(lang) or () for w in str(line).split())
+            for lang in SCRIPT_LANGS}
+
+
+@cache
+def word_endings() -> dict[str, dict[str, tuple[str, ...]]]:
+    """bn/gu/hi -> ``strong``/``weak`` -> the word endings that mark an unlisted word as that
+    language's (``data/romanized.yml``, ``endings``), longest first."""
+    import yaml
+
+    path = Path(__file__).with_name("data") / "romanized.yml"
+    data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("endings") or {}
+    return {lang: {strength: tuple(sorted(str(data.get(lang, {}).get(strength) or "").split(), key=len, reverse=True))
+                   for strength in ("strong", "weak")} for lang in SCRIPT_LANGS}
+
+
+MIN_STEM = 2  # letters a word keeps before its ending: "elo" is not "lo" typed on "e"
+
+
+def ending_weight(word: str, lang: str) -> float:
+    """1 when ``word`` ends like a word of ``lang`` and English words rarely do ("aschena",
+    "katse", "felbo" in Bengali), ½ when English words end so too ("baire", "dhakar"), else 0.
+    A Bengali verb with না ("not") typed onto it counts as the verb: "porchena", "ashlona"."""
+    ends = word_endings().get(lang, {})
+    for strength, weight in (("strong", 1.0), ("weak", 0.5)):
+        if any(word.endswith(e) and len(word) - len(e) >= MIN_STEM for e in ends.get(strength, ())):
+            return weight
+    if lang == "bn" and word.endswith(("na", "ni")) and len(word) > 4:
+        return 1.0 if ending_weight(word[:-2], lang) == 1.0 else 0.0
+    return 0.0
 
 
 _LATIN_WORD = re.compile(r"[a-z]+")
@@ -231,8 +260,11 @@ def detect_language(text: str, keys: KeyIndex | None = None, english: Iterable[s
     A Latin query is romanized when it has a function word of the language that is not also
     an English word, and that language scores at least 1: a function word counts 1 (½ if it
     is also English: "me", "the", "to"), a word that is neither English nor a function word
-    but whose phonetic key is a word of the language's pages counts ½."""
-    from kb_tools.search.analyzer import ENGLISH_STOP_WORDS, detect_script, normalize_word
+    but whose phonetic key is a word of the language's pages counts ½. When no language
+    passes, the words' endings speak (:func:`ending_weight`): Banglish is often typed with
+    none of the listed words ("parcel aschena", "bkash e taka katse"), and a question the
+    lists already place is never moved by them."""
+    from kb_tools.search.analyzer import detect_script
 
     script = detect_script(text)
     if script is None:
@@ -240,27 +272,102 @@ def detect_language(text: str, keys: KeyIndex | None = None, english: Iterable[s
     if script:
         return script
     english = english if isinstance(english, (set, frozenset)) else set(english)
+    words = list(dict.fromkeys(_LATIN_WORD.findall(text.casefold())))
+    score, strong, unknown = _listed_scores(words, keys, english)
+    found = _best_language(score, strong)
+    if found:
+        return found
+    for w in unknown:
+        for lang in SCRIPT_LANGS if not _maybe_english(w, english) else ():
+            weight = ending_weight(w, lang)
+            score[lang] += weight
+            strong[lang] += weight == 1.0
+    return _best_language(score, strong) or default
+
+
+def _listed_scores(words: list[str], keys: KeyIndex | None,
+                   english: set[str]) -> tuple[dict[str, float], dict[str, int], list[str]]:
+    """Each language's score and count of sure function words (see :func:`detect_language`),
+    and the words that are neither English nor listed."""
+    from kb_tools.search.analyzer import ENGLISH_STOP_WORDS, normalize_word
+
     lex = function_words()
     score = dict.fromkeys(SCRIPT_LANGS, 0.0)
     strong = dict.fromkeys(SCRIPT_LANGS, 0)
-    for w in dict.fromkeys(_LATIN_WORD.findall(text.casefold())):
+    unknown = []
+    for w in words:
         is_english = w in ENGLISH_STOP_WORDS or normalize_word(w) in english
         listed = False
         for lang in SCRIPT_LANGS:
             if w in lex.get(lang, ()) or _negated(w, lang, lex):
                 listed = True
-                score[lang] += 0.5 if is_english else 1.0
-                strong[lang] += 0 if is_english else 1
-        if not listed and not is_english and keys is not None:
+                sure = not is_english and len(w) > 1  # "e" (Bengali's "in", typed apart) is a letter too
+                score[lang] += 1.0 if sure else 0.5
+                strong[lang] += sure
+        if listed or is_english:
+            continue
+        unknown.append(w)
+        if keys is not None:
             k = latin_key(w)
             if len(k) >= 3:
                 for lang in keys.languages:
                     if keys.has_key(k, lang):
                         score[lang] += 0.5
+    return score, strong, unknown
+
+
+def _best_language(score: dict[str, float], strong: dict[str, int]) -> str | None:
+    """``<lang>-Latn`` for the best-scoring language when it has a sure word and scores 1."""
     best = max(SCRIPT_LANGS, key=lambda lang: (score[lang], strong[lang]))
-    if strong[best] and score[best] >= 1.0:
-        return f"{best}-Latn"
-    return default
+    return f"{best}-Latn" if strong[best] and score[best] >= 1.0 else None
+
+
+MIN_TYPO_LETTERS = 6  # shorter words are one letter from some English word too often ("katse", "kate")
+
+
+def _maybe_english(word: str, english: set[str]) -> bool:
+    """Whether an unlisted word may be English: an English word (the English model's words),
+    or, when long, one typing slip from one of those or of the pages' English words --
+    "purchse" ends like Banglish "katse", but it is "purchase" mistyped."""
+    from kb_tools.search.analyzer import normalize_word
+    from kb_tools.search.lexical import english_words
+
+    common = english_words()
+    if word in common or _english_stem(word):
+        return True
+    if len(word) < MIN_TYPO_LETTERS:
+        return False
+    return any(e in common or normalize_word(e) in english for e in _edits(word))
+
+
+_ENGLISH_PREFIXES = ("un", "re", "dis", "pre")
+
+
+def _english_stem(word: str) -> bool:
+    """Whether ``word`` is another form of an English word of the model's list, or one with
+    an English prefix: "subscribe" (the list has "subscribers"), "unsubscribe", "resend"."""
+    from kb_tools.search.analyzer import normalize_word
+
+    stems = _english_stems()
+    return normalize_word(word) in stems or any(
+        word.startswith(p) and len(word) - len(p) >= 4 and normalize_word(word[len(p):]) in stems
+        for p in _ENGLISH_PREFIXES)
+
+
+@cache
+def _english_stems() -> frozenset[str]:
+    from kb_tools.search.analyzer import normalize_word
+    from kb_tools.search.lexical import english_words
+
+    return frozenset(normalize_word(w) for w in english_words())
+
+
+def _edits(word: str) -> set[str]:
+    """The words one typing slip from ``word``: a letter left out, added, changed, or two swapped."""
+    letters = string.ascii_lowercase
+    cuts = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return ({a + b[1:] for a, b in cuts if b} | {a + b[1] + b[0] + b[2:] for a, b in cuts if len(b) > 1}
+            | {a + c + b[1:] for a, b in cuts if b for c in letters} | {a + c + b for a, b in cuts for c in letters})
 
 
 def _any_indic(text: str) -> str | None:

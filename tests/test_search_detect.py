@@ -1,0 +1,54 @@
+"""Which language a question typed in Latin letters is in: Banglish typed with none of the
+listed function words, told apart from English words and English typos by its word endings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kb_tools.records import PageRecord
+from kb_tools.search import Searcher
+from kb_tools.search.build import build_lexical_index
+from kb_tools.search.romanized import detect_language
+
+
+def page(url: str, title: str, body: str, lang: str = "en") -> PageRecord:
+    return PageRecord(url=url, title=title, html=body, lang=lang)  # type: ignore[arg-type]
+
+
+def test_banglish_without_a_listed_word_is_read_as_bengali_by_its_verb_endings() -> None:
+    # Each of these was read as English and its verb spell-corrected as an English typo: no
+    # word of them is a listed function word, but "-che" + না, "-se", "-bo", "-un", "-lam"
+    # are Bengali verb endings no English word has.
+    for text in ("courier aschena", "dokan theke taka katse", "account bondho korun", "ami kinlam",
+                 "sim muche felbo", "phone kinechilam screen fatse"):
+        assert detect_language(text) == "bn-Latn", text
+
+
+def test_english_words_and_english_typos_stay_english() -> None:
+    # English words end in "-se", "-be", "-te" too, and so do their typos: "purchse" is one slip
+    # from "purchase", "unsubscribe" and "update" are English words.
+    for text in ("how to purchse a gift card", "please update my address", "close my account",
+                 "unsubscribe from the newsletter", "cancle my ordr", "the phone case is broken",
+                 "delivry status"):
+        assert detect_language(text) == "en", text
+
+
+def test_a_question_the_function_words_place_is_not_moved_by_endings() -> None:
+    # Gujarati and Hindi verbs end in "-se" and "-che" too; their function words decide.
+    assert detect_language("paisa pacha kyare aavse") == "gu-Latn"
+    assert detect_language("mera parcel abhi tak nahi aaya") == "hi-Latn"
+    # ভুল ("wrong") is Bengali as much as Hindi: with a Bengali verb the question is Bengali.
+    assert detect_language("bhul jinis pathiyeche") == "bn-Latn"
+
+
+def test_a_banglish_question_gets_the_bengali_translation_of_its_answer(tmp_path: Path) -> None:
+    # A shopper who types Bengali in Latin letters reads Bengali: of a page and its Bengali
+    # translation, the Bengali one is shown -- also when the question has no listed word.
+    build_lexical_index([
+        page("shipping/late-parcel/", "Courier has not come", "<p>If the courier has not come in five days, tell us.</p>"),
+        page("bn/shipping/late-parcel/", "কুরিয়ার আসছে না", "<p>পাঁচ দিনে কুরিয়ার না এলে আমাদের জানান।</p>", "bn"),
+        page("payments/cards/", "Card payments", "<p>We take Visa and Mastercard.</p>"),
+    ], [], tmp_path / "idx")
+    s = Searcher(tmp_path / "idx")
+    results = s.search("courier aschena", mode="lexical")
+    assert results[0].url == "bn/shipping/late-parcel/"
