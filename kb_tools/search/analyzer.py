@@ -9,7 +9,8 @@ of letters, combining marks, digits and ZWJ/ZWNJ, after NFC normalisation. Then:
   Gujarati word is never fed to it);
 * Bengali, Gujarati and Devanagari words lose one common inflectional suffix
   (``ফেরতের`` -> ``ফেরত``, ``ઓર્ડરની`` -> ``ઓર્ડર``), a light stemmer that keeps at least two
-  letters of the stem.
+  letters of the stem, and then the final vowel sign a bare word loses too (``ડિલિવરીનો`` and
+  ``ડિલિવરી`` are both ``ડિલિવર``).
 
 The same function analyses pages at index time, queries at search time and snippet text,
 so all three agree on what a word is.
@@ -100,7 +101,7 @@ _SUFFIXES: dict[str, tuple[str, ...]] = {
         "ে", "ী",
     ),
     "gu": (
-        "ઓમાં", "ઓનું", "ઓની", "ઓના", "ઓનો", "ઓને", "ઓથી", "માં", "નું", "નાં", "થી", "ઓ", "નો",
+        "ઓમાંથી", "માંથી", "ઓમાં", "ઓનું", "ઓની", "ઓના", "ઓનો", "ઓને", "ઓથી", "માં", "નું", "નાં", "થી", "ઓ", "નો",
         "ની", "ના", "ને", "એ", "ે", "ો", "ી", "ા",
     ),
     "hi": (
@@ -109,14 +110,35 @@ _SUFFIXES: dict[str, tuple[str, ...]] = {
 }
 
 
+# A genitive "র" typed onto a word that ends in ি (ডেলিভারি, সিটি, পলিসি: the loanwords of
+# shopping): ডেলিভারির "of the delivery". After ি "র" is seldom the word's own; after া it
+# is as often (অর্ডার), after ী too (শরীর).
+_BN_GENITIVE_R = re.compile("(?<=\u09bf)\u09b0$")
+
+
 def _letters(word: str) -> int:
     return sum(1 for ch in word if unicodedata.category(ch) == "Lo")
 
 
+def _vowel_signs(script: str) -> tuple[str, ...]:
+    """The script's one-vowel-sign suffixes (ে, ী, ા, ...): the endings a bare word loses too."""
+    return tuple(s for s in _SUFFIXES.get(script, ()) if len(s) == 1 and unicodedata.category(s) != "Lo")
+
+
 @lru_cache(maxsize=100_000)
 def indic_stem(word: str, script: str) -> str:
-    """Strip one inflectional suffix, keeping a stem of at least two letters."""
-    for suffix in _SUFFIXES.get(script, ()):
+    """Strip one inflectional suffix, keeping a stem of at least two letters; when that leaves
+    a word ending in a vowel sign of the list, strip that too. A bare word that ends in a
+    vowel sign loses it (ડિલિવરી -> ડિલિવર), so the same word with a case ending must lose
+    both (ડિલિવરીનો -> ડિલિવરી -> ડિલિવર), or the two never match."""
+    if script == "bn" and _BN_GENITIVE_R.search(word) and _letters(word) >= 3:
+        word = word[:-1]
+    stem = _strip_one(word, _SUFFIXES.get(script, ()))
+    return _strip_one(stem, _vowel_signs(script)) if stem != word else stem
+
+
+def _strip_one(word: str, suffixes: tuple[str, ...]) -> str:
+    for suffix in suffixes:
         if word.endswith(suffix) and len(word) > len(suffix):
             stem = word[: -len(suffix)]
             if _letters(stem) >= 2:
