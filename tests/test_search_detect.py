@@ -26,10 +26,11 @@ def test_banglish_without_a_listed_word_is_read_as_bengali_by_its_verb_endings()
 
 def test_english_words_and_english_typos_stay_english() -> None:
     # English words end in "-se", "-be", "-te" too, and so do their typos: "purchse" is one slip
-    # from "purchase", "unsubscribe" and "update" are English words.
+    # from "purchase", "plese" and "retun" are "please" and "return" with a letter left out,
+    # "unsubscribe" and "update" are English words.
     for text in ("how to purchse a gift card", "please update my address", "close my account",
                  "unsubscribe from the newsletter", "cancle my ordr", "the phone case is broken",
-                 "delivry status"):
+                 "delivry status", "cancle the ordre plese", "retun my parcel"):
         assert detect_language(text) == "en", text
 
 

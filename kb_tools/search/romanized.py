@@ -278,8 +278,11 @@ def detect_language(text: str, keys: KeyIndex | None = None, english: Iterable[s
     if found:
         return found
     for w in unknown:
-        for lang in SCRIPT_LANGS if not _maybe_english(w, english) else ():
-            weight = ending_weight(w, lang)
+        if _maybe_english(w, english):
+            continue
+        slip = _missing_letter_of_english(w, english)
+        for lang in SCRIPT_LANGS:
+            weight = min(ending_weight(w, lang), 0.5 if slip else 1.0)
             score[lang] += weight
             strong[lang] += weight == 1.0
     return _best_language(score, strong) or default
@@ -360,6 +363,20 @@ def _english_stems() -> frozenset[str]:
     from kb_tools.search.lexical import english_words
 
     return frozenset(normalize_word(w) for w in english_words())
+
+
+def _missing_letter_of_english(word: str, english: set[str]) -> bool:
+    """Whether a short word is an English word with a letter left out or two letters swapped,
+    the commonest slips ("plese", "clse", "cancle"): then its ending says less. (Any slip
+    would be too loose for short words: "katse" is one letter from "kate".)"""
+    from kb_tools.search.analyzer import normalize_word
+    from kb_tools.search.lexical import english_words
+
+    common = english_words()
+    letters = string.ascii_lowercase
+    cuts = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    near = {a + c + b for a, b in cuts for c in letters} | {a + b[1] + b[0] + b[2:] for a, b in cuts if len(b) > 1}
+    return any(e in common or normalize_word(e) in english for e in near)
 
 
 def _edits(word: str) -> set[str]:
