@@ -146,6 +146,7 @@ class Searcher:
         self._url_of = [c.url for c in self.chunks]
         overviews = overview_pages(self._page_of)
         self._overview = [p in overviews for p in self._page_of]
+        self._answer_pages = np.asarray([not o for o in self._overview], dtype=bool)
         self._latin_lang = "en" if "en" in (manifest.get("counts", {}).get("lang") or {}) else None
         self.has_vectors = bool(self.manifest.get("dimension")) and self.vectors.shape[0] == len(self.chunks)
         self.translations = Translations(self.chunks, self._latin_lang)
@@ -303,10 +304,11 @@ class Searcher:
         """The best centred cosine of a chunk whose language is not ``lang`` (every chunk's for
         a language without pages), 0.0 when there is none: whether an answer exists in any
         language, where a first hit in the question's own language says only that this page
-        answers it or not."""
+        answers it or not. Overview pages (the home page, section indexes, the videos gallery)
+        list answers without being one, and sit near every short question: they are left out."""
         import numpy as np
 
-        other = centred[self._lang_index != self._lang_of.get(lang, -1)]
+        other = centred[(self._lang_index != self._lang_of.get(lang, -1)) & self._answer_pages]
         best = float(other.max()) if other.size else 0.0
         return best if np.isfinite(best) else 0.0
 
