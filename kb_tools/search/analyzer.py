@@ -9,8 +9,7 @@ of letters, combining marks, digits and ZWJ/ZWNJ, after NFC normalisation. Then:
   Gujarati word is never fed to it);
 * Bengali, Gujarati and Devanagari words lose one common inflectional suffix
   (``ফেরতের`` -> ``ফেরত``, ``ઓર્ડરની`` -> ``ઓર્ડર``), a light stemmer that keeps at least two
-  letters of the stem, and then the final vowel sign a bare word loses too (``ડિલિવરીનો`` and
-  ``ડિલિવરી`` are both ``ડિલિવર``).
+  letters of the stem.
 
 The same function analyses pages at index time, queries at search time and snippet text,
 so all three agree on what a word is.
@@ -120,21 +119,12 @@ def _letters(word: str) -> int:
     return sum(1 for ch in word if unicodedata.category(ch) == "Lo")
 
 
-def _vowel_signs(script: str) -> tuple[str, ...]:
-    """The script's one-vowel-sign suffixes (ে, ী, ા, ...): the endings a bare word loses too."""
-    return tuple(s for s in _SUFFIXES.get(script, ()) if len(s) == 1 and unicodedata.category(s) != "Lo")
-
-
 @lru_cache(maxsize=100_000)
 def indic_stem(word: str, script: str) -> str:
-    """Strip one inflectional suffix, keeping a stem of at least two letters; when that leaves
-    a word ending in a vowel sign of the list, strip that too. A bare word that ends in a
-    vowel sign loses it (ડિલિવરી -> ડિલિવર), so the same word with a case ending must lose
-    both (ડિલિવરીનો -> ડિલિવરી -> ડિલિવર), or the two never match."""
+    """Strip one inflectional suffix, keeping a stem of at least two letters."""
     if script == "bn" and _BN_GENITIVE_R.search(word) and _letters(word) >= 3:
         word = word[:-1]
-    stem = _strip_one(word, _SUFFIXES.get(script, ()))
-    return _strip_one(stem, _vowel_signs(script)) if stem != word else stem
+    return _strip_one(word, _SUFFIXES.get(script, ()))
 
 
 def _strip_one(word: str, suffixes: tuple[str, ...]) -> str:
