@@ -11,7 +11,8 @@ translations folded); a hit is relevant when its page is expected. "in language@
 share of queries whose first hit is the expected page in the shopper's own language.
 
 --tune grid-searches the fusion settings on the tune split only; --calibrate fits the answer
-model (kb_tools/search/data/answer_model.json) on the tune split only: the first encoder's
+model (kb_tools/search/data/answer_model.json) on the tune split and the labelled queries of
+the shops in bench_shops.FIT_SHOPS (never the held-out split, never medico): the first encoder's
 (alone, or named: --calibrate e5), the lexical-mode one only when named (--calibrate
 lexical, or e5,lexical); a model not named keeps its entry; --misses prints the
 tune split's ranking misses and answer-decision failures (by kind and language). Nothing ever
@@ -34,7 +35,7 @@ from typing import Any
 
 import yaml
 
-from bench.search_common import ROOT, project_copy, sample_index, table
+from bench.search_common import ROOT, WORK, project_copy, sample_index, table
 
 BITEXT = ROOT.parent / "shared" / "eval" / "bitext" / "customer_support_queries.csv"
 HERE = Path(__file__).resolve().parent
@@ -689,8 +690,13 @@ def main() -> None:
             s.fusion = tune(s, runs)
         rank_all(s, runs)
         if name == names[0] and which:
-            calibrate(s, runs, str(s.manifest.get("model_key", "")).rsplit("-", 2)[0], lexical="lexical" in which,
-                      hybrid=name in which)
+            # The shipped model is fitted on the tune split and the other shops' labelled queries
+            # (bench_shops: a model fitted on one shop learns how that shop's questions are worded).
+            from bench.bench_shops import FIT_SHOPS, as_tune, shop_runs
+
+            shops = [r for _, rs in shop_runs(list(FIT_SHOPS), WORK).values() for r in as_tune(rs)]
+            calibrate(s, runs + shops, str(s.manifest.get("model_key", "")).rsplit("-", 2)[0],
+                      lexical="lexical" in which, hybrid=name in which)
             s = Searcher(index_dir, fusion=s.fusion)
             runs = candidates(s, lab)
             rank_all(s, runs)
