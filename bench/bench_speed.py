@@ -62,7 +62,7 @@ def synthetic_index(index_dir: Path, n: int) -> Path:
     """An index of ``n`` chunks made of perturbed copies of the sample's chunks."""
     import numpy as np
 
-    from kb_tools.search.build import CHUNKS, MANIFEST, _write
+    from kb_tools.search.build import CHUNKS, MANIFEST, SiteWords, _write
     from kb_tools.search.chunking import Chunk
 
     manifest = json.loads((index_dir / MANIFEST).read_text())
@@ -92,7 +92,7 @@ def synthetic_index(index_dir: Path, n: int) -> Path:
     matrix = vecs[rows] + nrng.normal(0, 0.02, size=(n, vecs.shape[1])).astype("float32")
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
     t = time.perf_counter()
-    _write(out, chunks, matrix.astype("float32"), {**manifest, "source": manifest["fingerprint"]}, t)
+    _write(out, chunks, matrix.astype("float32"), {**manifest, "source": manifest["fingerprint"]}, t, SiteWords({}))
     print(f"built a synthetic index of {n} chunks in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     return out
 
