@@ -4,7 +4,10 @@ app under uvicorn, and a folder as plain static files (as a CDN would host the s
 from __future__ import annotations
 
 import functools
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -58,3 +61,34 @@ def serve_folder(folder: Path, handler: type[SimpleHTTPRequestHandler] = QuietHa
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+class MkdocsServe:
+    """`mkdocs serve` of ``project`` on a free loopback port, its log read line by line."""
+
+    def __init__(self, project: Path) -> None:
+        self.port = free_port()
+        self.log: list[str] = []
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{self.port}"], cwd=project,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ, "KB_PROGRESS": "0"},
+        )
+
+    def wait_for(self, text: str) -> None:
+        """Read the log until a line says ``text`` (the whole log in the error if it ends first)."""
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.log.append(line)
+            if text in line:
+                return
+        raise AssertionError("".join(self.log))
+
+
+@contextmanager
+def mkdocs_serve(project: Path) -> Iterator[MkdocsServe]:
+    server = MkdocsServe(project)
+    try:
+        yield server
+    finally:
+        server.proc.terminate()
+        server.proc.wait(timeout=30)

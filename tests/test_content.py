@@ -211,6 +211,13 @@ def test_pages_get_their_language_switcher_and_nav(project: Path) -> None:
     assert "Shipping costs" in en
 
 
+def primary_nav(project: Path, rel: str) -> list[str]:
+    """The titles in the built page's primary navigation, in order, each once."""
+    html = (project / "site" / rel / "index.html").read_text(encoding="utf-8")
+    part = html[html.index("md-nav--primary"):html.index('class="md-content"')]
+    return list(dict.fromkeys(re.findall(r'<span class="md-ellipsis">\s*([^<]+?)\s*</span>', part)))
+
+
 def test_a_written_nav_keeps_its_order_and_titles_and_translations_get_it_in_their_language(project: Path) -> None:
     # The writer's own nav lists the English pages only (translations added later), a page
     # after the sections, and a section title of its own.
@@ -229,15 +236,10 @@ nav:
     result = mkdocs_build(project, "--strict")
     assert result.returncode == 0, result.stderr
 
-    def nav(rel: str) -> list[str]:
-        html = (project / "site" / rel / "index.html").read_text(encoding="utf-8")
-        part = html[html.index("md-nav--primary"):html.index('class="md-content"')]
-        return list(dict.fromkeys(re.findall(r'<span class="md-ellipsis">\s*([^<]+?)\s*</span>', part)))
-
-    assert nav("returns/return-policy") == ["Home", "Our shipping", "Shipping costs", "Returns", "Return policy", "Contact"]
+    assert primary_nav(project, "returns/return-policy") == ["Home", "Our shipping", "Shipping costs", "Returns", "Return policy", "Contact"]
     # The Bengali pages: the same navigation with the Bengali pages, sections titled in Bengali
     # when a category names them, no English page; next/previous stay in Bengali.
-    assert nav("bn/returns/return-policy") == ["সাহায্য কেন্দ্র", "ফেরত", "ফেরত নীতি"]
+    assert primary_nav(project, "bn/returns/return-policy") == ["সাহায্য কেন্দ্র", "ফেরত", "ফেরত নীতি"]
     home = (project / "site/bn/index.html").read_text(encoding="utf-8")
     assert '<link rel="next" href="returns/return-policy/">' in home
 
@@ -264,14 +266,9 @@ nav:
     result = mkdocs_build(project, "--strict")
     assert result.returncode == 0, result.stderr
 
-    def nav(rel: str) -> list[str]:
-        html = (project / "site" / rel / "index.html").read_text(encoding="utf-8")
-        part = html[html.index("md-nav--primary"):html.index('class="md-content"')]
-        return list(dict.fromkeys(re.findall(r'<span class="md-ellipsis">\s*([^<]+?)\s*</span>', part)))
-
-    assert nav("bn/returns/eid-returns") == ["সাহায্য কেন্দ্র", "ফেরত", "ফেরত নীতি", "ঈদের ফেরত", "রমজানের সময়সূচি"]
-    assert nav("gu/shipping/diwali") == ["મદદ", "Shipping", "દિવાળી ડિલિવરી"]  # where listed, the section in Gujarati
-    english = nav("returns/return-policy")
+    assert primary_nav(project, "bn/returns/eid-returns") == ["সাহায্য কেন্দ্র", "ফেরত", "ফেরত নীতি", "ঈদের ফেরত", "রমজানের সময়সূচি"]
+    assert primary_nav(project, "gu/shipping/diwali") == ["મદદ", "Shipping", "દિવાળી ડિલિવરી"]  # where listed, the section in Gujarati
+    english = primary_nav(project, "returns/return-policy")
     assert "દિવાળી ડિલિવરી" not in english and "ঈদের ফেরত" not in english
     assert english == ["Home", "Our shipping", "Shipping costs", "Returns", "Return policy"]
     eid = (project / "site/bn/returns/eid-returns/index.html").read_text(encoding="utf-8")

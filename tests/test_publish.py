@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.projects import help_center_yml, mkdocs_build, write
-from tests.servers import free_port
+from tests.servers import free_port, mkdocs_serve
 
 KB = Path(sys.executable).with_name("kb")
 
@@ -280,33 +280,14 @@ def test_kb_serve_answers_every_request_while_the_site_is_rebuilt(project: Path)
 
 def test_mkdocs_serve_builds_aside_and_publishes_nothing(project: Path) -> None:
     before = digest(project / "site")
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"], cwd=project,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "KB_PROGRESS": "0"},
-    )
-    log: list[str] = []
-
-    def wait_for(text: str) -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            log.append(line)
-            if text in line:
-                return
-        raise AssertionError("".join(log))
-
-    try:
-        wait_for("Serving on")
-        page = httpx.get(f"http://127.0.0.1:{port}/returns/start-a-return/", timeout=30)
+    with mkdocs_serve(project) as serve:
+        serve.wait_for("Serving on")
+        page = httpx.get(f"http://127.0.0.1:{serve.port}/returns/start-a-return/", timeout=30)
         assert page.status_code == 200 and "print the return label" in page.text
         write(project, "docs/returns/start-a-return.md", PAGES["docs/returns/start-a-return.md"] + "\nServed edit.\n")
-        wait_for("Reloading browsers")
-        page = httpx.get(f"http://127.0.0.1:{port}/returns/start-a-return/", timeout=30)
+        serve.wait_for("Reloading browsers")
+        page = httpx.get(f"http://127.0.0.1:{serve.port}/returns/start-a-return/", timeout=30)
         assert "Served edit." in page.text
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     assert digest(project / "site") == before
     assert leftovers(project) == []
 

@@ -6,10 +6,7 @@ the words is a new index. Bad entries are pinned in tests/test_build_errors.py."
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +17,7 @@ from kb_tools.records import PageRecord
 from kb_tools.search import build_index
 from kb_tools.search.build import SITE_GLOSSARY, SITE_SYNONYMS
 from tests.projects import help_center_yml, mkdocs_build, write
-from tests.servers import free_port
+from tests.servers import mkdocs_serve
 
 CATEGORIES = {"speakers": "Speakers", "orders": "Orders", "payments": "Payments", "returns": "Returns"}
 
@@ -144,28 +141,11 @@ def test_mkdocs_serve_logs_a_bad_entry_and_picks_up_the_fix(tmp_path: Path) -> N
     without the site's words until the file is fixed, and saving the fix rebuilds the index."""
     project = shop(tmp_path, words=True)
     write(project, "search/glossary.yml", "zuno:\n  bn: গানবাক্স\n  gu: গানবাক্স\n")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{free_port()}"], cwd=project,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ, "KB_PROGRESS": "0"},
-    )
-    log: list[str] = []
-
-    def wait_for(text: str) -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            log.append(line)
-            if text in line:
-                return
-        raise AssertionError("".join(log))
-
-    try:
-        wait_for("Serving on")
-        assert "search/glossary.yml:3: error: 'zuno', gu: 'গানবাক্স' is not written in the gu script" in "".join(log)
+    with mkdocs_serve(project) as serve:
+        serve.wait_for("Serving on")
+        assert "search/glossary.yml:3: error: 'zuno', gu: 'গানবাক্স' is not written in the gu script" in "".join(serve.log)
         assert not (project / "search_index" / SITE_GLOSSARY).exists()
         assert not (project / "search_index" / SITE_SYNONYMS).exists()
         write(project, "search/glossary.yml", GLOSSARY)
-        wait_for("Reloading browsers")
+        serve.wait_for("Reloading browsers")
         assert (project / "search_index" / SITE_GLOSSARY).read_text(encoding="utf-8") == GLOSSARY
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
