@@ -211,12 +211,18 @@ class KeyIndex:
 
 
 @cache
-def function_words() -> dict[str, frozenset[str]]:
-    """bn/gu/hi -> the words that mark a query in Latin letters as that language."""
+def _romanized_data() -> dict[str, Any]:
+    """data/romanized.yml, parsed once: the function words and the word endings."""
     import yaml
 
     path = Path(__file__).with_name("data") / "romanized.yml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+@cache
+def function_words() -> dict[str, frozenset[str]]:
+    """bn/gu/hi -> the words that mark a query in Latin letters as that language."""
+    data = _romanized_data()
     return {lang: frozenset(w.casefold() for line in data.get(lang) or () for w in str(line).split())
             for lang in SCRIPT_LANGS}
 
@@ -225,10 +231,7 @@ def function_words() -> dict[str, frozenset[str]]:
 def word_endings() -> dict[str, dict[str, tuple[str, ...]]]:
     """bn/gu/hi -> ``strong``/``weak`` -> the word endings that mark an unlisted word as that
     language's (``data/romanized.yml``, ``endings``), longest first."""
-    import yaml
-
-    path = Path(__file__).with_name("data") / "romanized.yml"
-    data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("endings") or {}
+    data = _romanized_data().get("endings") or {}
     return {lang: {strength: tuple(sorted(str(data.get(lang, {}).get(strength) or "").split(), key=len, reverse=True))
                    for strength in ("strong", "weak")} for lang in SCRIPT_LANGS}
 
@@ -332,15 +335,11 @@ def _maybe_english(word: str, english: set[str]) -> bool:
     """Whether an unlisted word may be English: an English word (the English model's words),
     or, when long, one typing slip from one of those or of the pages' English words --
     "purchse" ends like Banglish "katse", but it is "purchase" mistyped."""
-    from kb_tools.search.analyzer import normalize_word
     from kb_tools.search.lexical import english_words
 
-    common = english_words()
-    if word in common or _english_stem(word):
+    if word in english_words() or _english_stem(word):
         return True
-    if len(word) < MIN_TYPO_LETTERS:
-        return False
-    return any(e in common or normalize_word(e) in english for e in _edits(word))
+    return len(word) >= MIN_TYPO_LETTERS and _any_english(_slips(word), english)
 
 
 _ENGLISH_PREFIXES = ("un", "re", "dis", "pre")
@@ -369,22 +368,28 @@ def _missing_letter_of_english(word: str, english: set[str]) -> bool:
     """Whether a short word is an English word with a letter left out or two letters swapped,
     the commonest slips ("plese", "clse", "cancle"): then its ending says less. (Any slip
     would be too loose for short words: "katse" is one letter from "kate".)"""
+    return _any_english(_slips(word, every_kind=False), english)
+
+
+def _any_english(candidates: set[str], english: set[str]) -> bool:
+    """Whether one of ``candidates`` is an English word of the English model's list, or, in
+    its normal form, of the pages' (``english``)."""
     from kb_tools.search.analyzer import normalize_word
     from kb_tools.search.lexical import english_words
 
     common = english_words()
-    letters = string.ascii_lowercase
-    cuts = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    near = {a + c + b for a, b in cuts for c in letters} | {a + b[1] + b[0] + b[2:] for a, b in cuts if len(b) > 1}
-    return any(e in common or normalize_word(e) in english for e in near)
+    return any(e in common or normalize_word(e) in english for e in candidates)
 
 
-def _edits(word: str) -> set[str]:
-    """The words one typing slip from ``word``: a letter left out, added, changed, or two swapped."""
+def _slips(word: str, *, every_kind: bool = True) -> set[str]:
+    """The words ``word`` is one typing slip from: a letter it left out, or two letters it
+    swapped; with ``every_kind`` also a letter it added or changed."""
     letters = string.ascii_lowercase
     cuts = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    return ({a + b[1:] for a, b in cuts if b} | {a + b[1] + b[0] + b[2:] for a, b in cuts if len(b) > 1}
-            | {a + c + b[1:] for a, b in cuts if b for c in letters} | {a + c + b for a, b in cuts for c in letters})
+    out = {a + c + b for a, b in cuts for c in letters} | {a + b[1] + b[0] + b[2:] for a, b in cuts if len(b) > 1}
+    if every_kind:
+        out |= {a + b[1:] for a, b in cuts if b} | {a + c + b[1:] for a, b in cuts if b for c in letters}
+    return out
 
 
 def _any_indic(text: str) -> str | None:
