@@ -532,6 +532,11 @@ def calibrate(searcher: Any, runs: list[Run], encoder: str, lexical: bool = Fals
                                                                          for k, m in models.items()), file=sys.stderr)
 
 
+def model_key(searcher: Any) -> str:
+    """The entry of answer_model.json that the searcher's encoder's answer model is written to."""
+    return str(searcher.manifest.get("model_key", "")).rsplit("-", 2)[0]
+
+
 def calibrate_which(value: str | None, encoder: str) -> set[str]:
     """The models ``--calibrate`` refits: a comma-separated list of the first encoder's name
     and ``lexical``; the encoder's alone when none is named (the lexical-mode model is fitted
@@ -653,8 +658,8 @@ def main() -> None:
     ap.add_argument("--encoders", default="e5,minilm", help="comma-separated: " + ", ".join(ENCODERS))
     ap.add_argument("--tune", action="store_true")
     ap.add_argument("--calibrate", nargs="?", const="", default=None, metavar="MODELS",
-                    help="refit answer models on the tune split: the first encoder's (e5: the default) and/or "
-                         "lexical, comma-separated")
+                    help="refit answer models on the tune split and the shops of bench_shops.FIT_SHOPS: the "
+                         "first encoder's (e5: the default) and/or lexical, comma-separated")
     ap.add_argument("--misses", action="store_true")
     ap.add_argument("--offtopic", action="store_true", help="the decision refitted with and without the off-topic signal, out-of-fold on tune")
     ap.add_argument("--shop", action="store_true", help="the decision refitted with and without the shop bank's signal, out-of-fold on tune")
@@ -695,8 +700,7 @@ def main() -> None:
             from bench.bench_shops import FIT_SHOPS, as_tune, shop_runs
 
             shops = [r for _, rs in shop_runs(list(FIT_SHOPS), WORK).values() for r in as_tune(rs)]
-            calibrate(s, runs + shops, str(s.manifest.get("model_key", "")).rsplit("-", 2)[0],
-                      lexical="lexical" in which, hybrid=name in which)
+            calibrate(s, runs + shops, model_key(s), lexical="lexical" in which, hybrid=name in which)
             s = Searcher(index_dir, fusion=s.fusion)
             runs = candidates(s, lab)
             rank_all(s, runs)

@@ -32,7 +32,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bench.bench_relevance import Run, calibrate, decision, fit_answer_model, labelled
+from bench.bench_relevance import Run, calibrate, decision, fit_answer_model, labelled, model_key
 from bench.bench_transfer import E5, SITES, build_site, searched, site_queries
 from bench.search_common import WORK, project_copy, sample_index, table
 
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
 
     load, t = os.getloadavg(), time.perf_counter()
     sample, sample_runs = searched(sample_index(project_copy("site-e5"), model=E5), labelled())
-    key = str(sample.manifest.get("model_key", "")).rsplit("-", 2)[0]  # as bench_relevance --calibrate keys it
+    key = model_key(sample)
     tune = [r for r in sample_runs if r.q["split"] == "tune"]
     heldout = [r for r in sample_runs if r.q["split"] == "heldout"]
     shops = shop_runs(fit_names + report_names, args.work)
