@@ -96,3 +96,40 @@ def test_a_word_with_a_case_ending_finds_the_page_with_the_bare_word(tmp_path: P
     ])
     for query, url in (("એપમાંથી", "gu/app/"), ("পলিসির", "bn/returns/")):
         assert [h.url for h in s.search(query, mode="lexical")][:1] == [url], query
+
+
+def test_a_word_the_pages_write_with_another_ending_finds_their_page(tmp_path: Path) -> None:
+    # Every form below is a word the pages have, so nothing was corrected or prefix-matched:
+    # ডিলিভারি's genitive ঢাকার "of Dhaka" never met ঢাকা, ব্যাংকে "at the bank" (stemmed
+    # ব্যাং: the -কে of আপনাকে) never met ব্যাংক, and Gujarati ડિલિવરીનો "of the delivery"
+    # (stemmed ડિલિવરી) never met the bare ડિલિવરી (stemmed ડિલિવર).
+    s = searcher(tmp_path, [
+        page("bn/shipping/express/", "ঢাকা সিটিতে এক্সপ্রেস", "<p>ঢাকা সিটিতে এক দিনে পৌঁছায়।</p>", "bn"),
+        page("bn/shipping/outside/", "ঢাকার বাইরে", "<p>ঢাকার বাইরে তিন দিন লাগে।</p>", "bn"),
+        page("bn/refunds/cod/", "ব্যাংক অ্যাকাউন্টে রিফান্ড", "<p>ব্যাংক অ্যাকাউন্টের নম্বর দিন।</p>", "bn"),
+        page("bn/payments/failed/", "কার্ড ডিক্লাইন", "<p>ব্যাংকে ফোন করুন।</p>", "bn"),
+        page("gu/shipping/charges/", "ડિલિવરી ચાર્જ", "<p>શહેરમાં ડિલિવરી મફત છે.</p>", "gu"),
+        page("gu/orders/track/", "ઓર્ડર ટ્રેક", "<p>ડિલિવરીની તારીખ જુઓ.</p>", "gu"),
+    ])
+    for query, url in (("ঢাকার এক্সপ্রেস", "bn/shipping/express/"), ("ব্যাংকে রিফান্ড", "bn/refunds/cod/"),
+                       ("ડિલિવરીનો ચાર્જ", "gu/shipping/charges/")):
+        assert [h.url for h in s.search(query, mode="lexical")][:1] == [url], query
+    # And the other way: the bare word finds the page that has only its inflected form.
+    for query, url in (("ঢাকা", "bn/shipping/outside/"), ("ব্যাংক", "bn/payments/failed/"),
+                       ("ડિલિવરી", "gu/orders/track/")):
+        assert url in [h.url for h in s.search(query, mode="lexical")], query
+
+
+def test_a_word_that_ends_like_an_inflection_is_not_joined_to_another_word(tmp_path: Path) -> None:
+    # এরর "error" ends in র like the genitive ঢাকার, but after a consonant: it is not "of এর"
+    # (এর "its", on every page). অর্ডার "order" ends in ার; the pages have no অর্ডা. A Gujarati
+    # infinitive (આપવાની "of giving") is not the pronoun આપ "you".
+    s = searcher(tmp_path, [
+        page("bn/payments/error/", "পেমেন্ট এরর", "<p>এরর মেসেজের স্ক্রিনশট পাঠান।</p>", "bn"),
+        page("bn/returns/policy/", "রিটার্ন পলিসি", "<p>এর পরে ফেরত নেওয়া হয় না।</p>", "bn"),
+        page("gu/contact/", "સંપર્ક", "<p>આપ અમને ફોન કરો.</p>", "gu"),
+        page("gu/returns/", "રિટર્ન", "<p>વસ્તુ પાછી આપવાની રીત.</p>", "gu"),
+    ])
+    assert [h.url for h in s.search("এরর", mode="lexical")] == ["bn/payments/error/"]
+    assert s.lexical.build_query("এরর", "bn").terms == {"এরর"}
+    assert "gu/contact/" not in [h.url for h in s.search("આપવાની", mode="lexical")]

@@ -127,6 +127,39 @@ def indic_stem(word: str, script: str) -> str:
     return _strip_one(word, _SUFFIXES.get(script, ()))
 
 
+# Endings the stemmer leaves on because they are as often a word's own letters, but which a
+# shopper's word may carry where the pages' word does not: the genitive "র" after a vowel
+# (ঢাকার, টাকার, পাঠানোর; অর্ডার, নম্বর and এরর "error" end in a র of their own) and the
+# emphatic ই / ও ("also", "only": নম্বরও, আগেই). Only other_forms reads them.
+_OWN_OR_ENDING: dict[str, tuple[str, ...]] = {"bn": ("ই", "ও")}
+_BN_VOWEL_GENITIVE = re.compile("(?<=[\u0985-\u0994\u09be-\u09cc\u09d7])\u09b0$")
+
+
+def other_forms(raw: str) -> tuple[str, ...]:
+    """The analysed forms another inflection of ``raw`` (a Bengali, Gujarati or Devanagari word
+    as typed, NFC) may take in the pages: ``raw`` less one ending of its script, and that stem
+    analysed as a bare word (ડિલિવરીનો -> ડિલિવરી, which a bare word analyses to ડિલિવર;
+    ব্যাংকে -> ব্যাংক, where the stemmer cut -কে: ব্যাং), or ``raw`` with one ending more,
+    analysed (ঢাকা -> ঢাকার). One suffix list cannot tell an ending from a word's own letters
+    (ঢাকার ends in an ending, অর্ডার does not); whether a form is a word is for the caller to
+    check against the pages' words (LexicalIndex): these are guesses. Words of fewer than two
+    letters have none (বা "or" is not বার "time")."""
+    script = script_of(raw[:1]) if raw else "other"
+    if script not in _SUFFIXES or _letters(raw) < 2 or len(raw) > CACHED_WORD_CHARS:
+        return ()
+    endings = _SUFFIXES[script] + _OWN_OR_ENDING.get(script, ())
+    stems = [raw[: -len(e)] for e in endings if raw.endswith(e) and _letters(raw[: -len(e)]) >= 2]
+    longer = [raw + e for e in endings]
+    if script == "bn":
+        if _BN_VOWEL_GENITIVE.search(raw) and _letters(raw) >= 3:
+            stems.append(raw[:-1])
+        if _BN_VOWEL_GENITIVE.search(raw + "\u09b0"):
+            longer.append(raw + "\u09b0")
+    out = dict.fromkeys([*stems, *(normalize_word(s) for s in stems), *(normalize_word(w) for w in longer)])
+    out.pop(normalize_word(raw), None)
+    return tuple(out)
+
+
 def _strip_one(word: str, suffixes: tuple[str, ...]) -> str:
     for suffix in suffixes:
         if word.endswith(suffix) and len(word) > len(suffix):

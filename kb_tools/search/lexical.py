@@ -35,7 +35,14 @@ from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.reading import TermNotFound
 
 from kb_tools.content.languages import INDIC_LANGUAGES
-from kb_tools.search.analyzer import ENGLISH_STOP_WORDS, KbTokenizer, script_of, terms, words
+from kb_tools.search.analyzer import (
+    ENGLISH_STOP_WORDS,
+    KbTokenizer,
+    other_forms,
+    script_of,
+    terms,
+    words,
+)
 from kb_tools.search.build import SITE_GLOSSARY, SITE_SYNONYMS
 from kb_tools.search.chunking import Chunk
 
@@ -68,6 +75,10 @@ NEAR_SOUND_BOOST = 0.6  # ... with a key one edit away
 ROOT_BOOST = 0.6  # ... with the same consonants: another form of the word, as close as a key one edit away
 # (Bengali verbs change their vowels: ভাঙা "broken", ভেঙে "having broken"; tune split: romanized
 # Bengali MRR@10 0.880 -> 0.895 from 0.4, Gujarati unchanged)
+# Another inflection of a native word that the pages have (ঢাকা for ঢাকার, ડિલિવરી for
+# ડિલિવરીનો: analyzer.other_forms): the same word, below the form as typed, above a spelling
+# correction (0.7), which may be another word.
+FORM_BOOST = 0.8
 # An English loanword in native script matching the English pages' word (পাসওয়ার্ড: password).
 LOANWORD_BOOST = 1.0
 SOUND_MATCHES = 6  # at most this many native words per romanized word (most frequent first)
@@ -520,11 +531,14 @@ class LexicalIndex:
                 continue
             known = w in self.vocab
             syns = self.expansions(w, typed=surface.get(w, w))
+            forms = self._other_forms(w, surface.get(w, w))
+            syns += [(t, b) for f in forms for t, b in self.expansions(f, typed=f) if t not in dict(syns)]
+            forms = [f for f in forms if f in self.vocab]
             # An English word written in Bengali, Gujarati or Devanagari script that the pages
             # of its language never use (পাসওয়ার্ড, ડિલીટ) matches the English pages' word: a
             # question whose answer exists only in English finds it by its words too.
             loan = None if known else self._loanword(surface.get(w, w), w)
-            as_typed = known or bool(syns) or loan is not None
+            as_typed = known or bool(syns) or loan is not None or bool(forms)
             # A real English word the pages never use is not a typo of one they do: "sell" is
             # not "tell", "wrap" not "swap" (and the question is likely about something else).
             real = not as_typed and script_of(w[0]) == "latin" and surface.get(w, w).casefold() in english_words()
@@ -539,6 +553,9 @@ class LexicalIndex:
             if known:
                 parts.append(self._term_clause(w, NUMBER_BOOST if w.isdigit() else 1.0))
                 hl.add(w)
+            for f in forms:
+                parts.append(self._term_clause(f, FORM_BOOST))
+                hl.add(f)
             for alt in alts:
                 parts.append(self._term_clause(alt, 0.7))
                 hl.add(alt)
@@ -549,7 +566,7 @@ class LexicalIndex:
                 parts.append(self._term_clause(loan, LOANWORD_BOOST))
                 hl.add(loan)
             inflected = False
-            if not known and not alts and loan is None and script_of(w[0]) in INDIC_LANGUAGES and len(w) >= 3:
+            if not known and not forms and not alts and loan is None and script_of(w[0]) in INDIC_LANGUAGES and len(w) >= 3:
                 # An unknown inflected Indic word: match indexed words that start with it.
                 parts.append(query.Or([query.Prefix(f, w, boost=b * 0.8) for f, b in FIELD_BOOSTS.items()]))
                 prefixes.add(w)
@@ -575,6 +592,7 @@ class LexicalIndex:
             found += got
             # A word the pages only have after correcting it weighs as the unknown word it is.
             df = (self.vocab.get(w, 0) if known else self.vocab.get(loan, 0) if loan is not None
+                  else max((self.vocab.get(t, 0) for t in forms), default=0) if forms
                   else max((self.vocab.get(t, 0) for t, _ in syns if not alts), default=0))
             idf = self.idf(df)
             weight += idf
@@ -596,6 +614,16 @@ class LexicalIndex:
             corrected = "".join(out) + text[pos:]
         q = query.Or(clauses) if clauses else None
         return LexicalQuery(q, hl, prefixes, corrected, share, native, weighted, clause_weights)
+
+    def _other_forms(self, term: str, typed: str) -> list[str]:
+        """The page words that are another inflection of a Bengali, Gujarati or Hindi query word
+        (analysed ``term``, ``typed`` as typed): analyzer.other_forms that the pages have, or
+        that the glossary lists. The suffix stripper alone cannot tell ঢাকার "of Dhaka" (ঢাকা +
+        র) from অর্ডার "order"; the pages' own words can: ঢাকা is one of them, অর্ডা is not."""
+        if script_of(term[0]) not in INDIC_LANGUAGES:
+            return []
+        return [f for f in other_forms(unicodedata.normalize("NFC", typed).casefold())
+                if f != term and (f in self.vocab or self.glossary.english(f))]
 
     def _loanword(self, typed: str, term: str) -> str | None:
         """The English page word (analysed) a native-script word stands for, if any."""
