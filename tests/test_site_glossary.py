@@ -22,12 +22,15 @@ from tests.servers import mkdocs_serve
 CATEGORIES = {"speakers": "Speakers", "orders": "Orders", "payments": "Payments", "returns": "Returns"}
 
 # A fictional product: its pages say "Zuno"; Bengali shoppers call it গানবাক্স ("song box"),
-# which no dictionary, transliteration or encoder knows.
+# Gujarati ones ગીતડબ્બો, Hindi ones गानाडिब्बा, which no dictionary, transliteration or
+# encoder knows.
 GLOSSARY = """\
 # What our shoppers call our products
 zuno:
   bn: গানবাক্স
   bn-Latn: ganbaksho ganbakso
+  gu: ગીતડબ્બો
+  hi: गानाडिब्बा
 """
 # "handcash": what some shoppers say for paying the courier.
 SYNONYMS = "cash on delivery: [handcash]\n"
@@ -94,9 +97,14 @@ def first_page(found: dict) -> str:
     # Banglish: "how do I switch on the ganbaksho", "my ganbakso won't turn on".
     ("ganbaksho kivabe chalu korbo", (), "speakers/switch-on/"),
     ("amar ganbakso chalu hocche na", (), "speakers/switch-on/"),
-    # Bengali script: the same question. Lexical mode, where the glossary acts: in hybrid the
-    # encoder carries nine tenths of a native-script question's score and cannot know the word.
+    # Bengali script: the same question, in lexical mode.
     ("গানবাক্স কিভাবে চালু করব", ("--mode", "lexical"), "speakers/switch-on/"),
+    # In their own scripts, hybrid: the encoder carries nine tenths of such a question's score
+    # and cannot know the shop's word, so it reads the page's word too ("my ganbaksho won't
+    # turn on"; the Bengali one with the article -টা, which the glossary does not list).
+    ("আমার গানবাক্সটা চালু হচ্ছে না", (), "speakers/switch-on/"),
+    ("મારો ગીતડબ્બો ચાલુ થતો નથી", (), "speakers/switch-on/"),
+    ("मेरा गानाडिब्बा चालू नहीं हो रहा", (), "speakers/switch-on/"),
     # English: the shop's own synonym.
     ("can i pay handcash", (), "payments/cash-on-delivery/"),
 ])
