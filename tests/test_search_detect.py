@@ -53,3 +53,44 @@ def test_a_banglish_question_gets_the_bengali_translation_of_its_answer(tmp_path
     s = Searcher(tmp_path / "idx")
     results = s.search("courier aschena", mode="lexical")
     assert results[0].url == "bn/shipping/late-parcel/"
+
+
+def _shop(tmp_path: Path) -> Searcher:
+    """A small help center in English, Bengali and Gujarati."""
+    build_lexical_index([
+        page("shipping/costs/", "Delivery charges", "<p>Delivery outside the city costs more. Call the hotline for help.</p>"),
+        page("bn/shipping/costs/", "ডেলিভারি খরচ",
+             "<p>ঢাকার বাইরে ডেলিভারি খরচ ১২০ টাকা। পার্সেল তিন দিনে পৌঁছাবে। হেল্পলাইন নম্বর ১৬২৪৭।</p>", "bn"),
+        page("gu/returns/send-back/", "સામાન પાછો મોકલો",
+             "<p>અમે તમારો સામાન પાછો લઈ જઈશું. પાર્સલ ત્રણ દિવસમાં પહોંચશે. કેશ ઓન ડિલિવરી ચાલશે.</p>", "gu"),
+    ], [], tmp_path / "idx")
+    return Searcher(tmp_path / "idx")
+
+
+def test_banglish_with_no_verb_is_read_as_bengali_by_its_words(tmp_path: Path) -> None:
+    # No listed word and no verb ending: "nombor" is no English word and sounds like the
+    # Bengali pages' নম্বর, and the shopper gets the Bengali page, not English spelling fixes.
+    s = _shop(tmp_path)
+    results = s.search("hotline nombor", mode="lexical")
+    assert results.query_lang == "bn-Latn"
+    assert results[0].url == "bn/shipping/costs/"
+    assert s.query_language("sohorer baire khoroch") == "bn-Latn"
+
+
+def test_a_gujarati_future_is_told_from_a_bengali_past_by_the_pages_words(tmp_path: Path) -> None:
+    # "-se" ends Bengali pasts (korse) and Gujarati futures (aavse): the verb that sounds like
+    # the Gujarati pages' પહોંચશે is Gujarati; "-su" (we will) is Gujarati's alone.
+    s = _shop(tmp_path)
+    assert s.query_language("parcel pahonchse") == "gu-Latn"
+    assert s.query_language("saman pacho lai jaisu") == "gu-Latn"
+    # One letter from the English name "chase", but the pages never say "chase": ચાલશે.
+    assert s.query_language("cash on delivery chalse") == "gu-Latn"
+
+
+def test_english_with_a_short_word_other_languages_list_stays_english(tmp_path: Path) -> None:
+    # "ya" is Hindi's "or", and informal English's "you"; amid English grammar it is English.
+    # A name or an English word one letter from the Bengali pages' words stays English too.
+    s = _shop(tmp_path)
+    for text in ("can ya help me with the delivery charges", "do ya deliver outside the city",
+                 "call the hotline number", "deliver to newark"):
+        assert s.query_language(text) == "en", text

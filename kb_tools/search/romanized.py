@@ -76,6 +76,7 @@ _SILENT = {
     "\u0983", "\u0a83", "\u0903",  # visarga
     "\u200c", "\u200d",
 }
+_HA = {"হ", "હ", "ह"}  # after a consonant with its inherent vowel: "pah", never the aspirate "ph"
 _FINAL_ANUSVARA = re.compile("[\u0a82\u0902]$")  # Gujarati/Hindi final nasal (માં, में): not typed
 
 
@@ -88,8 +89,11 @@ def native_to_latin(word: str) -> str:
         if seq in word:
             word = word.replace(seq, latin)
     out: list[str] = []
+    after_consonant = False
     for ch in word:
         if ch in _CONSONANTS:
+            if after_consonant and ch in _HA:
+                out.append("a")  # પહોંચ is "pahonch", not an aspirated "phonch"
             out.append(_CONSONANTS[ch])
         elif ch in _VOWELS:
             out.append(_VOWELS[ch])
@@ -101,6 +105,7 @@ def native_to_latin(word: str) -> str:
             out.append(str(unicodedata.digit(ch)))
         elif ch.isascii():
             out.append(ch.lower())
+        after_consonant = ch in _CONSONANTS
     return "".join(out)
 
 
@@ -280,15 +285,109 @@ def detect_language(text: str, keys: KeyIndex | None = None, english: Iterable[s
     found = _best_language(score, strong)
     if found:
         return found
+    pages = {lang: 0 for lang in SCRIPT_LANGS}
     for w in unknown:
-        if _maybe_english(w, english):
+        heard = _heard_as(w, keys)
+        if _maybe_english(w, english) and not (heard and _slip_of_no_page_word(w, english)):
             continue
         slip = _missing_letter_of_english(w, english)
+        nearly = _nearly_heard_as(w, keys) if not heard else frozenset()
         for lang in SCRIPT_LANGS:
-            weight = min(ending_weight(w, lang), 0.5 if slip else 1.0)
+            # "pachi" ends like a Bengali verb but sounds like Gujarati પછી of the pages.
+            sure = not slip and (lang in heard or not heard)
+            weight = min(ending_weight(w, lang), 1.0 if sure else 0.5)
             score[lang] += weight
             strong[lang] += weight == 1.0
-    return _best_language(score, strong) or default
+            pages[lang] += 2 * (lang in heard) + (lang in nearly)
+    return _best_language(score, strong, pages) or _read_as_a_whole(words, keys, english) or default
+
+
+def _read_as_a_whole(words: list[str], keys: KeyIndex | None, english: set[str]) -> str | None:
+    """``<lang>-Latn`` when the query's words, taken together, read more as ``lang`` than as
+    English: Banglish nouns carry no verb ending ("helpline nombor", "orderer bortoman
+    obostha"), and short Bengali and Gujarati words are often one letter from an English word
+    or name. Each word votes: for a language when it is one of its function words, sounds like
+    a word of its pages (:func:`_heard_as`) or ends like its words; for English when it is an
+    English word or a form of one -- half each when it is both, and a slip of an English word
+    ("jaso": "jason") half for English and at most half for a language. The language needs a
+    word that is no English at all and sounds like a word of its pages, and at least as many
+    votes as English."""
+    votes = dict.fromkeys(SCRIPT_LANGS, 0.0)
+    native = dict.fromkeys(SCRIPT_LANGS, 0)
+    against = 0.0
+    for w in words:
+        english_weight = _englishness(w, english)
+        pages = _heard_as(w, keys)
+        reads = {lang: 1.0 if lang in pages or is_function_word(w, lang) else ending_weight(w, lang)
+                 for lang in SCRIPT_LANGS}
+        if english_weight == 1.0 and _pages_english(w, english):
+            reads = dict.fromkeys(SCRIPT_LANGS, 0.0)  # "delivery": ডেলিভারি is the English word
+        elif english_weight == 1.0:
+            reads = {lang: 0.5 if v == 1.0 else 0.0 for lang, v in reads.items()}
+            english_weight = 0.5 if any(reads.values()) else 1.0
+        elif english_weight:
+            reads = {lang: min(v, 0.5) for lang, v in reads.items()}
+        against += english_weight
+        for lang in SCRIPT_LANGS:
+            votes[lang] += reads[lang]
+            native[lang] += not english_weight and lang in pages
+    best = max(SCRIPT_LANGS, key=lambda lang: (native[lang], votes[lang]))
+    return f"{best}-Latn" if native[best] and votes[best] >= max(against, 1.0) else None
+
+
+def _englishness(word: str, english: set[str]) -> float:
+    """1 for an English word (a stop word, a word of the pages or of the English model's list,
+    a form of one), ½ for a slip of one (see :func:`_maybe_english`), else 0."""
+    from kb_tools.search.lexical import english_words
+
+    if _pages_english(word, english) or word in english_words() or _english_stem(word):
+        return 1.0
+    return 0.5 if _maybe_english(word, english) or _missing_letter_of_english(word, english) else 0.0
+
+
+def _pages_english(word: str, english: set[str]) -> bool:
+    """Whether ``word`` is an English stop word or a word of the pages' English."""
+    from kb_tools.search.analyzer import ENGLISH_STOP_WORDS, normalize_word
+
+    return word in ENGLISH_STOP_WORDS or normalize_word(word) in english
+
+
+MIN_KEY = 3  # shorter phonetic keys are the key of some page word by chance ("kt": কত, কথা, ...)
+
+
+def _heard_as(word: str, keys: KeyIndex | None) -> frozenset[str]:
+    """The languages of whose pages ``word`` typed in Latin letters is a word: those with a
+    word of its phonetic key, or, when none has one, of that key without its last vowel (the
+    pages' words are indexed stemmed: પહોંચશ for પહોંચશે); and Bengali when its Avro
+    Phonetic reading is a word of the pages ("taka": টাকা, whose key is too short to tell)."""
+    if keys is None:
+        return frozenset()
+    key = latin_key(word)
+    stem = key[:-1] if key[-1:] in ("a", "e", "i", "o", "u") else ""
+    heard = {lang for lang in keys.languages if len(key) >= MIN_KEY and keys.has_key(key, lang)}
+    if not heard and len(stem) >= MIN_KEY:
+        heard = {lang for lang in keys.languages if keys.has_key(stem, lang)}
+    if "bn" in keys.languages and _avro_page_word(word, keys):
+        heard.add("bn")
+    return frozenset(heard)
+
+
+def _nearly_heard_as(word: str, keys: KeyIndex | None) -> frozenset[str]:
+    """The languages of whose pages ``word`` is nearly a word: its phonetic key without its
+    last vowel is one edit from a page word's ("pahochse", typed without the nasal of
+    પહોંચશે)."""
+    if keys is None:
+        return frozenset()
+    key = latin_key(word)
+    stem = key[:-1] if key[-1:] in ("a", "e", "i", "o", "u") else key
+    return frozenset(lang for lang in keys.languages if len(stem) > MIN_KEY and keys.lookup(stem, lang)[1])
+
+
+def _avro_page_word(word: str, keys: KeyIndex) -> bool:
+    from kb_tools.search.analyzer import terms
+
+    found = terms(avro_word(word))
+    return bool(found) and all(t in keys.df for t in found)
 
 
 def _listed_scores(words: list[str], keys: KeyIndex | None,
@@ -307,7 +406,9 @@ def _listed_scores(words: list[str], keys: KeyIndex | None,
         for lang in SCRIPT_LANGS:
             if w in lex.get(lang, ()) or _negated(w, lang, lex):
                 listed = True
-                sure = not is_english and len(w) > 1  # "e" (Bengali's "in", typed apart) is a letter too
+                # "e" (Bengali's "in", typed apart) is a letter too; and a two-letter word
+                # amid English grammar is English typed short ("can ya help me": you).
+                sure = not is_english and (len(w) > 2 or (len(w) == 2 and not _english_grammar(words, lang)))
                 score[lang] += 1.0 if sure else 0.5
                 strong[lang] += sure
         if listed or is_english:
@@ -322,9 +423,20 @@ def _listed_scores(words: list[str], keys: KeyIndex | None,
     return score, strong, unknown
 
 
-def _best_language(score: dict[str, float], strong: dict[str, int]) -> str | None:
-    """``<lang>-Latn`` for the best-scoring language when it has a sure word and scores 1."""
-    best = max(SCRIPT_LANGS, key=lambda lang: (score[lang], strong[lang]))
+def _english_grammar(words: list[str], lang: str) -> bool:
+    """Whether ``words`` have an English stop word that is no function word of ``lang``
+    ("can", "my"; not "me", which Hindi has too)."""
+    from kb_tools.search.analyzer import ENGLISH_STOP_WORDS
+
+    return any(w in ENGLISH_STOP_WORDS and not is_function_word(w, lang) for w in words)
+
+
+def _best_language(score: dict[str, float], strong: dict[str, int],
+                   pages: dict[str, int] | None = None) -> str | None:
+    """``<lang>-Latn`` for the best-scoring language when it has a sure word and scores 1; of
+    two that score alike, the one whose pages have more of the words, or nearly (``pages``:
+    Bengali and Gujarati verbs both end in "-se", korse and aavse)."""
+    best = max(SCRIPT_LANGS, key=lambda lang: (score[lang], strong[lang], (pages or {}).get(lang, 0)))
     return f"{best}-Latn" if strong[best] and score[best] >= 1.0 else None
 
 
@@ -340,6 +452,17 @@ def _maybe_english(word: str, english: set[str]) -> bool:
     if word in english_words() or _english_stem(word):
         return True
     return len(word) >= MIN_TYPO_LETTERS and _any_english(_slips(word), english)
+
+
+def _slip_of_no_page_word(word: str, english: set[str]) -> bool:
+    """Whether ``word`` is English only as a slip of an English word the pages never use:
+    "chalse" (Gujarati ચાલશે, "will do") is one letter from "chase", "purchse" from the
+    pages' "purchase"."""
+    from kb_tools.search.analyzer import normalize_word
+    from kb_tools.search.lexical import english_words
+
+    return (word not in english_words() and not _english_stem(word)
+            and not any(normalize_word(e) in english for e in _slips(word)))
 
 
 _ENGLISH_PREFIXES = ("un", "re", "dis", "pre")
