@@ -104,6 +104,8 @@ def first_page(found: dict) -> str:
     # turn on"; the Bengali one with the article -টা, which the glossary does not list).
     ("আমার গানবাক্সটা চালু হচ্ছে না", (), "speakers/switch-on/"),
     ("મારો ગીતડબ્બો ચાલુ થતો નથી", (), "speakers/switch-on/"),
+    # "how do I switch the ganbaksho on": the object case, ગીતડબ્બો -> ગીતડબ્બાને.
+    ("ગીતડબ્બાને કેવી રીતે ચાલુ કરવો", (), "speakers/switch-on/"),
     ("मेरा गानाडिब्बा चालू नहीं हो रहा", (), "speakers/switch-on/"),
     # English: the shop's own synonym.
     ("can i pay handcash", (), "payments/cash-on-delivery/"),

@@ -116,26 +116,31 @@ def glossed_text(text: str, lexical: Any) -> str:
     ``text`` alone. The encoder carries nine tenths of a native-script question's score and
     cannot know what a shop calls its products (গানবাক্স for the pages' "Zuno"), nor match a
     Bengali word to an English-only page as well as the English word: it reads the words the
-    lexical side searches for too (``LexicalIndex.expansions`` of the words' analysed forms, so
-    গানবাক্সটা is glossed as গানবাক্স). Only words the pages never use, as with loanwords: one
-    the pages of its language have already matches there, and read in English it would pull
-    the question to the English pages (tune: native Bengali 0.895 -> 0.881 when every word was
-    glossed). A gloss the pages never use adds nothing."""
+    lexical side searches for too (``LexicalIndex.expansions`` of each word's analysed form and
+    its other inflections, ``analyzer.other_forms``: গানবাক্সটা is glossed as গানবাক্স). Only
+    words the pages never use in any of those forms, as with loanwords: one the pages of its
+    language have already matches there, and read in English it would pull the question to the
+    English pages (tune: native Bengali 0.895 -> 0.881 when every word was glossed). A gloss
+    the pages never use adds nothing."""
     import unicodedata
 
-    from kb_tools.search.analyzer import words
+    from kb_tools.search.analyzer import other_forms, words
 
     text = unicodedata.normalize("NFC", text)  # the offsets of words() are into the NFC text
     typed = words(text)
     asked = {w.term for w in typed}
     found: list[str] = []
     for w in typed:
-        if script_of(w.term[0]) not in INDIC_LANGUAGES or w.term in lexical.vocab:
+        if script_of(w.term[0]) not in INDIC_LANGUAGES:
             continue
-        for term, _ in lexical.expansions(w.term, typed=text[w.start : w.end]):
-            english = lexical.surface.get(term, term)
-            if term not in asked and english not in found:
-                found.append(english)
+        forms = [w.term, *other_forms(text[w.start : w.end].casefold())]  # હપ્તેથી: હપ્તે, હપ્ત
+        if any(f in lexical.vocab for f in forms):
+            continue
+        for form in forms:
+            for term, _ in lexical.expansions(form):
+                english = lexical.surface.get(term, term)
+                if term not in asked and english not in found:
+                    found.append(english)
     return f"{text} {' '.join(found)}" if found else text
 
 
