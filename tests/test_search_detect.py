@@ -8,7 +8,7 @@ from pathlib import Path
 from kb_tools.records import PageRecord
 from kb_tools.search import Searcher
 from kb_tools.search.build import build_lexical_index
-from kb_tools.search.romanized import detect_language
+from kb_tools.search.romanized import detect_language, encoder_text
 
 
 def page(url: str, title: str, body: str, lang: str = "en") -> PageRecord:
@@ -94,3 +94,19 @@ def test_english_with_a_short_word_other_languages_list_stays_english(tmp_path: 
     for text in ("can ya help me with the delivery charges", "do ya deliver outside the city",
                  "call the hotline number", "deliver to newark"):
         assert s.query_language(text) == "en", text
+
+
+def test_romanized_gujarati_is_read_as_the_pages_write_its_words(tmp_path: Path) -> None:
+    # The encoder reads a romanized Gujarati question in Gujarati script, word by word as the
+    # pages' words -- which are indexed stemmed (કેટલા as કેટલ): the shopper's last vowel is
+    # written back, and a word whose vowels differ is not taken for one with its consonants
+    # ("aapi", having given, is not ફી, "fee"; "kale", tomorrow, is not ખોલે, "opens").
+    build_lexical_index([
+        page("gu/shipping/days/", "ડિલિવરી કેટલા દિવસમાં થશે",
+             "<p>રિફંડ પાંચ દિવસમાં મળશે. ડિલિવરીની ફી નથી. બોક્સ ખોલે ત્યારે વીડિયો લો. તમે પાછું આપી શકો.</p>", "gu"),
+    ], [], tmp_path / "idx")
+    s = Searcher(tmp_path / "idx")
+    keys, english = s.lexical.keys(), s.english_words()
+    assert encoder_text("refund ketla divas ma malse", "gu-Latn", keys, english) == "refund કેટલા દિવસ ma મળશે"
+    assert "ફી" not in encoder_text("paisa pachu aapi do", "gu-Latn", keys, english)
+    assert "ખોલે" not in encoder_text("parcel kale aavse", "gu-Latn", keys, english)

@@ -567,17 +567,57 @@ def encoder_text(text: str, lang: str, keys: KeyIndex | None, english: set[str])
 
 
 def index_word(word: str, lang: str, keys: KeyIndex | None) -> str | None:
-    """The index's most frequent ``lang`` word with exactly the sound of ``word`` typed in
-    Latin letters ("malse" -> મળશે), or None. Only the exact sound: a near one is as often
+    """The ``lang`` word of the index that ``word`` typed in Latin letters stands for ("malse"
+    -> મળશે), or None. The pages' words are indexed stemmed (કેટલા as કેટલ), so a stem is
+    written back with the vowel the shopper typed at the end ("ketla" -> કેટલા), and of the
+    words with its sound, or with its sound less that last vowel, the one whose vowels are most
+    alike is taken -- when they are alike enough: the key leaves out vowels, and "aapi" ("having
+    given") shares it with ફી ("fee"). Only the exact sound otherwise: a near one is as often
     another word ("aavse", will come, is one edit from બોક્સ, box), which the lexical side may
     weigh down but the encoder would read as meant."""
     if keys is None or lang not in keys.languages:
         return None
-    key = phonetic_key(word.casefold())
+    typed = word.casefold()
+    key = phonetic_key(typed)
     if len(key) < 2:
         return None
-    exact, _ = keys.lookup(key, lang, fuzzy=False)
-    return exact[0] if exact else None
+    stem = key[:-1] if key[-1:] in ("a", "e", "i", "o", "u") and not _english_not_listed(typed, lang) else ""
+    found = keys.lookup(key, lang, fuzzy=False)[0] + (keys.lookup(stem, lang, fuzzy=False)[0] if len(stem) >= 2 else [])
+    sound = _vowelled_key(typed)
+    alike = [(_alike(sound, _vowelled_key(native_to_latin(w))), keys.df.get(t, 0), w)
+             for t in dict.fromkeys(found) for w in (t, _with_typed_vowel(t, typed))]
+    best = max(alike, default=None)
+    return best[2] if best and best[0] >= MIN_INDEX_WORD_SIMILARITY else None
+
+
+MIN_INDEX_WORD_SIMILARITY = 0.8  # 1 - edit distance / length of the two vowelled keys
+_VOWEL_SIGNS = {"gu": {"a": "ા", "e": "ે", "i": "ી", "o": "ો", "u": "ુ"}}
+
+
+def _english_not_listed(word: str, lang: str) -> bool:
+    """Whether ``word`` is in the English model's list and is none of ``lang``'s function
+    words: "care" is not read as a stem, ચાર ("four"), with its "e"; "male" (મળે) still is."""
+    from kb_tools.search.lexical import english_words
+
+    return word in english_words() and not is_function_word(word, lang)
+
+
+def _vowelled_key(latin: str) -> str:
+    """A word in Latin letters folded as :func:`latin_key` folds it, but keeping its vowels
+    other than "a" (the inherent vowel, which native_to_latin leaves out): "kale" (કાલે) and
+    ખોલે ("khole") share the key "kle", not this."""
+    w = latin.casefold()
+    for rx, rep in _FOLDS:
+        w = rx.sub(rep, w)
+    return w[:1] + w[1:].replace("a", "")
+
+
+def _with_typed_vowel(term: str, typed: str) -> str:
+    """A stemmed index word ending in a consonant, with the vowel sign of the vowel ``typed``
+    ends in (કેટલ, "ketla" -> કેટલા); other words as they are."""
+    signs = _VOWEL_SIGNS.get(script_of(term[:1]), {})
+    sign = signs.get(typed[-1:]) if term[-1:] in _CONSONANTS else None
+    return term + sign if sign else term
 
 
 def _english_word(word: str, lang: str, english: set[str]) -> bool:
