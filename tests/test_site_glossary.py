@@ -32,8 +32,8 @@ zuno:
   gu: ગીતડબ્બો
   hi: गानाडिब्बा
 """
-# "handcash": what some shoppers say for paying the courier.
-SYNONYMS = "cash on delivery: [handcash]\n"
+# "handcash": what some shoppers say for paying the courier; "mobile banking": for bKash.
+SYNONYMS = "cash on delivery: [handcash]\nbkash: [mobile banking]\n"
 
 ARTICLES = {
     "speakers/switch-on.md": ("Switch on your Zuno", "speakers",
@@ -116,6 +116,17 @@ def test_the_shops_own_word_finds_the_page_that_names_it(served: dict[bool, Path
     assert not (served[True] / "mkdocs.yml").exists()
     assert first_page(kb_search(served[True], question, *args, monkeypatch=monkeypatch)) == answer
     assert first_page(kb_search(served[False], question, *args, monkeypatch=monkeypatch)) != answer
+
+
+@pytest.mark.parametrize(("question", "answer"), [
+    ("mobile banking", "payments/bkash/"),
+    # "mobile" and "banking" alone are not bKash: a phrase counts only with its words together.
+    ("does it work with any mobile", "speakers/pair/"),
+    ("refund to my online banking", "returns/start-a-return/"),
+])
+def test_a_synonym_phrase_counts_only_as_the_phrase(served: dict[bool, Path], question: str, answer: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    assert first_page(kb_search(served[True], question, monkeypatch=monkeypatch)) == answer
 
 
 def test_the_index_carries_the_sites_words_as_written(served: dict[bool, Path]) -> None:

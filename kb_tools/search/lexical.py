@@ -146,7 +146,9 @@ def _union(ours: dict[Any, Any], theirs: dict[Any, Any]) -> dict[Any, tuple[str,
 def load_synonyms(path: Path | None = None, *, data: bytes | None = None) -> dict[str, list[str]]:
     """Analysed shopper word -> analysed words the articles use: kb_tools/search/data/synonyms.yml,
     or a site's file of the same form, ``page word: [shopper words]`` (``data``: its bytes when
-    already read). A bad entry raises GlossaryError naming the file and its line."""
+    already read). A shopper's phrase is one key, its analysed words joined by a space: it
+    counts only as the phrase (:func:`synonym_phrases`). A bad entry raises GlossaryError
+    naming the file and its line."""
     import yaml
 
     path = path or DATA_DIR / "synonyms.yml"
@@ -170,9 +172,24 @@ def load_synonyms(path: Path | None = None, *, data: bytes | None = None) -> dic
             if not sources:
                 raise GlossaryError(path, _line(item), f"{head!r}: each shopper's word is a word or a few words "
                                                         "on one line (not only stop words)")
-            for s in sources:
-                out[s].extend(t for t in targets if t != s and t not in out[s])
+            key = " ".join(sources)
+            out[key].extend(t for t in targets if t != key and t not in out[key])
     return {s: ts for s, ts in out.items() if ts}
+
+
+Phrases = Mapping[str, Sequence[tuple[tuple[str, ...], Sequence[str]]]]
+
+
+def synonym_phrases(synonyms: Mapping[str, Sequence[str]]) -> Phrases:
+    """The shopper phrases of ``synonyms`` by their first word: first word -> (the phrase's
+    words, the page words it searches for). "mobile banking" means bKash; "mobile" alone, in
+    "change my mobile number", does not, nor does "banking" in "online banking refund"."""
+    out: dict[str, list[tuple[tuple[str, ...], Sequence[str]]]] = defaultdict(list)
+    for key, targets in synonyms.items():
+        if " " in key:
+            phrase = tuple(key.split(" "))
+            out[phrase[0]].append((phrase, targets))
+    return dict(out)
 
 
 @cache
@@ -429,6 +446,7 @@ class LexicalIndex:
         self._keys: Any = None
         self._sorted_vocab: list[str] | None = None
         self.synonyms = index_synonyms(folder)
+        self.phrases = synonym_phrases(self.synonyms)
         self.glossary = index_glossary(folder)
 
     # -- vocabulary ---------------------------------------------------------------------
@@ -483,6 +501,19 @@ class LexicalIndex:
                     self._keys = built
         return self._keys
 
+    def phrase_synonyms(self, sequence: Sequence[str]) -> dict[str, list[str]]:
+        """Query word -> the page words of the synonym phrases it is a word of in ``sequence``
+        (the question's analysed words in order, stop words left out as in the phrases): a
+        phrase counts only with its words adjacent, and then for each of its words, as a word's
+        synonym does."""
+        out: dict[str, list[str]] = defaultdict(list)
+        for i, term in enumerate(sequence):
+            for phrase, targets in self.phrases.get(term, ()):
+                if tuple(sequence[i : i + len(phrase)]) == phrase:
+                    for w in phrase:
+                        out[w].extend(t for t in targets if t not in out[w])
+        return out
+
     def build_query(self, text: str, lang: str | None = None) -> LexicalQuery:
         """The query for ``text``; ``lang`` is how it is written (``bn-Latn``: Bengali in Latin
         letters, see romanized.detect_language)."""
@@ -499,6 +530,7 @@ class LexicalIndex:
         if romanized:
             from kb_tools.search.romanized import is_function_word
         surface = {w.term: text[w.start : w.end] for w in all_words}
+        phrased = self.phrase_synonyms([w.term for w in all_words])
         clauses: list[query.Query] = []
         hl: set[str] = set()
         prefixes: set[str] = set()
@@ -512,7 +544,7 @@ class LexicalIndex:
         native: list[str] = []
         for w in order:
             if romanized and script_of(w[0]) == "latin":
-                parts, best, sure = self._romanized_parts(w, surface.get(w, w), romanized, hl)
+                parts, best, sure = self._romanized_parts(w, surface.get(w, w), romanized, hl, phrased.get(w, ()))
                 if parts:
                     clauses.append(parts[0] if len(parts) == 1 else query.Or(parts))
                     clause_weights.append(1.0 if sure or is_function_word(surface.get(w, w), romanized) else 0.5)
@@ -530,7 +562,7 @@ class LexicalIndex:
                     native.append(best)
                 continue
             known = w in self.vocab
-            syns = self.expansions(w, typed=surface.get(w, w))
+            syns = self.expansions(w, typed=surface.get(w, w), phrased=phrased.get(w, ()))
             forms = self._other_forms(w, surface.get(w, w))
             syns += [(t, b) for f in forms for t, b in self.expansions(f, typed=f) if t not in dict(syns)]
             forms = [f for f in forms if f in self.vocab]
@@ -646,11 +678,12 @@ class LexicalIndex:
         i = bisect.bisect_right(self._sorted_vocab, prefix)
         return i < len(self._sorted_vocab) and self._sorted_vocab[i].startswith(prefix)
 
-    def _romanized_parts(self, term: str, typed: str, lang: str,
-                         hl: set[str]) -> tuple[list[query.Query], str | None, bool]:
+    def _romanized_parts(self, term: str, typed: str, lang: str, hl: set[str],
+                         phrased: Sequence[str] = ()) -> tuple[list[query.Query], str | None, bool]:
         """The clauses of one Latin-letter word of a romanized query, the native word it most
         likely stands for, and whether a page word matches it as typed or by its exact sound
-        (not only a near one). Never a spelling correction: "malse" must not become "mail"."""
+        (not only a near one). Never a spelling correction: "malse" must not become "mail".
+        ``phrased``: the page words of the synonym phrases the word is part of here."""
         from kb_tools.search.romanized import is_function_word, phonetic_key
 
         parts: list[query.Query] = []
@@ -658,7 +691,7 @@ class LexicalIndex:
         if term in self.vocab and not is_function_word(typed, lang):
             parts.append(self._term_clause(term, NUMBER_BOOST if term.isdigit() else 1.0))
             hl.add(term)
-            for t, boost in self.expansions(term):
+            for t, boost in self.expansions(term, phrased=phrased):
                 parts.append(self._term_clause(t, boost))
                 hl.add(t)
         best = None
@@ -692,7 +725,7 @@ class LexicalIndex:
             # What the word means in English, when the pages say it in English only ("thikana",
             # "sarnamu", "wapas": address, return); by its Avro reading for Banglish too.
             readings = _avro_terms(typed) if lang == "bn" else ()
-            for t, boost in self.expansions(term, typed=typed, romanized=lang, readings=readings):
+            for t, boost in self.expansions(term, typed=typed, romanized=lang, readings=readings, phrased=phrased):
                 if t not in hl:
                     parts.append(self._term_clause(t, boost))
                     hl.add(t)
@@ -711,18 +744,19 @@ class LexicalIndex:
         return parts, best, sure
 
     def expansions(self, term: str, *, typed: str = "", romanized: str | None = None,
-                   readings: tuple[str, ...] = ()) -> list[tuple[str, float]]:
+                   readings: tuple[str, ...] = (), phrased: Sequence[str] = ()) -> list[tuple[str, float]]:
         """The page words a query word (analysed) also searches for, with their weight, those the
         index has: an English word's synonyms (data/synonyms.yml), a Bengali, Gujarati or Hindi
         word's English glosses (data/glossary.yml); with ``romanized`` (bn/gu/hi) a Latin-letter
-        word's glosses by spelling and sound, and those of its native ``readings``.
+        word's glosses by spelling and sound, and those of its native ``readings``; ``phrased``,
+        the page words of the synonym phrases it is a word of in the question.
 
         A native word that is the English word written in its letters (রিফান্ড, કાર્ડ: ``typed``)
         and that its language's pages use is not glossed to that English word, as Loanwords
         does not read it: it already matches its own language's page, and as English it would
         pull the question to the English pages."""
         out: dict[str, float] = {}
-        for t in self.synonyms.get(term, ()):
+        for t in (*self.synonyms.get(term, ()), *phrased):
             out.setdefault(t, SYNONYM_BOOST)
         glossed = [*self.glossary.english(term, romanized=romanized, typed=typed)]
         for r in readings:
