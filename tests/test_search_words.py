@@ -110,9 +110,11 @@ def test_a_word_the_pages_write_with_another_ending_finds_their_page(tmp_path: P
         page("bn/payments/failed/", "কার্ড ডিক্লাইন", "<p>ব্যাংকে ফোন করুন।</p>", "bn"),
         page("gu/shipping/charges/", "ડિલિવરી ચાર્જ", "<p>શહેરમાં ડિલિવરી મફત છે.</p>", "gu"),
         page("gu/orders/track/", "ઓર્ડર ટ્રેક", "<p>ડિલિવરીની તારીખ જુઓ.</p>", "gu"),
+        page("gu/returns/wrong/", "ખોટી વસ્તુ આવી", "<p>પાછી આપવાની રીત.</p>", "gu"),
     ])
+    # The Gujarati neuter (ખોટું "wrong") kept its ું while the feminine (ખોટી) lost its ી.
     for query, url in (("ঢাকার এক্সপ্রেস", "bn/shipping/express/"), ("ব্যাংকে রিফান্ড", "bn/refunds/cod/"),
-                       ("ડિલિવરીનો ચાર્જ", "gu/shipping/charges/")):
+                       ("ડિલિવરીનો ચાર્જ", "gu/shipping/charges/"), ("ખોટું પાર્સલ", "gu/returns/wrong/")):
         assert [h.url for h in s.search(query, mode="lexical")][:1] == [url], query
     # And the other way: the bare word finds the page that has only its inflected form.
     for query, url in (("ঢাকা", "bn/shipping/outside/"), ("ব্যাংক", "bn/payments/failed/"),

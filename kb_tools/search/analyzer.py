@@ -130,8 +130,10 @@ def indic_stem(word: str, script: str) -> str:
 # Endings the stemmer leaves on because they are as often a word's own letters, but which a
 # shopper's word may carry where the pages' word does not: the genitive "র" after a vowel
 # (ঢাকার, টাকার, পাঠানোর; অর্ডার, নম্বর and এরর "error" end in a র of their own) and the
-# emphatic ই / ও ("also", "only": নম্বরও, আগেই). Only other_forms reads them.
-_OWN_OR_ENDING: dict[str, tuple[str, ...]] = {"bn": ("ই", "ও")}
+# emphatic ই / ও ("also", "only": নম্বরও, আগেই); the Gujarati neuter ું and neuter plural ાં,
+# which the stemmer leaves on while it strips the other genders' ો ી ા (કરવું, કરવા -> કરવ;
+# પાછું, પાછાં, પાછા -> પાછ). Only other_forms reads them.
+_OWN_OR_ENDING: dict[str, tuple[str, ...]] = {"bn": ("ই", "ও"), "gu": ("ું", "ાં")}
 _BN_VOWEL_GENITIVE = re.compile("(?<=[\u0985-\u0994\u09be-\u09cc\u09d7])\u09b0$")
 
 
@@ -149,7 +151,7 @@ def other_forms(raw: str) -> tuple[str, ...]:
         return ()
     endings = _SUFFIXES[script] + _OWN_OR_ENDING.get(script, ())
     stems = [raw[: -len(e)] for e in endings if raw.endswith(e) and _letters(raw[: -len(e)]) >= 2]
-    longer = [raw + e for e in endings]
+    longer = [w + e for w in (raw, normalize_word(raw)) for e in endings]
     if script == "bn":
         if _BN_VOWEL_GENITIVE.search(raw) and _letters(raw) >= 3:
             stems.append(raw[:-1])

@@ -582,12 +582,13 @@ class LexicalIndex:
             syns += [(t, b) for a in alts for t, b in self.expansions(a) if t not in dict(syns)]
             # One clause per typed word: the word, its corrections and synonyms count as one.
             parts: list[query.Query] = []
-            if known:
-                parts.append(self._term_clause(w, NUMBER_BOOST if w.isdigit() else 1.0))
-                hl.add(w)
-            for f in forms:
-                parts.append(self._term_clause(f, FORM_BOOST))
-                hl.add(f)
+            # The word and its other inflections count once, as the best of them in a chunk:
+            # a page that writes both করা and করার has used one word, not two.
+            own = [self._term_clause(w, NUMBER_BOOST if w.isdigit() else 1.0)] if known else []
+            own += [self._term_clause(f, FORM_BOOST) for f in forms]
+            if own:
+                parts.append(own[0] if len(own) == 1 else query.DisjunctionMax(own))
+                hl.update([w] if known else [], forms)
             for alt in alts:
                 parts.append(self._term_clause(alt, 0.7))
                 hl.add(alt)
@@ -815,6 +816,13 @@ class LexicalIndex:
                 ids, impact = self._impacts(q.fieldname, t)
                 if ids.size:
                     scores[ids] += impact * (boost * q.boost)
+        elif isinstance(q, query.DisjunctionMax):
+            best = np.zeros_like(scores)
+            for sub in q.subqueries:
+                part = np.zeros_like(scores)
+                self._add(sub, part, boost * q.boost)
+                np.maximum(best, part, out=best)
+            scores += best
         elif isinstance(q, query.compound.CompoundQuery):
             for sub in q.subqueries:
                 self._add(sub, scores, boost * q.boost)
