@@ -173,6 +173,23 @@ def test_a_question_answered_only_in_english_gets_that_page_as_its_answer(search
     assert results.answered
 
 
+@pytest.mark.parametrize(("query", "first"), [
+    # "I want to change my order's address": the Bengali tracking page came first
+    ("অর্ডারের ঠিকানা বদলাতে চাই", "orders/change-delivery-address/"),
+    # "I gave the wrong delivery address": the Bengali failed-payment page came first
+    ("ডেলিভারির ঠিকানা ভুল দিয়ে ফেলেছি", "orders/change-delivery-address/"),
+    # "how to put up the fan": the Gujarati start-a-return page came first
+    ("પંખો લગાવવાની રીત", "products/ceiling-fan-aero52-installation/"),
+])
+def test_a_page_in_the_shoppers_language_on_another_topic_does_not_outrank_the_english_answer(
+        searcher, query: str, first: str) -> None:
+    # A Bengali or Gujarati page is nearer any Bengali or Gujarati question than an English
+    # page is, by language alone. The page it translates says on the English pages' scale
+    # what it is about: a translated page on another topic no longer comes first.
+    results = [page(h.url) for h in searcher.search(query, k=5)]
+    assert results[0] == first, results
+
+
 def test_english_loanwords_in_native_script_are_read_as_english(searcher) -> None:
     from kb_tools.search.romanized import sound_skeleton
 

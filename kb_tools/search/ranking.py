@@ -7,7 +7,8 @@ import html
 from array import array
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from typing import Any
 
 from kb_tools.search.analyzer import normalize_text, words
 from kb_tools.search.chunking import Chunk
@@ -20,7 +21,7 @@ class FusionSettings:
 
     method: str = "weighted"  # "weighted" | "rrf"
     semantic_weight: float = 0.7  # weighted: share of the semantic score (Latin-script queries)
-    semantic_weight_indic: float = 0.9  # same, for queries in Bengali/Gujarati/Devanagari script
+    semantic_weight_indic: float = 0.8  # same, for queries in Bengali/Gujarati/Devanagari script
     semantic_weight_romanized: float = 0.6  # same, for Bengali/Gujarati/Hindi in Latin letters
     semantic_norm: str = "minmax"  # weighted: "minmax" over the candidates, or "raw" cosine
     lexical_norm: str = "max"  # "max": bm25 / the best bm25; "coverage": share of the query's words matched
@@ -45,6 +46,9 @@ class FusionSettings:
     # question about them; the page it points to is the answer. Tune split: see the README.
     overview_factor: float = 0.7
     second_section_ratio: float = 0.95  # a page's 2nd section shows if it scores this close
+    # A translated section's semantic score takes this share from its original page's best
+    # section (Translations.agree_with_originals; tune split, see the README).
+    original_share: float = 0.5
 
 
 DEFAULT_FUSION = FusionSettings()
@@ -239,6 +243,7 @@ class Translations:
         self.group: dict[str, str] = {}  # page url -> group
         self.members: dict[str, dict[str, str]] = {}  # group -> lang -> page url
         self.first_chunk: dict[str, int] = {}  # page url -> its first chunk
+        self._page_urls = [c.page_url for c in chunks]
         for cid, c in enumerate(chunks):
             if c.page_url in self.group:
                 continue
@@ -246,6 +251,38 @@ class Translations:
             self.group[c.page_url] = key
             self.members.setdefault(key, {}).setdefault(c.lang, c.page_url)
             self.first_chunk[c.page_url] = cid
+
+    @cached_property
+    def _originals(self) -> tuple[Any, Any]:
+        """Each chunk's page as a number, and the number of the page it translates (the
+        default language's page of its group; -1 for an original or a page with none)."""
+        import numpy as np
+
+        number = {url: i for i, url in enumerate(self.first_chunk)}
+        original = {url: self.members[self.group[url]].get(self.default_lang or "", url) for url in number}
+        page = np.asarray([number[u] for u in self._page_urls], dtype=np.int64)
+        of = np.asarray([number[original[u]] if original[u] != u else -1 for u in self._page_urls], dtype=np.int64)
+        return page, of
+
+    def agree_with_originals(self, scores: Any, share: float) -> Any:
+        """``scores`` (one per chunk, a numpy array) with each translated section's taking
+        ``share`` of its original page's best section score. A question meets a page of its
+        own language nearer than any page of another language by language alone, however the
+        scores are centred; its original page's sections say what the page is about on the
+        other language's scale. A page of the shopper's language about another topic then no
+        longer outranks the English-only answer, and a translated answer keeps its place
+        because its original agrees (questions of the default language never come here)."""
+        page, original = self._originals
+        translated = original >= 0
+        if share <= 0 or not translated.any():
+            return scores
+        import numpy as np
+
+        best = np.full(int(page.max()) + 1, -np.inf)
+        np.maximum.at(best, page, scores)
+        out = np.array(scores, dtype=float)
+        out[translated] = (1 - share) * out[translated] + share * best[original[translated]]
+        return out
 
     def shown(self, group: str, lang: str | None, matched: str) -> str:
         members = self.members.get(group, {})

@@ -144,6 +144,15 @@ def glossed_text(text: str, lexical: Any) -> str:
     return f"{text} {' '.join(found)}" if found else text
 
 
+def best_first(values: Any, m: int) -> Any:
+    """The indices of the ``m`` largest of ``values``, best first, the masked-out (-inf) left out."""
+    import numpy as np
+
+    top = np.argpartition(-values, m - 1)[:m]
+    top = top[np.argsort(-values[top], kind="stable")]
+    return top[np.isfinite(values[top])]
+
+
 class Searcher:
     """Open the index in ``index_dir`` (raises SearchIndexError when missing or stale).
 
@@ -298,7 +307,8 @@ class Searcher:
                   centre: bool = True, lang: str = "") -> dict[str, Any]:
         """The semantic side of one query: ``scores`` (chunk -> ranking score) of the top ``n``
         chunks and of ``extra``; their ``cosine`` and ``centred`` cosine (minus the query's
-        mean cosine to the chunk's language); the ``best`` centred cosine, and the best of a
+        mean cosine to the chunk's language; a translated section's ranking score also takes
+        its original page's word: ``Translations.agree_with_originals``); the ``best`` centred cosine, and the best of a
         chunk in another language than ``lang`` (the question's: ``other``); the best
         translation ``groups`` by centred cosine. A query in the site's default language is
         ranked by plain cosine: every answer exists in its language, and a video's captions in
@@ -311,20 +321,18 @@ class Searcher:
         self._ensure_model()
         cos = self.vectors @ vector
         centred = cos - (self._lang_means @ vector)[self._lang_index]
-        rank_by = centred if centre else cos
+        rank_by = self.translations.agree_with_originals(centred, self.fusion.original_share) if centre else cos
         mask = self._np_mask(filters)
         if mask is not None:
             rank_by = np.where(mask, rank_by, -np.inf)
             centred = np.where(mask, centred, -np.inf)
         m = min(4 * n, rank_by.shape[0])
-        top = np.argpartition(-rank_by, m - 1)[:m]
-        top = top[np.argsort(-rank_by[top], kind="stable")]
-        top = top[np.isfinite(rank_by[top])]
+        top = best_first(rank_by, m)
         ids = [int(i) for i in top[:n]] + [i for i in extra if np.isfinite(rank_by[i])]
         out["scores"] = {i: float(rank_by[i]) for i in ids}
         out["cosine"] = {i: float(cos[i]) for i in ids}
         out["centred"] = {i: float(centred[i]) for i in ids}
-        by_centred = top if centre else top[np.argsort(-centred[top], kind="stable")]
+        by_centred = best_first(centred, m) if centre else top[np.argsort(-centred[top], kind="stable")]
         groups: dict[str, float] = {}
         for i in by_centred:
             g = self._group_of[int(i)]
