@@ -110,3 +110,17 @@ def test_romanized_gujarati_is_read_as_the_pages_write_its_words(tmp_path: Path)
     assert encoder_text("refund ketla divas ma malse", "gu-Latn", keys, english) == "refund કેટલા દિવસ ma મળશે"
     assert "ફી" not in encoder_text("paisa pachu aapi do", "gu-Latn", keys, english)
     assert "ખોલે" not in encoder_text("parcel kale aavse", "gu-Latn", keys, english)
+
+
+def test_banglish_on_an_english_only_help_center_is_read_by_the_shop_glossary(tmp_path: Path) -> None:
+    # A shop whose pages are all English still gets Banglish questions: their words are the
+    # glossary's words of shopping (ফেরত "return", খরচ "cost"), not English typos to correct.
+    build_lexical_index([
+        page("returns/policy/", "Return policy", "<p>Return a parcel within seven days. Delivery costs are refunded.</p>"),
+        page("contact/", "Contact us", "<p>Call our helpline number.</p>"),
+    ], [], tmp_path / "idx")
+    s = Searcher(tmp_path / "idx")
+    assert s.query_language("parcel ferot") == "bn-Latn"
+    assert s.query_language("delivery khoroch") == "bn-Latn"
+    for text in ("parcel return", "delivery costs", "can ya call me", "helpline number"):
+        assert s.query_language(text) == "en", text

@@ -360,16 +360,25 @@ def _heard_as(word: str, keys: KeyIndex | None) -> frozenset[str]:
     word of its phonetic key, or, when none has one, of that key without its last vowel (the
     pages' words are indexed stemmed: પહોંચશ for પહોંચશે); and Bengali when its Avro
     Phonetic reading is a word of the pages ("taka": টাকা, whose key is too short to tell)."""
-    if keys is None:
-        return frozenset()
     key = latin_key(word)
     stem = key[:-1] if key[-1:] in ("a", "e", "i", "o", "u") else ""
-    heard = {lang for lang in keys.languages if len(key) >= MIN_KEY and keys.has_key(key, lang)}
+    heard = _languages_with(key, keys) if len(key) >= MIN_KEY else set()
     if not heard and len(stem) >= MIN_KEY:
-        heard = {lang for lang in keys.languages if keys.has_key(stem, lang)}
-    if "bn" in keys.languages and _avro_page_word(word, keys):
+        heard = _languages_with(stem, keys)
+    if keys is not None and "bn" in keys.languages and _avro_page_word(word, keys):
         heard.add("bn")
     return frozenset(heard)
+
+
+def _languages_with(key: str, keys: KeyIndex | None) -> set[str]:
+    """The languages that have a word of phonetic key ``key`` on the pages or in the shipped
+    shop glossary (data/glossary.yml: a help center with no Bengali page still gets Banglish
+    questions, in the words of shopping)."""
+    from kb_tools.search.lexical import shipped_glossary
+
+    glossary = shipped_glossary().by_key
+    pages = keys.languages if keys is not None else ()
+    return {lang for lang in SCRIPT_LANGS if (lang in pages and keys.has_key(key, lang)) or (lang, key) in glossary}
 
 
 def _nearly_heard_as(word: str, keys: KeyIndex | None) -> frozenset[str]:
