@@ -99,7 +99,7 @@ def first_page(found: dict) -> str:
     ("amar ganbakso chalu hocche na", (), "speakers/switch-on/"),
     # Bengali script: the same question, in lexical mode.
     ("গানবাক্স কিভাবে চালু করব", ("--mode", "lexical"), "speakers/switch-on/"),
-    # In their own scripts, hybrid: the encoder carries nine tenths of such a question's score
+    # In their own scripts, hybrid: the encoder carries most of such a question's score
     # and cannot know the shop's word, so it reads the page's word too ("my ganbaksho won't
     # turn on"; the Bengali one with the article -টা, which the glossary does not list).
     ("আমার গানবাক্সটা চালু হচ্ছে না", (), "speakers/switch-on/"),

@@ -113,7 +113,7 @@ class Hit:
 def glossed_text(text: str, lexical: Any) -> str:
     """``text`` followed by the English page words the glossaries (the shipped one and the
     site's own) give its Bengali, Gujarati and Devanagari words, as the pages write them, or
-    ``text`` alone. The encoder carries nine tenths of a native-script question's score and
+    ``text`` alone. The encoder carries most of a native-script question's score and
     cannot know what a shop calls its products (গানবাক্স for the pages' "Zuno"), nor match a
     Bengali word to an English-only page as well as the English word: it reads the words the
     lexical side searches for too (``LexicalIndex.expansions`` of each word's analysed form and
