@@ -25,14 +25,15 @@ def searcher(sample_build):
     s.close()
 
 
-def test_a_question_whose_words_and_meaning_find_the_same_page_is_answered(searcher) -> None:
-    # Banglish for "bKash money back", typed the way a shopper types it: its words match the
-    # bKash refund page and so does its meaning (the lexical and the semantic list put that
-    # page first). The cosines of a question in Latin letters sit low whether or not the site
-    # answers it; two independent readings landing on one page is what a question the site
-    # does not answer almost never gets. It was declined before the query model read that.
+def test_a_banglish_question_the_refund_page_answers_is_answered(searcher) -> None:
+    # Banglish for "bKash money back", typed the way a shopper types it. The cosines of a
+    # question in Latin letters sit low whether or not the site answers it: it was declined
+    # until the query model read whether the word and the meaning match put one page first
+    # (round 9). On round 10's main the semantic list puts another refund page first and the
+    # page is shown in Bengali (its translation, folded): the decision must still answer it.
     results = searcher.search("bkash e taka ferot", k=5)
-    assert results[0].url.startswith("refunds/bkash-nagad-refunds/"), [h.url for h in results]
+    assert results[0].url.split("#")[0] in ("refunds/bkash-nagad-refunds/", "bn/refunds/bkash-nagad-refunds/"), \
+        [h.url for h in results]
     assert results.answered
 
 
