@@ -28,7 +28,7 @@ import string
 import unicodedata
 import weakref
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -365,7 +365,7 @@ def _heard_as(word: str, keys: KeyIndex | None) -> frozenset[str]:
     heard = _languages_with(key, keys) if len(key) >= MIN_KEY else set()
     if not heard and len(stem) >= MIN_KEY:
         heard = _languages_with(stem, keys)
-    if keys is not None and "bn" in keys.languages and _avro_page_word(word, keys):
+    if keys is not None and "bn" in keys.languages and "bn" not in heard and _avro_page_word(word, keys):
         heard.add("bn")
     return frozenset(heard)
 
@@ -449,9 +449,36 @@ def _best_language(score: dict[str, float], strong: dict[str, int],
     return f"{best}-Latn" if strong[best] and score[best] >= 1.0 else None
 
 
+MAX_REMEMBERED = 50_000  # word facts kept for one index's English words (then forgotten at once)
+_REMEMBERED: list[tuple[set[str], dict[tuple[str, str], Any]]] = []
+
+
+def _for_pages(english: set[str]) -> dict[tuple[str, str], Any]:
+    """What has been worked out about words against ``english`` (the pages' English words):
+    a Searcher passes the same set with every query, and telling a word from a slip of an
+    English word stems hundreds of candidates. Kept for the last set asked only."""
+    if not _REMEMBERED or _REMEMBERED[0][0] is not english or len(_REMEMBERED[0][1]) > MAX_REMEMBERED:
+        _REMEMBERED[:] = [(english, {})]
+    return _REMEMBERED[0][1]
+
+
+def _remembered(fn: Callable[[str, set[str]], bool]) -> Callable[[str, set[str]], bool]:
+    """``fn(word, english)``, worked out once per word and set of English words."""
+    def known(word: str, english: set[str]) -> bool:
+        facts = _for_pages(english)
+        key = (fn.__name__, word)
+        if key not in facts:
+            facts[key] = fn(word, english)
+        return bool(facts[key])
+
+    known.__doc__, known.__name__ = fn.__doc__, fn.__name__
+    return known
+
+
 MIN_TYPO_LETTERS = 6  # shorter words are one letter from some English word too often ("katse", "kate")
 
 
+@_remembered
 def _maybe_english(word: str, english: set[str]) -> bool:
     """Whether an unlisted word may be English: an English word (the English model's words),
     or, when long, one typing slip from one of those or of the pages' English words --
@@ -463,6 +490,7 @@ def _maybe_english(word: str, english: set[str]) -> bool:
     return len(word) >= MIN_TYPO_LETTERS and _any_english(_slips(word), english)
 
 
+@_remembered
 def _slip_of_no_page_word(word: str, english: set[str]) -> bool:
     """Whether ``word`` is English only as a slip of an English word the pages never use:
     "chalse" (Gujarati ચાલશે, "will do") is one letter from "chase", "purchse" from the
@@ -496,6 +524,7 @@ def _english_stems() -> frozenset[str]:
     return frozenset(normalize_word(w) for w in english_words())
 
 
+@_remembered
 def _missing_letter_of_english(word: str, english: set[str]) -> bool:
     """Whether a short word is an English word with a letter left out or two letters swapped,
     the commonest slips ("plese", "clse", "cancle"): then its ending says less. (Any slip
@@ -509,8 +538,19 @@ def _any_english(candidates: set[str], english: set[str]) -> bool:
     from kb_tools.search.analyzer import normalize_word
     from kb_tools.search.lexical import english_words
 
-    common = english_words()
-    return any(e in common or normalize_word(e) in english for e in candidates)
+    common, starts = english_words(), _starts(english)
+    # Stemming keeps a word's first two letters: the rest need no stemming (it is slow).
+    return any(e in common or (e[:2] in starts and normalize_word(e) in english) for e in candidates)
+
+
+def _starts(english: set[str]) -> frozenset[str]:
+    """The first two letters of the pages' English words."""
+    facts = _for_pages(english)
+    if ("starts", "") not in facts:
+        facts[("starts", "")] = frozenset(t[:2] for t in english)
+    return facts[("starts", "")]
+
+
 
 
 def _slips(word: str, *, every_kind: bool = True) -> set[str]:
