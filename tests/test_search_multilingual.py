@@ -202,7 +202,7 @@ def test_english_loanwords_in_native_script_are_read_as_english(searcher) -> Non
     # (The Bengali words as typed: the encoder knows কিভাবে as well as the pages' কীভাবে.)
     assert text.startswith(q + " ") and "invoice" in text[len(q):].split()
     # রিফান্ড is a word of the Bengali refund pages: reading it as "refund" would only pull the
-    # question towards the English pages. (পাবো, which they never use, is glossed: "received".)
+    # question towards the English pages. (পাবো, which they never use, is glossed: "receive".)
     q = "রিফান্ড কবে পাবো"
     text = searcher.encoder_text(q, "bn", searcher.lexical.build_query(q, "bn"))
     assert text.startswith(q) and "refund" not in text[len(q):].split()

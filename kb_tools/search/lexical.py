@@ -209,6 +209,9 @@ class Glossary:
     native: dict[str, tuple[str, ...]]  # analysed bn/gu/hi word -> analysed English words
     latin: dict[tuple[str, str], tuple[str, ...]]  # (bn/gu/hi, analysed Latin spelling) -> English
     by_key: dict[tuple[str, str], tuple[str, ...]]  # (bn/gu/hi, phonetic key of a native word) -> English
+    # Analysed English word -> the word as the glossary writes it ("instal" -> "instalment"): the
+    # pages' commonest word of that stem may be another ("install"), which the encoder would read.
+    written: dict[str, str] = field(default_factory=dict)
 
     def english(self, term: str, *, romanized: str | None = None, typed: str = "") -> tuple[str, ...]:
         """The English words ``term`` (analysed) glosses to: a native-script word's; with
@@ -231,7 +234,7 @@ class Glossary:
         the English words of both (these first), and a site cannot take a gloss away (one its
         pages never use adds nothing anyway)."""
         return Glossary(_union(self.native, site.native), _union(self.latin, site.latin),
-                        _union(self.by_key, site.by_key))  # fmt: skip
+                        _union(self.by_key, site.by_key), {**site.written, **self.written})  # fmt: skip
 
 
 @cache
@@ -270,6 +273,7 @@ def load_glossary(path: Path | None = None, *, data: bytes | None = None) -> Glo
     native: dict[str, list[str]] = defaultdict(list)
     latin: dict[tuple[str, str], list[str]] = defaultdict(list)
     by_key: dict[tuple[str, str], list[str]] = defaultdict(list)
+    written: dict[str, str] = {}
     if root is None:
         return Glossary({}, {}, {})
     if not isinstance(root, yaml.MappingNode):
@@ -282,6 +286,8 @@ def load_glossary(path: Path | None = None, *, data: bytes | None = None) -> Glo
         english = terms(head)
         if not english or any(script_of(t[0]) != "latin" for t in english):
             raise fail(key_node, f"{head!r}: the key is the English words the pages use (not only stop words)")
+        for w in words(head):
+            written.setdefault(w.term, head[w.start : w.end])
         if not isinstance(value_node, yaml.MappingNode) or not value_node.value:
             raise fail(value_node, f"{head!r}: give its words by language, e.g. `bn: ঠিকানা`"
                                    f" (languages: {', '.join(GLOSSARY_LANGUAGES)})")
@@ -312,7 +318,7 @@ def load_glossary(path: Path | None = None, *, data: bytes | None = None) -> Glo
                             by_key[(base, key)].append(t)
                 targets.extend(t for t in english if t not in targets)
     return Glossary({k: tuple(v) for k, v in native.items()}, {k: tuple(v) for k, v in latin.items()},
-                    {k: tuple(v) for k, v in by_key.items()})
+                    {k: tuple(v) for k, v in by_key.items()}, written)
 
 
 def schema() -> fields.Schema:

@@ -138,7 +138,7 @@ def glossed_text(text: str, lexical: Any) -> str:
             continue
         for form in forms:
             for term, _ in lexical.expansions(form):
-                english = lexical.surface.get(term, term)
+                english = lexical.glossary.written.get(term) or lexical.surface.get(term, term)
                 if term not in asked and english not in found:
                     found.append(english)
     return f"{text} {' '.join(found)}" if found else text
