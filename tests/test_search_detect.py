@@ -124,3 +124,14 @@ def test_banglish_on_an_english_only_help_center_is_read_by_the_shop_glossary(tm
     assert s.query_language("delivery khoroch") == "bn-Latn"
     for text in ("parcel return", "delivery costs", "can ya call me", "helpline number"):
         assert s.query_language(text) == "en", text
+
+
+def test_a_verb_ending_outweighs_a_loose_sound_of_another_language(tmp_path: Path) -> None:
+    # "thakbe" (থাকবে, "will stay") ends like a Bengali future; with its last vowel dropped its
+    # key is that of the Gujarati pages' અટકવા ("to stop"), a looser match than an ending.
+    build_lexical_index([
+        page("bn/storage/", "ঠান্ডা রাখুন", "<p>ওষুধ ঠান্ডা জায়গায় রাখুন।</p>", "bn"),
+        page("gu/storage/", "ઠંડી જગ્યાએ રાખો", "<p>પેમેન્ટ અટકવા પર ઠંડી જગ્યાએ રાખો.</p>", "gu"),
+    ], [], tmp_path / "idx")
+    s = Searcher(tmp_path / "idx")
+    assert s.query_language("juice thanda thakbe to?") == "bn-Latn"

@@ -292,9 +292,10 @@ def detect_language(text: str, keys: KeyIndex | None = None, english: Iterable[s
             continue
         slip = _missing_letter_of_english(w, english)
         nearly = _nearly_heard_as(w, keys) if not heard else frozenset()
+        exactly = _heard_as(w, keys, stems=False)
         for lang in SCRIPT_LANGS:
-            # "pachi" ends like a Bengali verb but sounds like Gujarati પછી of the pages.
-            sure = not slip and (lang in heard or not heard)
+            # "pachi" ends like a Bengali verb but sounds exactly like Gujarati પછી of the pages.
+            sure = not slip and (lang in exactly or not exactly)
             weight = min(ending_weight(w, lang), 1.0 if sure else 0.5)
             score[lang] += weight
             strong[lang] += weight == 1.0
@@ -355,13 +356,14 @@ def _pages_english(word: str, english: set[str]) -> bool:
 MIN_KEY = 3  # shorter phonetic keys are the key of some page word by chance ("kt": কত, কথা, ...)
 
 
-def _heard_as(word: str, keys: KeyIndex | None) -> frozenset[str]:
+def _heard_as(word: str, keys: KeyIndex | None, stems: bool = True) -> frozenset[str]:
     """The languages of whose pages ``word`` typed in Latin letters is a word: those with a
-    word of its phonetic key, or, when none has one, of that key without its last vowel (the
-    pages' words are indexed stemmed: પહોંચશ for પહોંચશે); and Bengali when its Avro
-    Phonetic reading is a word of the pages ("taka": টাকা, whose key is too short to tell)."""
+    word of its phonetic key, or, when none has one (and ``stems``), of that key without its
+    last vowel (the pages' words are indexed stemmed: પહોંચશ for પહોંચશે; a looser match,
+    "thakbe" is then અટકવા); and Bengali when its Avro Phonetic reading is a word of the pages
+    ("taka": টাকা, whose key is too short to tell)."""
     key = latin_key(word)
-    stem = key[:-1] if key[-1:] in ("a", "e", "i", "o", "u") else ""
+    stem = key[:-1] if key[-1:] in ("a", "e", "i", "o", "u") and stems else ""
     heard = _languages_with(key, keys) if len(key) >= MIN_KEY else set()
     if not heard and len(stem) >= MIN_KEY:
         heard = _languages_with(stem, keys)
