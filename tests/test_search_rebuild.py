@@ -376,3 +376,22 @@ def test_the_lexical_index_of_analysed_terms_equals_whoosh_analysing_the_text(tm
     ours, theirs = postings(tmp_path / "ours" / lexical.LEXICAL_DIR), postings(reference)
     assert ("body", b"refund") in ours and ours[("", "lengths")][0][3] > 10
     assert ours == theirs
+
+
+def test_a_new_analyzer_rebuilds_the_word_index_without_embedding_again(project: Path,
+                                                                       passages: list[tuple[str, str]],
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kb upgrade that analyses words otherwise (a stemmer fix) must rebuild the lexical
+    index even though the chunks are the same: queries are analysed the new way, and an index
+    of the old terms would miss them. The vectors are the same text's and come from the cache."""
+    import kb_tools.search.build as build_mod
+
+    first = build(project)
+    passages.clear()
+    monkeypatch.setattr(build_mod, "_code_digest", lambda: "the next version of kb's search code")
+    monkeypatch.setattr(build_mod, "_analysis_digest", lambda: "the next version of kb's analyzer", raising=False)
+    upgraded = build(project)
+    assert upgraded["fingerprint"] != first["fingerprint"] and upgraded["embedded"] == 0
+    assert passages == []
+    hits = Searcher(project / "search_index").search("refund card", mode="lexical")
+    assert hits and hits[0].url.startswith("returns/")

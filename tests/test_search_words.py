@@ -7,6 +7,7 @@ from pathlib import Path
 
 from kb_tools.records import PageRecord
 from kb_tools.search import Searcher
+from kb_tools.search.analyzer import normalize_word
 from kb_tools.search.build import build_lexical_index
 
 
@@ -135,3 +136,38 @@ def test_a_word_that_ends_like_an_inflection_is_not_joined_to_another_word(tmp_p
     assert [h.url for h in s.search("এরর", mode="lexical")] == ["bn/payments/error/"]
     assert s.lexical.build_query("এরর", "bn").terms == {"এরর"}
     assert "gu/contact/" not in [h.url for h in s.search("આપવાની", mode="lexical")]
+
+
+def test_an_english_word_and_its_ing_or_ed_form_are_one_word(tmp_path: Path) -> None:
+    # whoosh's Porter stemmer leaves the doubled consonant of "shipping", "wrapped", "stopped"
+    # ("shipp"): where the pages had both words, "shipping to nepal" met only the page saying
+    # "shipping", and not the one saying "we ship to Nepal" (a word the pages have is never
+    # spell-corrected). l, s and z stay double, as Porter says ("billing" is "bill").
+    s = searcher(tmp_path, [
+        page("shipping/abroad/", "Abroad", "<p>We ship to Nepal in ten days.</p>"),
+        page("returns/label/", "Return label", "<p>Shipping a return to us is free with our label.</p>"),
+        page("gifts/", "Gifts", "<p>We wrap every gift in paper for free.</p>"),
+        page("gifts/cards/", "Gift cards", "<p>Gift cards are wrapped and posted.</p>"),
+    ])
+    assert [h.url for h in s.search("ship to nepal", mode="lexical")][:1] == ["shipping/abroad/"]
+    assert [h.url for h in s.search("shipping to nepal", mode="lexical")][:1] == ["shipping/abroad/"]
+    assert [h.url for h in s.search("gift wrapping paper", mode="lexical")][:1] == ["gifts/"]
+    assert normalize_word("shipping") == normalize_word("shipped") == normalize_word("ship")
+    assert normalize_word("billing") == normalize_word("bill")
+
+
+def test_english_words_a_shop_means_apart_are_not_one_stem(tmp_path: Path) -> None:
+    # The Porter stem of "customer", "custom" and "customs" is one term, and "instalment" is the
+    # "instal" of "installation": a question about customer care found the customs page, and
+    # one about paying in instalments the installation guide.
+    s = searcher(tmp_path, [
+        page("contact/", "Customer care", "<p>Customer care answers every day from 9 to 9.</p>"),
+        page("shipping/customs/", "Customs duty", "<p>Customs may charge import duty on parcels abroad.</p>"),
+        page("made-to-order/", "Custom sizes", "<p>We make custom sizes in four weeks.</p>"),
+        page("payments/emi/", "Pay in instalments", "<p>Pay in six monthly instalments with EMI.</p>"),
+        page("products/fan/", "Fan installation", "<p>Installation of the fan takes one hour.</p>"),
+    ])
+    for query, want in (("customer care", "contact/"), ("customs duty", "shipping/customs/"),
+                        ("custom size", "made-to-order/"), ("installment", "payments/emi/"),
+                        ("fan installation", "products/fan/")):
+        assert [h.url for h in s.search(query, mode="lexical")] == [want], query

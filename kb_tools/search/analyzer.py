@@ -5,8 +5,9 @@ words apart at every vowel sign and virama (``পণ্য`` becomes ``পণ``)
 of letters, combining marks, digits and ZWJ/ZWNJ, after NFC normalisation. Then:
 
 * case folding; digits of any script become ASCII digits (``৭`` == ``7``);
-* Latin-script words are stemmed with the English Porter stemmer (English only: a Bengali or
-  Gujarati word is never fed to it);
+* Latin-script words are stemmed with the English Porter stemmer (:func:`english_stem`), but
+  for the few words whose stem would join a shop's unrelated words (:data:`STEM_OVERRIDES`); a
+  Bengali or Gujarati word is never fed to it;
 * Bengali, Gujarati and Devanagari words lose one common inflectional suffix
   (``ফেরতের`` -> ``ফেরত``, ``ઓર્ડરની`` -> ``ઓર્ડર``), a light stemmer that keeps at least two
   letters of the stem.
@@ -174,6 +175,32 @@ def _strip_one(word: str, suffixes: tuple[str, ...]) -> str:
 CACHED_WORD_CHARS = 40  # longer tokens are not words anyone repeats: normalised, not kept
 
 
+# Words whose English stem would join words a shop means apart, to the term they stand for
+# instead (what Lucene's StemmerOverrideFilter does): Porter makes "customer", "custom" (made
+# to order) and "customs" (duty) one term, and "instalment" (EMI) the "instal" of
+# "installation", so a question about one finds the pages about the other.
+STEM_OVERRIDES = {
+    "customer": "customer", "customers": "customer",
+    "customs": "customs",
+    "instalment": "instalment", "instalments": "instalment",
+    "installment": "instalment", "installments": "instalment",
+}
+
+
+def english_stem(word: str) -> str:
+    """A casefolded ASCII word's English stem: whoosh's Porter stemmer, but for
+    :data:`STEM_OVERRIDES`, and with the doubled consonant an -ing or -ed leaves undoubled as
+    Porter's step 1b says and whoosh's code does not ("shipping" -> "shipp", never meeting
+    "ship"; "wrapped", "stopped", "fitting" likewise; l, s and z stay double: "billing")."""
+    if word in STEM_OVERRIDES:
+        return STEM_OVERRIDES[word]
+    stem = _porter_stem(word)
+    if (word.endswith(("ing", "ed")) and len(stem) > 3 and stem[-1] == stem[-2]
+            and stem[-1] not in "aeioulsz"):
+        return stem[:-1]
+    return stem
+
+
 def normalize_word(raw: str, stem: bool = True) -> str:
     """One raw token (already NFC) -> the indexed term. Words are cached; long tokens are not,
     so the cache stays small (at most 100,000 words of 40 characters) whatever clients send."""
@@ -191,7 +218,7 @@ def _normalize(raw: str, stem: bool) -> str:
     script = script_of(word[0])
     if script == "latin":
         if word.isascii() and word.isalpha():
-            return _porter_stem(word)
+            return english_stem(word)
         return word
     if script in _SUFFIXES:
         return indic_stem(word, script) if len(word) <= CACHED_WORD_CHARS else indic_stem.__wrapped__(word, script)

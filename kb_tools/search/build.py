@@ -102,7 +102,8 @@ class SiteWords:
 
 def _fingerprint(chunks: list[Chunk], model_key: str, query_prefix: str, passage_prefix: str, words: str = "") -> str:
     h = hashlib.sha256()
-    h.update(json.dumps([SCHEMA_VERSION, model_key, query_prefix, passage_prefix, *([words] if words else [])]).encode())
+    h.update(json.dumps([SCHEMA_VERSION, _analysis_digest(), model_key, query_prefix, passage_prefix,
+                         *([words] if words else [])]).encode())
     for c in chunks:
         h.update(json.dumps(c.to_json(), ensure_ascii=False, sort_keys=True).encode("utf-8"))
         h.update(b"\0")
@@ -118,6 +119,19 @@ def _read_manifest(out_dir: Path) -> dict | None:
 
 def _complete(out_dir: Path) -> bool:
     return all((out_dir / name).exists() for name in _OWN)
+
+
+@cache
+def _analysis_digest() -> str:
+    """The code that turns a chunk's text into the lexical index's terms (the analyzer, the
+    stemmer and its overrides, the index schema). Part of the fingerprint: the same chunks
+    analysed by another version of it are another index, and a kb upgrade that stems a word
+    otherwise must rebuild the lexical side (not re-embed: the vectors are cached by text), or
+    its queries, analysed the new way, miss the old index's terms."""
+    h = hashlib.sha256()
+    for name in ("analyzer.py", "lexical.py"):
+        h.update(name.encode() + b"\0" + (Path(__file__).parent / name).read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 @cache
