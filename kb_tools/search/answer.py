@@ -3,10 +3,12 @@
 Every hit gets ``confidence``, the probability that its page answers the query, from a
 logistic regression over a few signals that mean the same in every language and for every
 query length (see :data:`FEATURES`). The model is fitted on the tune split of the labelled
-set (``python -m bench.bench_relevance --calibrate`` writes ``data/answer_model.json``); the
-held-out split only measures it. A search is ``answered`` when its best hit's confidence
-reaches the model's threshold, chosen on the tune split so that queries without an answer
-are declined and answerable ones answered (the rates are in the README).
+set and the labelled questions of a few other help centers (``python -m bench.bench_relevance
+--calibrate`` writes ``data/answer_model.json``): one shop's questions teach it how that
+shop's writers word things. The held-out split and one help center no model sees only measure
+it. A search is ``answered`` when the query model's probability reaches the model's threshold,
+chosen on out-of-fold probabilities there so that queries without an answer are declined and
+answerable ones answered (the rates are in the README).
 
 A query with no letter or digit ("???", "...") is never answered, whatever the model says.
 """
