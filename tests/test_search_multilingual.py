@@ -53,6 +53,13 @@ def test_the_first_answer_is_the_right_page_in_the_shoppers_language(searcher, q
     assert results.answered
 
 
+def test_a_native_question_in_the_pages_own_words_is_ranked_by_them(searcher) -> None:
+    # "રિફંડ" is the Gujarati refund-status page's own word, in its title; the encoder, which
+    # carried four fifths of the score, put two other refund pages above it. A question whose
+    # words a chunk has nearly all of now takes 0.6 from the encoder (worded_coverage).
+    assert [page(h.url) for h in searcher.search("રિફંડ", k=3)][:1] == ["gu/refunds/refund-status/"]
+
+
 def test_a_broken_jar_in_banglish_finds_the_damaged_item_page_first(searcher) -> None:
     # "the jar broke": the Bengali damaged-item page, not the blender's "jar" pages nor the
     # payment page whose title shares the grammar word "geche" (গেছে). "bhenge" (ভেঙে) is
