@@ -28,6 +28,7 @@ class FusionSettings:
     # surer signal there (tune: native Bengali lexical 0.956 against 0.899 hybrid), and it takes
     # only semantic_weight_indic_worded from the encoder. A question answered only on an English
     # page rarely covers a page of its own language that well, and keeps the encoder's share.
+    # At most: with an English-only encoder (ENGLISH_ONLY_FUSION) these queries stay lexical.
     worded_coverage: float = 0.75
     semantic_weight_indic_worded: float = 0.6
     semantic_norm: str = "minmax"  # weighted: "minmax" over the candidates, or "raw" cosine
@@ -109,7 +110,7 @@ def fuse(cands: Candidates, mode: str, f: FusionSettings) -> dict[int, float]:
                           f.rrf_semantic_indic if indic or cands.romanized else f.rrf_semantic)
     w = f.semantic_weight_romanized if cands.romanized else f.semantic_weight_indic if indic else f.semantic_weight
     if indic and not cands.romanized and lexical and cands.coverage.get(lexical[0][0], 0.0) >= f.worded_coverage:
-        w = f.semantic_weight_indic_worded
+        w = min(w, f.semantic_weight_indic_worded)  # never more: an English-only encoder's is 0
     norm = f.lexical_norm_indic if indic or cands.romanized else f.lexical_norm
     if norm == "coverage" and cands.coverage:
         lexical = [(c, cands.coverage.get(c, 0.0)) for c, _ in lexical]
