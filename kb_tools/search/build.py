@@ -128,18 +128,22 @@ def _analysis_digest() -> str:
     analysed by another version of it are another index, and a kb upgrade that stems a word
     otherwise must rebuild the lexical side (not re-embed: the vectors are cached by text), or
     its queries, analysed the new way, miss the old index's terms."""
-    h = hashlib.sha256()
-    for name in ("analyzer.py", "lexical.py"):
-        h.update(name.encode() + b"\0" + (Path(__file__).parent / name).read_bytes() + b"\0")
-    return h.hexdigest()
+    package = Path(__file__).parent
+    return _files_digest([package / "analyzer.py", package / "lexical.py"])
 
 
 @cache
 def _code_digest() -> str:
     """The search package's code and the records' definitions: what turns records into an index."""
-    h = hashlib.sha256()
     package = Path(__file__).parent
-    for path in [*sorted(package.glob("*.py")), package.parent / "records.py", package.parent / "content" / "languages.py"]:
+    return _files_digest([*sorted(package.glob("*.py")), package.parent / "records.py",
+                          package.parent / "content" / "languages.py"])
+
+
+def _files_digest(paths: list[Path]) -> str:
+    """A digest of the files' names and bytes, in the order given."""
+    h = hashlib.sha256()
+    for path in paths:
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 

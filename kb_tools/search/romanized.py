@@ -553,8 +553,6 @@ def _starts(english: set[str]) -> frozenset[str]:
     return facts[("starts", "")]
 
 
-
-
 def _slips(word: str, *, every_kind: bool = True) -> set[str]:
     """The words ``word`` is one typing slip from: a letter it left out, or two letters it
     swapped; with ``every_kind`` also a letter it added or changed."""
