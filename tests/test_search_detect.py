@@ -135,3 +135,56 @@ def test_a_verb_ending_outweighs_a_loose_sound_of_another_language(tmp_path: Pat
     ], [], tmp_path / "idx")
     s = Searcher(tmp_path / "idx")
     assert s.query_language("juice thanda thakbe to?") == "bn-Latn"
+
+
+def _borrowing_shop(tmp_path: Path) -> Searcher:
+    """A help center whose Bengali and Gujarati pages use English shop words, and whose
+    English pages name a bank card."""
+    build_lexical_index([
+        page("orders/cancel/", "Cancel an order", "<p>Cancelling an order before dispatch is free; after it a charge applies.</p>"),
+        page("bn/orders/cancel/", "অর্ডার বাতিল",
+             "<p>পাঠানোর আগে অর্ডার বাতিলের কোনো চার্জ নেই। হেল্পলাইন নম্বর দিন, আমরা ফোন করব।</p>", "bn"),
+        page("contact/", "Contact us", "<p>Call our helpline number or write on WhatsApp.</p>"),
+        page("refunds/cards/", "Card refunds", "<p>Refunds to a Chase or Citi card take five days.</p>"),
+        page("gu/payments/cod/", "કેશ ઓન ડિલિવરી", "<p>કેશ ઓન ડિલિવરી ચાલશે. પૈસા ડિલિવરી વખતે આપો.</p>", "gu"),
+    ], [], tmp_path / "idx")
+    return Searcher(tmp_path / "idx")
+
+
+def test_banglish_made_of_the_pages_english_nouns_and_one_bengali_word_is_bengali(tmp_path: Path) -> None:
+    # A Bengali question borrows the pages' English nouns ("order", "charge", "number") and
+    # has no English grammar; its one Bengali word (বাতিলের "of cancelling", দিন "give" -- a
+    # rare English word too) makes it Bengali, and the shopper gets the Bengali page.
+    s = _borrowing_shop(tmp_path)
+    results = s.search("order batiler charge", mode="lexical")
+    assert results.query_lang == "bn-Latn"
+    assert results[0].url == "bn/orders/cancel/"
+    assert s.query_language("helpline number din") == "bn-Latn"
+    # With English grammar, or with no Bengali word, the same nouns are English.
+    for text in ("what is the order charge", "order charge", "give me the helpline number", "charge the order"):
+        assert s.query_language(text) == "en", text
+
+
+def test_a_verb_of_the_pages_is_not_a_typo_of_a_name_the_english_pages_use(tmp_path: Path) -> None:
+    # "chalse" is one letter from "chase", which the English pages use (a Chase card), but it
+    # sounds like the Gujarati pages' ચાલશે ("will do"), ending and all.
+    s = _borrowing_shop(tmp_path)
+    assert s.query_language("cash on delivery chalse") == "gu-Latn"
+    for text in ("refund to my chase card", "chase card refund"):
+        assert s.query_language(text) == "en", text
+
+
+def test_doubled_vowels_tell_romanized_gujarati_from_banglish_when_nothing_else_does() -> None:
+    # "-se" ends a Gujarati future (પડશે, "will fall") and a Bengali past; no page has these
+    # words. Gujarati tells long vowels from short and is typed with them doubled ("aaje",
+    # today); Bengali has none.
+    assert detect_language("aaje varsad padse") == "gu-Latn"
+    assert detect_language("kaale paisa aavse") == "gu-Latn"
+    assert detect_language("dokan theke taka katse") == "bn-Latn"
+
+
+def test_a_gujarati_verbal_noun_is_read_by_its_ending() -> None:
+    # "karvano", "levani" ("of doing", "of taking"): Gujarati's -vanu/-vano/-vani, which no
+    # English word ends in, amid the pages' English nouns.
+    assert detect_language("order radd karvano charge") == "gu-Latn"
+    assert detect_language("paisa parat levani rit") == "gu-Latn"

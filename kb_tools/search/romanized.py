@@ -173,6 +173,7 @@ class KeyIndex:
         self._near: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._root: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.languages: set[str] = set()
+        self.heard: dict[tuple[str, bool], frozenset[str]] = {}  # romanized._heard_as, per word
         for term in vocab:
             lang = script_of(term[0])
             if lang not in SCRIPT_LANGS:
@@ -282,13 +283,14 @@ def detect_language(text: str, keys: KeyIndex | None = None, english: Iterable[s
     english = english if isinstance(english, (set, frozenset)) else set(english)
     words = list(dict.fromkeys(_LATIN_WORD.findall(text.casefold())))
     score, strong, unknown = _listed_scores(words, keys, english)
-    found = _best_language(score, strong)
+    spelt = _long_vowel_spelling(words, english)
+    found = _best_language(score, strong, spelt=spelt)
     if found:
         return found
     pages = {lang: 0 for lang in SCRIPT_LANGS}
     for w in unknown:
         heard = _heard_as(w, keys)
-        if _maybe_english(w, english) and not (heard and _slip_of_no_page_word(w, english)):
+        if _taken_for_english(w, heard, english):
             continue
         slip = _missing_letter_of_english(w, english)
         nearly = _nearly_heard_as(w, keys) if not heard else frozenset()
@@ -300,40 +302,92 @@ def detect_language(text: str, keys: KeyIndex | None = None, english: Iterable[s
             score[lang] += weight
             strong[lang] += weight == 1.0
             pages[lang] += 2 * (lang in heard) + (lang in nearly)
-    return _best_language(score, strong, pages) or _read_as_a_whole(words, keys, english) or default
+    return (_best_language(score, strong, pages, spelt) or _read_as_a_whole(words, keys, english, spelt)
+            or default)
 
 
-def _read_as_a_whole(words: list[str], keys: KeyIndex | None, english: set[str]) -> str | None:
+def _taken_for_english(word: str, heard: frozenset[str], english: set[str]) -> bool:
+    """Whether an unlisted word is English for :func:`detect_language`: a word that may be
+    English (:func:`_maybe_english`), unless it sounds like a word of a language's pages
+    (``heard``) and is English only as a slip -- of a word the pages never use ("chalse",
+    ચાલશે, one letter from "chase"), or of any when it ends like a verb of that language: a
+    slip of English that also sounds like a page's verb, ending and all, is that verb (the
+    pages may name a Chase card; "chalse" is still ચાલશે)."""
+    from kb_tools.search.lexical import english_words
+
+    if not _maybe_english(word, english):
+        return False
+    if not heard:
+        return True
+    if _slip_of_no_page_word(word, english):
+        return False
+    is_word = word in english_words() or _english_stem(word)
+    return is_word or not any(ending_weight(word, lang) == 1.0 for lang in heard)
+
+
+_LONG_VOWEL = re.compile(r"aa|ii|uu|ee|oo")
+
+
+def _long_vowel_spelling(words: list[str], english: set[str]) -> dict[str, int]:
+    """1 for Gujarati and Hindi when a word that is no English doubles a vowel ("aaje",
+    "aavse", "leejiye"), else 0: those languages tell long vowels from short and people type
+    them doubled; Bengali has no long vowels and Banglish doubles none. Breaks ties only."""
+    doubled = any(_LONG_VOWEL.search(w) and not _englishness(w, english) for w in words)
+    return {lang: int(doubled and lang != "bn") for lang in SCRIPT_LANGS}
+
+
+def _read_as_a_whole(words: list[str], keys: KeyIndex | None, english: set[str],
+                     spelt: dict[str, int] | None = None) -> str | None:
     """``<lang>-Latn`` when the query's words, taken together, read more as ``lang`` than as
     English: Banglish nouns carry no verb ending ("helpline nombor", "orderer bortoman
     obostha"), and short Bengali and Gujarati words are often one letter from an English word
     or name. Each word votes: for a language when it is one of its function words, sounds like
     a word of its pages (:func:`_heard_as`) or ends like its words; for English when it is an
     English word or a form of one -- half each when it is both, and a slip of an English word
-    ("jaso": "jason") half for English and at most half for a language. The language needs a
-    word that is no English at all and sounds like a word of its pages, and at least as many
-    votes as English."""
+    ("jaso": "jason") half for English and at most half for a language. A word of the pages'
+    English votes half for English when the question has no English grammar word: Bengali and
+    Gujarati questions borrow the pages' English nouns ("order batiler charge"), an English
+    question has its "my", "to" and "the". The language needs a word that is no English at all
+    and sounds like a word of its pages, and at least as many votes as English; of two, the one
+    with more such words and votes, then the one whose spelling the words have (``spelt``)."""
     votes = dict.fromkeys(SCRIPT_LANGS, 0.0)
     native = dict.fromkeys(SCRIPT_LANGS, 0)
-    against = 0.0
+    against = dict.fromkeys(SCRIPT_LANGS, 0.0)
+    borrowed = {lang: 0.5 if not _english_grammar(words, lang) else 1.0 for lang in SCRIPT_LANGS}
     for w in words:
         english_weight = _englishness(w, english)
-        pages = _heard_as(w, keys)
+        page_english = english_weight == 1.0 and _pages_english(w, english)
+        # "delivery": ডেলিভারি is the English word (and how it sounds is not worked out)
+        pages = frozenset() if page_english else _heard_as(w, keys)
+        if english_weight == 1.0 and _rarely_english(w, english) and _heard_as(w, keys, stems=False):
+            english_weight = 0.0  # "din" (দিন, "give"): an English word, but a rare one
         reads = {lang: 1.0 if lang in pages or is_function_word(w, lang) else ending_weight(w, lang)
                  for lang in SCRIPT_LANGS}
-        if english_weight == 1.0 and _pages_english(w, english):
-            reads = dict.fromkeys(SCRIPT_LANGS, 0.0)  # "delivery": ডেলিভারি is the English word
+        if page_english:
+            reads = dict.fromkeys(SCRIPT_LANGS, 0.0)
         elif english_weight == 1.0:
             reads = {lang: 0.5 if v == 1.0 else 0.0 for lang, v in reads.items()}
             english_weight = 0.5 if any(reads.values()) else 1.0
         elif english_weight:
             reads = {lang: min(v, 0.5) for lang, v in reads.items()}
-        against += english_weight
         for lang in SCRIPT_LANGS:
+            against[lang] += english_weight * (borrowed[lang] if page_english else 1.0)
             votes[lang] += reads[lang]
             native[lang] += not english_weight and lang in pages
-    best = max(SCRIPT_LANGS, key=lambda lang: (native[lang], votes[lang]))
-    return f"{best}-Latn" if native[best] and votes[best] >= max(against, 1.0) else None
+    best = max(SCRIPT_LANGS, key=lambda lang: (native[lang], votes[lang], (spelt or {}).get(lang, 0)))
+    return f"{best}-Latn" if native[best] and votes[best] >= max(against[best], 1.0) else None
+
+
+RARE_ENGLISH_RANK = 10_000  # english_ranks: past this place, half the model's list, a word is rare in English
+
+
+def _rarely_english(word: str, english: set[str]) -> bool:
+    """Whether ``word`` is English only as a rare word of the English model's list that the
+    pages never use ("din", "mal", "nam"): typed amid a Bengali or Gujarati question it is far
+    likelier the word of that language it sounds exactly like (দিন, মাল, নাম)."""
+    from kb_tools.search.lexical import english_ranks
+
+    return english_ranks().get(word, 0) >= RARE_ENGLISH_RANK and not _pages_english(word, english)
 
 
 def _englishness(word: str, english: set[str]) -> float:
@@ -356,7 +410,23 @@ def _pages_english(word: str, english: set[str]) -> bool:
 MIN_KEY = 3  # shorter phonetic keys are the key of some page word by chance ("kt": কত, কথা, ...)
 
 
+_HEARD_WITHOUT_PAGES: dict[tuple[str, bool], frozenset[str]] = {}
+
+
 def _heard_as(word: str, keys: KeyIndex | None, stems: bool = True) -> frozenset[str]:
+    """:func:`_hear`, worked out once per word and index: detection asks it of a word up to
+    three times (with and without stems, and again reading the question as a whole), and
+    shoppers' questions share their words."""
+    memo = keys.heard if keys is not None else _HEARD_WITHOUT_PAGES
+    found = memo.get((word, stems))
+    if found is None:
+        if len(memo) > MAX_REMEMBERED:
+            memo.clear()
+        found = memo[(word, stems)] = _hear(word, keys, stems)
+    return found
+
+
+def _hear(word: str, keys: KeyIndex | None, stems: bool) -> frozenset[str]:
     """The languages of whose pages ``word`` typed in Latin letters is a word: those with a
     word of its phonetic key, or, when none has one (and ``stems``), of that key without its
     last vowel (the pages' words are indexed stemmed: પહોંચશ for પહોંચશે; a looser match,
@@ -443,11 +513,13 @@ def _english_grammar(words: list[str], lang: str) -> bool:
 
 
 def _best_language(score: dict[str, float], strong: dict[str, int],
-                   pages: dict[str, int] | None = None) -> str | None:
+                   pages: dict[str, int] | None = None, spelt: dict[str, int] | None = None) -> str | None:
     """``<lang>-Latn`` for the best-scoring language when it has a sure word and scores 1; of
     two that score alike, the one whose pages have more of the words, or nearly (``pages``:
-    Bengali and Gujarati verbs both end in "-se", korse and aavse)."""
-    best = max(SCRIPT_LANGS, key=lambda lang: (score[lang], strong[lang], (pages or {}).get(lang, 0)))
+    Bengali and Gujarati verbs both end in "-se", korse and aavse), then the one whose
+    spelling the words have (``spelt``: :func:`_long_vowel_spelling`)."""
+    best = max(SCRIPT_LANGS, key=lambda lang: (score[lang], strong[lang], (pages or {}).get(lang, 0),
+                                               (spelt or {}).get(lang, 0)))
     return f"{best}-Latn" if strong[best] and score[best] >= 1.0 else None
 
 
