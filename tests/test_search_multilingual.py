@@ -197,6 +197,18 @@ def test_a_page_in_the_shoppers_language_on_another_topic_does_not_outrank_the_e
     assert results[0] == first, results
 
 
+@pytest.mark.parametrize(("query", "first"), [
+    ("rice cooker came broken", "returns/damaged-item/"),
+    ("i want to swap the rice cooker for another model", "returns/exchanges/"),
+])
+def test_a_product_named_in_the_question_does_not_pull_it_to_the_products_guide(searcher, query: str,
+                                                                               first: str) -> None:
+    # The rice cooker's guide says "rice cooker" in its title, summary and every section; the
+    # question says what the shopper wants about it. Both came first on the guide.
+    results = [page(h.url) for h in searcher.search(query, k=5)]
+    assert results[0] == first, results
+
+
 def test_english_loanwords_in_native_script_are_read_as_english(searcher) -> None:
     from kb_tools.search.romanized import sound_skeleton
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kb_tools.records import PageRecord
-from kb_tools.search import Searcher
+from kb_tools.search import Searcher, lexical
 from kb_tools.search.analyzer import normalize_word
 from kb_tools.search.build import build_lexical_index
 
@@ -171,3 +171,47 @@ def test_english_words_a_shop_means_apart_are_not_one_stem(tmp_path: Path) -> No
                         ("custom size", "made-to-order/"), ("installment", "payments/emi/"),
                         ("fan installation", "products/fan/")):
         assert [h.url for h in s.search(query, mode="lexical")] == [want], query
+
+
+def product_site(tmp_path: Path) -> Searcher:
+    """A shop whose kettle guide says "kettle" in its title, summary and every section, beside
+    the pages that answer what shoppers want about any product."""
+    guide = ("<h2>Fill the kettle</h2><p>Fill the kettle to the line.</p>"
+             "<h2>Descale the kettle</h2><p>Boil vinegar in the kettle, then rinse the kettle.</p>"
+             "<h2>The kettle switches off early</h2><p>Descale the kettle.</p>")
+    return searcher(tmp_path, [
+        PageRecord(url="products/kettle/", title="Use and descale the kettle", html=guide, lang="en",
+                   summary="How to fill and descale the kettle.", products=("steel-kettle",), tags=("kettle",)),
+        PageRecord(url="returns/damaged-item/", title="Damaged item", lang="en",
+                   summary="What to do when your order arrives broken or cracked.",
+                   html="<p>If an item arrives broken, send us a photo within two days.</p>"),
+        PageRecord(url="payments/emi/", title="Pay in instalments", lang="en",
+                   summary="EMI on orders above 5000 rupees.",
+                   html="<p>Pay for any product in monthly instalments with a credit card.</p>"),
+        page("orders/track/", "Track your order", "<p>Your order's status is on the orders page.</p>"),
+        page("payments/cards/", "Cards", "<p>We take credit and debit cards; pay in full or in instalments.</p>"),
+        page("returns/warranty/", "Warranty", "<p>A product that stops working in its first year is repaired free,"
+             " unless it was dropped or broken by misuse.</p>"),
+    ])
+
+
+def test_a_product_named_in_a_question_does_not_outrank_what_the_shopper_wants(tmp_path: Path) -> None:
+    # The product's guide repeats its name in every field of every section: on the words alone
+    # "my kettle is broken" found the kettle guide, not the damaged-item page. A product's
+    # name (a word of a page's `products:`) now counts less than the question's other words.
+    s = product_site(tmp_path)
+    assert [h.url for h in s.search("my kettle is broken", mode="lexical")][:2] == ["returns/damaged-item/",
+                                                                               "products/kettle/"]
+    # What the guide answers, it still answers; a question of the product's name alone finds it.
+    for query in ("descale the kettle", "kettle"):
+        assert [h.url for h in s.search(query, mode="lexical")][:1] == ["products/kettle/"], query
+
+
+def test_a_product_name_counts_whole_beside_a_word_the_pages_lack(tmp_path: Path) -> None:
+    # "ukaalo" is no word of these pages: the product's name is the question's one sure sign
+    # of its page, and keeps its full weight (as for a Gujarati question whose answer is an
+    # English product guide).
+    s = product_site(tmp_path)
+    lq = s.lexical.build_query("kettle ukaalo", "en")
+    assert lq.boosts == []
+    assert s.lexical.build_query("kettle broken", "en").boosts == [lexical.PRODUCT_WEIGHT, 1.0]

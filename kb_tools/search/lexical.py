@@ -85,6 +85,16 @@ SOUND_MATCHES = 6  # at most this many native words per romanized word (most fre
 # A real English word the pages never use is corrected only to a page word this many times as
 # common in English (by rank: Zipf's law makes a word's frequency about inverse to its rank).
 COMMONER = 5
+# A word that names one of the shop's products (a word of a page's `products:`), in a question
+# whose other words are all page words too ("my <product> came broken"): every section of the
+# product's own guides repeats its name, in the title, the summary and the body, so on the
+# words alone those guides outrank the page that answers what the shopper wants. The product's
+# name then counts this much in ranking and the other words decide (tune split: every kind
+# flat or up from 0.2 to 0.5; 0 loses a question whose only other word is weak). A question
+# with a word the pages do not have keeps the name whole: its other words may reach no page
+# at all (a Gujarati question whose answer is an English product guide), and the name is
+# then the best sign of its page. Coverage and the answer decision count the name whole.
+PRODUCT_WEIGHT = 0.3
 
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -407,6 +417,7 @@ class LexicalQuery:
     native: list[str] = field(default_factory=list)  # a romanized query's words, as native index words
     known_weighted: float = 0.0  # ``known`` with each word weighted by its IDF (a word no page has: the most)
     weights: list[float] = field(default_factory=list)  # per top-level clause: 1, or ½ for a guessed word
+    boosts: list[float] = field(default_factory=list)  # per top-level clause, its weight in ranking (PRODUCT_WEIGHT)
 
 
 @cache
@@ -454,6 +465,7 @@ class LexicalIndex:
         self.synonyms = index_synonyms(folder)
         self.phrases = synonym_phrases(self.synonyms)
         self.glossary = index_glossary(folder)
+        self.products = product_words(self.ix)
 
     # -- vocabulary ---------------------------------------------------------------------
     def prepare(self) -> None:
@@ -652,7 +664,17 @@ class LexicalIndex:
                     pos = wd.end
             corrected = "".join(out) + text[pos:]
         q = query.Or(clauses) if clauses else None
-        return LexicalQuery(q, hl, prefixes, corrected, share, native, weighted, clause_weights)
+        boosts = self.product_boosts(clauses) if share >= 1.0 else []
+        return LexicalQuery(q, hl, prefixes, corrected, share, native, weighted, clause_weights, boosts)
+
+    def product_boosts(self, clauses: list[query.Query]) -> list[float]:
+        """Each clause's weight in ranking: PRODUCT_WEIGHT for one that names a product when
+        another clause does not (the question says what it wants about the product), else
+        1; empty when nothing changes."""
+        names = [bool(self.products & clause_terms(c)) for c in clauses]
+        if not any(names) or all(names):
+            return []
+        return [PRODUCT_WEIGHT if n else 1.0 for n in names]
 
     def _other_forms(self, term: str, typed: str) -> list[str]:
         """The page words that are another inflection of a Bengali, Gujarati or Hindi query word
@@ -835,13 +857,14 @@ class LexicalIndex:
 
     def search(self, q: query.Query, *, limit: int = 50, mask: np.ndarray | None = None,
                coord: float = 0.5, coverage: dict[int, float] | None = None,
-               weights: list[float] | None = None) -> list[tuple[int, float]]:
+               weights: list[float] | None = None, boosts: list[float] | None = None) -> list[tuple[int, float]]:
         """(chunk id, BM25F score) best first. The top-level clauses of ``q`` are the query's
-        words; a chunk gains ``coord`` × the share of words it matches. ``coverage``, when
-        given, receives each returned chunk's score as a share of the best score each word
-        reaches in any chunk (1.0: it matches every word as well as any chunk does), each word
-        counted by its ``weights`` entry (½ for a word matched only as a guess: a spelling
-        correction, a near sound)."""
+        words, each scored times its ``boosts`` entry (1 without one); a chunk gains ``coord``
+        × the share of words it matches. ``coverage``, when given, receives each returned
+        chunk's unboosted score as a share of the best score each word reaches in any chunk
+        (1.0: it matches every word as well as any chunk does), each word counted by its
+        ``weights`` entry (½ for a word matched only as a guess: a spelling correction, a near
+        sound)."""
         if self.n == 0:
             return []
         clauses = list(q.subqueries) if isinstance(q, query.Or) else [q]
@@ -852,7 +875,7 @@ class LexicalIndex:
         for i, clause in enumerate(clauses):
             part = np.zeros(self.n, dtype=np.float32)
             self._add(clause, part, q.boost if isinstance(q, query.Or) else 1.0)
-            total += part
+            total += part * boosts[i] if boosts and i < len(boosts) else part
             matched += part > 0
             reachable += float(part.max())
             if covered is not None:
@@ -874,6 +897,23 @@ class LexicalIndex:
 
 
 @lru_cache(maxsize=8192)
+def product_words(ix: index.Index) -> frozenset[str]:
+    """The analysed words of the products the pages are about (their `products:` slugs,
+    ``ceiling-fan`` -> ceil, fan), none for a site that names no products."""
+    with ix.reader() as reader:
+        slugs = [t.decode("utf-8") if isinstance(t, bytes) else t for t in reader.lexicon("products")]
+    return frozenset(terms(" ".join(slug.replace("-", " ") for slug in slugs)))
+
+
+def clause_terms(q: query.Query) -> set[str]:
+    """The words a query clause searches for (its terms and prefixes, in any field)."""
+    if isinstance(q, (query.Term, query.Prefix)):
+        return {q.text}
+    if isinstance(q, query.compound.CompoundQuery):
+        return set().union(*(clause_terms(sub) for sub in q.subqueries))
+    return set()
+
+
 def _avro_terms(word: str) -> tuple[str, ...]:
     """The analysed terms of the Avro Phonetic reading of a Banglish word (the lexical query
     of a six-word Banglish question spent a third of its time in avro-py: both cached)."""

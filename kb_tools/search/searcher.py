@@ -427,7 +427,7 @@ class Searcher:
         coverage: dict[int, float] = {}
         if lq.query is not None:
             lexical = self.lexical.search(lq.query, limit=CANDIDATES, mask=self._np_mask(filters), coverage=coverage,
-                                          weights=lq.weights)
+                                          weights=lq.weights, boosts=lq.boosts)
             # Words the pages never use count as unmatched: a Bengali question about a topic
             # only the English pages cover matches a Bengali page on "how" alone, not fully.
             coverage = {c: v * lq.known for c, v in coverage.items()}
