@@ -896,7 +896,6 @@ class LexicalIndex:
         self.postings.close()
 
 
-@lru_cache(maxsize=8192)
 def product_words(ix: index.Index) -> frozenset[str]:
     """The analysed words of the products the pages are about (their `products:` slugs,
     ``ceiling-fan`` -> ceil, fan), none for a site that names no products."""
@@ -914,6 +913,7 @@ def clause_terms(q: query.Query) -> set[str]:
     return set()
 
 
+@lru_cache(maxsize=8192)
 def _avro_terms(word: str) -> tuple[str, ...]:
     """The analysed terms of the Avro Phonetic reading of a Banglish word (the lexical query
     of a six-word Banglish question spent a third of its time in avro-py: both cached)."""
