@@ -138,6 +138,23 @@ def test_a_word_that_ends_like_an_inflection_is_not_joined_to_another_word(tmp_p
     assert "gu/contact/" not in [h.url for h in s.search("આપવાની", mode="lexical")]
 
 
+def test_a_word_whose_last_letters_look_like_an_ending_keeps_them(tmp_path: Path) -> None:
+    # সময় ("time") ends in য় like the locative ঢাকায় ("in Dhaka"), but after a consonant: the
+    # য় is its own, and cut off it left সম ("equal"), so a question about time found the page
+    # that says "equal amount". পছন্দের ("of the liking") was cut as পছন্ + দের, a dangling ্;
+    # ফ્રી ("free") as ફ્ર, one conjunct.
+    s = searcher(tmp_path, [
+        page("bn/shipping/time/", "ডেলিভারির সময়", "<p>ঢাকায় ডেলিভারিতে এক দিন সময় লাগে।</p>", "bn"),
+        page("bn/refunds/equal/", "সম পরিমাণ ফেরত", "<p>সম পরিমাণ টাকা ফেরত দেওয়া হয়।</p>", "bn"),
+        page("bn/returns/liking/", "পছন্দ না হলে", "<p>পছন্দ না হলে সাত দিনে ফেরত দিন।</p>", "bn"),
+        page("gu/shipping/free/", "ફ્રી ડિલિવરી", "<p>500 રૂપિયા ઉપર ડિલિવરી ફ્રી છે.</p>", "gu"),
+    ])
+    assert [h.url for h in s.search("সময়", mode="lexical")] == ["bn/shipping/time/"]
+    assert [h.url for h in s.search("সময়ের", mode="lexical")] == ["bn/shipping/time/"]
+    assert [h.url for h in s.search("পছন্দের", mode="lexical")] == ["bn/returns/liking/"]
+    assert [h.url for h in s.search("ફ્રી", mode="lexical")] == ["gu/shipping/free/"]
+
+
 def test_an_english_word_and_its_ing_or_ed_form_are_one_word(tmp_path: Path) -> None:
     # whoosh's Porter stemmer leaves the doubled consonant of "shipping", "wrapped", "stopped"
     # ("shipp"): where the pages had both words, "shipping to nepal" met only the page saying

@@ -10,7 +10,7 @@ of letters, combining marks, digits and ZWJ/ZWNJ, after NFC normalisation. Then:
   Bengali or Gujarati word is never fed to it;
 * Bengali, Gujarati and Devanagari words lose one common inflectional suffix
   (``ফেরতের`` -> ``ফেরত``, ``ઓર્ડરની`` -> ``ઓર્ડર``), a light stemmer that keeps at least two
-  letters of the stem.
+  letters of the stem that are not one conjunct, and leaves no virama dangling.
 
 The same function analyses pages at index time, queries at search time and snippet text,
 so all three agree on what a word is.
@@ -122,7 +122,7 @@ def _letters(word: str) -> int:
 
 @lru_cache(maxsize=100_000)
 def indic_stem(word: str, script: str) -> str:
-    """Strip one inflectional suffix, keeping a stem of at least two letters."""
+    """Strip one inflectional suffix, keeping a stem of at least two syllables' letters."""
     if script == "bn" and _BN_GENITIVE_R.search(word) and _letters(word) >= 3:
         word = word[:-1]
     return _strip_one(word, _SUFFIXES.get(script, ()))
@@ -151,7 +151,7 @@ def other_forms(raw: str) -> tuple[str, ...]:
     if script not in _SUFFIXES or _letters(raw) < 2 or len(raw) > CACHED_WORD_CHARS:
         return ()
     endings = _SUFFIXES[script] + _OWN_OR_ENDING.get(script, ())
-    stems = [raw[: -len(e)] for e in endings if raw.endswith(e) and _letters(raw[: -len(e)]) >= 2]
+    stems = [raw[: -len(e)] for e in endings if raw.endswith(e) and _is_stem(raw[: -len(e)], e)]
     longer = [w + e for w in (raw, normalize_word(raw)) for e in endings]
     if script == "bn":
         if _BN_VOWEL_GENITIVE.search(raw) and _letters(raw) >= 3:
@@ -164,12 +164,29 @@ def other_forms(raw: str) -> tuple[str, ...]:
 
 
 def _strip_one(word: str, suffixes: tuple[str, ...]) -> str:
+    """``word`` less the first of ``suffixes`` it ends in whose cut leaves a stem of two
+    syllables' letters at least (:func:`_is_stem`), else ``word``."""
     for suffix in suffixes:
         if word.endswith(suffix) and len(word) > len(suffix):
             stem = word[: -len(suffix)]
-            if _letters(stem) >= 2:
+            if _is_stem(stem, suffix):
                 return stem
     return word
+
+
+_VIRAMAS = frozenset("\u09cd\u0acd\u094d")
+_BN_Y = "\u09af\u09bc"  # য় (NFC keeps it as য + nukta)
+
+
+def _is_stem(stem: str, suffix: str) -> bool:
+    """Whether ``stem`` may be what is left of a word that ends in ``suffix``: two letters that
+    are not one conjunct (ફ્ર of ફ્રી and ব্যাং of ব্যাংকে are one syllable: ી and ে are the
+    endings), no virama left dangling (পছন্ + দের cuts the conjunct ন্দ: the ending is ের),
+    and for a Bengali ending in য় a vowel sign before it (ঢাকা + য় "in Dhaka"; সময়, বিষয়
+    end in a য় of their own)."""
+    if stem[-1:] in _VIRAMAS or _letters(stem) - sum(ch in _VIRAMAS for ch in stem[:-1]) < 2:
+        return False
+    return not suffix.startswith(_BN_Y) or unicodedata.category(stem[-1]) != "Lo"
 
 
 CACHED_WORD_CHARS = 40  # longer tokens are not words anyone repeats: normalised, not kept
