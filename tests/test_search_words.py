@@ -232,3 +232,25 @@ def test_a_product_name_counts_whole_beside_a_word_the_pages_lack(tmp_path: Path
     lq = s.lexical.build_query("kettle ukaalo", "en")
     assert lq.boosts == []
     assert s.lexical.build_query("kettle broken", "en").boosts == [lexical.PRODUCT_WEIGHT, 1.0]
+
+
+def test_a_wallet_the_pages_write_in_latin_letters_is_found_by_its_bengali_spelling(tmp_path: Path) -> None:
+    # The Bengali pages write the wallet "bKash" in Latin letters; a shopper writes বিকাশ, which
+    # one other Bengali page also has. The wallet's page comes first. A product name the
+    # Bengali pages also write in Latin letters (ব্লেন্ডার, "Blender") is searched in the
+    # Bengali pages only, not in the English product manual; and রিফান্ড, which the Bengali
+    # pages write in their script, is not searched as "refund" on the English pages.
+    s = searcher(tmp_path, [
+        page("bn/refunds/wallet/", "bKash-এ রিফান্ড", "<p>bKash-এ রিফান্ড তিন দিনে আসে।</p><h2>নম্বর</h2><p>bKash নম্বর দিন।</p>", "bn"),
+        page("bn/payments/failed/", "পেমেন্ট হয়নি", "<p>bKash থেকে টাকা কেটেছে কিন্তু অর্ডার হয়নি।</p>", "bn"),
+        page("bn/refunds/cod/", "ক্যাশ অন ডেলিভারির রিফান্ড", "<p>রিফান্ড বিকাশে বা ব্যাংকে পাঠানো হয়।</p>", "bn"),
+        page("bn/orders/track/", "অর্ডার কোথায়", "<p>অর্ডার কোথায় আছে দেখুন। Blender এর অর্ডারও।</p>", "bn"),
+        page("bn/products/", "Blender X2 পরিষ্কার", "<p>Blender X2 পরিষ্কার করুন।</p>", "bn"),
+        page("bn/returns/", "ফেরত", "<p>ব্লেন্ডার ফেরত দিন।</p>", "bn"),
+        page("products/blender/", "Blender X2", "<p>The Blender X2 blender. Blender jar, blender lid, blender motor.</p>"),
+        page("refunds/", "Refunds", "<p>Refund refund refund: every refund in five days.</p>"),
+    ])
+    assert [h.url for h in s.search("বিকাশে রিফান্ড", mode="lexical")][:1] == ["bn/refunds/wallet/"]
+    urls = [h.url for h in s.search("ব্লেন্ডার কোথায়", mode="lexical")]
+    assert urls[:1] == ["bn/orders/track/"] and "products/blender/" not in urls
+    assert "refunds/" not in [h.url for h in s.search("রিফান্ড", mode="lexical")]

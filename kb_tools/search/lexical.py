@@ -616,6 +616,14 @@ class LexicalIndex:
             if loan is not None:
                 parts.append(self._term_clause(loan, LOANWORD_BOOST))
                 hl.add(loan)
+            name = self._latin_name(surface.get(w, w), w) if known else None
+            if name is not None:
+                # বিকাশ: the Bengali pages write "bKash". Searched in their language's pages
+                # only: the name of a product they write in Latin letters too (ব্লেন্ডার,
+                # "Blender X2") would pull the question to that product's English manuals.
+                lang_filter = query.Term("lang", script_of(w[0]))
+                parts.append(query.Require(self._term_clause(name, LOANWORD_BOOST), lang_filter))
+                hl.add(name)
             inflected = False
             if not known and not forms and not alts and loan is None and script_of(w[0]) in INDIC_LANGUAGES and len(w) >= 3:
                 # An unknown inflected Indic word: match indexed words that start with it.
@@ -685,6 +693,15 @@ class LexicalIndex:
             return []
         return [f for f in other_forms(unicodedata.normalize("NFC", typed).casefold())
                 if f != term and (f in self.vocab or self.glossary.english(f))]
+
+    def _latin_name(self, typed: str, term: str) -> str | None:
+        """The page word in Latin letters a native-script word its pages use stands for
+        (romanized.latin_name: বিকাশ -> "bkash"), if any."""
+        if script_of(term[0]) not in INDIC_LANGUAGES:
+            return None
+        from kb_tools.search.romanized import latin_name
+
+        return latin_name(typed, term, self)
 
     def _loanword(self, typed: str, term: str) -> str | None:
         """The English page word (analysed) a native-script word stands for, if any."""
@@ -844,6 +861,11 @@ class LexicalIndex:
                 ids, impact = self._impacts(q.fieldname, t)
                 if ids.size:
                     scores[ids] += impact * (boost * q.boost)
+        elif isinstance(q, query.Require):  # q.a's scores in the chunks q.b (a Term) matches
+            part = np.zeros_like(scores)
+            self._add(q.a, part, boost * q.boost)
+            ids, _ = self.postings.read(q.b.fieldname, q.b.text)
+            scores[ids] += part[ids]
         elif isinstance(q, query.DisjunctionMax):
             best = np.zeros_like(scores)
             for sub in q.subqueries:

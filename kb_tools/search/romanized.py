@@ -80,6 +80,24 @@ _HA = {"হ", "હ", "ह"}  # after a consonant with its inherent vowel: "pah",
 _FINAL_ANUSVARA = re.compile("[\u0a82\u0902]$")  # Gujarati/Hindi final nasal (માં, में): not typed
 
 
+_INHERENT = {"bn": "\u09cb", "gu": "\u0abe", "hi": "\u093e"}  # ো ા ा: the inherent vowel as said
+_SIGNS = frozenset(_VOWELS) | frozenset(_SILENT) | frozenset(_ANUSVARA)
+
+
+def _with_inherent_vowels(word: str) -> str:
+    """``word`` with its inherent vowel written after every consonant that has no vowel sign or
+    virama, but the last (নগদ -> নোগোদ, "nogod"): a name as it is said, letter by letter."""
+    vowel = _INHERENT.get(script_of(word[:1]) if word else "")
+    if not vowel:
+        return word
+    out = []
+    for i, ch in enumerate(word):
+        out.append(ch)
+        if ch in _CONSONANTS and i + 1 < len(word) and word[i + 1] not in _SIGNS:
+            out.append(vowel)
+    return "".join(out)
+
+
 @lru_cache(maxsize=200_000)
 def native_to_latin(word: str) -> str:
     """How a native word is commonly written in Latin letters, roughly (inherent vowels are
@@ -803,6 +821,7 @@ _LOOSE = [
     (re.compile(r"z"), "j"), (re.compile(r"[ou]"), "a"), (re.compile(r"[ey]"), "i"), (re.compile(r"(.)\1+"), r"\1"),
 ]
 MIN_LOAN_SIMILARITY = 0.75  # 1 - edit distance / length of the two loose spellings
+MIN_NAME_SIMILARITY = 0.8  # the same, for a word the pages already use (Loanwords.name)
 _SOFT_G = re.compile(r"d?g(?=[eiy])")
 
 
@@ -915,6 +934,8 @@ class Loanwords:
                         table[key].append((df, word, reading))
         # key -> (the English word, the spelling of it that sounds as the key: "charge", "charje")
         self.words = {k: max(v)[1:] for k, v in table.items()}
+        self.every = {k: [w[1:] for w in sorted(v, reverse=True)] for k, v in table.items()}  # most used first
+        self.written: dict[tuple[str, str, str], bool] = {}  # Loanwords._written_more_in_latin
 
     def english(self, word: str, known: bool, has_pages: bool) -> str | None:
         """The English word native-script ``word`` sounds like, when the pages of its language
@@ -944,6 +965,40 @@ class Loanwords:
             if alike >= MIN_LOAN_SIMILARITY and alike > function_word_likeness(word):
                 return english
         return None
+
+    def name(self, word: str, term: str, lang: str, lexical: Any) -> str | None:
+        """The word in Latin letters that a native-script word its language's pages use
+        (``term``, analysed) stands for, when those pages write it in Latin letters in more of
+        their chunks: a brand or wallet ("bKash", "Nagad") that shoppers write বিকাশ, নগদ. Of
+        the words with its consonants the most alike that is so written, and more alike than a
+        loanword must be (the pages already match the word itself). The word's own ending may
+        be on it or not (বিকাশে, "in bKash"), its inherent vowels unsaid or said as in a name
+        read out (নগদ: "ngd", "nogod")."""
+        bare = _YA_PHALA.sub("", word)
+        key = sound_skeleton(native_to_latin(bare), english=False)
+        if len(key.lstrip("_")) < MIN_LOAN_CONSONANTS:
+            return None
+        spelt = {native_to_latin(w) for v in (bare, _YA_PHALA.sub("", term)) for w in (v, _with_inherent_vowels(v))}
+        alike = sorted(((max(sound_similarity(s, reading) for s in spelt), english)
+                        for english, reading in self.every.get(key, ())), reverse=True)
+        return next((english for sim, english in alike if sim >= MIN_NAME_SIMILARITY
+                     and self._written_more_in_latin(english, term, lang, lexical)), None)
+
+    def _written_more_in_latin(self, english: str, term: str, lang: str, lexical: Any) -> bool:
+        """Whether the ``lang`` chunks of ``lexical`` that have ``english`` outnumber those that
+        have ``term``."""
+        from kb_tools.search.analyzer import terms
+        from kb_tools.search.lexical import TEXT_FIELDS
+
+        if (english, term, lang) not in self.written:
+            in_lang = set(lexical.postings.read("lang", lang)[0].tolist())
+
+            def chunks(t: str) -> int:
+                return len({int(i) for f in TEXT_FIELDS for i in lexical.postings.read(f, t)[0]} & in_lang)
+
+            loan = next(iter(terms(english)), None)
+            self.written[(english, term, lang)] = loan is not None and chunks(loan) > chunks(term)
+        return self.written[(english, term, lang)]
 
     def misspelt(self, word: str) -> str | None:
         """The English page word a Latin-letter word of a romanized query is a misspelling of
@@ -975,6 +1030,19 @@ def loanword(word: str, term: str, lexical: Any) -> str | None:
     if lang not in SCRIPT_LANGS:
         return None
     return loanwords(lexical).english(word, term in lexical.vocab, lang in lexical.keys().languages)
+
+
+def latin_name(word: str, term: str, lexical: Any) -> str | None:
+    """The word in Latin letters (analysed) that the pages of its language write for a
+    native-script word they also use (``word`` as typed, ``term`` analysed): বিকাশ -> "bkash"
+    (see :meth:`Loanwords.name`), or None."""
+    from kb_tools.search.analyzer import terms
+
+    lang = script_of(word[:1]) if word else ""
+    if lang not in SCRIPT_LANGS or term not in lexical.vocab:
+        return None
+    name = loanwords(lexical).name(word, term, lang, lexical)
+    return next(iter(terms(name)), None) if name else None
 
 
 def loanword_text(text: str, lexical: Any) -> str:
