@@ -936,6 +936,7 @@ class Loanwords:
         self.words = {k: max(v)[1:] for k, v in table.items()}
         self.every = {k: [w[1:] for w in sorted(v, reverse=True)] for k, v in table.items()}  # most used first
         self.written: dict[tuple[str, str, str], bool] = {}  # Loanwords._written_more_in_latin
+        self.names: dict[tuple[str, str], str | None] = {}  # Loanwords.name, per word asked
 
     def english(self, word: str, known: bool, has_pages: bool) -> str | None:
         """The English word native-script ``word`` sounds like, when the pages of its language
@@ -974,6 +975,13 @@ class Loanwords:
         loanword must be (the pages already match the word itself). The word's own ending may
         be on it or not (বিকাশে, "in bKash"), its inherent vowels unsaid or said as in a name
         read out (নগদ: "ngd", "nogod")."""
+        if (word, term) not in self.names:
+            if len(self.names) > MAX_REMEMBERED:
+                self.names.clear()
+            self.names[(word, term)] = self._name(word, term, lang, lexical)
+        return self.names[(word, term)]
+
+    def _name(self, word: str, term: str, lang: str, lexical: Any) -> str | None:
         bare = _YA_PHALA.sub("", word)
         key = sound_skeleton(native_to_latin(bare), english=False)
         if len(key.lstrip("_")) < MIN_LOAN_CONSONANTS:
