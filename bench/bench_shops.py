@@ -1,6 +1,7 @@
 """The answer decision fitted on more than one shop, and measured on a shop it never saw.
 
     .venv/bin/python -m bench.bench_shops [--fit tulip,bazaar,ghor] [--report medico] [--subsites] [--calibrate]
+                                          [--without SIGNAL[,SIGNAL]]
 
 The answer model (kb_tools/search/data/answer_model.json) decides whether a help center answers
 a question from a few signals of its best hit. Fitted on one shop's questions (the sample's tune
@@ -19,6 +20,9 @@ This bench fits the model on the sample's tune split *and* the labelled queries 
 - with ``--subsites``, each shop left out again with most of its pages removed (bench/subsites.py):
   how many of the questions it no longer covers are declined, and whether a small site's
   answerable questions are still answered.
+
+``--without`` repeats the leave-one-shop-out tables with the query model fitted without those
+signals (of answer.QUERY_FEATURES), on the same searched questions: what a signal adds.
 
 ``--calibrate`` writes the model fitted on all of them (the encoder's entry only; the
 lexical-mode model is kept). The shops in ``--report`` must never be passed to ``--fit`` while
@@ -111,6 +115,30 @@ def subsite_rows(name: str, sites: list[SubSite], model: Any) -> list[list[str]]
     return rows
 
 
+def leave_one_out(fitted: dict[str, tuple[Any, list[Run]]], key: str, alone: Any, subsites_of: dict[str, list[SubSite]],
+                  query_features: tuple[str, ...] | None = None) -> None:
+    """Print each fitted shop left out (and its sub-sites, when ``subsites_of`` has them), the
+    query model fitted on the others with ``query_features`` (None: answer.QUERY_FEATURES)."""
+    rows, sub_rows = [], []
+    for name, (searcher, runs) in fitted.items():
+        others = [r for other, (_, rs) in fitted.items() if other != name for r in as_tune(rs)]
+        model = fit_answer_model(others, key, query_features=query_features)[0]
+        solo = alone if name != SAMPLE else None
+        rows.append([name, *rates(searcher, runs, model), f"{model.threshold:.3f}",
+                     *(rates(searcher, runs, solo) if solo is not None else ["(fitted on it)"] * 3)])
+        if name in subsites_of:
+            sub_rows += subsite_rows(name, subsites_of[name], model)
+    print(table(["left out", "declined", "answered", "AUC", "cut", "sample only: declined", "answered", "AUC"], rows))
+    if subsites_of:
+        print("\n## Leave one shop out, pages removed\n")
+        print("Each shop left out as above, its answer pages cut to a few translation groups (random, 3 per size; "
+              "bench/subsites.py). uncovered: answerable questions whose pages were all removed (the shop no longer "
+              "covers them), declined; kept: questions whose page remains, answered; no-answer: the shop's own, "
+              "declined; AUC: kept against the other two.\n")
+        print(table(["left out", "groups kept (pages)", "uncovered declined", "kept answered", "no-answer declined",
+                     "AUC"], sub_rows))
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--fit", default=",".join(FIT_SHOPS), help="comma-separated sites of bench/sites/ fitted beside the sample")
@@ -118,6 +146,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--calibrate", action="store_true", help="write the model fitted on the sample's tune split and --fit")
     ap.add_argument("--subsites", action="store_true",
                     help="also each shop left out with pages removed (bench/subsites.py): questions it no longer covers, small sites")
+    ap.add_argument("--without", default="", help="comma-separated signals of the query model: the leave-one-out "
+                    "tables again, fitted without them")
     ap.add_argument("--work", type=Path, default=WORK)
     args = ap.parse_args(argv)
     fit_names = [s for s in args.fit.split(",") if s]
@@ -140,28 +170,20 @@ def main(argv: list[str] | None = None) -> None:
     print(f"# The answer decision fitted on {len(fitted)} shops\n")
     print(f"Load average before the run {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}. Each cell: no-answer "
           "queries declined (n), answerable answered (n), ROC AUC of the query model's probability.\n")
+    cache = VectorCache()
+    subsites_of = {name: subsites(name, searcher.index_dir, [r.q for r in runs], args.work, cache)
+                   for name, (searcher, runs) in fitted.items()} if args.subsites else {}
     print("## Leave one shop out\n")
-    rows = []
-    for name, (searcher, runs) in fitted.items():
-        others = [r for other, (_, rs) in fitted.items() if other != name for r in as_tune(rs)]
-        model = fit_answer_model(others, key)[0]
-        solo = alone if name != SAMPLE else None
-        rows.append([name, *rates(searcher, runs, model), f"{model.threshold:.3f}",
-                     *(rates(searcher, runs, solo) if solo is not None else ["(fitted on it)"] * 3)])
-    print(table(["left out", "declined", "answered", "AUC", "cut", "sample only: declined", "answered", "AUC"], rows))
-    if args.subsites:
-        print("\n## Leave one shop out, pages removed\n")
-        print("Each shop left out as above, its answer pages cut to a few translation groups (random, 3 per size; "
-              "bench/subsites.py). uncovered: answerable questions whose pages were all removed (the shop no longer "
-              "covers them), declined; kept: questions whose page remains, answered; no-answer: the shop's own, "
-              "declined; AUC: kept against the other two.\n")
-        cache, rows = VectorCache(), []
-        for name, (searcher, runs) in fitted.items():
-            others = [r for other, (_, rs) in fitted.items() if other != name for r in as_tune(rs)]
-            model = fit_answer_model(others, key)[0]
-            rows += subsite_rows(name, subsites(name, searcher.index_dir, [r.q for r in runs], args.work, cache), model)
-        print(table(["left out", "groups kept (pages)", "uncovered declined", "kept answered", "no-answer declined",
-                     "AUC"], rows))
+    leave_one_out(fitted, key, alone, subsites_of)
+    without = {w.strip() for w in args.without.split(",") if w.strip()}
+    if without:
+        from kb_tools.search import answer
+
+        unknown = without - set(answer.QUERY_FEATURES)
+        if unknown:
+            sys.exit(f"--without {args.without}: the query model has no signal {', '.join(sorted(unknown))}")
+        print(f"\n## Leave one shop out, the query model without {', '.join(sorted(without))}\n")
+        leave_one_out(fitted, key, alone, subsites_of, tuple(f for f in answer.QUERY_FEATURES if f not in without))
     print("\n## Never fitted on\n")
     rows = []
     for name, (searcher, runs) in [("sample (held-out)", (sample, heldout)), *((n, shops[n]) for n in report_names)]:

@@ -74,7 +74,16 @@ FEATURES = (
 # first hit in the shopper's own language says whether THAT page answers; a question answered
 # only in English was declined when such a page that does not answer ranked first. Centring
 # per language puts each (question, page) language pair on one scale.
-QUERY_SIGNALS = ("indic_other_language",)
+#
+# "title_cosine": the question's cosine to the title of the hit's page (the best of its
+# translations' titles), the title encoded as a question is (build.py's titles.npy) and centred
+# like the shop bank (on the off-topic bank's script means): question to question, on one
+# scale in every script. A page's sections say everything the page says; its title says what
+# it is for, which a question the site does not cover shares with none of them. A hit on an
+# overview page (the home page, a section index: no title of an answer) gets the site's lowest
+# title cosine. An index built before title vectors has none: the query model then reads the
+# signal as its fitted mean (Logistic: a signal a hit lacks moves nothing).
+QUERY_SIGNALS = ("indic_other_language", "title_cosine")
 LEXICAL_FEATURES = ("coverage", "lexical_rank", "known", "known_weighted", "score_margin", "rank", "words")  # no vectors
 # Whether the help center answers the query at all, from its best hit: a few signals that
 # mean the same in every language, strongly regularised (QUERY_L2), chosen by 5-fold
@@ -102,7 +111,7 @@ LEXICAL_FEATURES = ("coverage", "lexical_rank", "known", "known_weighted", "scor
 # 0.956, 0.907 / 0.957; nested 0.896 / 0.950, 0.902 / 0.952, 0.904 / 0.954. bench_relevance
 # --decision.
 QUERY_FEATURES = ("coverage", "known_weighted", "cosine", "cosine_centered", "cross", "indic", "latn", "offtopic",
-                  "shop", "agree", "indic_other_language")
+                  "shop", "agree", "indic_other_language", "title_cosine")
 LEXICAL_QUERY_FEATURES = ("coverage", "known_weighted")
 QUERY_L2 = 10.0
 
@@ -118,9 +127,11 @@ class Logistic:
     intercept: float
 
     def __call__(self, features: dict[str, float]) -> float:
+        """The probability; a feature missing from ``features`` counts as its fitted mean (it
+        moves nothing: an index without title vectors is decided on the other signals)."""
         z = self.intercept
         for name, mu, sd, w in zip(self.names, self.mean, self.scale, self.coef, strict=True):
-            z += w * ((features.get(name, 0.0) - mu) / sd)
+            z += w * ((features.get(name, mu) - mu) / sd)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def to_json(self) -> dict[str, object]:
@@ -255,6 +266,18 @@ def shop_bank_vectors(encoder: Any, path: Path = SHOP_BANK_VECTORS) -> Any:
         return rows
 
 
+def title_vectors(encoder: Any, titles: Sequence[str], vecs: Any) -> Any:
+    """Page titles encoded as questions (``vecs``, one row per title), each centred on the
+    off-topic bank's mean for its script like the shop bank (:func:`shop_bank_vectors`): a
+    question's cosine to them is on the same scale as its cosine to the banks."""
+    import numpy as np
+
+    with _bank_lock:
+        off, off_vecs = _encoded_bank(encoder, BANK_FILE, BANK_VECTORS)
+        means = _script_means(off, off_vecs)
+    return _centred(titles, np.asarray(vecs, dtype=np.float32), means)
+
+
 def write_bank_vectors(encoder: Any, path: Path = BANK_VECTORS, text: Path = BANK_FILE) -> None:
     """Ship a bank's vectors for ``encoder`` (float16: a cosine moves by < 0.001); the
     off-topic bank unless ``text`` names another."""
@@ -313,9 +336,10 @@ def model_for(encoder: str, path: Path = MODEL_FILE) -> AnswerModel | None:
 
 
 def hit_features(cands: Any, grouped: Sequence[tuple[int, float]], group_of: Sequence[str],
-                 mode: str, hit_langs: Sequence[str] = ()) -> list[dict[str, float]]:
+                 mode: str, hit_langs: Sequence[str] = (), titles: dict[str, float] | None = None) -> list[dict[str, float]]:
     """The FEATURES and QUERY_SIGNALS of each hit (a page's sections share their page's);
-    ``hit_langs`` is the language of each hit's page."""
+    ``hit_langs`` is the language of each hit's page; ``titles``: each hit's translation group
+    -> its ``title_cosine`` (None without title vectors: the signal is left out)."""
     semantic = mode != "lexical" and bool(cands.semantic)
     best_cov: dict[str, float] = {}
     lex_rank: dict[str, int] = {}
@@ -376,4 +400,6 @@ def hit_features(cands: Any, grouped: Sequence[tuple[int, float]], group_of: Seq
         f["indic_best_centered"] = indic * f["best_centered"]
         f["indic_semantic_margin"] = indic * f["semantic_margin"]
         f["indic_other_language"] = indic * cands.other_language if semantic else 0.0
+        if semantic and titles is not None:
+            f["title_cosine"] = titles[g]
     return out

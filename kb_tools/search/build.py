@@ -5,6 +5,11 @@ one in the existing manifest, the index is kept as it is and neither torch nor
 sentence-transformers is imported (that import alone costs seconds). Otherwise only chunks
 whose text is not in the embedding cache are embedded.
 
+Each page's title is also encoded, as a question is (``titles.npy``): the answer decision
+compares a shopper's question with the title of the page search puts first (``answer.py``,
+``title_cosine``). Titles are cached like the chunks (by text, in the encoder's query form), so
+a retitled page costs one short encoder pass and an unchanged rebuild none.
+
 A site's own glossary and synonyms (the kb options ``glossary_file``, ``synonyms_file``) are
 checked and copied into the index folder, where ``LexicalIndex`` reads them: the index is
 self-contained, and a change to either is a new index (its digest is in the inputs and the
@@ -47,9 +52,10 @@ SCHEMA_VERSION = 3
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.json"
 VECTORS = "vectors.npy"
+TITLES = "titles.npy"  # each page's title encoded as a question: one row per page, in the order of page_titles
 SITE_GLOSSARY = "glossary.yml"  # a site's own glossary, as the build copied it into the index
 SITE_SYNONYMS = "synonyms.yml"  # ... and its own synonyms
-_OWN = {MANIFEST, CHUNKS, VECTORS, "vocab.json", "lengths.npy", "surface.json", "lexical"}
+_OWN = {MANIFEST, CHUNKS, VECTORS, TITLES, "vocab.json", "lengths.npy", "surface.json", "lexical"}
 _SITE_WORDS = {SITE_GLOSSARY, SITE_SYNONYMS}  # the build's too, but only when the site has them
 
 
@@ -254,6 +260,7 @@ def build_index(
             if dimension is None:
                 dimension = get_encoder(spec).dimension
             matrix = np.zeros((0, dimension), dtype=np.float32)
+        titles, titles_embedded = _title_vectors(page_titles(chunks), spec, key, cache_dir, dimension)
     except BaseException:
         _abandon(written, tmp)
         raise
@@ -272,13 +279,47 @@ def build_index(
         "fingerprint": fingerprint,
         "inputs": inputs,
         "embedded": len(missing),
+        "titles_embedded": titles_embedded,
     }
     try:
         written.result()
     except BaseException:
         _abandon(written, tmp)
         raise
-    return _finish(tmp, out_dir, chunks, matrix, manifest, t0, site_words)
+    return _finish(tmp, out_dir, chunks, matrix, manifest, t0, site_words, titles)
+
+
+def page_titles(chunks: list[Chunk]) -> list[str]:
+    """Each page's title, pages in the order their first chunk comes: the rows of TITLES."""
+    first: dict[str, str] = {}
+    for c in chunks:
+        first.setdefault(c.page_url, c.title)
+    return list(first.values())
+
+
+def _title_vectors(titles: list[str], spec, key: str, cache_dir: Path, dimension: int):  # type: ignore[no-untyped-def]
+    """``titles`` encoded as questions (the e5 query form: a title reads like what a shopper
+    asks) and how many the encoder ran on: those the cache lacks, by text (a site's page titles
+    are a few hundred short texts, a fraction of its chunks' cost)."""
+    import numpy as np
+
+    from kb_tools.search.embeddings import EmbeddingCache, get_encoder, text_hash
+
+    hashes = [text_hash(t) for t in titles]
+    cache = EmbeddingCache(cache_dir, key, queries=True)
+    try:
+        known = cache.get_many(hashes)
+        todo = {h: t for h, t in zip(hashes, titles, strict=True) if h not in known}
+        if todo:
+            vecs = get_encoder(spec).encode_queries(list(todo.values()))
+            new = [(h, v.tobytes()) for h, v in zip(todo, vecs, strict=True)]
+            cache.put_many(new)
+            known.update(new)
+    finally:
+        cache.close()
+    if not titles:
+        return np.zeros((0, dimension), dtype=np.float32), 0
+    return np.stack([np.frombuffer(known[h], dtype=np.float32) for h in hashes]), len(todo)
 
 
 def _record_inputs(out_dir: Path, old: dict, inputs: dict[str, str]) -> dict:
@@ -394,26 +435,31 @@ def _abandon(written: Future, tmp: Path) -> None:  # type: ignore[type-arg]
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _write(out_dir: Path, chunks: list[Chunk], matrix, manifest: dict, t0: float, site_words: SiteWords) -> dict:  # type: ignore[no-untyped-def]
+def _write(out_dir: Path, chunks: list[Chunk], matrix, manifest: dict, t0: float, site_words: SiteWords,  # type: ignore[no-untyped-def]
+           titles=None) -> dict:  # fmt: skip
     tmp = _new_tmp(out_dir)
     try:
         _write_lexical(chunks, tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return _finish(tmp, out_dir, chunks, matrix, manifest, t0, site_words)
+    return _finish(tmp, out_dir, chunks, matrix, manifest, t0, site_words, titles)
 
 
 def _finish(tmp: Path, out_dir: Path, chunks: list[Chunk], matrix, manifest: dict, t0: float,  # type: ignore[no-untyped-def]
-            site_words: SiteWords) -> dict:  # fmt: skip
-    """Vectors, chunks, the site's words and the manifest beside the lexical index in ``tmp``,
-    then the swap."""
+            site_words: SiteWords, titles=None) -> dict:  # fmt: skip
+    """Vectors, title vectors, chunks, the site's words and the manifest beside the lexical
+    index in ``tmp``, then the swap. Without vectors (``None``) each is written with no
+    columns: the index has none, and search does without."""
     import numpy as np
 
     if matrix is None:
         matrix = np.zeros((len(chunks), 0), dtype=np.float32)
+    if titles is None:
+        titles = np.zeros((len({c.page_url for c in chunks}), 0), dtype=np.float32)
     try:
         np.save(tmp / VECTORS, matrix)
+        np.save(tmp / TITLES, titles)
         (tmp / CHUNKS).write_text(
             json.dumps([c.to_json() for c in chunks], ensure_ascii=False), encoding="utf-8"
         )

@@ -28,12 +28,14 @@ def text_hash(text: str) -> str:
 
 
 class EmbeddingCache:
-    """Append-only store of vectors by text hash, one SQLite file per model."""
+    """Append-only store of vectors by text hash, one SQLite file per model and form: texts
+    encoded as passages (chunks), or as questions (``queries=True``: page titles, read the
+    way a shopper's question is). One text has another vector in each form."""
 
-    def __init__(self, cache_dir: Path, key: str) -> None:
+    def __init__(self, cache_dir: Path, key: str, *, queries: bool = False) -> None:
         folder = cache_dir / "embeddings" / key
         folder.mkdir(parents=True, exist_ok=True)
-        self.path = folder / "vectors.sqlite"
+        self.path = folder / ("queries.sqlite" if queries else "vectors.sqlite")
         self.db = sqlite3.connect(self.path)
         self.db.execute("CREATE TABLE IF NOT EXISTS vec (h TEXT PRIMARY KEY, v BLOB NOT NULL)")
 
