@@ -6,7 +6,7 @@ delivery pages are gone), the kind of no-answer question a shop's own shoppers a
 list of off-topic questions never holds. Removing pages also makes small sites (a shop with 8
 pages) out of the shops we have. bench_shops --subsites measures the answer decision on both.
 
-A sub-site's index is the full index's chunks, vectors, title vectors and site words, less the removed pages,
+A sub-site's index is the full index's chunks, vectors, heading vectors and site words, less the removed pages,
 with its lexical index written anew from the chunks left (``build._write``, as a build of those
 pages writes it): every signal of the decision (word statistics, per-language means, overview
 pages) is computed as on a real index of those pages, without a model run.
@@ -44,10 +44,10 @@ def subset_index(full: Path, keep: set[str], out: Path) -> Path:
 
     from kb_tools.search.build import (
         CHUNKS,
+        HEADINGS,
         MANIFEST,
         SITE_GLOSSARY,
         SITE_SYNONYMS,
-        TITLES,
         VECTORS,
         SiteWords,
         _write,
@@ -60,9 +60,8 @@ def subset_index(full: Path, keep: set[str], out: Path) -> Path:
     manifest = {k: v for k, v in manifest.items() if k not in ("chunks", "pages", "counts", "built_at", "build_seconds")}
     glossary, synonyms = full / SITE_GLOSSARY, full / SITE_SYNONYMS
     words = SiteWords.read(glossary if glossary.exists() else None, synonyms if synonyms.exists() else None)
-    pages = [i for i, page in enumerate(dict.fromkeys(c.page_url for c in chunks)) if page in keep]
     _write(out, [chunks[i] for i in rows], np.load(full / VECTORS)[rows], manifest, time.perf_counter(), words,
-           np.load(full / TITLES)[pages])
+           np.load(full / HEADINGS)[rows])
     return out
 
 

@@ -75,15 +75,17 @@ FEATURES = (
 # only in English was declined when such a page that does not answer ranked first. Centring
 # per language puts each (question, page) language pair on one scale.
 #
-# "title_cosine": the question's cosine to the title of the hit's page (the best of its
-# translations' titles), the title encoded as a question is (build.py's titles.npy) and centred
-# like the shop bank (on the off-topic bank's script means): question to question, on one
-# scale in every script. A page's sections say everything the page says; its title says what
+# "heading_cosine": the question's best cosine to a heading of the hit's page or of its
+# translations (each section's heading read with the page title, the introduction's the title
+# alone: build.chunk_heading), the headings encoded as questions are (build.py's headings.npy)
+# and centred like the shop bank (on the off-topic bank's script means): question to question,
+# on one scale in every script. A page's text says everything it says; its headings say what
 # it is for, which a question the site does not cover shares with none of them. A hit on an
-# overview page (the home page, a section index: no title of an answer) gets the site's lowest
-# title cosine. An index built before title vectors has none: the query model then reads the
-# signal as its fitted mean (Logistic: a signal a hit lacks moves nothing).
-QUERY_SIGNALS = ("indic_other_language", "title_cosine")
+# overview page (the home page, a section index: it lists answers without being one) gets 0,
+# no nearer than an everyday question's mean. An index built before heading vectors has none:
+# the query model then reads the signal as its fitted mean (Logistic: a signal a hit lacks
+# moves nothing).
+QUERY_SIGNALS = ("indic_other_language", "heading_cosine")
 LEXICAL_FEATURES = ("coverage", "lexical_rank", "known", "known_weighted", "score_margin", "rank", "words")  # no vectors
 # Whether the help center answers the query at all, from its best hit: a few signals that
 # mean the same in every language, strongly regularised (QUERY_L2), chosen by 5-fold
@@ -111,7 +113,7 @@ LEXICAL_FEATURES = ("coverage", "lexical_rank", "known", "known_weighted", "scor
 # 0.956, 0.907 / 0.957; nested 0.896 / 0.950, 0.902 / 0.952, 0.904 / 0.954. bench_relevance
 # --decision.
 QUERY_FEATURES = ("coverage", "known_weighted", "cosine", "cosine_centered", "cross", "indic", "latn", "offtopic",
-                  "shop", "agree", "indic_other_language", "title_cosine")
+                  "shop", "agree", "indic_other_language", "heading_cosine")
 LEXICAL_QUERY_FEATURES = ("coverage", "known_weighted")
 QUERY_L2 = 10.0
 
@@ -128,7 +130,7 @@ class Logistic:
 
     def __call__(self, features: dict[str, float]) -> float:
         """The probability; a feature missing from ``features`` counts as its fitted mean (it
-        moves nothing: an index without title vectors is decided on the other signals)."""
+        moves nothing: an index without heading vectors is decided on the other signals)."""
         z = self.intercept
         for name, mu, sd, w in zip(self.names, self.mean, self.scale, self.coef, strict=True):
             z += w * ((features.get(name, mu) - mu) / sd)
@@ -266,8 +268,8 @@ def shop_bank_vectors(encoder: Any, path: Path = SHOP_BANK_VECTORS) -> Any:
         return rows
 
 
-def title_vectors(encoder: Any, titles: Sequence[str], vecs: Any) -> Any:
-    """Page titles encoded as questions (``vecs``, one row per title), each centred on the
+def heading_vectors(encoder: Any, headings: Sequence[str], vecs: Any) -> Any:
+    """Headings encoded as questions (``vecs``, one row per heading), each centred on the
     off-topic bank's mean for its script like the shop bank (:func:`shop_bank_vectors`): a
     question's cosine to them is on the same scale as its cosine to the banks."""
     import numpy as np
@@ -275,7 +277,7 @@ def title_vectors(encoder: Any, titles: Sequence[str], vecs: Any) -> Any:
     with _bank_lock:
         off, off_vecs = _encoded_bank(encoder, BANK_FILE, BANK_VECTORS)
         means = _script_means(off, off_vecs)
-    return _centred(titles, np.asarray(vecs, dtype=np.float32), means)
+    return _centred(headings, np.asarray(vecs, dtype=np.float32), means)
 
 
 def write_bank_vectors(encoder: Any, path: Path = BANK_VECTORS, text: Path = BANK_FILE) -> None:
@@ -336,10 +338,11 @@ def model_for(encoder: str, path: Path = MODEL_FILE) -> AnswerModel | None:
 
 
 def hit_features(cands: Any, grouped: Sequence[tuple[int, float]], group_of: Sequence[str],
-                 mode: str, hit_langs: Sequence[str] = (), titles: dict[str, float] | None = None) -> list[dict[str, float]]:
+                 mode: str, hit_langs: Sequence[str] = (), headings: dict[str, float] | None = None,
+                 ) -> list[dict[str, float]]:  # fmt: skip
     """The FEATURES and QUERY_SIGNALS of each hit (a page's sections share their page's);
-    ``hit_langs`` is the language of each hit's page; ``titles``: each hit's translation group
-    -> its ``title_cosine`` (None without title vectors: the signal is left out)."""
+    ``hit_langs`` is the language of each hit's page; ``headings``: each hit's translation
+    group -> its ``heading_cosine`` (None without heading vectors: the signal is left out)."""
     semantic = mode != "lexical" and bool(cands.semantic)
     best_cov: dict[str, float] = {}
     lex_rank: dict[str, int] = {}
@@ -400,6 +403,6 @@ def hit_features(cands: Any, grouped: Sequence[tuple[int, float]], group_of: Seq
         f["indic_best_centered"] = indic * f["best_centered"]
         f["indic_semantic_margin"] = indic * f["semantic_margin"]
         f["indic_other_language"] = indic * cands.other_language if semantic else 0.0
-        if semantic and titles is not None:
-            f["title_cosine"] = titles[g]
+        if semantic and headings is not None:
+            f["heading_cosine"] = headings[g]
     return out

@@ -5,10 +5,12 @@ one in the existing manifest, the index is kept as it is and neither torch nor
 sentence-transformers is imported (that import alone costs seconds). Otherwise only chunks
 whose text is not in the embedding cache are embedded.
 
-Each page's title is also encoded, as a question is (``titles.npy``): the answer decision
-compares a shopper's question with the title of the page search puts first (``answer.py``,
-``title_cosine``). Titles are cached like the chunks (by text, in the encoder's query form), so
-a retitled page costs one short encoder pass and an unchanged rebuild none.
+Each chunk's heading is also encoded, as a question is (``headings.npy``: the page title and
+the section's heading, the title alone for a page's introduction): the answer decision compares
+a shopper's question with the headings of the page search puts first (``answer.py``,
+``heading_cosine``). Headings are cached like the chunks (by text, in the encoder's query
+form), so a retitled page costs one short encoder pass per section and an unchanged rebuild
+none; they are short, a tenth of what embedding the chunks costs.
 
 A site's own glossary and synonyms (the kb options ``glossary_file``, ``synonyms_file``) are
 checked and copied into the index folder, where ``LexicalIndex`` reads them: the index is
@@ -52,10 +54,10 @@ SCHEMA_VERSION = 3
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.json"
 VECTORS = "vectors.npy"
-TITLES = "titles.npy"  # each page's title encoded as a question: one row per page, in the order of page_titles
+HEADINGS = "headings.npy"  # each chunk's heading (chunk_heading) encoded as a question, one row per chunk
 SITE_GLOSSARY = "glossary.yml"  # a site's own glossary, as the build copied it into the index
 SITE_SYNONYMS = "synonyms.yml"  # ... and its own synonyms
-_OWN = {MANIFEST, CHUNKS, VECTORS, TITLES, "vocab.json", "lengths.npy", "surface.json", "lexical"}
+_OWN = {MANIFEST, CHUNKS, VECTORS, HEADINGS, "vocab.json", "lengths.npy", "surface.json", "lexical"}
 _SITE_WORDS = {SITE_GLOSSARY, SITE_SYNONYMS}  # the build's too, but only when the site has them
 
 
@@ -260,7 +262,8 @@ def build_index(
             if dimension is None:
                 dimension = get_encoder(spec).dimension
             matrix = np.zeros((0, dimension), dtype=np.float32)
-        titles, titles_embedded = _title_vectors(page_titles(chunks), spec, key, cache_dir, dimension)
+        headings, headings_embedded = _heading_vectors([chunk_heading(c) for c in chunks], spec, key, cache_dir,
+                                                       dimension)
     except BaseException:
         _abandon(written, tmp)
         raise
@@ -279,37 +282,35 @@ def build_index(
         "fingerprint": fingerprint,
         "inputs": inputs,
         "embedded": len(missing),
-        "titles_embedded": titles_embedded,
+        "headings_embedded": headings_embedded,
     }
     try:
         written.result()
     except BaseException:
         _abandon(written, tmp)
         raise
-    return _finish(tmp, out_dir, chunks, matrix, manifest, t0, site_words, titles)
+    return _finish(tmp, out_dir, chunks, matrix, manifest, t0, site_words, headings)
 
 
-def page_titles(chunks: list[Chunk]) -> list[str]:
-    """Each page's title, pages in the order their first chunk comes: the rows of TITLES."""
-    first: dict[str, str] = {}
-    for c in chunks:
-        first.setdefault(c.page_url, c.title)
-    return list(first.values())
+def chunk_heading(chunk: Chunk) -> str:
+    """What a chunk says it is about: its page title and its section's heading ("Returns
+    Refunds"; the heading alone is often no topic: "Outside Dhaka"), the title alone for the
+    page's introduction."""
+    return f"{chunk.title} {chunk.section}" if chunk.section else chunk.title
 
 
-def _title_vectors(titles: list[str], spec, key: str, cache_dir: Path, dimension: int):  # type: ignore[no-untyped-def]
-    """``titles`` encoded as questions (the e5 query form: a title reads like what a shopper
-    asks) and how many the encoder ran on: those the cache lacks, by text (a site's page titles
-    are a few hundred short texts, a fraction of its chunks' cost)."""
+def _heading_vectors(headings: list[str], spec, key: str, cache_dir: Path, dimension: int):  # type: ignore[no-untyped-def]
+    """``headings`` encoded as questions (the e5 query form: a heading reads like what a
+    shopper asks) and how many texts the encoder ran on: those the cache lacks, each once."""
     import numpy as np
 
     from kb_tools.search.embeddings import EmbeddingCache, get_encoder, text_hash
 
-    hashes = [text_hash(t) for t in titles]
+    hashes = [text_hash(t) for t in headings]
     cache = EmbeddingCache(cache_dir, key, queries=True)
     try:
         known = cache.get_many(hashes)
-        todo = {h: t for h, t in zip(hashes, titles, strict=True) if h not in known}
+        todo = {h: t for h, t in zip(hashes, headings, strict=True) if h not in known}
         if todo:
             vecs = get_encoder(spec).encode_queries(list(todo.values()))
             new = [(h, v.tobytes()) for h, v in zip(todo, vecs, strict=True)]
@@ -317,7 +318,7 @@ def _title_vectors(titles: list[str], spec, key: str, cache_dir: Path, dimension
             known.update(new)
     finally:
         cache.close()
-    if not titles:
+    if not headings:
         return np.zeros((0, dimension), dtype=np.float32), 0
     return np.stack([np.frombuffer(known[h], dtype=np.float32) for h in hashes]), len(todo)
 
@@ -436,30 +437,30 @@ def _abandon(written: Future, tmp: Path) -> None:  # type: ignore[type-arg]
 
 
 def _write(out_dir: Path, chunks: list[Chunk], matrix, manifest: dict, t0: float, site_words: SiteWords,  # type: ignore[no-untyped-def]
-           titles=None) -> dict:  # fmt: skip
+           headings=None) -> dict:  # fmt: skip
     tmp = _new_tmp(out_dir)
     try:
         _write_lexical(chunks, tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return _finish(tmp, out_dir, chunks, matrix, manifest, t0, site_words, titles)
+    return _finish(tmp, out_dir, chunks, matrix, manifest, t0, site_words, headings)
 
 
 def _finish(tmp: Path, out_dir: Path, chunks: list[Chunk], matrix, manifest: dict, t0: float,  # type: ignore[no-untyped-def]
-            site_words: SiteWords, titles=None) -> dict:  # fmt: skip
-    """Vectors, title vectors, chunks, the site's words and the manifest beside the lexical
+            site_words: SiteWords, headings=None) -> dict:  # fmt: skip
+    """Vectors, heading vectors, chunks, the site's words and the manifest beside the lexical
     index in ``tmp``, then the swap. Without vectors (``None``) each is written with no
     columns: the index has none, and search does without."""
     import numpy as np
 
     if matrix is None:
         matrix = np.zeros((len(chunks), 0), dtype=np.float32)
-    if titles is None:
-        titles = np.zeros((len({c.page_url for c in chunks}), 0), dtype=np.float32)
+    if headings is None:
+        headings = np.zeros((len(chunks), 0), dtype=np.float32)
     try:
         np.save(tmp / VECTORS, matrix)
-        np.save(tmp / TITLES, titles)
+        np.save(tmp / HEADINGS, headings)
         (tmp / CHUNKS).write_text(
             json.dumps([c.to_json() for c in chunks], ensure_ascii=False), encoding="utf-8"
         )

@@ -89,7 +89,7 @@ class Candidates:
     offtopic: float = 0.0  # best centred cosine to the off-topic bank minus best_centered (answer.py)
     shop: float = 0.0  # best cosine to the shop bank, centred on the off-topic bank's script means (answer.py)
     other_language: float = 0.0  # best centred cosine of a chunk in another language than the question's (answer.py)
-    title_cosine: Any = None  # each answer page's title's centred cosine to the question (Searcher; None: no title vectors)
+    vector: Any = None  # the query's vector (None without the semantic side): the decision compares it with headings
 
     @property
     def romanized(self) -> bool:

@@ -23,12 +23,12 @@ from kb_tools.search.analyzer import detect_script, script_of
 from kb_tools.search.answer import (
     AnswerModel,
     bank_vectors,
+    heading_vectors,
     hit_features,
     model_for,
     shop_bank_vectors,
-    title_vectors,
 )
-from kb_tools.search.build import CHUNKS, MANIFEST, SCHEMA_VERSION, TITLES, VECTORS, page_titles
+from kb_tools.search.build import CHUNKS, HEADINGS, MANIFEST, SCHEMA_VERSION, VECTORS, chunk_heading
 from kb_tools.search.chunking import Chunk
 from kb_tools.search.query import Context, QueryError, SearchQuery, SearchResults
 from kb_tools.search.ranking import (
@@ -184,8 +184,8 @@ class Searcher:
             raw = json.loads((self.index_dir / CHUNKS).read_text(encoding="utf-8"))
             self.chunks = [Chunk.from_json(d) for d in raw]
             self.vectors = np.load(self.index_dir / VECTORS)
-            # An index built before title vectors has none: the decision does without them.
-            self._title_matrix = np.load(self.index_dir / TITLES) if (self.index_dir / TITLES).exists() else None
+            # An index built before heading vectors has none: the decision does without them.
+            self._heading_matrix = np.load(self.index_dir / HEADINGS) if (self.index_dir / HEADINGS).exists() else None
             self.lexical = LexicalIndex(self.index_dir)
         except Exception as e:
             raise SearchIndexError(f"the search index in {self.index_dir} is broken ({e}): {REBUILD}") from e
@@ -207,8 +207,8 @@ class Searcher:
         self._encoder: Any = None
         self._bank: Any = None  # the off-topic bank's centred vectors (answer.bank_vectors), with the model
         self._shop_bank: Any = None  # the shop bank's (answer.shop_bank_vectors), on the same scale
-        self._titles: Any = None  # the answer pages' title vectors, centred (answer.title_vectors), with the model
-        self._title_rows: dict[str, Any] = {}  # translation group -> its answer pages' rows of _titles
+        self._headings: Any = None  # the answer pages' heading vectors, centred (answer.heading_vectors), with the model
+        self._heading_rows: dict[str, Any] = {}  # translation group -> its answer pages' rows of _headings
         # Filter masks for the values the index holds (a product=/category= value nobody wrote
         # gets the empty mask, uncached): bounded by the index, not by what clients send.
         self._masks: dict[tuple[str, str], Any] = {}
@@ -265,43 +265,39 @@ class Searcher:
             if self.calibrated:  # only the answer model reads the banks
                 self._bank = bank_vectors(encoder)
                 self._shop_bank = shop_bank_vectors(encoder)
-                self._load_titles(encoder)
+                self._load_headings(encoder)
             one_blas_thread()
             self._encoder = encoder
 
-    def _load_titles(self, encoder: Any) -> None:
-        """The answer pages' title vectors (build.TITLES) centred for the decision, and each
+    def _load_headings(self, encoder: Any) -> None:
+        """The answer pages' heading vectors (build.HEADINGS) centred for the decision, and each
         translation group's rows; left None when the index has none of this encoder's
-        dimension (built before title vectors, or without vectors)."""
+        dimension (built before heading vectors, or without vectors)."""
         import numpy as np
 
-        pages = list(dict.fromkeys(self._page_of))
-        matrix = self._title_matrix
-        if matrix is None or matrix.shape != (len(pages), encoder.dimension):
+        matrix, self._heading_matrix = self._heading_matrix, None  # only the centred rows are kept
+        if matrix is None or matrix.shape != (len(self.chunks), encoder.dimension):
             return
-        overviews = overview_pages(self._page_of)
-        answers = [i for i, p in enumerate(pages) if p not in overviews]
+        answers = [i for i, overview in enumerate(self._overview) if not overview]
         if not answers:
             return
-        titles = page_titles(self.chunks)
-        self._titles = title_vectors(encoder, [titles[i] for i in answers], matrix[answers])
+        self._headings = heading_vectors(encoder, [chunk_heading(self.chunks[i]) for i in answers], matrix[answers])
         rows: dict[str, list[int]] = {}
         for row, i in enumerate(answers):
-            rows.setdefault(self.translations.group[pages[i]], []).append(row)
-        self._title_rows = {g: np.asarray(r, dtype=np.int64) for g, r in rows.items()}
+            rows.setdefault(self._group_of[i], []).append(row)
+        self._heading_rows = {g: np.asarray(r, dtype=np.int64) for g, r in rows.items()}
 
-    def _title_cosines(self, cands: Candidates, grouped: list[tuple[int, float]]) -> dict[str, float] | None:
-        """Each hit's translation group -> the best title cosine of its answer pages, the
-        site's lowest for a group with none (an overview page); None without title vectors."""
-        cos = cands.title_cosine
-        if cos is None:
+    def _heading_cosines(self, cands: Candidates, grouped: list[tuple[int, float]]) -> dict[str, float] | None:
+        """Each hit's translation group -> the best cosine of the question to a heading of its
+        answer pages, 0 for a group with none (an overview page); None without heading vectors."""
+        if self._headings is None or cands.vector is None:
             return None
         out: dict[str, float] = {}
         for cid, _ in grouped:
             g = self._group_of[cid]
             if g not in out:
-                rows = self._title_rows.get(g)
-                out[g] = float(cos[rows].max()) if rows is not None else float(cos.min())
+                rows = self._heading_rows.get(g)
+                out[g] = float((self._headings[rows] @ cands.vector).max()) if rows is not None else 0.0
         return out
 
     def english_words(self) -> set[str]:
@@ -487,8 +483,7 @@ class Searcher:
                 cands.offtopic = float((self._bank @ vector).max()) - sem["best"]
             if self._shop_bank is not None:  # how near a question shoppers ask any shop: one scale in every script
                 cands.shop = float((self._shop_bank @ vector).max())
-            if self._titles is not None:  # how near the question is to what each page says it is for
-                cands.title_cosine = self._titles @ vector
+            cands.vector = vector  # the decision compares it with the hits' headings
         return cands
 
     def rank(self, cands: Candidates, mode: str, k: int, context: Context | None = None,
@@ -508,7 +503,7 @@ class Searcher:
         grouped = group_by_page(ranked, self._page_of, self._url_of, k, f.second_section_ratio,
                                 self.translations, lang)
         feats = hit_features(cands, grouped, self._group_of, mode, [self.chunks[cid].lang for cid, _ in grouped],
-                             self._title_cosines(cands, grouped))
+                             self._heading_cosines(cands, grouped))
         if features is not None:  # the question's own: the context never decides `answered`
             features.extend(feats)
         model = self.model_for_mode(mode)
