@@ -663,7 +663,7 @@ def main() -> None:
     ap.add_argument("--misses", action="store_true")
     ap.add_argument("--offtopic", action="store_true", help="the decision refitted with and without the off-topic signal, out-of-fold on tune")
     ap.add_argument("--shop", action="store_true", help="the decision refitted with and without the shop bank's signal, out-of-fold on tune")
-    ap.add_argument("--decision", nargs="?", const="-agree,-indic_other_language,-agree-indic_other_language,+latn_other_language",
+    ap.add_argument("--decision", nargs="?", const="-heading_cosine,-agree,-indic_other_language,+latn_other_language",
                     default=None,
                     metavar="CHANGES", help="the query model refitted with signals added (+name) or taken away (-name), "
                     "comma-separated, out-of-fold on tune (default: %(const)s)")
