@@ -209,6 +209,28 @@ def test_a_product_named_in_the_question_does_not_pull_it_to_the_products_guide(
     assert results[0] == first, results
 
 
+@pytest.mark.parametrize(("query", "first"), [
+    ("where is my blender", "orders/track-your-order/"),
+    ("mera blender kab aayega", "orders/track-your-order/"),
+    ("amar blender kothay ache", "bn/orders/track-your-order/"),
+    ("আমার ব্লেন্ডার কোথায় আছে", "bn/orders/track-your-order/"),
+    ("রাইস কুকারটা কোথায়", "bn/orders/track-your-order/"),
+    ("મારો પંખો ક્યાં છે", "gu/orders/track-your-order/"),
+])
+def test_a_question_whose_only_word_is_the_product_asks_where_the_order_is(searcher, query: str,
+                                                                           first: str) -> None:
+    # The product's name is the question's only content word; "where"/"kab aayega"/"কোথায়"
+    # ask where the order is. The words and the encoder both put the product's guide first
+    # (none of these had the tracking page first; three not in the first ten).
+    results = [page(h.url) for h in searcher.search(query, k=5)]
+    assert results[0] == first, results
+
+
+def test_a_question_word_beside_what_the_shopper_wants_keeps_the_products_guide(searcher) -> None:
+    results = [page(h.url) for h in searcher.search("where is the pulse button on the blender", k=5)]
+    assert results[0] == "products/blender-x2-assembly/", results
+
+
 def test_english_loanwords_in_native_script_are_read_as_english(searcher) -> None:
     from kb_tools.search.romanized import sound_skeleton
 

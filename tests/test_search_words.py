@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from kb_tools.records import PageRecord
 from kb_tools.search import Searcher, lexical
 from kb_tools.search.analyzer import normalize_word
@@ -254,3 +256,42 @@ def test_a_wallet_the_pages_write_in_latin_letters_is_found_by_its_bengali_spell
     urls = [h.url for h in s.search("ব্লেন্ডার কোথায়", mode="lexical")]
     assert urls[:1] == ["bn/orders/track/"] and "products/blender/" not in urls
     assert "refunds/" not in [h.url for h in s.search("রিফান্ড", mode="lexical")]
+
+
+def test_a_question_whose_only_word_is_the_product_finds_what_its_frame_asks(tmp_path: Path) -> None:
+    # "where is my kettle" says nothing but the product's name and "where": on the words alone
+    # it found the kettle guide, which says "kettle" everywhere. The question frame "where is
+    # my X" (data/frames.yml) asks about the order's delivery, in any language.
+    s = product_site(tmp_path)
+    for query in ("where is my kettle", "when will my kettle arrive"):
+        assert [h.url for h in s.search(query, mode="lexical")][:1] == ["orders/track/"], query
+    # A question that says what it wants about the product is no frame question.
+    for query in ("when should i descale the kettle", "kettle"):
+        assert [h.url for h in s.search(query, mode="lexical")][:1] == ["products/kettle/"], query
+
+
+def test_a_product_written_in_bengali_letters_is_the_product(tmp_path: Path) -> None:
+    # কেটলি is the shop's "kettle" in Bengali letters (its `products:` slug is English): it
+    # names the product, so "আমার কেটলি কোথায়" ("where is my kettle") asks where the order
+    # is, not how to use the kettle, whose Bengali guide says কেটলি and কোথায় too.
+    s = searcher(tmp_path, [
+        PageRecord(url="products/kettle/", title="Use the kettle", html="<p>Fill the kettle.</p>", lang="en",
+                   products=("steel-kettle",)),
+        page("bn/products/kettle/", "কেটলি ব্যবহার", "<h2>কেটলি কোথায় রাখবেন</h2><p>কেটলি সমান জায়গায় রাখুন। "
+             "কেটলি পরিষ্কার রাখুন।</p>", "bn"),
+        page("bn/orders/track/", "অর্ডার ট্র্যাক করুন", "<p>আপনার অর্ডার এখন কোথায় আছে দেখুন।</p>", "bn"),
+        page("bn/contact/", "যোগাযোগ", "<p>ফোন করুন।</p>", "bn"),
+    ])
+    assert [h.url for h in s.search("আমার কেটলি কোথায়", mode="lexical")][:1] == ["bn/orders/track/"]
+    assert s.lexical.build_query("কেটলি পরিষ্কার", "bn").boosts == [lexical.PRODUCT_WEIGHT, 1.0]
+    # A word the glossary reads as another English word is that word (ফোন is "phone").
+    assert not s.lexical.spells_product("ফোন", "ফোন")
+
+
+def test_a_frames_file_with_a_bad_entry_names_its_line(tmp_path: Path) -> None:
+    bad = tmp_path / "frames.yml"
+    bad.write_text("track order:\n  en: where\n  xx: kothay\n", encoding="utf-8")
+    with pytest.raises(lexical.GlossaryError) as err:
+        lexical.load_frames(bad)
+    assert err.value.line == 3 and "unknown language 'xx'" in err.value.what
+    assert [f.about for f in lexical.load_frames()] == ["track order delivery"]

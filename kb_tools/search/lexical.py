@@ -95,6 +95,10 @@ COMMONER = 5
 # at all (a Gujarati question whose answer is an English product guide), and the name is
 # then the best sign of its page. Coverage and the answer decision count the name whole.
 PRODUCT_WEIGHT = 0.3
+# What a question frame asks about (data/frames.yml: "where is my <product>" asks about the
+# order's delivery), searched as words of a question made only of a product's name, the frame's
+# words and grammar: this much each, as a glossary word counts beside the word typed.
+FRAME_BOOST = 0.6
 
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -268,6 +272,64 @@ def index_synonyms(folder: Path) -> Mapping[str, Sequence[str]]:
     return _union(shipped_synonyms(), load_synonyms(site)) if site.is_file() else shipped_synonyms()
 
 
+FRAME_LANGUAGES = ("en", *GLOSSARY_LANGUAGES)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A question frame (data/frames.yml): what it asks about, in the pages' words, and the
+    words that ask it in each language."""
+
+    about: str  # as the file writes it ("track order delivery"), for the encoder
+    words: tuple[str, ...]  # the same, analysed
+    asked: dict[str, frozenset[str]]  # en, bn, ..., hi-Latn -> the analysed words that ask it
+
+
+def frame_terms(text: str) -> list[str]:
+    """The analysed words of ``text``, English stop words too: "where" and "when" ask a frame."""
+    return [w.term for w in words(text, stopwords=False)]
+
+
+def load_frames(path: Path | None = None, *, data: bytes | None = None) -> tuple[Frame, ...]:
+    """Read and check a frames file: ``english page words: {en: words, bn: words, ...}``
+    (``data``: its bytes when already read). A bad entry raises GlossaryError naming the file
+    and its line."""
+    import yaml
+
+    path = path or DATA_DIR / "frames.yml"
+    root = _compose(path, data)
+    if root is None:
+        return ()
+    if not isinstance(root, yaml.MappingNode):
+        raise GlossaryError(path, _line(root), "frames are a mapping: `english page words: {en: words, bn: words}`")
+    out: list[Frame] = []
+    seen: set[str] = set()
+    for key_node, value_node in root.value:
+        head = _entry_key(path, key_node, seen, "the English words the pages use")
+        if not terms(head):
+            raise GlossaryError(path, _line(key_node), f"{head!r}: the key is the English words the pages use")
+        if not isinstance(value_node, yaml.MappingNode) or not value_node.value:
+            raise GlossaryError(path, _line(value_node), f"{head!r}: give the words that ask it by language, "
+                                                          f"e.g. `en: where` (languages: {', '.join(FRAME_LANGUAGES)})")
+        asked: dict[str, frozenset[str]] = {}
+        for lang_node, words_node in value_node.value:
+            if lang_node.value not in FRAME_LANGUAGES:
+                raise GlossaryError(path, _line(lang_node), f"{head!r}: unknown language {lang_node.value!r} "
+                                                            f"(one of {', '.join(FRAME_LANGUAGES)})")
+            if not isinstance(words_node, yaml.ScalarNode) or not frame_terms(str(words_node.value)):
+                raise GlossaryError(path, _line(words_node), f"{head!r}, {lang_node.value}: the words on one line, "
+                                                             "separated by spaces")
+            asked[lang_node.value] = frozenset(frame_terms(str(words_node.value)))
+        out.append(Frame(head, tuple(terms(head)), asked))
+    return tuple(out)
+
+
+@cache
+def shipped_frames() -> tuple[Frame, ...]:
+    """The package's question frames, read once per process."""
+    return load_frames()
+
+
 def load_glossary(path: Path | None = None, *, data: bytes | None = None) -> Glossary:
     """Read and check a glossary file: ``english words: {bn: words, gu: words, hi: words,
     gu-Latn: words}`` (``data``: its bytes when already read). A bad entry raises GlossaryError
@@ -418,6 +480,7 @@ class LexicalQuery:
     known_weighted: float = 0.0  # ``known`` with each word weighted by its IDF (a word no page has: the most)
     weights: list[float] = field(default_factory=list)  # per top-level clause: 1, or ½ for a guessed word
     boosts: list[float] = field(default_factory=list)  # per top-level clause, its weight in ranking (PRODUCT_WEIGHT)
+    about: str = ""  # what the question's frame asks about, for the encoder (Frame.about), or ""
 
 
 @cache
@@ -466,6 +529,7 @@ class LexicalIndex:
         self.phrases = synonym_phrases(self.synonyms)
         self.glossary = index_glossary(folder)
         self.products = product_words(self.ix)
+        self.frames = shipped_frames()
 
     # -- vocabulary ---------------------------------------------------------------------
     def prepare(self) -> None:
@@ -559,6 +623,8 @@ class LexicalIndex:
         # not "wrap", what the question is about.
         weight = weight_found = 0.0
         clause_weights: list[float] = []
+        named: list[bool] = []  # per clause: its word names one of the shop's products
+        products: set[str] = set()  # the words that do
         native: list[str] = []
         for w in order:
             if romanized and script_of(w[0]) == "latin":
@@ -566,6 +632,8 @@ class LexicalIndex:
                 if parts:
                     clauses.append(parts[0] if len(parts) == 1 else query.Or(parts))
                     clause_weights.append(1.0 if sure or is_function_word(surface.get(w, w), romanized) else 0.5)
+                    named.append(self.names_product(clauses[-1], w, surface.get(w, w)))
+                    products.update([w] if named[-1] else [])
                 if is_function_word(surface.get(w, w), romanized):
                     found += 1  # a grammar word of the language is a real word, not gibberish
                 else:
@@ -646,6 +714,8 @@ class LexicalIndex:
                     # is another word ("iphones" -> "phone").
                     got = 1.0 if any(a[:1] == w[:1] for a in alts) else 0.5
                 clause_weights.append(got)
+                named.append(self.names_product(clauses[-1], w, surface.get(w, w)))
+                products.update([w] if named[-1] else [])
             else:
                 got = 0.0
             found += got
@@ -671,18 +741,81 @@ class LexicalIndex:
                     out += [text[pos : wd.start], fixes[wd.term]]
                     pos = wd.end
             corrected = "".join(out) + text[pos:]
+        frame = self.frame(text, lang, order, products, surface) if products else None
+        if frame is not None:
+            for term in frame.words:
+                clauses.append(self._frame_clause(term, lang))
+                clause_weights.append(1.0)
+                named.append(False)
+                hl.add(term)
         q = query.Or(clauses) if clauses else None
-        boosts = self.product_boosts(clauses) if share >= 1.0 else []
-        return LexicalQuery(q, hl, prefixes, corrected, share, native, weighted, clause_weights, boosts)
+        boosts = self.product_boosts(named) if share >= 1.0 or frame is not None else []
+        return LexicalQuery(q, hl, prefixes, corrected, share, native, weighted, clause_weights, boosts,
+                            frame.about if frame is not None else "")
 
-    def product_boosts(self, clauses: list[query.Query]) -> list[float]:
+    @staticmethod
+    def product_boosts(named: list[bool]) -> list[float]:
         """Each clause's weight in ranking: PRODUCT_WEIGHT for one that names a product when
         another clause does not (the question says what it wants about the product), else
         1; empty when nothing changes."""
-        names = [bool(self.products & clause_terms(c)) for c in clauses]
-        if not any(names) or all(names):
+        if not any(named) or all(named):
             return []
-        return [PRODUCT_WEIGHT if n else 1.0 for n in names]
+        return [PRODUCT_WEIGHT if n else 1.0 for n in named]
+
+    def names_product(self, clause: query.Query, term: str, typed: str) -> bool:
+        """Whether a query word (``term`` analysed, its clause) names one of the shop's
+        products: the clause searches a word of a page's `products:`, or the word is a
+        Bengali, Gujarati or Hindi spelling of one (:meth:`spells_product`)."""
+        return bool(self.products & clause_terms(clause)) or self.spells_product(term, typed)
+
+    def spells_product(self, term: str, typed: str) -> bool:
+        """Whether a Bengali, Gujarati or Devanagari word is a product's English name written in
+        its letters (রাইস, કૂકરનું, ब्लेंडर): the same consonants, and as alike as a loanword
+        must be (romanized.MIN_LOAN_SIMILARITY). Only the shop's few product words are
+        compared, so names of two consonants count too ("rice", "cooker"), which the whole
+        vocabulary's loanword table leaves out as matching by chance. A word the glossary
+        gives other English words for is those words (ফোন is "phone", not "fan")."""
+        if not self.products or script_of(term[0]) not in INDIC_LANGUAGES:
+            return False
+        glossed = self.glossary.english(term)
+        if glossed and not self.products & set(glossed):
+            return False
+        from kb_tools.search.romanized import (
+            _YA_PHALA,
+            MIN_LOAN_SIMILARITY,
+            native_to_latin,
+            sound_similarity,
+            sound_skeleton,
+        )
+
+        latin = native_to_latin(_YA_PHALA.sub("", term))
+        key = sound_skeleton(latin, english=False)
+        return any(sound_skeleton(name, english=True) == key and sound_similarity(latin, name) >= MIN_LOAN_SIMILARITY
+                   for name in (self.surface.get(p, p) for p in self.products))
+
+    def frame(self, text: str, lang: str | None, order: list[str], products: set[str],
+              surface: Mapping[str, str]) -> Frame | None:
+        """The question frame (data/frames.yml) of a question made only of a product's name,
+        the frame's words and the grammar of its language ("where is my blender", "mera blender
+        kab aayega", "আমার ব্লেন্ডার কোথায় আছে"), or None. Such a question says nothing about
+        what it wants but in its frame, and the product's own guides, which repeat its name
+        in every section, would answer it on the words and the encoder alike. ``order``: the
+        question's content words, analysed; ``products``: those that name a product."""
+        lang = lang or "en"
+        asked = set(frame_terms(text))
+        found = next((f for f in self.frames if asked & f.asked.get(lang, frozenset())), None)
+        if found is None:
+            return None
+        return found if all(w in products or w in found.asked.get(lang, ()) or grammar_word(surface.get(w, w), lang)
+                            for w in order) else None
+
+    def _frame_clause(self, term: str, lang: str | None) -> query.Query:
+        """The clause of a frame's page word: the English word, and the glossary's words for
+        it in the question's language (its own pages' words: ট্র্যাক, ડિલિવરી), all weak."""
+        base = (lang or "en").split("-")[0]
+        native = [t for t, english in self.glossary.native.items()
+                  if term in english and script_of(t[0]) == base and t in self.vocab]
+        return query.Or([self._term_clause(t, FRAME_BOOST) for t in (term, *native)])
 
     def _other_forms(self, term: str, typed: str) -> list[str]:
         """The page words that are another inflection of a Bengali, Gujarati or Hindi query word
@@ -924,6 +1057,25 @@ def product_words(ix: index.Index) -> frozenset[str]:
     with ix.reader() as reader:
         slugs = [t.decode("utf-8") if isinstance(t, bytes) else t for t in reader.lexicon("products")]
     return frozenset(terms(" ".join(slug.replace("-", " ") for slug in slugs)))
+
+
+def grammar_word(typed: str, lang: str) -> bool:
+    """Whether a question word (as typed) is grammar rather than what the question is about:
+    an English filler word, a function word of its language in Latin letters (data/romanized.yml:
+    "amar", "hai", "che"), or a Bengali, Gujarati or Devanagari word that sounds like one (আমার,
+    છે, मेरा: romanized.function_word_likeness, as alike as a loanword must be)."""
+    from kb_tools.search.romanized import (
+        MIN_LOAN_SIMILARITY,
+        function_word_likeness,
+        is_function_word,
+    )
+
+    word = typed.casefold()
+    if script_of(word[0]) in INDIC_LANGUAGES:
+        return function_word_likeness(word) >= MIN_LOAN_SIMILARITY
+    if lang.endswith("-Latn"):
+        return is_function_word(word, lang.split("-")[0])
+    return all(t in QUERY_FILLER for t in terms(word))
 
 
 def clause_terms(q: query.Query) -> set[str]:

@@ -446,13 +446,18 @@ class Searcher:
         ``LexicalQuery.corrected``), for a romanized one its native-script reading word by word
         (the pages' English words as typed: ``romanized.encoder_text``), for one in Bengali,
         Gujarati or Devanagari script the English words its loanwords stand for and those the
-        glossaries give its words (:func:`glossed_text`)."""
+        glossaries give its words (:func:`glossed_text`). A question made of a product's name and
+        a question frame ("where is my blender") is followed by what the frame asks about
+        (``LexicalQuery.about``: "track order delivery"): read alone, the encoder takes it for
+        a question about the product and puts the product's guides first."""
         from kb_tools.search.romanized import encoder_text, loanword_text
 
         if lang.endswith("-Latn"):
             keys = self.lexical.keys() if lang == "gu-Latn" else None
-            return loanword_text(encoder_text(text, lang, keys, self.english_words()), self.lexical)
-        return glossed_text(loanword_text(lq.corrected, self.lexical), self.lexical)
+            read = loanword_text(encoder_text(text, lang, keys, self.english_words()), self.lexical)
+        else:
+            read = glossed_text(loanword_text(lq.corrected, self.lexical), self.lexical)
+        return f"{read} {lq.about}" if lq.about else read
 
     def candidates(self, text: str, mode: str, filters: dict[str, str] | None = None,
                    query_vector: Any = None) -> Candidates:
