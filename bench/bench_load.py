@@ -18,6 +18,11 @@ side, ranking and the answer decision, no encoder); a child process measures the
 with one encoder thread, as each search of `kb serve` runs it, which bounds the throughput two
 cores can reach (2000 / that ms per second), and the encoder's CPU per query with 1, 2, 4 and
 8 queries to a forward pass (what batching the queries that arrive together would save).
+
+Where a request's time goes: ``--trace`` runs only the varied queries, against `kb serve` with
+each request's stages stamped (bench/load_trace.py: queued for a search thread, encode, the rest
+of the search, back on the event loop, sent, ...), and prints the slowest 1 %'s stages against
+the median's.
 """
 
 from __future__ import annotations
@@ -66,8 +71,9 @@ def varied_queries(n: int, seed: int = 7) -> list[str]:
 
 # -- the client process --------------------------------------------------------------------
 
-def run_clients(base: str, clients: int, duration: float, queries: list[str], mode: str = "hybrid") -> dict:
-    return search_clients(base, clients, duration, queries, params={"mode": mode})
+def run_clients(base: str, clients: int, duration: float, queries: list[str], mode: str = "hybrid",
+                timeline: bool = False) -> dict:
+    return search_clients(base, clients, duration, queries, params={"mode": mode}, timeline=timeline)
 
 
 # -- the orchestrator -----------------------------------------------------------------------
@@ -86,14 +92,18 @@ def index_of(chunks: int) -> Path:
     return synthetic_index(sample_index(project_copy("load-site")), chunks)
 
 
-def start_server(index: Path, port: int, cache_size: int, threads: int | None) -> subprocess.Popen:
+def start_server(index: Path, port: int, cache_size: int, threads: int | None,
+                 trace: Path | None = None) -> subprocess.Popen:
+    """`kb serve` on ``index``; with ``trace``, stamped per request (bench.load_trace), the
+    records written to that file when it exits."""
     # Events are not part of this benchmark: a throwaway store, not the project's analytics.db.
     db = Path(tempfile.mkdtemp(prefix="kb-bench-load-")) / "analytics.db"
     env = {**os.environ, "KB_RATE_LIMIT": "0", "KB_DATABASE_URL": f"sqlite:///{db}"}
-    cmd = [str(Path(sys.executable).with_name("kb")), "serve", "--index-dir", str(index),
-           "--site-dir", str(ROOT / "site"), "--port", str(port), "--cache-size", str(cache_size),
-           "--log-level", "warning"] + (["--search-threads", str(threads)] if threads else [])
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    flags = ["--index-dir", str(index), "--site-dir", str(ROOT / "site"), "--port", str(port), "--cache-size",
+             str(cache_size), "--log-level", "warning"] + (["--search-threads", str(threads)] if threads else [])
+    cmd = ([sys.executable, "-m", "bench.load_trace", str(trace), "--", *flags] if trace
+           else [str(Path(sys.executable).with_name("kb")), "serve", *flags])
+    return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def wait_hybrid(base: str, proc: subprocess.Popen, timeout: float = 180) -> float:
@@ -113,16 +123,26 @@ def wait_hybrid(base: str, proc: subprocess.Popen, timeout: float = 180) -> floa
     sys.exit("kb serve did not get ready")
 
 
-def client_process(base: str, clients: int, duration: float, queries: list[str], mode: str = "hybrid") -> dict:
+def client_process(base: str, clients: int, duration: float, queries: list[str], mode: str = "hybrid",
+                   timeline: bool = False) -> dict:
     """Runs the clients in another interpreter so they do not share the server's GIL (nor
     this process's)."""
     payload = json.dumps({"base": base, "clients": clients, "duration": duration, "queries": queries,
-                          "mode": mode})
+                          "mode": mode, "timeline": timeline})
+    cpu = children_cpu()
     r = subprocess.run([sys.executable, "-m", "bench.bench_load", "--client"], input=payload,
                        capture_output=True, text=True, cwd=ROOT, timeout=duration + 120)
     if r.returncode != 0:
         sys.exit("load client failed:\n" + r.stderr[-3000:])
-    return json.loads(r.stdout)
+    return {**json.loads(r.stdout), "client_cpu_ms": (children_cpu() - cpu) * 1000}
+
+
+def children_cpu() -> float:
+    """User + system CPU seconds of this process's finished children (the client process)."""
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def cpu_seconds(pid: int) -> float:
@@ -270,6 +290,37 @@ def _floor_cpu_child(index: Path, queries: list[str], rounds: int = 8) -> dict[s
     return {k: cpu[k] * 1000 / count[k] for k in cpu}
 
 
+def traced(index: Path, clients: int, duration: float, threads: int | None) -> None:
+    """The varied-queries run with every request's stages stamped: where the slowest requests'
+    time goes against the median's (bench.load_trace)."""
+    from bench import load_trace
+
+    load_before = os.getloadavg()[0]
+    out = Path(tempfile.mkdtemp(prefix="kb-bench-trace-")) / "trace.jsonl"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = start_server(index, port, 0, threads, trace=out)
+    try:
+        wait_hybrid(base, proc)
+        cpu0 = cpu_seconds(proc.pid)
+        res = client_process(base, clients, duration, varied_queries(20_000), timeline=True)
+        cpu = (cpu_seconds(proc.pid) - cpu0) * 1000 / max(1, res["requests"])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    out.with_name("client.json").write_text(json.dumps(res["timeline"]))
+    server, pauses = load_trace.load(out)
+    first, last = (min(t[1] for t in res["timeline"]), max(t[2] for t in res["timeline"])) if res["timeline"] else (0, 0)
+    pauses = [p for p in pauses if first <= p[0] <= last]  # those of the load, not of start-up and exit
+    lat = res["latencies"]
+    print(f"\n`kb serve`, {clients} clients, varied queries, cache off, traced (load average before "
+          f"{load_before:.1f}, after {os.getloadavg()[0]:.1f}): {res['requests'] / res['seconds']:.1f} searches/s, "
+          f"p50 {percentile(lat, 50):.1f} ms, p99 {percentile(lat, 99):.1f} ms, {res['errors']} errors, "
+          f"server CPU {cpu:.1f} ms per request, client {res['client_cpu_ms'] / max(1, res['requests']):.1f}; "
+          f"stamps in {out.parent}\n")
+    print(load_trace.report(load_trace.breakdown(server, res["timeline"], pauses), pauses))
+
+
 def row(name: str, clients: int, res: dict) -> list[object]:
     lat = res["latencies"]
     return [name, clients, f"{res['seconds']:.1f}", res["requests"], f"{res['requests'] / res['seconds']:.1f}",
@@ -287,7 +338,12 @@ def main() -> None:
     ap.add_argument("--floor-cpu", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--stages", action="store_true",
                     help="only the CPU of each stage of a search, in-process, one query at a time")
+    ap.add_argument("--trace", action="store_true",
+                    help="only the varied queries, each request's stages stamped (bench.load_trace)")
     args = ap.parse_args()
+    if args.trace:
+        traced(index_of(args.chunks), args.clients, args.duration, args.search_threads)
+        return
     if args.stages:
         os.environ["KB_ENCODER_THREADS"] = "1"  # as each search of kb serve; read when the model loads
         load = os.getloadavg()[0]
@@ -305,7 +361,7 @@ def main() -> None:
     if args.client:
         spec = json.loads(sys.stdin.read())
         print(json.dumps(run_clients(spec["base"], spec["clients"], min(spec["duration"], 600), spec["queries"],
-                                    spec.get("mode", "hybrid"))))
+                                    spec.get("mode", "hybrid"), spec.get("timeline", False))))
         return
 
     load_before = os.getloadavg()[0]

@@ -172,16 +172,18 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
 def search_clients(base: str, clients: int, duration: float, queries: list[str], *,
                    params: dict[str, Any] | None = None,
                    headers: Callable[[int], Callable[[], dict[str, str]]] | None = None,
-                   timeout: float = 10) -> dict:
+                   timeout: float = 10, timeline: bool = False) -> dict:
     """`clients` threads, each on its own keep-alive connection, send /api/search one after
     another for `duration` seconds (bounded), each query its own (client i takes queries i,
     i + clients, ...). `headers(i)` gives client i a function returning each request's extra
     headers. Returns the latencies (ms) of answered requests and the failures (a status other
-    than 200, a body without hits, a transport error)."""
+    than 200, a body without hits, a transport error); with `timeline`, also each answered
+    request's [query, sent, received] (``time.perf_counter``, for bench.load_trace)."""
     import httpx
 
     latencies: list[float] = []
     errors: list[str] = []
+    stamps: list[list[Any]] = []
     lock = threading.Lock()
     start = time.perf_counter()
     deadline = start + duration
@@ -189,6 +191,7 @@ def search_clients(base: str, clients: int, duration: float, queries: list[str],
     def worker(i: int) -> None:
         mine: list[float] = []
         bad: list[str] = []
+        times: list[list[Any]] = []
         extra = headers(i) if headers else dict
         n = i
         with httpx.Client(base_url=base, timeout=timeout) as c:
@@ -203,15 +206,19 @@ def search_clients(base: str, clients: int, duration: float, queries: list[str],
                 except httpx.HTTPError as e:
                     bad.append(repr(e))
                     continue
-                mine.append((time.perf_counter() - t) * 1000)
+                done = time.perf_counter()
+                mine.append((done - t) * 1000)
+                times.append([q, t, done])
         with lock:
             latencies.extend(mine)
             errors.extend(bad)
+            stamps.extend(times)
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return {"requests": len(latencies) + len(errors), "seconds": time.perf_counter() - start,
-            "latencies": latencies, "errors": len(errors), "error_samples": errors[:3]}
+    out = {"requests": len(latencies) + len(errors), "seconds": time.perf_counter() - start,
+           "latencies": latencies, "errors": len(errors), "error_samples": errors[:3]}
+    return {**out, "timeline": stamps} if timeline else out

@@ -2,18 +2,21 @@
 static help site, in one FastAPI application built by `create_app(settings)`.
 
 The routes are defined here at module level; `create_app` builds what they share (a
-`Service`: the live index, the answer cache, the search thread limiter, the static folders,
+`Service`: the live index, the answer cache, the search threads, the static folders,
 the widget bundle, the event collector), stores it in `app.state.service` and includes the
 routers. Handlers get it with the `ServiceDep` dependency.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import json
 import logging
 import os
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any
@@ -95,7 +98,7 @@ class Service:
     settings: ServiceSettings
     index: IndexHolder
     cache: AnswerCache
-    limiter: anyio.CapacityLimiter  # searches running at once
+    searches: ThreadPoolExecutor  # the search threads (see `answer`)
     site: PublishedSite  # the generation that matches the loaded index
     shop: StaticFolder | None  # the demo shop, when enabled
     widget: Widget
@@ -122,7 +125,7 @@ class Service:
             settings=settings,
             index=index,
             cache=AnswerCache(settings.cache_size),
-            limiter=anyio.CapacityLimiter(settings.search_threads),
+            searches=ThreadPoolExecutor(settings.search_threads, thread_name_prefix="kb-search"),
             site=PublishedSite(settings.site_dir, index_fingerprint),
             shop=StaticFolder(settings.shop_dir) if settings.demo_shop else None,
             widget=Widget.build(),
@@ -162,8 +165,14 @@ HITS_DOC = {200: {"description": '`{"hits": [{"url", "title", "section", "snippe
 
 
 async def answer(svc: Service, req: SearchRequest) -> Response:
+    """The search runs on one of the search threads, in the order the searches were asked for.
+    A thread that finishes a search takes the next waiting one at once: with anyio's thread
+    limiter a thread's turn passed on only once the event loop had taken the answer, and under
+    load the loop (which needs the GIL the searches hold in turn) came round 5-20 ms later,
+    each time, while the searches queued behind it waited (bench.bench_load --trace)."""
     query = req.to_query(svc.settings.max_query_length)
-    body = await anyio.to_thread.run_sync(svc.search, query, limiter=svc.limiter)
+    run = contextvars.copy_context().run
+    body = await asyncio.get_running_loop().run_in_executor(svc.searches, run, svc.search, query)
     return Response(body, media_type="application/json", headers={"cache-control": "public, max-age=60"})
 
 
