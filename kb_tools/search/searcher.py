@@ -359,6 +359,7 @@ class Searcher:
         cos = self.vectors @ vector
         centred = cos - (self._lang_means @ vector)[self._lang_index]
         rank_by = self.translations.agree_with_originals(centred, self.fusion.original_share) if centre else cos
+        ranked_by_centred = rank_by is centred  # no translation moved a score (or none exists)
         mask = self._np_mask(filters)
         if mask is not None:
             rank_by = np.where(mask, rank_by, -np.inf)
@@ -369,7 +370,10 @@ class Searcher:
         out["scores"] = {i: float(rank_by[i]) for i in ids}
         out["cosine"] = {i: float(cos[i]) for i in ids}
         out["centred"] = {i: float(centred[i]) for i in ids}
-        by_centred = best_first(centred, m) if centre else top[np.argsort(-centred[top], kind="stable")]
+        if ranked_by_centred:
+            by_centred = top
+        else:
+            by_centred = best_first(centred, m) if centre else top[np.argsort(-centred[top], kind="stable")]
         groups: dict[str, float] = {}
         for i in by_centred:
             g = self._group_of[int(i)]
