@@ -975,11 +975,13 @@ class Loanwords:
         loanword must be (the pages already match the word itself). The word's own ending may
         be on it or not (বিকাশে, "in bKash"), its inherent vowels unsaid or said as in a name
         read out (নগদ: "ngd", "nogod")."""
-        if (word, term) not in self.names:
+        # One lookup, never read back: another search's thread may clear the table meanwhile.
+        found = self.names.get((word, term), "")
+        if found == "":
             if len(self.names) > MAX_REMEMBERED:
                 self.names.clear()
-            self.names[(word, term)] = self._name(word, term, lang, lexical)
-        return self.names[(word, term)]
+            found = self.names[(word, term)] = self._name(word, term, lang, lexical)
+        return found
 
     def _name(self, word: str, term: str, lang: str, lexical: Any) -> str | None:
         bare = _YA_PHALA.sub("", word)
