@@ -315,6 +315,20 @@ def test_a_rebuild_while_serving_switches_index_without_failed_requests(tmp_path
     assert len(answers) > 10 and failures == []
 
 
+def test_the_warm_up_builds_what_a_question_with_an_unknown_word_needs(built) -> None:
+    """A word no page and no dictionary has (a typo, a model number) takes language detection's
+    longest path; what it builds there the first time (the English word list's stems, some
+    150 ms holding the GIL) is built before the index serves, not in a shopper's search."""
+    from kb_tools.search import romanized
+    from kb_tools.service.index import IndexHolder
+
+    index, _, _ = built
+    romanized._english_stems.cache_clear()
+    holder = IndexHolder(index)
+    assert holder.refresh()
+    assert romanized._english_stems.cache_info().currsize == 1
+
+
 def test_a_broken_new_index_keeps_the_old_one_serving(tmp_path: Path) -> None:
     index, cache = tmp_path / "index", tmp_path / "cache"
     build(PAGES, index, cache)

@@ -25,6 +25,11 @@ from kb_tools.search.searcher import Searcher, index_signature
 log = logging.getLogger("kb.serve")
 
 WARM_DELAY = 1.0  # seconds between start-up and loading the embedding model
+# Searched once before an index serves, so no shopper's question pays for what search builds on
+# first use: an English question, and one with a word no page and no dictionary has (a typo, a
+# model number), which takes language detection's longest path -- the first time, some 150 ms of
+# CPU holding the GIL (the English word list's stems), stalling every search in flight.
+WARM_QUERIES = ("how do I return an item", "how do I return an item qzxv")
 
 
 def set_torch_threads(n: int | None) -> None:
@@ -42,7 +47,8 @@ def set_torch_threads(n: int | None) -> None:
 def _warm(searcher: Searcher, torch_threads: int | None = None) -> None:
     searcher.warm_up()
     set_torch_threads(torch_threads)  # a sentence-transformers encoder has just imported torch
-    searcher.search("how do I return an item", k=1)
+    for text in WARM_QUERIES:
+        searcher.search(text, k=1)
 
 
 @dataclass(frozen=True)
