@@ -520,13 +520,21 @@ def test_a_shop_question_in_latin_letters_is_answered_thanks_to_the_shop_bank(se
     assert results.query_lang == "bn-Latn"
     assert results.answered
     assert page(results[0].url) in {"account/create-account/", "account/registration-problems/"}, results[0].url
-    # The decision is the bank's doing: without that category's sentences, the same search is declined.
+    # The bank carries it: without that category's sentences, the query model rates the same
+    # search lower. (Round 11's model, fitted on four shops, still answers it without them.)
     s = Searcher(sample_build.index_dir)
     try:
         s.warm_up()
+
+        def answerable() -> float:
+            features: list[dict[str, float]] = []
+            s.rank(s.candidates(query, "hybrid"), "hybrid", 5, features=features)
+            return s.answer_model.answerable(features[0])
+
+        with_category = answerable()
         keep = [t not in sections[category] for t in answer.bank_sentences(answer.SHOP_BANK_FILE)]
         s._shop_bank = s._shop_bank[keep]
-        assert not s.search(query, k=5).answered
+        assert answerable() < with_category
     finally:
         s.close()
 
