@@ -24,8 +24,9 @@ Modules, in the order data flows:
                  ``kb search``.
 
 Index folder layout (schema in ``build.SCHEMA_VERSION``): ``manifest.json``, ``chunks.json``,
-``vectors.npy`` (float32, L2-normalised), ``lexical/`` (whoosh), ``lengths.npy``,
-``vocab.json``, ``surface.json``.
+``vectors.npy`` (float32, L2-normalised), ``headings.npy`` (each chunk's heading encoded as a
+question, for the answer decision; an index without it still loads), ``lexical/`` (whoosh),
+``lengths.npy``, ``vocab.json``, ``surface.json``.
 """
 
 from __future__ import annotations
