@@ -770,10 +770,14 @@ def _english_word(word: str, lang: str, english: set[str]) -> bool:
 
 
 def warm_up(lexical: Any = None) -> None:
-    """Import the transliterators now, not on a shopper's first romanized query (and index
-    ``lexical``'s English words by sound, for :func:`loanword_text`)."""
+    """Import the transliterators now, not on a shopper's first romanized query; build the
+    English word list's stems, which the first question with a word no page and no dictionary
+    has would otherwise build in a shopper's search (some 150 ms holding the GIL, stalling every
+    search in flight under ``kb serve``); and index ``lexical``'s English words by sound, for
+    :func:`loanword_text`."""
     avro_word("ami")
     _devanagari("kab")
+    _english_stems()
     if lexical is not None:
         loanwords(lexical)
 
