@@ -73,3 +73,54 @@ def write(root: Path, rel: str, text: str | bytes) -> Path:
 def write_dedented(root: Path, rel: str, text: str | bytes) -> Path:
     """Write ``text`` (dedented) to ``root/rel``, creating its folders."""
     return write(root, rel, textwrap.dedent(text) if isinstance(text, str) else text)
+
+
+# A three-article help center (returns with a refunds section, delivery with a section on other
+# districts, the account): small enough to build in seconds with the real encoder, for the
+# tests of what a rebuild re-encodes (chunks, headings).
+SMALL_SHOP = {
+    "docs/returns.md": """\
+        # Returns
+
+        Send the item back within 14 days in its original box.
+
+        ## Refunds
+
+        The refund reaches your card 5 to 7 working days after we receive the item.
+        """,
+    "docs/delivery.md": """\
+        # Delivery
+
+        Orders inside Dhaka arrive the next day.
+
+        ## Outside Dhaka
+
+        Parcels to other districts take two to four days with our courier.
+        """,
+    "docs/account.md": """\
+        # Your account
+
+        Choose Forgot password on the sign-in page and follow the link in the e-mail.
+        """,
+}
+
+
+def small_shop(root: Path, model: str) -> Path:
+    """:data:`SMALL_SHOP` with a home page and an mkdocs.yml naming ``model``, in ``root``."""
+    write(root, "mkdocs.yml", f"site_name: Shop help\nplugins:\n  - search\n  - kb:\n      model: {model}\n")
+    write(root, "docs/index.md", "# Help\n\nHow can we help?\n")
+    for rel, text in SMALL_SHOP.items():
+        write_dedented(root, rel, text)
+    return root
+
+
+def build_in_process(project: Path) -> dict:
+    """`mkdocs build` in this process, as each rebuild of `mkdocs serve` runs it; the index's
+    manifest."""
+    import json
+
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+
+    mkdocs_build(load_config(str(project / "mkdocs.yml")))
+    return json.loads((project / "search_index" / "manifest.json").read_text(encoding="utf-8"))

@@ -13,45 +13,19 @@ import pytest
 
 from kb_tools.search import Searcher
 from kb_tools.search.encoders import get_encoder
+from tests.projects import SMALL_SHOP as ARTICLES
+from tests.projects import build_in_process as build
+from tests.projects import small_shop
 from tests.projects import write_dedented as write
 
 MODEL = "multilingual-e5-small"
 
-ARTICLES = {
-    "docs/returns.md": """\
-        # Returns
-
-        Send the item back within 14 days in its original box.
-
-        ## Refunds
-
-        The refund reaches your card 5 to 7 working days after we receive the item.
-        """,
-    "docs/delivery.md": """\
-        # Delivery
-
-        Orders inside Dhaka arrive the next day.
-
-        ## Outside Dhaka
-
-        Parcels to other districts take two to four days with our courier.
-        """,
-    "docs/account.md": """\
-        # Your account
-
-        Choose Forgot password on the sign-in page and follow the link in the e-mail.
-        """,
-}
 HEADINGS = ["Help", "Your account", "Delivery", "Delivery Outside Dhaka", "Returns", "Returns Refunds"]
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    write(tmp_path, "mkdocs.yml", f"site_name: Shop help\nplugins:\n  - search\n  - kb:\n      model: {MODEL}\n")
-    write(tmp_path, "docs/index.md", "# Help\n\nHow can we help?\n")
-    for rel, text in ARTICLES.items():
-        write(tmp_path, rel, text)
-    return tmp_path
+    return small_shop(tmp_path, MODEL)
 
 
 @pytest.fixture
@@ -73,14 +47,6 @@ def encoded(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     monkeypatch.setattr(encoder, "encode_queries", as_queries)
     return seen
 
-
-def build(project: Path) -> dict:
-    """`mkdocs build` in this process, as each rebuild of `mkdocs serve` runs it."""
-    from mkdocs.commands.build import build as mkdocs_build
-    from mkdocs.config import load_config
-
-    mkdocs_build(load_config(str(project / "mkdocs.yml")))
-    return json.loads((project / "search_index" / "manifest.json").read_text(encoding="utf-8"))
 
 
 def headings_of(project: Path) -> np.ndarray:
