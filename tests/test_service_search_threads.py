@@ -62,3 +62,23 @@ def test_a_search_thread_takes_the_next_search_while_the_event_loop_is_busy(
         for t in shoppers:
             t.join(WAIT)
     assert answers == {"first": 200, "second": 200}
+
+
+def test_the_search_threads_end_with_the_app_and_start_again_with_it(tmp_path: Path) -> None:
+    """A stopped `kb serve` (or an app a test starts and stops) leaves no idle search thread
+    behind, and an app started again searches on new ones."""
+    settings = ServiceSettings(index_dir=tmp_path / "index", site_dir=tmp_path / "site", rate_limit=0,
+                               search_threads=2, database_url=f"sqlite:///{tmp_path / 'analytics.db'}")
+    app = create_app(settings)
+    app.state.service.search = lambda query: b'{"hits": []}'
+
+    def searching_threads() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name.startswith("kb-search")}
+
+    before = searching_threads()
+    for _ in range(2):
+        with TestClient(app) as c:
+            assert c.get("/api/search", params={"q": "refund"}).status_code == 200
+            ours = searching_threads() - before
+            assert ours
+        assert not any(t.is_alive() for t in ours)

@@ -125,7 +125,7 @@ class Service:
             settings=settings,
             index=index,
             cache=AnswerCache(settings.cache_size),
-            searches=ThreadPoolExecutor(settings.search_threads, thread_name_prefix="kb-search"),
+            searches=search_threads(settings.search_threads),
             site=PublishedSite(settings.site_dir, index_fingerprint),
             shop=StaticFolder(settings.shop_dir) if settings.demo_shop else None,
             widget=Widget.build(),
@@ -162,6 +162,12 @@ api = APIRouter()
 HITS_DOC = {200: {"description": '`{"hits": [{"url", "title", "section", "snippet", "score", "lang", "kind", '
                                  '"start", "confidence"}], "answered", "query_lang", "mode", "took_ms"}`: when '
                                  '`answered` is false the hits are the nearest pages, none of them is the answer'}}
+
+
+def search_threads(n: int) -> ThreadPoolExecutor:
+    """The pool the searches run on (see `answer`): its threads start with the first searches
+    and end with the app's lifespan."""
+    return ThreadPoolExecutor(n, thread_name_prefix="kb-search")
 
 
 async def answer(svc: Service, req: SearchRequest) -> Response:
@@ -275,11 +281,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if holder.current is None:
         log.warning("%s", holder.last_error)
     holder.start()
+    # A pool of its own for each run of the app (an app started again after a shutdown, as
+    # tests do, gets live threads), ended with it: searches still running finish, queued
+    # ones are dropped (their requests are gone), and no idle search thread outlives the app.
+    previous, svc.searches = svc.searches, search_threads(svc.settings.search_threads)
+    previous.shutdown(wait=False)
     try:
         yield
     finally:
         holder.stop()
         svc.events.close()
+        svc.searches.shutdown(wait=True, cancel_futures=True)
 
 
 def create_app(settings: ServiceSettings) -> FastAPI:
