@@ -240,27 +240,19 @@ def build_index(
     lexical = ThreadPoolExecutor(max_workers=1)
     written = lexical.submit(_write_lexical, chunks, tmp)
     cache = EmbeddingCache(cache_dir, key)
+
+    def embed(todo: list[str]):  # type: ignore[no-untyped-def]
+        if progress:
+            print(f"kb search: embedding {len(todo)} of {len(chunks)} chunks", file=sys.stderr)
+        return get_encoder(spec).encode_passages(todo, progress=progress)
+
     try:
-        known = cache.get_many(hashes)
-        missing = list(dict.fromkeys(h for h in hashes if h not in known))
-        dimension = None
-        if missing:
-            encoder = get_encoder(spec)
-            dimension = encoder.dimension
-            need = set(missing)
-            todo = {h: t for h, t in zip(hashes, texts, strict=True) if h in need}
-            if progress:
-                print(f"kb search: embedding {len(todo)} of {len(chunks)} chunks", file=sys.stderr)
-            vecs = encoder.encode_passages(list(todo.values()), progress=progress)
-            new = [(h, v.tobytes()) for h, v in zip(todo, vecs, strict=True)]
-            cache.put_many(new)
-            known.update(new)
+        known, embedded = cache.encode_missing(dict(zip(hashes, texts, strict=True)), embed)
         if chunks:
             matrix = np.stack([np.frombuffer(known[h], dtype=np.float32) for h in hashes])
             dimension = int(matrix.shape[1])
         else:
-            if dimension is None:
-                dimension = get_encoder(spec).dimension
+            dimension = get_encoder(spec).dimension
             matrix = np.zeros((0, dimension), dtype=np.float32)
         headings, headings_embedded = _heading_vectors([chunk_heading(c) for c in chunks], spec, key, cache_dir,
                                                        dimension)
@@ -281,7 +273,7 @@ def build_index(
         "passage_prefix": passage_prefix,
         "fingerprint": fingerprint,
         "inputs": inputs,
-        "embedded": len(missing),
+        "embedded": embedded,
         "headings_embedded": headings_embedded,
     }
     try:
@@ -309,18 +301,13 @@ def _heading_vectors(headings: list[str], spec, key: str, cache_dir: Path, dimen
     hashes = [text_hash(t) for t in headings]
     cache = EmbeddingCache(cache_dir, key, queries=True)
     try:
-        known = cache.get_many(hashes)
-        todo = {h: t for h, t in zip(hashes, headings, strict=True) if h not in known}
-        if todo:
-            vecs = get_encoder(spec).encode_queries(list(todo.values()))
-            new = [(h, v.tobytes()) for h, v in zip(todo, vecs, strict=True)]
-            cache.put_many(new)
-            known.update(new)
+        known, encoded = cache.encode_missing(dict(zip(hashes, headings, strict=True)),
+                                              lambda todo: get_encoder(spec).encode_queries(todo))
     finally:
         cache.close()
     if not headings:
         return np.zeros((0, dimension), dtype=np.float32), 0
-    return np.stack([np.frombuffer(known[h], dtype=np.float32) for h in hashes]), len(todo)
+    return np.stack([np.frombuffer(known[h], dtype=np.float32) for h in hashes]), encoded
 
 
 def _record_inputs(out_dir: Path, old: dict, inputs: dict[str, str]) -> dict:
@@ -381,12 +368,7 @@ class EmbeddingPrefetch:
             texts = {text_hash(t): t for t in (c.embed_text() for c in chunks)}
             cache = EmbeddingCache(cache_dir, key)
             try:
-                known = cache.get_many(list(texts))
-                todo = {h: t for h, t in texts.items() if h not in known}
-                if todo:
-                    vecs = get_encoder(spec).encode_passages(list(todo.values()))
-                    cache.put_many([(h, v.tobytes()) for h, v in zip(todo, vecs, strict=True)])
-                    self.embedded = len(todo)
+                _, self.embedded = cache.encode_missing(texts, lambda todo: get_encoder(spec).encode_passages(todo))
             finally:
                 cache.close()
         except BaseException as e:  # noqa: BLE001 - build_index redoes it and says what is wrong

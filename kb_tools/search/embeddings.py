@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from kb_tools.search.encoders import (  # noqa: F401 - the contract's import path
     DEFAULT_MODEL,
@@ -29,7 +30,7 @@ def text_hash(text: str) -> str:
 
 class EmbeddingCache:
     """Append-only store of vectors by text hash, one SQLite file per model and form: texts
-    encoded as passages (chunks), or as questions (``queries=True``: page titles, read the
+    encoded as passages (chunks), or as questions (``queries=True``: chunk headings, read the
     way a shopper's question is). One text has another vector in each form."""
 
     def __init__(self, cache_dir: Path, key: str, *, queries: bool = False) -> None:
@@ -47,6 +48,17 @@ class EmbeddingCache:
             q = f"SELECT h, v FROM vec WHERE h IN ({','.join('?' * len(part))})"
             out.update(self.db.execute(q, part).fetchall())
         return out
+
+    def encode_missing(self, texts: Mapping[str, str], encode: Callable[[list[str]], Any]) -> tuple[dict[str, bytes], int]:
+        """The stored vectors of ``texts`` (hash -> text), after ``encode`` has run on those the
+        cache lacks, each once, and they are stored; and how many that was."""
+        known = self.get_many(list(texts))
+        todo = {h: t for h, t in texts.items() if h not in known}
+        if todo:
+            new = [(h, v.tobytes()) for h, v in zip(todo, encode(list(todo.values())), strict=True)]
+            self.put_many(new)
+            known.update(new)
+        return known, len(todo)
 
     def put_many(self, items: Sequence[tuple[str, bytes]]) -> None:
         with self.db:
