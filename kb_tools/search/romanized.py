@@ -436,11 +436,21 @@ def _heard_as(word: str, keys: KeyIndex | None, stems: bool = True) -> frozenset
     three times (with and without stems, and again reading the question as a whole), and
     shoppers' questions share their words."""
     memo = keys.heard if keys is not None else _HEARD_WITHOUT_PAGES
-    found = memo.get((word, stems))
-    if found is None:
+    return _recall(memo, (word, stems), lambda: _hear(word, keys, stems))
+
+
+_UNKNOWN = object()
+
+
+def _recall(memo: dict, key: Any, work_out: Callable[[], Any]) -> Any:  # type: ignore[type-arg]
+    """``memo[key]``, worked out by ``work_out`` the first time; the table is forgotten at
+    once past MAX_REMEMBERED entries (shoppers' words have no end). One lookup, never read back
+    after the store: another search's thread may clear the table meanwhile."""
+    found = memo.get(key, _UNKNOWN)
+    if found is _UNKNOWN:
         if len(memo) > MAX_REMEMBERED:
             memo.clear()
-        found = memo[(word, stems)] = _hear(word, keys, stems)
+        found = memo[key] = work_out()
     return found
 
 
@@ -979,13 +989,7 @@ class Loanwords:
         loanword must be (the pages already match the word itself). The word's own ending may
         be on it or not (বিকাশে, "in bKash"), its inherent vowels unsaid or said as in a name
         read out (নগদ: "ngd", "nogod")."""
-        # One lookup, never read back: another search's thread may clear the table meanwhile.
-        found = self.names.get((word, term), "")
-        if found == "":
-            if len(self.names) > MAX_REMEMBERED:
-                self.names.clear()
-            found = self.names[(word, term)] = self._name(word, term, lang, lexical)
-        return found
+        return _recall(self.names, (word, term), lambda: self._name(word, term, lang, lexical))
 
     def _name(self, word: str, term: str, lang: str, lexical: Any) -> str | None:
         bare = _YA_PHALA.sub("", word)
