@@ -73,6 +73,29 @@ def test_the_edited_chunk_is_embedded_while_the_pages_render(project: Path,
     assert [name for _, name in passages] == ["kb-embed-prefetch"]
 
 
+def test_a_retitled_pages_headings_are_encoded_while_the_pages_render(project: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A retitled page's new headings (build.HEADINGS, encoded as questions) are encoded by the
+    prefetch beside the edited chunks, not by build_index after MkDocs has rendered."""
+    build(project)
+    encoder = get_encoder(MODEL)
+    questions: list[tuple[str, str]] = []
+    real = type(encoder).encode_queries
+
+    def counting(texts):  # type: ignore[no-untyped-def]
+        texts = list(texts)
+        questions.extend((t, threading.current_thread().name) for t in texts)
+        return real(encoder, texts)
+
+    monkeypatch.setattr(encoder, "encode_queries", counting)
+    write(project, "docs/delivery.md", ARTICLES["docs/delivery.md"].replace("# Delivery", "# Shipping"))
+    manifest = build(project)
+    assert sorted(questions) == [("Shipping", "kb-embed-prefetch"), ("Shipping Outside Dhaka", "kb-embed-prefetch")]
+    assert manifest["headings_embedded"] == 0  # build_index found them in the cache
+    hits = Searcher(project / "search_index").search("shipping outside dhaka", k=3)
+    assert hits[0].url.startswith("delivery/")
+
+
 def test_a_failed_prefetch_leaves_the_embedding_to_the_build(project: Path, passages: list[tuple[str, str]],
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     import kb_tools.search.build as build_mod

@@ -24,7 +24,8 @@ is its own without chunking anything (nor importing whoosh).
 ``EmbeddingPrefetch`` starts that embedding early: the plugin hands it the pages once MkDocs
 has converted them all (``on_env``) and it embeds what the cache lacks in a background thread
 while MkDocs renders the templates (the encoder releases the GIL), so after editing one
-article ``build_index`` finds the new chunks in the cache.
+article ``build_index`` finds the new chunks in the cache, and after retitling one the new
+headings too.
 """
 
 from __future__ import annotations
@@ -325,7 +326,8 @@ def _record_inputs(out_dir: Path, old: dict, inputs: dict[str, str]) -> dict:
 
 
 class EmbeddingPrefetch:
-    """Embed the chunks of ``pages`` that the embedding cache lacks, in a background thread.
+    """Embed the chunks of ``pages`` that the embedding cache lacks, and encode their
+    headings (``chunk_heading``, as questions) that its question cache lacks, in a background thread.
 
     Call ``wait()`` before ``build_index`` reads the cache. A failure here is not reported:
     ``build_index`` embeds whatever is still missing and reports its own errors with context.
@@ -335,6 +337,7 @@ class EmbeddingPrefetch:
                  passage_prefix: str = "", cache_dir: Path, index_dir: Path | None = None) -> None:
         """``index_dir``: the published index; pages it was built from need no chunking here."""
         self.embedded = 0
+        self.headings_embedded = 0
         self.error: BaseException | None = None
         self.chunks: list[Chunk] | None = None  # the pages' chunks, for build_index(page_chunks=)
         self.unchanged = False  # the published index was built from these very pages
@@ -369,6 +372,15 @@ class EmbeddingPrefetch:
             cache = EmbeddingCache(cache_dir, key)
             try:
                 _, self.embedded = cache.encode_missing(texts, lambda todo: get_encoder(spec).encode_passages(todo))
+            finally:
+                cache.close()
+            # And their headings, as build_index encodes them (_heading_vectors): a retitled
+            # page's new headings are encoded here too, not after MkDocs has rendered.
+            headings = {text_hash(h): h for h in (chunk_heading(c) for c in chunks)}
+            cache = EmbeddingCache(cache_dir, key, queries=True)
+            try:
+                _, self.headings_embedded = cache.encode_missing(
+                    headings, lambda todo: get_encoder(spec).encode_queries(todo))
             finally:
                 cache.close()
         except BaseException as e:  # noqa: BLE001 - build_index redoes it and says what is wrong
