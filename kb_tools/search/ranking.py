@@ -275,6 +275,23 @@ class Translations:
         of = np.asarray([number[original[u]] if original[u] != u else -1 for u in self._page_urls], dtype=np.int64)
         return page, of
 
+    @cached_property
+    def _agreement(self) -> tuple[Any, Any, Any, Any]:
+        """What :meth:`agree_with_originals` reads, worked out once per index: the translated
+        chunks (``translated``), the chunks of the pages they translate grouped page by page
+        (``rows``, each page's run starting at ``starts``), and for each translated chunk the
+        run of its original page (``run``)."""
+        import numpy as np
+
+        page, original = self._originals
+        translated = np.flatnonzero(original >= 0)
+        needed = np.unique(original[translated])  # the original pages, ascending
+        rows = np.flatnonzero(np.isin(page, needed))
+        rows = rows[np.argsort(page[rows], kind="stable")]  # a page's chunks need not be adjacent
+        starts = np.flatnonzero(np.r_[True, page[rows][1:] != page[rows][:-1]])
+        run = np.searchsorted(needed, original[translated])
+        return translated, rows, starts, run
+
     def agree_with_originals(self, scores: Any, share: float) -> Any:
         """``scores`` (one per chunk, a numpy array) with each translated section's taking
         ``share`` of its original page's best section score. A question meets a page of its
@@ -283,16 +300,16 @@ class Translations:
         other language's scale. A page of the shopper's language about another topic then no
         longer outranks the English-only answer, and a translated answer keeps its place
         because its original agrees (questions of the default language never come here)."""
-        page, original = self._originals
-        translated = original >= 0
-        if share <= 0 or not translated.any():
+        translated, rows, starts, run = self._agreement
+        if share <= 0 or not translated.size:
             return scores
         import numpy as np
 
-        best = np.full(int(page.max()) + 1, -np.inf)
-        np.maximum.at(best, page, scores)
+        # Each original page's best score: one max over each page's run of chunks (the same
+        # maxima as ``np.maximum.at`` over every chunk, a fifth of its time at 10k chunks).
+        best = np.maximum.reduceat(np.asarray(scores)[rows], starts).astype(float)
         out = np.array(scores, dtype=float)
-        out[translated] = (1 - share) * out[translated] + share * best[original[translated]]
+        out[translated] = (1 - share) * out[translated] + share * best[run]
         return out
 
     def shown(self, group: str, lang: str | None, matched: str) -> str:
