@@ -3,11 +3,14 @@ top-k over the same vectors), cold build throughput next to raw model.encode, an
 rebuild next to a plain mkdocs-material build.
 
     .venv/bin/python -m bench.bench_speed [--sizes 1000,10000,100000] [--skip-build] [--skip-latency]
-        [--skip-rebuild] [--build-pages N]
+        [--skip-rebuild] [--build-pages N] [--tail] [--own] [--dump FILE]
 
 Prints Markdown tables. The sample index is scaled synthetically: perturbed copies of the
 real chunks (a tenth of the words dropped, a copy number added) with their real vectors
-plus small noise, so the lexical and vector sides both do realistic work.
+plus small noise, so the lexical and vector sides both do realistic work; each copy keeps its
+original's heading vector (headings.npy), so the answer decision compares the question with
+the hits' headings as on a real index (before round 12 the synthetic index had none and its
+searches left that step out).
 """
 
 from __future__ import annotations
@@ -62,17 +65,25 @@ def synthetic_index(index_dir: Path, n: int) -> Path:
     """An index of ``n`` chunks made of perturbed copies of the sample's chunks."""
     import numpy as np
 
-    from kb_tools.search.build import CHUNKS, MANIFEST, SiteWords, _write
+    from kb_tools.search.build import CHUNKS, HEADINGS, MANIFEST, SiteWords, _write
     from kb_tools.search.chunking import Chunk
 
     manifest = json.loads((index_dir / MANIFEST).read_text())
     out = WORK / f"synthetic-{n}"
     if (out / MANIFEST).exists():
         m = json.loads((out / MANIFEST).read_text())
-        if m.get("chunks") == n and m.get("source") == manifest["fingerprint"] and m.get("schema") == manifest["schema"]:
+        if (m.get("chunks") == n and m.get("source") == manifest["fingerprint"] and m.get("schema") == manifest["schema"]
+                and _has_headings(out, n)):
             return out
     base = [Chunk.from_json(d) for d in json.loads((index_dir / CHUNKS).read_text())]
     vecs = np.load(index_dir / "vectors.npy")
+    # Each chunk's heading vector, as a real index has them (build.HEADINGS): the searcher
+    # compares the question with the hits' headings for the answer decision. Until round 12
+    # the synthetic index had none, so its searches skipped that step (~0.16 ms a search).
+    heads = np.load(index_dir / HEADINGS)
+    if heads.shape != (len(base), vecs.shape[1]):
+        sys.exit(f"{index_dir / HEADINGS} has shape {heads.shape}, not ({len(base)}, {vecs.shape[1]}): "
+                 f"rebuild the sample index (delete {index_dir} and run this again)")
     rng = random.Random(42)
     nrng = np.random.default_rng(42)
     chunks, rows = [], []
@@ -92,9 +103,25 @@ def synthetic_index(index_dir: Path, n: int) -> Path:
     matrix = vecs[rows] + nrng.normal(0, 0.02, size=(n, vecs.shape[1])).astype("float32")
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
     t = time.perf_counter()
-    _write(out, chunks, matrix.astype("float32"), {**manifest, "source": manifest["fingerprint"]}, t, SiteWords({}))
+    # A copy's heading is its original's (the same title and section): the same vector.
+    _write(out, chunks, matrix.astype("float32"), {**manifest, "source": manifest["fingerprint"]}, t, SiteWords({}),
+           heads[rows])
     print(f"built a synthetic index of {n} chunks in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     return out
+
+
+def _has_headings(folder: Path, n: int) -> bool:
+    """The index in ``folder`` has a heading vector for each of its ``n`` chunks."""
+    import numpy as np
+
+    from kb_tools.search.build import HEADINGS, VECTORS
+
+    try:
+        heads = np.load(folder / HEADINGS, mmap_mode="r")
+        vecs = np.load(folder / VECTORS, mmap_mode="r")
+    except (OSError, ValueError):
+        return False
+    return bool(heads.shape == (n, vecs.shape[1]) and vecs.shape[1])
 
 
 def latency(index_dir: Path, sizes: list[int], rounds: int) -> str:
@@ -137,6 +164,83 @@ def latency(index_dir: Path, sizes: list[int], rounds: int) -> str:
     return table(["chunks", "queries", "floor p50 ms", "floor p99 ms", "hybrid p50 ms", "hybrid p99 ms",
                   "hybrid p50 / floor", "lexical p50 ms", "lexical p99 ms", "floor p99 CPU ms",
                   "hybrid p99 CPU ms"], rows)
+
+
+def own_work(index_dir: Path, n: int, rounds: int) -> str:
+    """Search's own work, the encoder left out: each query's vector is encoded first (of the
+    text the search encodes), then the hybrid search runs with it (``candidates`` with
+    ``query_vector``, ``rank``, ``answered``: what ``Searcher.search`` does besides encoding)
+    and every stage is timed (wall and thread CPU). Per language as read; the CPU figures are
+    what a busy machine inflates least."""
+    from kb_tools.search import Searcher
+    from kb_tools.search.query import SearchQuery
+
+    s = Searcher(synthetic_index(index_dir, n) if n else index_dir)
+    s.warm_up()
+    texts = [SearchQuery.parse(q).text for q in _load_queries()]
+    vectors = []
+    for text in texts:
+        lang = s.query_language(text)
+        vectors.append(s.encoder.encode_query(s.encoder_text(text, lang, s.lexical.build_query(text, lang))))
+    spent: dict[str, list[float]] = {}
+    remove = _stage_timers(s, spent)
+    per_query: list[tuple[str, float, float, dict[str, tuple[float, float]]]] = []
+    try:
+        for _ in range(rounds):
+            for text, vector in zip(texts, vectors, strict=True):
+                spent.clear()
+                w, c = time.perf_counter(), time.thread_time()
+                cands = s.candidates(text, "hybrid", query_vector=vector)
+                features: list[dict[str, float]] = []
+                hits = s.rank(cands, "hybrid", 10, features=features)
+                s.answered(text, hits, features)
+                per_query.append((cands.query_lang or "", (time.perf_counter() - w) * 1000,
+                                  (time.thread_time() - c) * 1000, {k: (v[0], v[1]) for k, v in spent.items()}))
+    finally:
+        remove()
+        s.close()
+    labels = [label for label, _, _ in STAGES if label != "encode the query"]
+    rows = []
+    for label in labels:
+        cpu = [p[3].get(label, (0.0, 0.0))[1] for p in per_query]
+        rows.append([label, round(sum(cpu) / len(cpu), 3), round(percentile(cpu, 50), 3), round(percentile(cpu, 99), 3)])
+    for lang in [None, *sorted({p[0] for p in per_query})]:
+        ps = [p for p in per_query if lang is None or p[0] == lang]
+        cpu, wall = [p[2] for p in ps], [p[1] for p in ps]
+        rows.append([f"whole, {lang or 'every query'} ({len(ps)})", round(sum(cpu) / len(cpu), 3),
+                     round(percentile(cpu, 50), 3), round(percentile(cpu, 99), 3),
+                     round(percentile(wall, 50), 3), round(percentile(wall, 99), 3)])
+    for r in rows:
+        r += [""] * (6 - len(r))
+    return (f"{len(per_query)} hybrid searches at {n or 'the sample'} chunks, query vectors given (the encoder "
+            f"left out):\n\n" + table(["stage / searches", "CPU ms, mean", "CPU p50", "CPU p99", "wall p50", "wall p99"],
+                                       rows))
+
+
+def dump(index_dir: Path, sizes: list[int], path: Path) -> None:
+    """Every result of every query at each size, in hybrid and lexical mode (hits with their
+    score, confidence and snippet, ``answered``, the language read) and each hybrid hit's
+    answer features unrounded, as JSON lines in ``path``: two revisions whose dumps are
+    byte-identical rank, score and decide alike (a speed change must leave them so). Copy this
+    file into an exported older revision to dump that one."""
+    from kb_tools.search import Searcher
+
+    queries = _load_queries()
+    with path.open("w", encoding="utf-8") as out:
+        for n in sizes:
+            s = Searcher(synthetic_index(index_dir, n) if n else index_dir)
+            s.warm_up()
+            for q in queries:
+                row: dict[str, Any] = {"chunks": n, "q": q}
+                for mode in ("hybrid", "lexical"):
+                    r = s.search(q, mode=mode)
+                    row[mode] = {"answered": r.answered, "lang": r.query_lang, "hits": [h.to_dict() for h in r]}
+                features: list[dict[str, float]] = []
+                s.rank(s.candidates(q, "hybrid"), "hybrid", 10, features=features)
+                row["features"] = [{k: repr(v) for k, v in sorted(f.items())} for f in features]
+                out.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+            s.close()
+    print(f"wrote {path}: {len(queries)} queries x {len(sizes)} sizes", file=sys.stderr)
 
 
 # The stages of one hybrid search (as bench_load --stages names them), timed per query.
@@ -429,6 +533,11 @@ def main() -> None:
     ap.add_argument("--tail", action="store_true",
                     help="only the per-stage breakdown of the slowest 2%% of hybrid searches (at the first size)")
     ap.add_argument("--skip-latency", action="store_true")
+    ap.add_argument("--own", action="store_true",
+                    help="only search's own work (the encoder left out) per stage and language, at the first size")
+    ap.add_argument("--dump", type=Path, metavar="FILE",
+                    help="only write every result and answer feature of every query at each size (0: the sample "
+                         "itself) to FILE, to compare two revisions byte for byte")
     ap.add_argument("--skip-rebuild", action="store_true")
     ap.add_argument("--build-pages", type=int, default=0,
                     help="cold build on the first N pages only (default: the whole sample)")
@@ -438,6 +547,14 @@ def main() -> None:
     os.environ["KB_SEARCH"] = "true"
     project = project_copy("site")
     index_dir = sample_index(project)
+    if args.dump:
+        dump(index_dir, [int(x) for x in args.sizes.split(",")], args.dump)
+        return
+    if args.own:
+        size = int(args.sizes.split(",")[0])
+        print(f"## Search's own work (machine load average {os.getloadavg()[0]:.1f})\n")
+        print(own_work(index_dir, size, args.rounds))
+        return
     if args.tail:
         size = int(args.sizes.split(",")[0])
         print(f"## Where the slowest searches spend their time (machine load average {os.getloadavg()[0]:.1f})\n")
