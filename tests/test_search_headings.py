@@ -127,3 +127,15 @@ def test_an_index_without_heading_vectors_still_searches_and_decides(project: Pa
     assert "heading_cosine" not in features[0]
     manifest = build(project)
     assert (project / "search_index" / "headings.npy").exists() and manifest["headings_embedded"] == 0  # cached
+
+
+def test_a_truncated_headings_file_is_a_broken_index_at_open(project: Path) -> None:
+    """The heading vectors are read when the model loads, but a file cut short is reported
+    when the index is opened, naming the folder and how to rebuild it."""
+    from kb_tools.errors import SearchIndexError
+
+    build(project)
+    heads = project / "search_index" / "headings.npy"
+    heads.write_bytes(heads.read_bytes()[:-100])
+    with pytest.raises(SearchIndexError, match=r"search_index is broken .*mkdocs build"):
+        Searcher(project / "search_index")

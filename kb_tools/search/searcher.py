@@ -185,7 +185,10 @@ class Searcher:
             self.chunks = [Chunk.from_json(d) for d in raw]
             self.vectors = np.load(self.index_dir / VECTORS)
             # An index built before heading vectors has none: the decision does without them.
-            self._heading_matrix = np.load(self.index_dir / HEADINGS) if (self.index_dir / HEADINGS).exists() else None
+            # Mapped, not read: a truncated file fails here, while the rows are read only when
+            # the model loads (lexical search never reads them).
+            heads = self.index_dir / HEADINGS
+            self._heading_matrix = np.load(heads, mmap_mode="r") if heads.exists() else None
             self.lexical = LexicalIndex(self.index_dir)
         except Exception as e:
             raise SearchIndexError(f"the search index in {self.index_dir} is broken ({e}): {REBUILD}") from e
@@ -202,6 +205,7 @@ class Searcher:
         self._lang_index = np.asarray([langs.index(c.lang) for c in self.chunks], dtype=np.int64)
         self._lang_of = {lang: i for i, lang in enumerate(langs)}
         self._lang_means: Any = None  # mean chunk vector of each language (rows in `langs` order)
+        self._other_pages: dict[str, Any] = {}  # language -> the answer pages' chunks in the other languages
         self._english: set[str] | None = None
         self._lock = threading.Lock()
         self._encoder: Any = None
@@ -281,7 +285,9 @@ class Searcher:
         answers = [i for i, overview in enumerate(self._overview) if not overview]
         if not answers:
             return
-        self._headings = heading_vectors(encoder, [chunk_heading(self.chunks[i]) for i in answers], matrix[answers])
+        rows = np.asarray(matrix[answers])  # read from the mapped file (the one opened, even if swapped since)
+        del matrix  # unmapped
+        self._headings = heading_vectors(encoder, [chunk_heading(self.chunks[i]) for i in answers], rows)
         rows: dict[str, list[int]] = {}
         for row, i in enumerate(answers):
             rows.setdefault(self._group_of[i], []).append(row)
@@ -366,19 +372,21 @@ class Searcher:
             centred = np.where(mask, centred, -np.inf)
         m = min(4 * n, rank_by.shape[0])
         top = best_first(rank_by, m)
-        ids = [int(i) for i in top[:n]] + [i for i in extra if np.isfinite(rank_by[i])]
-        out["scores"] = {i: float(rank_by[i]) for i in ids}
-        out["cosine"] = {i: float(cos[i]) for i in ids}
-        out["centred"] = {i: float(centred[i]) for i in ids}
+        # Whole arrays read at once, then Python floats (.tolist(): the same values as float()).
+        more = np.asarray(extra, dtype=np.int64)
+        ids = top[:n].tolist() + more[np.isfinite(rank_by[more])].tolist()
+        out["scores"] = dict(zip(ids, rank_by[ids].tolist(), strict=True))
+        out["cosine"] = dict(zip(ids, cos[ids].tolist(), strict=True))
+        out["centred"] = dict(zip(ids, centred[ids].tolist(), strict=True))
         if ranked_by_centred:
             by_centred = top
         else:
             by_centred = best_first(centred, m) if centre else top[np.argsort(-centred[top], kind="stable")]
         groups: dict[str, float] = {}
-        for i in by_centred:
-            g = self._group_of[int(i)]
+        for i, value in zip(by_centred.tolist(), centred[by_centred].tolist(), strict=True):
+            g = self._group_of[i]
             if g not in groups:
-                groups[g] = float(centred[i])
+                groups[g] = value
         out["best"] = float(centred[by_centred[0]]) if by_centred.size else 0.0
         out["other"] = self._best_in_other_languages(centred, lang)
         out["groups"] = list(groups.items())[:20]
@@ -392,8 +400,12 @@ class Searcher:
         list answers without being one, and sit near every short question: they are left out."""
         import numpy as np
 
-        other = centred[(self._lang_index != self._lang_of.get(lang, -1)) & self._answer_pages]
-        best = float(other.max()) if other.size else 0.0
+        where = self._other_pages.get(lang)
+        if where is None:  # one mask per language the index has (any other: every answer page)
+            where = (self._lang_index != self._lang_of.get(lang, -1)) & self._answer_pages
+            if lang in self._lang_of:
+                self._other_pages[lang] = where
+        best = float(np.max(centred, where=where, initial=-np.inf))
         return best if np.isfinite(best) else 0.0
 
     # -- search ----------------------------------------------------------------------------
