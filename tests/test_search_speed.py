@@ -58,3 +58,47 @@ def test_a_site_without_translations_keeps_its_scores() -> None:
     chunks = [c for c in site_chunks(500, 4) if c.lang == "en"]
     scores = np.arange(len(chunks), dtype=np.float32)
     assert Translations(chunks, "en").agree_with_originals(scores, 0.5) is scores
+
+
+def fold_plainly(t: Translations, pages: dict[str, list[tuple[int, float]]], lang: str | None) -> list[list[tuple[int, float]]]:
+    """Round 11's Translations.fold: every page folded, then read in order."""
+    out: dict[str, list[tuple[int, float]]] = {}
+    for page, items in pages.items():
+        shown = t.shown(t.group.get(page, page), lang, page)
+        if shown in out:
+            continue
+        own = pages.get(shown)
+        if own:
+            out[shown] = own if own[0][1] >= items[0][1] else [(own[0][0], items[0][1]), *own[1:]]
+        else:
+            out[shown] = [(t.first_chunk.get(shown, items[0][0]), items[0][1])]
+    return list(out.values())
+
+
+@pytest.mark.parametrize("seed", [5, 6, 7])
+def test_results_fold_translations_as_before(seed: int) -> None:
+    """group_by_page folds translations only as far as the k results need: the same results
+    as folding every page first, for each language asked and each k."""
+    from kb_tools.search.ranking import group_by_page
+
+    chunks = site_chunks(2000, seed)
+    t = Translations(chunks, "en")
+    rng = random.Random(seed)
+    ranked = sorted(((cid, rng.random()) for cid in rng.sample(range(len(chunks)), 120)), key=lambda kv: -kv[1])
+    page_of, url_of = [c.page_url for c in chunks], [c.url for c in chunks]
+    for lang in ("en", "bn", "gu", None):
+        for k in (1, 5, 10, 40):
+            pages: dict[str, list[tuple[int, float]]] = {}
+            seen: set[str] = set()
+            for cid, score in ranked:
+                if url_of[cid] not in seen:
+                    seen.add(url_of[cid])
+                    pages.setdefault(page_of[cid], []).append((cid, score))
+            plain: list[tuple[int, float]] = []
+            for items in fold_plainly(t, pages, lang):
+                plain.append(items[0])
+                if len(items) > 1 and items[0][1] > 0 and items[1][1] >= 0.95 * items[0][1]:
+                    plain.append(items[1])
+                if len(plain) >= k:
+                    break
+            assert group_by_page(ranked, page_of, url_of, k, 0.95, t, lang) == plain[:k]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 from array import array
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
@@ -231,10 +232,9 @@ def group_by_page(
             continue
         seen.add(url_of[cid])
         pages.setdefault(page_of[cid], []).append((cid, score))
-    if translations is not None:
-        pages = translations.fold(pages, lang)
+    folded = translations.folded(pages, lang) if translations is not None else iter(pages.values())
     out: list[tuple[int, float]] = []
-    for items in pages.values():
+    for items in folded:  # folded as far as the k results need, no further
         best = items[0]
         out.append(best)
         if len(items) > 1 and best[1] > 0 and items[1][1] >= ratio * best[1]:
@@ -319,21 +319,23 @@ class Translations:
                 return members[want]
         return matched
 
-    def fold(self, pages: dict[str, list[tuple[int, float]]], lang: str | None) -> dict[str, list[tuple[int, float]]]:
+    def folded(self, pages: dict[str, list[tuple[int, float]]], lang: str | None) -> Iterator[list[tuple[int, float]]]:
         """``pages`` (page url -> its chunks, best first, pages in rank order) with the
-        translations of one page merged under the page to show."""
-        out: dict[str, list[tuple[int, float]]] = {}
+        translations of one page merged under the page to show: each shown page's chunks, in
+        rank order, worked out when asked for (a caller that needs ten results folds no
+        further; a page is placed once, by the best-ranked member of its group)."""
+        placed: set[str] = set()
         for page, items in pages.items():
             group = self.group.get(page, page)
             shown = self.shown(group, lang, page)
-            if shown in out:
+            if shown in placed:
                 continue  # a better-ranked translation already placed this group
+            placed.add(shown)
             own = pages.get(shown)
             if own:
-                out[shown] = own if own[0][1] >= items[0][1] else [(own[0][0], items[0][1]), *own[1:]]
+                yield own if own[0][1] >= items[0][1] else [(own[0][0], items[0][1]), *own[1:]]
             else:  # the shown page has no matching section: its first one, at the group's score
-                out[shown] = [(self.first_chunk.get(shown, items[0][0]), items[0][1])]
-        return out
+                yield [(self.first_chunk.get(shown, items[0][0]), items[0][1])]
 
 
 def translation_key(page_url: str, lang: str, default_lang: str | None) -> str:
