@@ -1,6 +1,7 @@
 """How search and the answer decision transfer to a help center they were never tuned on.
 
     .venv/bin/python -m bench.bench_transfer [--site tulip] [--no-sample] [--limit N] [--misses]
+        [--queries bench/sites/tulip/tune.yaml]
 
 Every relevance and decision figure of bench_relevance is measured on the sample shop (home
 appliances), and the answer model (kb_tools/search/data/answer_model.json) was fitted on its
@@ -20,7 +21,8 @@ sample's tune and held-out figures of the same run beside them.
 --no-sample skips the sample (its index takes minutes the first time); --limit N keeps the
 first N queries of each kind (a quick check, not a figure); --misses prints the site's ranking
 misses and decision failures (its queries are held out from tuning, not from reading: the
-point of the site is to find what does not transfer).
+point of the site is to find what does not transfer); --queries searches another file of the
+site's questions instead (a fit shop's tune.yaml: questions that may be tuned on, kept apart).
 """
 
 from __future__ import annotations
@@ -55,11 +57,11 @@ SITES = ROOT / "bench" / "sites"
 E5 = "multilingual-e5-small"
 
 
-def site_queries(site: Path, limit: int = 0) -> list[dict[str, Any]]:
-    """The site's labelled queries (bench/queries.yaml's format); with ``limit``, the first
-    ``limit`` of each kind."""
+def site_queries(site: Path, limit: int = 0, path: Path | None = None) -> list[dict[str, Any]]:
+    """The site's labelled queries (bench/queries.yaml's format; ``path``: another file of
+    them); with ``limit``, the first ``limit`` of each kind."""
     out, seen = [], dict.fromkeys(KINDS, 0)
-    for q in labelled(site / "queries.yaml"):
+    for q in labelled(path or site / "queries.yaml"):
         if limit and seen[q["kind"]] >= limit:
             continue
         seen[q["kind"]] += 1
@@ -75,7 +77,7 @@ def build_site(site: Path, work: Path) -> tuple[Path, float]:
     dest = work / site.name
     dest.mkdir(parents=True, exist_ok=True)
     for item in site.iterdir():
-        if item.name in ("queries.yaml", "site", "search_index") or item.name.startswith("."):
+        if item.name in ("queries.yaml", "tune.yaml", "site", "search_index") or item.name.startswith("."):
             continue
         target = dest / item.name
         if item.is_dir():
@@ -175,12 +177,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=0, help="the first N queries of each kind only (a quick check, not a figure)")
     ap.add_argument("--misses", action="store_true", help="print the site's ranking misses and decision failures")
     ap.add_argument("--work", type=Path, default=WORK, help="where the site's copy and its caches live")
+    ap.add_argument("--queries", type=Path, help="another file of the site's questions (e.g. its tune.yaml)")
     args = ap.parse_args(argv)
 
     site = Path(args.site) if "/" in args.site else SITES / args.site
     if not (site / "mkdocs.yml").is_file() or not (site / "queries.yaml").is_file():
         sys.exit(f"{site}: needs mkdocs.yml and queries.yaml (see bench/sites/)")
-    queries = site_queries(site, args.limit)
+    queries = site_queries(site, args.limit, args.queries)
     load = os.getloadavg()
     cpu, t = time.process_time(), time.perf_counter()
     index_dir, build_s = build_site(site, args.work / "transfer")
@@ -196,14 +199,15 @@ def main(argv: list[str] | None = None) -> None:
         samples = {split: (s, [r for r in sample_runs if r.q["split"] == split]) for split in ("tune", "heldout")}
     sample = {split: rs for split, (_, rs) in samples.items()}
 
-    print(f"# Transfer: {site.name} ({len(queries)} labelled queries, all held out) next to the sample\n")
+    which = "all held out" if args.queries is None else f"from {args.queries}"
+    print(f"# Transfer: {site.name} ({len(queries)} labelled queries, {which}) next to the sample\n")
     print(f"Encoder {manifest.get('model')}; {manifest.get('chunks')} chunks; load average before the run "
           f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}; {time.perf_counter() - t:.0f} s wall, "
           f"{time.process_time() - cpu:.0f} s CPU in this process (mkdocs build is a subprocess).\n")
     print("## MRR@10 by kind and language\n")
     print(relevance_table(runs, sample))
     print("\n## Hybrid in detail (the site)\n")
-    print(detail_table(runs, "heldout"))
+    print(detail_table(runs, "heldout" if args.queries is None else "tune"))
     print("\n## Cross-lingual recall@5 (hybrid)\n")
     print(recall_table(runs, sample))
     print("\n## The answer decision (the shipped model, unchanged)\n")
