@@ -46,6 +46,7 @@ def subset_index(full: Path, keep: set[str], out: Path) -> Path:
         CHUNKS,
         HEADINGS,
         MANIFEST,
+        SITE_FRAMES,
         SITE_GLOSSARY,
         SITE_SYNONYMS,
         VECTORS,
@@ -58,8 +59,8 @@ def subset_index(full: Path, keep: set[str], out: Path) -> Path:
     rows = [i for i, c in enumerate(chunks) if c.page_url in keep]
     manifest = json.loads((full / MANIFEST).read_text(encoding="utf-8"))
     manifest = {k: v for k, v in manifest.items() if k not in ("chunks", "pages", "counts", "built_at", "build_seconds")}
-    glossary, synonyms = full / SITE_GLOSSARY, full / SITE_SYNONYMS
-    words = SiteWords.read(glossary if glossary.exists() else None, synonyms if synonyms.exists() else None)
+    words = SiteWords.read(*(p if p.exists() else None for p in (full / SITE_GLOSSARY, full / SITE_SYNONYMS,
+                                                                  full / SITE_FRAMES)))
     _write(out, [chunks[i] for i in rows], np.load(full / VECTORS)[rows], manifest, time.perf_counter(), words,
            np.load(full / HEADINGS)[rows])
     return out

@@ -28,18 +28,21 @@ def check_project(project: Project) -> CheckReport:
 
 
 def site_words_problems(project: Project) -> list[Problem]:
-    """The site's own glossary and synonyms files (`glossary_file`, `synonyms_file`), read as
+    """The site's own glossary, synonyms and frames files (`glossary_file`, `synonyms_file`,
+    `frames_file`), read as
     the search index will read them: a bad entry is a problem on its line of that file, a file
     that is missing names the option and the path."""
     files = [(option, path) for option, path in (("glossary_file", project.glossary_file),
-                                                 ("synonyms_file", project.synonyms_file)) if path is not None]
+                                                 ("synonyms_file", project.synonyms_file),
+                                                 ("frames_file", project.frames_file)) if path is not None]
     if not files:
         return []  # nothing to read: the search code (whoosh) stays unimported, as an unchanged rebuild wants
-    from kb_tools.search.lexical import GlossaryError, load_glossary, load_synonyms
+    from kb_tools.search.lexical import GlossaryError, load_frames, load_glossary, load_synonyms
 
+    loaders = {"glossary_file": load_glossary, "synonyms_file": load_synonyms, "frames_file": load_frames}
     problems = []
     for option, path in files:
-        load = load_glossary if option == "glossary_file" else load_synonyms
+        load = loaders[option]
         if not path.is_file():
             config = project.shown(project.config_file) if project.config_file else "mkdocs.yml"
             problems.append(error(config, 0, f"plugins > kb > {option}: there is no file {project.shown(path)}: "

@@ -37,6 +37,11 @@ class KbConfig(Config):
     """The shop's own synonyms (page word -> shoppers' words), relative to mkdocs.yml, in the
     format of the shipped ones; added to them. Empty: the shipped ones only."""
 
+    frames_file = c.Type(str, default="")
+    """The shop's own question frames (what a question asks about -> the words that ask it, per
+    language), relative to mkdocs.yml, in the format of the shipped kb_tools/search/data/frames.yml;
+    added to them. Empty: the shipped ones only."""
+
     model = c.Type(str, default="multilingual-e5-small")
     """Search encoder: `multilingual-e5-small` (built in, Bengali/Gujarati/Hindi/English),
     `all-MiniLM-L6-v2` (English only), or a path to a local sentence-transformers folder."""

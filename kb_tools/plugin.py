@@ -77,7 +77,7 @@ class KbPlugin(BasePlugin[KbConfig]):
         self.prefetch: EmbeddingPrefetch | None = None  # the search index's embedding, started early
         self.rendered: TemplateCodeMemo | None = None  # the last guard's findings by page digest
         self.sweeper: Sweeper | None = None  # deletes generations earlier builds retired
-        self.site_words_ok = True  # the site's own glossary and synonyms passed their checks
+        self.site_words_ok = True  # the site's own glossary, synonyms and frames passed their checks
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -158,7 +158,8 @@ class KbPlugin(BasePlugin[KbConfig]):
         # own search words change.
         if self.config.enabled and self.project is not None:
             project = self.project
-            for path in (project.videos_dir, project.facts_file, project.glossary_file, project.synonyms_file):
+            for path in (project.videos_dir, project.facts_file, project.glossary_file, project.synonyms_file,
+                         project.frames_file):
                 if path is not None and path.exists():
                     server.watch(str(path))
         return server
@@ -394,7 +395,8 @@ class KbPlugin(BasePlugin[KbConfig]):
                 cache_dir=project.cache_dir, progress=_progress(), page_chunks=page_chunks,
                 # A mistake in them stops a build before this; `mkdocs serve` logs it and its
                 # preview searches without them until it is fixed.
-                **({"glossary": project.glossary_file, "synonyms": project.synonyms_file} if self.site_words_ok else {}),
+                **({"glossary": project.glossary_file, "synonyms": project.synonyms_file,
+                    "frames": project.frames_file} if self.site_words_ok else {}),
             )  # fmt: skip
         except KbError as exc:
             raise PluginError(f"search index not built, the previous one is kept: {exc}") from exc

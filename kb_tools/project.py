@@ -123,6 +123,11 @@ class Project:
         return self.project_dir / self.kb.synonyms_file if self.kb.synonyms_file else None
 
     @property
+    def frames_file(self) -> Path | None:
+        """The site's own question frames (None: the shipped ones alone)."""
+        return self.project_dir / self.kb.frames_file if self.kb.frames_file else None
+
+    @property
     def languages(self) -> tuple[str, ...]:
         """The site's languages, the default first (articles at the top of docs_dir)."""
         return tuple(self.kb.languages) or ("en",)

@@ -12,10 +12,10 @@ a shopper's question with the headings of the page search puts first (``answer.p
 form), so a retitled page costs one short encoder pass per section and an unchanged rebuild
 none; they are short, a tenth of what embedding the chunks costs.
 
-A site's own glossary and synonyms (the kb options ``glossary_file``, ``synonyms_file``) are
-checked and copied into the index folder, where ``LexicalIndex`` reads them: the index is
-self-contained, and a change to either is a new index (its digest is in the inputs and the
-fingerprint).
+A site's own glossary, synonyms and question frames (the kb options ``glossary_file``,
+``synonyms_file``, ``frames_file``) are checked and copied into the index folder, where
+``LexicalIndex`` reads them: the index is self-contained, and a change to any is a new index
+(its digest is in the inputs and the fingerprint).
 
 Before that, the manifest's ``inputs`` (a digest of the page and video records, the encoder
 settings and this package's code) tell a rebuild with nothing changed that the published index
@@ -58,21 +58,22 @@ VECTORS = "vectors.npy"
 HEADINGS = "headings.npy"  # each chunk's heading (chunk_heading) encoded as a question, one row per chunk
 SITE_GLOSSARY = "glossary.yml"  # a site's own glossary, as the build copied it into the index
 SITE_SYNONYMS = "synonyms.yml"  # ... and its own synonyms
+SITE_FRAMES = "frames.yml"  # ... and its own question frames
 _OWN = {MANIFEST, CHUNKS, VECTORS, HEADINGS, "vocab.json", "lengths.npy", "surface.json", "lexical"}
-_SITE_WORDS = {SITE_GLOSSARY, SITE_SYNONYMS}  # the build's too, but only when the site has them
+_SITE_WORDS = {SITE_GLOSSARY, SITE_SYNONYMS, SITE_FRAMES}  # the build's too, but only when the site has them
 
 
 @dataclass(frozen=True)
 class SiteWords:
-    """A site's own glossary and synonyms files, read once: the bytes checked are the bytes
+    """A site's own glossary, synonyms and frames files, read once: the bytes checked are the bytes
     copied into the index, whatever happens to the files meanwhile."""
 
     files: dict[str, tuple[Path, bytes]]  # name in the index folder -> (the site's file, its bytes)
 
     @classmethod
-    def read(cls, glossary: Path | None, synonyms: Path | None) -> SiteWords:
+    def read(cls, glossary: Path | None, synonyms: Path | None, frames: Path | None = None) -> SiteWords:
         files = {}
-        for name, path in ((SITE_GLOSSARY, glossary), (SITE_SYNONYMS, synonyms)):
+        for name, path in ((SITE_GLOSSARY, glossary), (SITE_SYNONYMS, synonyms), (SITE_FRAMES, frames)):
             if path is not None:
                 try:
                     files[name] = (Path(path), Path(path).read_bytes())
@@ -95,9 +96,9 @@ class SiteWords:
         and the plugin report it earlier, as the writer's problem)."""
         if not self.files:
             return
-        from kb_tools.search.lexical import GlossaryError, load_glossary, load_synonyms
+        from kb_tools.search.lexical import GlossaryError, load_frames, load_glossary, load_synonyms
 
-        load = {SITE_GLOSSARY: load_glossary, SITE_SYNONYMS: load_synonyms}
+        load = {SITE_GLOSSARY: load_glossary, SITE_SYNONYMS: load_synonyms, SITE_FRAMES: load_frames}
         for name, (path, data) in self.files.items():
             try:
                 load[name](path, data=data)
@@ -191,11 +192,12 @@ def build_index(
     page_chunks: list[Chunk] | None = None,
     glossary: Path | None = None,
     synonyms: Path | None = None,
+    frames: Path | None = None,
 ) -> dict:
     """Build the search index of ``pages`` and ``videos`` into ``out_dir`` and return its
     manifest. The previous index stays in place until the new one is complete.
     ``page_chunks``: the chunks of ``pages`` when already made (``EmbeddingPrefetch.wait()``).
-    ``glossary``, ``synonyms``: the site's own files, added to the shipped ones (SiteWords)."""
+    ``glossary``, ``synonyms``, ``frames``: the site's own files, added to the shipped ones (SiteWords)."""
     from kb_tools.search.embeddings import EncoderSpec, encoder_name, resolve_model
 
     t0 = time.perf_counter()
@@ -206,7 +208,7 @@ def build_index(
     key = encoder_name(spec)
     inputs = {"pages": inputs_digest(pages, key, query_prefix, passage_prefix),
               "videos": inputs_digest(videos, key, query_prefix, passage_prefix)}  # fmt: skip
-    site_words = SiteWords.read(glossary, synonyms)
+    site_words = SiteWords.read(glossary, synonyms, frames)
     words = site_words.digest()
     if words:
         inputs["words"] = words
@@ -393,13 +395,14 @@ class EmbeddingPrefetch:
 
 
 def build_lexical_index(pages: list[PageRecord], videos: list[VideoRecord], out_dir: Path, *,
-                        glossary: Path | None = None, synonyms: Path | None = None) -> dict:  # fmt: skip
+                        glossary: Path | None = None, synonyms: Path | None = None,
+                        frames: Path | None = None) -> dict:  # fmt: skip
     """An index without vectors (no model needed): every mode answers lexically.
     Used by tests and by sites that switch the semantic side off."""
     from kb_tools.search.chunking import chunk_all
 
     t0 = time.perf_counter()
-    site_words = SiteWords.read(glossary, synonyms)
+    site_words = SiteWords.read(glossary, synonyms, frames)
     site_words.check()
     chunks = chunk_all(pages, videos)
     manifest = {"schema": SCHEMA_VERSION, "model": "", "model_path": "", "model_key": "",

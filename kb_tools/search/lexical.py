@@ -43,7 +43,7 @@ from kb_tools.search.analyzer import (
     terms,
     words,
 )
-from kb_tools.search.build import SITE_GLOSSARY, SITE_SYNONYMS
+from kb_tools.search.build import SITE_FRAMES, SITE_GLOSSARY, SITE_SYNONYMS
 from kb_tools.search.chunking import Chunk
 
 FIELD_BOOSTS = {"title": 3.0, "heading": 2.0, "meta": 1.2, "body": 1.0}
@@ -292,8 +292,10 @@ def frame_terms(text: str) -> list[str]:
 
 def load_frames(path: Path | None = None, *, data: bytes | None = None) -> tuple[Frame, ...]:
     """Read and check a frames file: ``english page words: {en: words, bn: words, ...}``
-    (``data``: its bytes when already read). A bad entry raises GlossaryError naming the file
-    and its line."""
+    (``data``: its bytes when already read), the shipped data/frames.yml or a site's own
+    (`frames_file`). A bad entry raises GlossaryError naming the file and its line: a language
+    listed twice or not one of FRAME_LANGUAGES, a word not in its language's script (``bn``:
+    Bengali letters, ``bn-Latn`` and ``en``: Latin ones)."""
     import yaml
 
     path = path or DATA_DIR / "frames.yml"
@@ -313,13 +315,23 @@ def load_frames(path: Path | None = None, *, data: bytes | None = None) -> tuple
                                                           f"e.g. `en: where` (languages: {', '.join(FRAME_LANGUAGES)})")
         asked: dict[str, frozenset[str]] = {}
         for lang_node, words_node in value_node.value:
-            if lang_node.value not in FRAME_LANGUAGES:
-                raise GlossaryError(path, _line(lang_node), f"{head!r}: unknown language {lang_node.value!r} "
+            lang = lang_node.value
+            if lang not in FRAME_LANGUAGES:
+                raise GlossaryError(path, _line(lang_node), f"{head!r}: unknown language {lang!r} "
                                                             f"(one of {', '.join(FRAME_LANGUAGES)})")
+            if lang in asked:
+                raise GlossaryError(path, _line(lang_node), f"{head!r}: {lang} is listed twice: "
+                                                            "put its words on one line")
             if not isinstance(words_node, yaml.ScalarNode) or not frame_terms(str(words_node.value)):
-                raise GlossaryError(path, _line(words_node), f"{head!r}, {lang_node.value}: the words on one line, "
+                raise GlossaryError(path, _line(words_node), f"{head!r}, {lang}: the words on one line, "
                                                              "separated by spaces")
-            asked[lang_node.value] = frozenset(frame_terms(str(words_node.value)))
+            script = "latin" if lang == "en" or lang.endswith("-Latn") else lang
+            for word in str(words_node.value).split():
+                if {script_of(ch) for ch in word if ch.isalpha()} - {script}:
+                    raise GlossaryError(path, _line(words_node), f"{head!r}, {lang}: {word!r} is not written in "
+                                                                 + ("Latin letters" if script == "latin"
+                                                                    else f"the {script} script"))
+            asked[lang] = frozenset(frame_terms(str(words_node.value)))
         out.append(Frame(head, tuple(terms(head)), asked))
     return tuple(out)
 
@@ -328,6 +340,27 @@ def load_frames(path: Path | None = None, *, data: bytes | None = None) -> tuple
 def shipped_frames() -> tuple[Frame, ...]:
     """The package's question frames, read once per process."""
     return load_frames()
+
+
+def merged_frames(ours: Sequence[Frame], theirs: Sequence[Frame]) -> tuple[Frame, ...]:
+    """Two frame lists as one: a frame both list (the same key) is asked by the words of both,
+    in every language; a site's new frames come after the shipped ones (a question takes the
+    first frame whose words it has)."""
+    out = {f.about: f for f in ours}
+    for f in theirs:
+        have = out.get(f.about)
+        asked = dict(f.asked) if have is None else {
+            lang: have.asked.get(lang, frozenset()) | f.asked.get(lang, frozenset())
+            for lang in dict.fromkeys([*have.asked, *f.asked])}
+        out[f.about] = Frame(f.about, f.words, asked)
+    return tuple(out.values())
+
+
+def index_frames(folder: Path) -> tuple[Frame, ...]:
+    """The question frames an index is searched with: the shipped ones, plus the site's own
+    (``frames_file``) when the build copied them into the index folder (as ``index_glossary``)."""
+    site = Path(folder) / SITE_FRAMES
+    return merged_frames(shipped_frames(), load_frames(site)) if site.is_file() else shipped_frames()
 
 
 def load_glossary(path: Path | None = None, *, data: bytes | None = None) -> Glossary:
@@ -525,11 +558,12 @@ class LexicalIndex:
         self._delete_map: dict[str, list[str]] | None = None
         self._keys: Any = None
         self._sorted_vocab: list[str] | None = None
+        self._product_sounds: dict[str, tuple[str, ...]] | None = None
         self.synonyms = index_synonyms(folder)
         self.phrases = synonym_phrases(self.synonyms)
         self.glossary = index_glossary(folder)
         self.products = product_words(self.ix)
-        self.frames = shipped_frames()
+        self.frames = index_frames(folder)
 
     # -- vocabulary ---------------------------------------------------------------------
     def prepare(self) -> None:
@@ -623,8 +657,7 @@ class LexicalIndex:
         # not "wrap", what the question is about.
         weight = weight_found = 0.0
         clause_weights: list[float] = []
-        named: list[bool] = []  # per clause: its word names one of the shop's products
-        products: set[str] = set()  # the words that do
+        clause_words: list[str] = []  # per clause: the question's word it searches for
         native: list[str] = []
         for w in order:
             if romanized and script_of(w[0]) == "latin":
@@ -632,8 +665,7 @@ class LexicalIndex:
                 if parts:
                     clauses.append(parts[0] if len(parts) == 1 else query.Or(parts))
                     clause_weights.append(1.0 if sure or is_function_word(surface.get(w, w), romanized) else 0.5)
-                    named.append(self.names_product(clauses[-1], w, surface.get(w, w)))
-                    products.update([w] if named[-1] else [])
+                    clause_words.append(w)
                 if is_function_word(surface.get(w, w), romanized):
                     found += 1  # a grammar word of the language is a real word, not gibberish
                 else:
@@ -714,8 +746,7 @@ class LexicalIndex:
                     # is another word ("iphones" -> "phone").
                     got = 1.0 if any(a[:1] == w[:1] for a in alts) else 0.5
                 clause_weights.append(got)
-                named.append(self.names_product(clauses[-1], w, surface.get(w, w)))
-                products.update([w] if named[-1] else [])
+                clause_words.append(w)
             else:
                 got = 0.0
             found += got
@@ -741,6 +772,9 @@ class LexicalIndex:
                     out += [text[pos : wd.start], fixes[wd.term]]
                     pos = wd.end
             corrected = "".join(out) + text[pos:]
+        # Per clause: whether its word names one of the shop's products.
+        named = [self.names_product(c, w, surface.get(w, w)) for c, w in zip(clauses, clause_words, strict=True)]
+        products = {w for w, n in zip(clause_words, named, strict=True) if n}
         frame = self.frame(text, lang, order, products, surface) if products else None
         if frame is not None:
             for term in frame.words:
@@ -789,9 +823,21 @@ class LexicalIndex:
         )
 
         latin = native_to_latin(_YA_PHALA.sub("", term))
-        key = sound_skeleton(latin, english=False)
-        return any(sound_skeleton(name, english=True) == key and sound_similarity(latin, name) >= MIN_LOAN_SIMILARITY
-                   for name in (self.surface.get(p, p) for p in self.products))
+        names = self.product_sounds().get(sound_skeleton(latin, english=False), ())
+        return any(sound_similarity(latin, name) >= MIN_LOAN_SIMILARITY for name in names)
+
+    def product_sounds(self) -> dict[str, tuple[str, ...]]:
+        """The products' words as the pages write them (``rice``, ``cooker``) by their sound
+        skeleton (romanized.sound_skeleton), worked out once per index: spells_product looks
+        every Bengali, Gujarati and Hindi question word up here."""
+        if self._product_sounds is None:
+            from kb_tools.search.romanized import sound_skeleton
+
+            out: dict[str, list[str]] = defaultdict(list)
+            for name in sorted({self.surface.get(p, p) for p in self.products}):
+                out[sound_skeleton(name, english=True)].append(name)
+            self._product_sounds = {key: tuple(names) for key, names in out.items()}
+        return self._product_sounds
 
     def frame(self, text: str, lang: str | None, order: list[str], products: set[str],
               surface: Mapping[str, str]) -> Frame | None:
