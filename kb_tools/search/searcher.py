@@ -212,7 +212,7 @@ class Searcher:
         self._bank: Any = None  # the off-topic bank's centred vectors (answer.bank_vectors), with the model
         self._shop_bank: Any = None  # the shop bank's (answer.shop_bank_vectors), on the same scale
         self._headings: Any = None  # the answer pages' heading vectors, centred (answer.heading_vectors), with the model
-        self._heading_rows: dict[str, Any] = {}  # translation group -> its answer pages' rows of _headings
+        self._heading_rows: dict[str, tuple[int, int]] = {}  # translation group -> its answer pages' rows of _headings
         # Filter masks for the values the index holds (a product=/category= value nobody wrote
         # gets the empty mask, uncached): bounded by the index, not by what clients send.
         self._masks: dict[tuple[str, str], Any] = {}
@@ -282,16 +282,22 @@ class Searcher:
         matrix, self._heading_matrix = self._heading_matrix, None  # only the centred rows are kept
         if matrix is None or matrix.shape != (len(self.chunks), encoder.dimension):
             return
-        answers = [i for i, overview in enumerate(self._overview) if not overview]
+        # The answer pages' chunks, a translation group's next to each other (in index order
+        # within the group): a hit's heading rows are then one slice, not a gather.
+        groups: dict[str, list[int]] = {}
+        for i, overview in enumerate(self._overview):
+            if not overview:
+                groups.setdefault(self._group_of[i], []).append(i)
+        answers = [i for chunks in groups.values() for i in chunks]
         if not answers:
             return
-        rows = np.asarray(matrix[answers])  # read from the mapped file (the one opened, even if swapped since)
+        vecs = np.asarray(matrix[answers])  # read from the mapped file (the one opened, even if swapped since)
         del matrix  # unmapped
-        self._headings = heading_vectors(encoder, [chunk_heading(self.chunks[i]) for i in answers], rows)
-        rows: dict[str, list[int]] = {}
-        for row, i in enumerate(answers):
-            rows.setdefault(self._group_of[i], []).append(row)
-        self._heading_rows = {g: np.asarray(r, dtype=np.int64) for g, r in rows.items()}
+        self._headings = heading_vectors(encoder, [chunk_heading(self.chunks[i]) for i in answers], vecs)
+        start = 0
+        for g, chunks in groups.items():
+            self._heading_rows[g] = (start, start + len(chunks))
+            start += len(chunks)
 
     def _heading_cosines(self, cands: Candidates, grouped: list[tuple[int, float]]) -> dict[str, float] | None:
         """Each hit's translation group -> the best cosine of the question to a heading of its
@@ -303,7 +309,7 @@ class Searcher:
             g = self._group_of[cid]
             if g not in out:
                 rows = self._heading_rows.get(g)
-                out[g] = float((self._headings[rows] @ cands.vector).max()) if rows is not None else 0.0
+                out[g] = float((self._headings[rows[0]:rows[1]] @ cands.vector).max()) if rows is not None else 0.0
         return out
 
     def english_words(self) -> set[str]:
