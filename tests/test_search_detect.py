@@ -188,3 +188,43 @@ def test_a_gujarati_verbal_noun_is_read_by_its_ending() -> None:
     # English word ends in, amid the pages' English nouns.
     assert detect_language("order radd karvano charge") == "gu-Latn"
     assert detect_language("paisa parat levani rit") == "gu-Latn"
+
+
+def test_hinglish_typed_as_chat_is_read_as_hindi(tmp_path: Path) -> None:
+    # Chat drops a word's inner vowels: "krna" (karna), "kb tk" (kab tak), "mjhe" (mujhe), and
+    # "h" for hai. Such a function word counts as the word; these were read as English (the
+    # first and last) or as Gujarati.
+    s = _shop(tmp_path)
+    results = s.search("order cancel krna h", mode="lexical")
+    assert results.query_lang == "hi-Latn"
+    for text in ("mjhe refund chahiye", "delivery kb tk hogi", "parcel nhi mila"):
+        assert detect_language(text) == "hi-Latn", text
+    # Consonant-only English stays English: units, titles, abbreviations.
+    for text in ("need 2 kg rice", "mr smith ordered a tv", "pls track my order", "hw do i pay"):
+        assert detect_language(text) == "en", text
+
+
+def test_a_question_two_languages_list_alike_is_read_by_its_other_words() -> None:
+    # "kya" is Hindi's "what" and Gujarati's "where", "ke" both's "of": the function words
+    # place these in both, and the first listed language used to win. The other words speak:
+    # "milta" ends like a Hindi verb (-ta), "liye" is Hindi's "for".
+    assert detect_language("cod milta h kya") == "hi-Latn"
+    assert detect_language("shaadi ke liye hall booking") == "hi-Latn"
+    # ... and a question only Gujarati's words place stays Gujarati.
+    assert detect_language("parcel kya pahochyu") == "gu-Latn"
+
+
+def test_hinglish_is_read_for_the_encoder_as_hindi_writes_it() -> None:
+    # The encoder reads a Hinglish word in Devanagari: a typed final "a" is the long vowel and a
+    # final consonant has no virama (ITRANS read "mera kab" as मेर कब्, no words), two
+    # consonants typed together are mostly written with the vowel Hindi leaves unsaid (करना,
+    # not कर्न), and a function word typed without its vowels is read as the word.
+    from kb_tools.search.analyzer import normalize_word
+
+    english = {normalize_word(w) for w in ("order", "cancel", "refund", "cash", "delivery")}  # the pages' words
+    assert encoder_text("mera order kab tak aayega", "hi-Latn", None, english) == "मेरा order कब तक आएगा"
+    assert encoder_text("order cancel krna h", "hi-Latn", None, english) == "order cancel करना है"
+    assert encoder_text("refund kitne din me milega", "hi-Latn", None, english) == "refund कितने दिन मे मिलेगा"
+    assert encoder_text("kya main paise wapas le sakta hoon", "hi-Latn", None, english) == "क्या मैं पैसे वपस ले सकता हूं"
+    # English grammar words of a borrowed phrase stay English; a "y" between vowels is a glide.
+    assert encoder_text("cash on delivery chahiye", "hi-Latn", None, english) == "cash on delivery चहिए"

@@ -303,7 +303,12 @@ def detect_language(text: str, keys: KeyIndex | None = None, english: Iterable[s
     score, strong, unknown = _listed_scores(words, keys, english)
     spelt = _long_vowel_spelling(words, english)
     found = _best_language(score, strong, spelt=spelt)
-    if found:
+    # Two languages whose lists place the question alike ("kya" is Hindi's "what" and
+    # Gujarati's "where", "ke" both's "of") are not a reading: the other words speak, between
+    # those two only ("cod milta h kya": Hindi's "-ta").
+    tied = [lang for lang in SCRIPT_LANGS if (score[lang], strong[lang], spelt[lang])
+            == (score[found[:2]], strong[found[:2]], spelt[found[:2]])] if found else []
+    if found and len(tied) == 1:
         return found
     pages = {lang: 0 for lang in SCRIPT_LANGS}
     for w in unknown:
@@ -320,6 +325,8 @@ def detect_language(text: str, keys: KeyIndex | None = None, english: Iterable[s
             score[lang] += weight
             strong[lang] += weight == 1.0
             pages[lang] += 2 * (lang in heard) + (lang in nearly)
+    if tied:
+        return _best_language(score, strong, pages, spelt, among=tied)
     return (_best_language(score, strong, pages, spelt) or _read_as_a_whole(words, keys, english, spelt)
             or default)
 
@@ -520,6 +527,12 @@ def _listed_scores(words: list[str], keys: KeyIndex | None,
                 sure = not is_english and (len(w) > 2 or (len(w) == 2 and not _english_grammar(words, lang)))
                 score[lang] += 1.0 if sure else 0.5
                 strong[lang] += sure
+            elif not is_english and shorthand(w, lang) and not _englishness(w, english):
+                # A function word typed without its inner vowels ("krna", "kb tk"): as sure as
+                # the word when three letters are left, half when two (many words share them).
+                listed = True
+                score[lang] += 1.0 if len(w) > 2 else 0.5
+                strong[lang] += len(w) > 2
         if listed or is_english:
             continue
         unknown.append(w)
@@ -540,13 +553,13 @@ def _english_grammar(words: list[str], lang: str) -> bool:
     return any(w in ENGLISH_STOP_WORDS and not is_function_word(w, lang) for w in words)
 
 
-def _best_language(score: dict[str, float], strong: dict[str, int],
-                   pages: dict[str, int] | None = None, spelt: dict[str, int] | None = None) -> str | None:
+def _best_language(score: dict[str, float], strong: dict[str, int], pages: dict[str, int] | None = None,
+                   spelt: dict[str, int] | None = None, among: Iterable[str] = SCRIPT_LANGS) -> str | None:
     """``<lang>-Latn`` for the best-scoring language when it has a sure word and scores 1; of
     two that score alike, the one whose pages have more of the words, or nearly (``pages``:
     Bengali and Gujarati verbs both end in "-se", korse and aavse), then the one whose
-    spelling the words have (``spelt``: :func:`_long_vowel_spelling`)."""
-    best = max(SCRIPT_LANGS, key=lambda lang: (score[lang], strong[lang], (pages or {}).get(lang, 0),
+    spelling the words have (``spelt``: :func:`_long_vowel_spelling`); of ``among`` only."""
+    best = max(among, key=lambda lang: (score[lang], strong[lang], (pages or {}).get(lang, 0),
                                                (spelt or {}).get(lang, 0)))
     return f"{best}-Latn" if strong[best] and score[best] >= 1.0 else None
 
@@ -675,8 +688,18 @@ def _any_indic(text: str) -> str | None:
 
 
 def is_function_word(word: str, lang: str) -> bool:
+    """Whether ``word`` is a function word of ``lang`` (data/romanized.yml), one with না typed
+    onto it (Bengali: "pabona"), or one typed without its inner vowels ("krna", "kb") that is
+    no English word."""
     w, lex = word.casefold(), function_words()
-    return w in lex.get(lang, frozenset()) or _negated(w, lang, lex)
+    return w in lex.get(lang, frozenset()) or _negated(w, lang, lex) or _shorthand_of(w, lang)
+
+
+def _shorthand_of(word: str, lang: str) -> bool:
+    from kb_tools.search.analyzer import ENGLISH_STOP_WORDS
+    from kb_tools.search.lexical import english_words
+
+    return bool(shorthand(word, lang)) and word not in ENGLISH_STOP_WORDS and word not in english_words()
 
 
 def _negated(word: str, lang: str, lex: dict[str, frozenset[str]]) -> bool:
@@ -686,6 +709,68 @@ def _negated(word: str, lang: str, lex: dict[str, frozenset[str]]) -> bool:
     stem = word[:-2]
     return (lang == "bn" and word.endswith("na") and len(stem) >= 3 and stem in lex.get("bn", ())
             and stem not in lex.get("hi", ()))
+
+
+@cache
+def _listed_in_order(lang: str) -> tuple[str, ...]:
+    """``lang``'s function words in the order data/romanized.yml lists them (the commonest
+    spelling of a word first)."""
+    words = (w.casefold() for line in _romanized_data().get(lang) or () for w in str(line).split())
+    return tuple(dict.fromkeys(words))
+
+
+_VOWEL_RUNS = re.compile(r"[aeiou]+|[^aeiou]")
+
+
+def _vowels_left_out(word: str) -> set[str]:
+    """``word`` as chat types it: without the vowels inside it, with and without its last
+    vowel ("karna" -> "krna", "krn"; "kaise" -> "kse", "ks"; "kab" -> "kb"; a vowel pair is one
+    vowel, "hai" -> "h"); nothing for a word with no vowel inside."""
+    units = _VOWEL_RUNS.findall(word)
+    inner = [u for u in units[1:-1] if u[0] not in "aeiou"]
+    if len(units) < 2 or len(inner) == len(units) - 2 and units[-1][0] not in "aeiou":
+        return set()
+    head = units[0] + "".join(inner)
+    return {head + units[-1], head} if units[-1][0] in "aeiou" else {head + units[-1]}
+
+
+@cache
+def _shorthands(lang: str) -> dict[str, str]:
+    """``lang``'s function words typed without some of their vowels, as chat spells them, ->
+    the word: "kb", "tk", "krna", "mjhe", "h", and the listed "nhi" (kab, tak, karna, mujhe,
+    hai, nahi). A word's first letter is always typed ("bhi" is not "abhi")."""
+    out: dict[str, str] = {}
+    for keep_last in (True, False):  # "kr" is kar before it is karo
+        for word in _listed_in_order(lang):
+            for short in _vowels_left_out(word):
+                if short != word and (short[-1] == word[-1]) == keep_last:
+                    out.setdefault(short, word)
+    return out
+
+
+def shorthand(word: str, lang: str, min_letters: int = 2) -> str | None:
+    """The function word of ``lang`` that ``word`` is with some vowels left out (Hinglish
+    chat drops them: "order kb tk aayega", "cancel krna h"), the first listed when several are;
+    None for a word of fewer than ``min_letters`` letters or a listed word itself."""
+    w = word.casefold()
+    return _shorthands(lang).get(w) if len(w) >= min_letters and w not in function_words()[lang] else None
+
+
+def _full_spelling(word: str, lang: str) -> str:
+    """A function word of ``lang`` typed without its inner vowels ("kb", "krna") written out
+    (kab, karna); a listed one too when no word can begin as it does ("nhi": nahi; "kya" is
+    not kiya, nor "hy" huye); any other word as it is."""
+    full = _shorthands(lang).get(word)
+    if full is None or (word in function_words()[lang] and _can_begin_a_word(word)):
+        return word
+    return full
+
+
+def _can_begin_a_word(word: str) -> bool:
+    """Whether a Hindi word may begin as ``word`` does: with a vowel, a consonant and a vowel,
+    or a consonant and a glide ("kya", "pyaar", "dwara", "prem")."""
+    units = _HI_UNIT.findall(word)
+    return len(units) < 2 or units[0] in _HI_VOWELS or units[1] in _HI_VOWELS or units[1] in ("y", "r", "v", "w")
 
 
 def encoder_text(text: str, lang: str, keys: KeyIndex | None, english: set[str]) -> str:
@@ -706,13 +791,26 @@ def encoder_text(text: str, lang: str, keys: KeyIndex | None, english: set[str])
         def read(w: str) -> str:
             return avro_word(w) or w
     elif base == "hi":
-        read = _devanagari
+        def read(w: str) -> str:
+            core = w.strip(string.punctuation)
+            return w.replace(core, _devanagari(core), 1) if core else w
     else:
         def read(w: str) -> str:
             core = w.strip(string.punctuation)
             found = index_word(core, base, keys) if core else None
             return w.replace(core, found, 1) if found else w
-    return " ".join(w if _english_word(w, base, english) else read(w) for w in text.split(" "))
+    return " ".join(w if _english_word(w, base, english) or (base == "hi" and _english_grammar_word(w))
+                    else read(w) for w in text.split(" "))
+
+
+def _english_grammar_word(word: str) -> bool:
+    """Whether a word of a Hinglish question is an English grammar word (a stop word) that is
+    no Hindi function word: Hinglish borrows English phrases whole ("cash on delivery"), and the
+    encoder knows "on" as typed, not as ओन."""
+    from kb_tools.search.analyzer import ENGLISH_STOP_WORDS
+
+    w = word.casefold().strip(string.punctuation)
+    return w in ENGLISH_STOP_WORDS and not is_function_word(w, "hi")
 
 
 def index_word(word: str, lang: str, keys: KeyIndex | None) -> str | None:
@@ -1091,13 +1189,80 @@ def avro_word(word: str) -> str:
     return str(avro.parse(word)) if word else ""
 
 
-def _devanagari(word: str) -> str:
-    """The ITRANS reading of a Hinglish word (a word with digits or punctuation stays as typed)."""
+# -- Hinglish read in Devanagari --------------------------------------------------------------
+# Hindi typed in Latin letters follows Hindi's sounds, not a transliteration scheme's letters:
+# the inherent vowel of a word's last consonant is not said, so a typed final "a" is the long
+# one (mera मेरा, kya क्या, kitna कितना) and a final consonant has no vowel sign and no virama
+# (kab कब, not कब्); inside a word the inherent vowel is unsaid too but written ("karna" करना,
+# "sakte" सकते, "galti" गलती), so two consonants typed together are a conjunct only where Hindi
+# writes one: a word's first two, a doubled consonant, a glide "y" (kya, pyaar), a stop before
+# "r", "s"/"sh" before a stop (sasta, dost); a nasal before a consonant is the anusvara
+# (milenge मिलेंगे). Words rarely end in a short "i" or "u" (nahi नही, bhi भी, karu करू), and a
+# final "n" after "ai", "e" or "oo" is nasal (main मैं, hain हैं, hoon हूं). ITRANS read "kab" as कब् and
+# "mera" as मेर: not words.
+_HI_CONSONANTS = {
+    "chh": "छ", "kh": "ख", "gh": "घ", "ch": "च", "jh": "झ", "th": "थ", "dh": "ध", "ph": "फ", "bh": "भ",
+    "sh": "श", "k": "क", "g": "ग", "c": "च", "j": "ज", "t": "त", "d": "द", "n": "न", "p": "प", "f": "फ़",
+    "b": "ब", "m": "म", "y": "य", "r": "र", "l": "ल", "v": "व", "w": "व", "s": "स", "h": "ह", "z": "ज़",
+    "q": "क", "x": "क्स",
+}
+_HI_VOWELS = {  # typed vowel -> (independent letter, sign after a consonant)
+    "aa": ("आ", "ा"), "ee": ("ई", "ी"), "ii": ("ई", "ी"), "oo": ("ऊ", "ू"), "uu": ("ऊ", "ू"), "ai": ("ऐ", "ै"),
+    "ei": ("ए", "े"), "au": ("औ", "ौ"), "ou": ("औ", "ौ"), "a": ("अ", ""), "i": ("इ", "ि"), "u": ("उ", "ु"),
+    "e": ("ए", "े"), "o": ("ओ", "ो"),
+}
+_HI_FINAL_LONG = {"a": "aa", "i": "ii", "u": "uu"}
+_HI_LABIALS = ("p", "ph", "b", "bh", "f")
+_HI_SONORANTS = ("n", "m", "y", "r", "l", "v", "w", "h")
+_HI_STOPS = frozenset("k kh g gh c ch chh j jh t th d dh p ph b bh".split())
+_HI_UNIT = re.compile("|".join(sorted(list(_HI_CONSONANTS) + list(_HI_VOWELS), key=len, reverse=True)))
+_VIRAMA, _ANUSVARA_HI = "\u094d", "\u0902"
+
+
+def _conjunct(first: str, second: str, initial: bool) -> bool:
+    """Whether Hindi writes two consonants typed together as a conjunct (see above)."""
+    return (initial or first == second or second == "y" or (second == "r" and first in _HI_STOPS)
+            or (first in ("s", "sh") and second in _HI_STOPS))
+
+
+@lru_cache(maxsize=8192)
+def hindi_word(word: str) -> str:
+    """A Hinglish word in Devanagari, as Hindi writes what it says (see above); a word with
+    digits or punctuation, or with letters no rule reads, stays as typed."""
     w = word.casefold()
     if not w.isalpha() or not w.isascii():
         return word
-    try:
-        from indic_transliteration import sanscript
-    except ImportError:  # pragma: no cover - a dependency
+    units = _HI_UNIT.findall(w)
+    if "".join(units) != w:
         return word
-    return str(sanscript.transliterate(w, sanscript.ITRANS, sanscript.DEVANAGARI))
+    if units[-1] in _HI_FINAL_LONG and (len(units) > 1 or units[0] != "a"):
+        units[-1] = _HI_FINAL_LONG[units[-1]]
+    nasal_before = ("ai", "ei", "e", "oo", "uu")  # main मैं, hain हैं, mein में, hoon हूं; not kaun, dukaan
+    # A "y" typed between a vowel and "e" or "i" is the glide Hindi hears, not a letter it
+    # writes: aayega आएगा, chahiye चाहिए, gayi गई (not आयेगा, चहिये, गयी).
+    units = [u for i, u in enumerate(units) if not (u == "y" and 0 < i < len(units) - 1 and units[i - 1] in _HI_VOWELS
+                                                    and units[i + 1] in ("e", "i", "ii", "ee"))]
+    out: list[str] = []
+    for i, u in enumerate(units):
+        if u in _HI_VOWELS:
+            after_consonant = i > 0 and units[i - 1] in _HI_CONSONANTS
+            out.append(_HI_VOWELS[u][1] if after_consonant else _HI_VOWELS[u][0])
+            continue
+        nxt = units[i + 1] if i + 1 < len(units) else None
+        if i > 0 and ((u == "n" and nxt is None and units[i - 1] in nasal_before)
+                      or (u == "n" and nxt in _HI_CONSONANTS and nxt not in _HI_LABIALS + _HI_SONORANTS)
+                      or (u == "m" and nxt in _HI_LABIALS)):
+            out.append(_ANUSVARA_HI)
+            continue
+        out.append(_HI_CONSONANTS[u])
+        if nxt in _HI_CONSONANTS and _conjunct(u, nxt, i == 0):
+            out.append(_VIRAMA)
+    return "".join(out)
+
+
+def _devanagari(word: str) -> str:
+    """A Hinglish word of a question in Devanagari (:func:`hindi_word`), or, when it is a
+    function word typed without its vowels ("kb", "tk", "h", "krna": :func:`shorthand`), that
+    function word."""
+    core = word.casefold()
+    return hindi_word(_full_spelling(core, "hi")) if core.isalpha() and core.isascii() else word
