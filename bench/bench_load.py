@@ -325,11 +325,25 @@ def traced(index: Path, clients: int, duration: float, threads: int | None) -> N
     print(load_trace.report(load_trace.breakdown(server, res["timeline"], pauses), pauses))
 
 
+def query_passes(base: str) -> dict[str, int]:
+    """The server's encoder passes so far and the queries they encoded (/healthz; an older
+    server without the figures: zeros)."""
+    import httpx
+
+    return httpx.get(base + "/healthz", timeout=30).json().get("encoder") or {"passes": 0, "queries": 0}
+
+
+def per_pass(before: dict[str, int], after: dict[str, int]) -> str:
+    """Queries per encoder pass during the run ("-": none, or a server that does not count)."""
+    passes = after["passes"] - before["passes"]
+    return f"{(after['queries'] - before['queries']) / passes:.2f}" if passes else "-"
+
+
 def row(name: str, clients: int, res: dict) -> list[object]:
     lat = res["latencies"]
     return [name, clients, f"{res['seconds']:.1f}", res["requests"], f"{res['requests'] / res['seconds']:.1f}",
             f"{percentile(lat, 50):.1f}", f"{percentile(lat, 99):.1f}", res["errors"],
-            f"{res['server_cpu_ms']:.1f}", res["threads"]]
+            f"{res['server_cpu_ms']:.1f}", res["per_pass"], res["threads"]]
 
 
 def main() -> None:
@@ -338,6 +352,8 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=20.0)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--search-threads", type=int, default=None, help="kb serve's --search-threads (default: its own)")
+    ap.add_argument("--quick", action="store_true",
+                    help="only the varied queries and the floor (for before/after pairs in the same minutes)")
     ap.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--floor-cpu", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--stages", action="store_true",
@@ -374,25 +390,26 @@ def main() -> None:
     rows: list[list[object]] = []
     probe = varied_queries(200, seed=3)
     floors = [floor_p50(index, probe)]
-    one_thread = floor_cpu_ms(index, probe)
-    one_thread_cpu = one_thread["floor"]
-    for name, cache, queries, mode in (
+    one_thread = None if args.quick else floor_cpu_ms(index, probe)
+    runs = [
         ("varied queries, cache off", 0, varied_queries(20_000), "hybrid"),
         ("40 repeated queries, cache on", 256, varied_queries(40, seed=11), "hybrid"),
         # Everything but the encoder and the vector top-k: what HTTP, the framework, the
         # lexical side, ranking and the answer decision cost per request.
         ("varied queries, lexical mode, cache off", 0, varied_queries(20_000, seed=13), "lexical"),
-    ):
+    ]
+    for name, cache, queries, mode in runs[:1] if args.quick else runs:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         proc = start_server(index, port, cache, args.search_threads)
         try:
             ready = wait_hybrid(base, proc)
             print(f"{name}: kb serve ready (hybrid) after {ready:.1f} s", file=sys.stderr)
-            cpu0, threads0 = cpu_seconds(proc.pid), thread_cpu(proc.pid)
+            cpu0, threads0, passes0 = cpu_seconds(proc.pid), thread_cpu(proc.pid), query_passes(base)
             res = client_process(base, args.clients, args.duration, queries, mode)
             res["server_cpu_ms"] = (cpu_seconds(proc.pid) - cpu0) * 1000 / max(1, res["requests"])
             res["threads"] = per_thread_ms(proc.pid, threads0, max(1, res["requests"]))
+            res["per_pass"] = per_pass(passes0, query_passes(base))
             if res["errors"]:
                 print("errors, e.g.:", res["error_samples"], file=sys.stderr)
             rows.append(row(name, args.clients, res))
@@ -411,16 +428,20 @@ def main() -> None:
     print("Floor (one query at a time: encode + top-k, in-process, before/after the load): p50 "
           + " / ".join(f"{f:.1f}" for f in floors) + f" ms -> one-at-a-time rate {1000 / floor:.1f}/s; "
           f"varied queries under load: {rate:.1f} searches/s = {rate / (1000 / floor):.2f}x that rate\n")
+    load_after = os.getloadavg()[0]
     cores = len(os.sched_getaffinity(0)) or 1
-    ceiling = cores * 1000 / one_thread_cpu
-    print(f"The floor with one encoder thread (as each search in kb serve runs it) costs {one_thread_cpu:.1f} ms "
-          f"of CPU per query: {cores} cores can run at most {ceiling:.1f} of them per second = "
-          f"{ceiling / (1000 / floor):.2f}x the one-at-a-time rate, before any HTTP, lexical search or "
-          f"ranking (the server spends {float(varied[8]) - one_thread_cpu:.1f} ms per request beyond it). "
-          "Encoding alone, one thread, CPU ms per query with 1 / 2 / 4 / 8 queries to a forward pass: "
-          + " / ".join(f"{one_thread[f'batch {b}']:.1f}" for b in BATCHES) + "\n")
+    print(f"(load average after the run {load_after:.1f})\n")
+    if one_thread is not None:
+        one_thread_cpu = one_thread["floor"]
+        ceiling = cores * 1000 / one_thread_cpu
+        print(f"The floor with one encoder thread (as each search in kb serve runs it) costs {one_thread_cpu:.1f} ms "
+              f"of CPU per query: {cores} cores can run at most {ceiling:.1f} of them per second = "
+              f"{ceiling / (1000 / floor):.2f}x the one-at-a-time rate, before any HTTP, lexical search or "
+              f"ranking (the server spends {float(varied[8]) - one_thread_cpu:.1f} ms per request beyond it). "
+              "Encoding alone, one thread, CPU ms per query with 1 / 2 / 4 / 8 queries to a forward pass: "
+              + " / ".join(f"{one_thread[f'batch {b}']:.1f}" for b in BATCHES) + "\n")
     headers = ["run", "clients", "seconds", "requests", "req/s", "p50 ms", "p99 ms", "errors",
-               "server CPU ms/req", "by thread"]
+               "server CPU ms/req", "queries per pass", "by thread"]
     print("| " + " | ".join(headers) + " |")
     print("|" + "|".join("---" for _ in headers) + "|")
     for r in rows:

