@@ -313,7 +313,7 @@ def traced(index: Path, clients: int, duration: float, threads: int | None) -> N
         proc.terminate()
         proc.wait(timeout=20)
     out.with_name("client.json").write_text(json.dumps(res["timeline"]))
-    server, pauses = load_trace.load(out)
+    server, pauses, passes = load_trace.load(out)
     first, last = (min(t[1] for t in res["timeline"]), max(t[2] for t in res["timeline"])) if res["timeline"] else (0, 0)
     pauses = [p for p in pauses if first <= p[0] <= last]  # those of the load, not of start-up and exit
     lat = res["latencies"]
@@ -322,7 +322,12 @@ def traced(index: Path, clients: int, duration: float, threads: int | None) -> N
           f"p50 {percentile(lat, 50):.1f} ms, p99 {percentile(lat, 99):.1f} ms, {res['errors']} errors, "
           f"server CPU {cpu:.1f} ms per request, client {res['client_cpu_ms'] / max(1, res['requests']):.1f}; "
           f"stamps in {out.parent}\n")
-    print(load_trace.report(load_trace.breakdown(server, res["timeline"], pauses), pauses))
+    passes = [p for p in passes if first <= p[0] <= last]
+    if passes:
+        sizes = [len(set(p[2])) for p in passes]
+        print(f"{len(passes)} encoder passes in the load, {sum(sizes) / len(sizes):.2f} queries per pass "
+              f"(largest {max(sizes)}), {sum((p[1] - p[0]) * 1000 for p in passes) / len(passes):.1f} ms per pass\n")
+    print(load_trace.report(load_trace.breakdown(server, res["timeline"], pauses, passes), pauses))
 
 
 def query_passes(base: str) -> dict[str, int]:

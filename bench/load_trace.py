@@ -23,7 +23,10 @@ the two sides are joined on the query's text. ``breakdown`` then splits each req
 - ``to client``: that -> the client has the answer.
 
 plus ``gc`` (collector pauses inside the request's lifetime, any thread: a pause stops every
-thread) and ``cpu`` (the search thread's own CPU during the search).
+thread), ``cpu`` (the search thread's own CPU during the search) and, from the encoder's
+passes (``Encoder._pass``, stamped too): ``pass wait`` (the encode stage's part waiting for a
+pass to take the query), ``in pass`` (that pass, start to end) and ``per pass`` (the queries
+that shared it).
 """
 
 from __future__ import annotations
@@ -76,7 +79,8 @@ class TraceMiddleware:
             self.records.append(rec)
 
 
-def install(records: list[dict[str, Any]], pauses: list[tuple[float, float, int]]) -> None:
+def install(records: list[dict[str, Any]], pauses: list[tuple[float, float, int]],
+            passes: list[tuple[float, float, list[str]]] | None = None) -> None:
     """Wrap what `kb serve` runs so each request is stamped (see the module's docstring)."""
     import kb_tools.service.app as app_mod
     from kb_tools.search.encoders import Encoder
@@ -124,6 +128,18 @@ def install(records: list[dict[str, Any]], pauses: list[tuple[float, float, int]
 
     Encoder.encode_query = traced_encode  # type: ignore[method-assign]
 
+    one_pass = getattr(Encoder, "_pass", None)
+    if passes is not None and one_pass is not None:
+
+        def traced_pass(self: Any, texts: list[str]) -> Any:
+            t = time.perf_counter()
+            try:
+                return one_pass(self, texts)
+            finally:
+                passes.append((t, time.perf_counter(), list(texts)))
+
+        Encoder._pass = traced_pass  # type: ignore[method-assign]
+
     encoder_text = Searcher.encoder_text
 
     def traced_encoder_text(self: Any, text: str, lang: str, lq: Any) -> str:
@@ -152,7 +168,8 @@ def serve(out: Path, argv: list[str]) -> None:
 
     records: list[dict[str, Any]] = []
     pauses: list[tuple[float, float, int]] = []
-    install(records, pauses)
+    passes: list[tuple[float, float, list[str]]] = []
+    install(records, pauses, passes)
     # uvicorn re-raises the SIGTERM it stopped on, under the handler it found: make that an exit
     # that runs the `finally` below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -163,20 +180,34 @@ def serve(out: Path, argv: list[str]) -> None:
             for rec in records:
                 f.write(json.dumps(rec, ensure_ascii=False) + "\n")
             f.write(json.dumps({"gc": pauses}) + "\n")
+            f.write(json.dumps({"passes": passes}, ensure_ascii=False) + "\n")
 
 
-def load(out: Path) -> tuple[list[dict[str, Any]], list[tuple[float, float, int]]]:
+Pass = tuple[float, float, list[str]]
+
+
+def load(out: Path) -> tuple[list[dict[str, Any]], list[tuple[float, float, int]], list[Pass]]:
+    """The server's records, its collector pauses and its encoder passes (start, end, texts)."""
     lines = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
     pauses = [tuple(p) for line in lines if "gc" in line for p in line["gc"]]
-    return [line for line in lines if "q" in line], pauses  # type: ignore[return-value]
+    passes = [tuple(p) for line in lines if "passes" in line for p in line["passes"]]
+    return [line for line in lines if "q" in line], pauses, passes  # type: ignore[return-value]
+
+
+def own_pass(r: dict[str, Any], passes: list[Pass]) -> Pass | None:
+    """The pass that encoded request ``r``'s text inside its encode stage (None: the query
+    vector came from the cache, or the server stamps no passes)."""
+    text, a, b = r.get("encoded"), r.get("encode_start", 0.0), r.get("encode_end", 0.0)
+    found = [p for p in passes if a <= p[0] and p[1] <= b and text in p[2]]
+    return found[-1] if found else None
 
 
 def breakdown(server: list[dict[str, Any]], client: list[list[Any]],
-              pauses: list[tuple[float, float, int]]) -> list[dict[str, Any]]:
+              pauses: list[tuple[float, float, int]], passes: list[Pass] = ()) -> list[dict[str, Any]]:  # type: ignore[assignment]
     """One row per request answered (the client's [query, sent, received] joined with the
     server's record): ``total`` and each of STAGES in ms, ``gc`` ms, ``cpu`` ms, ``lang``,
     ``encoded`` (the encoder's text), ``ahead`` (requests already arrived and not yet sent when
-    it arrived)."""
+    it arrived), ``pass wait`` / ``in pass`` ms and ``per pass`` (queries in its pass)."""
     by_q = {r["q"]: r for r in server if "sent" in r and "start" in r}
     arrivals = sorted((r["arrive"], r["sent"]) for r in by_q.values())
     rows = []
@@ -191,6 +222,10 @@ def breakdown(server: list[dict[str, Any]], client: list[list[Any]],
         row["gc"] = sum(max(0.0, min(e, received) - max(s, sent)) for s, e, _ in pauses) * 1000
         row.update(q=q, cpu=r.get("cpu", 0.0), lang=r.get("lang", ""), encoded=r.get("encoded", ""),
                    ahead=sum(1 for a, s in arrivals if a < r["arrive"] < s))
+        p = own_pass(r, passes)
+        row["pass wait"] = (p[0] - r["encode_start"]) * 1000 if p else 0.0
+        row["in pass"] = (p[1] - p[0]) * 1000 if p else row["encode"]
+        row["per pass"] = len(set(p[2])) if p else 1
         rows.append(row)
     return rows
 
@@ -206,7 +241,7 @@ def report(rows: list[dict[str, Any]], pauses: list[tuple[float, float, int]], s
     n = len(rows)
     tail = rows[max(0, n - max(1, round(n * slowest))):]
     mid = rows[max(0, n // 2 - max(1, n // 20)): n // 2 + max(1, n // 20)]
-    cols = [*STAGES, "gc", "cpu", "ahead", "total"]
+    cols = [*STAGES, "pass wait", "in pass", "per pass", "gc", "cpu", "ahead", "total"]
 
     def mean(part: list[dict[str, Any]], c: str) -> float:
         return statistics.fmean(r[c] for r in part)

@@ -28,3 +28,15 @@ def test_stamps_become_stages_and_pauses_count_inside_the_request() -> None:
     assert refund["ahead"] == 0 and rows["late"]["ahead"] == 1  # "refund" was still being answered
     text = report(list(rows.values()), pauses)
     assert "2 requests traced" in text and "refund" in text
+
+
+def test_a_request_knows_the_encoder_pass_that_encoded_it() -> None:
+    """The encode stage splits into waiting for a pass and the pass, with how many queries
+    shared it (a pass of the same text outside the stage is another request's)."""
+    server = [{"q": "refund", "arrive": 1.001, "handler": 1.002, "start": 1.010, "encode_start": 1.012,
+               "encode_end": 1.030, "end": 1.035, "resumed": 1.040, "sent": 1.041, "encoded": "refund x"}]
+    client = [["refund", 1.000, 1.043]]
+    passes = [(0.5, 0.6, ["refund x"]), (1.013, 1.016, ["other"]), (1.016, 1.029, ["a", "refund x", "b", "a"])]
+    row = breakdown(server, client, [], passes)[0]
+    assert (round(row["pass wait"]), round(row["in pass"]), row["per pass"]) == (4, 13, 3)
+    assert "per pass" in report([row], [])

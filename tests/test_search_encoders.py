@@ -107,6 +107,25 @@ def test_many_concurrent_queries_all_get_their_rows_and_the_turns_come_back() ->
     assert enc.passes[-1] == ["alone"]
 
 
+def test_a_long_query_runs_in_a_pass_of_its_own_and_the_short_ones_do_not_wait_for_it() -> None:
+    from kb_tools.search.encoders import LONG_QUERY
+
+    enc = FakeEncoder()
+    enc.hold("first")
+    long = "where is my order " * (LONG_QUERY // 10)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        first = pool.submit(enc.encode_query, "first")
+        wait_until(lambda: len(enc.passes) == 1, "the first pass started")
+        queued = []
+        for n, t in enumerate(("a", "bb", long, "ccc", "dddd"), start=1):
+            queued.append(pool.submit(enc.encode_query, t))
+            wait_until(lambda n=n: len(enc._pending) == n, f"{n} queries waiting in order")
+        enc.release("first")
+        first.result(timeout=60)
+        assert [int(f.result(timeout=60)[0]) for f in queued] == [1, 2, len(long), 3, 4]
+    assert enc.passes == [["first"], ["a", "bb"], [long], ["ccc", "dddd"]]
+
+
 def test_an_encoder_without_batching_runs_concurrent_queries_side_by_side() -> None:
     enc = FakeEncoder(batch_queries=False)
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -39,6 +39,10 @@ _PACKAGED_ST = {
 }
 QUERY_CACHE = 2048  # recent query vectors kept: the same text is never encoded twice
 MAX_BATCH = 32  # queries that arrive together share one forward pass, up to this many
+# A text longer than this (characters; a query is at most 512 by default, plus its reading)
+# runs in a pass of its own: a pass costs per token, and the short queries that would have
+# shared it are not kept waiting behind a long one.
+LONG_QUERY = 200
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,7 @@ class Encoder:
     """A loaded model. Thread-safe. Concurrent ``encode_query`` calls share forward passes:
     at most ``max_passes`` passes run at once, and a query that arrives while they all run
     waits and rides the next one with every other query that arrived meanwhile (up to
-    MAX_BATCH). No thread of its own: the caller that finds a free pass runs it, and when it
+    MAX_BATCH; a text over LONG_QUERY characters goes alone). No thread of its own: the caller that finds a free pass runs it, and when it
     has its row it hands the pass to the thread of the longest-waiting query, which runs the
     next batch (its own query and those behind it) -- so a lone query is encoded at once, and
     under load each pass carries what queued up during the last one. A pass that fails is run
@@ -149,7 +153,7 @@ class Encoder:
                     else:
                         turns.wait()
                         continue
-                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                batch = self._next_batch()
                 if not batch:  # this query rides another thread's pass: give the turn back
                     self._pass_on()
                     holding = False
@@ -174,6 +178,19 @@ class Encoder:
             raise me.error
         self._remember(text, me.row)
         return me.row
+
+    def _next_batch(self) -> list[_Waiting]:
+        """The next pass's queries (``_turns`` held), first come first served: up to MAX_BATCH,
+        and a LONG_QUERY alone."""
+        n = 0
+        for w in self._pending:
+            if n == MAX_BATCH or (n and len(w.text) > LONG_QUERY):
+                break
+            n += 1
+            if len(w.text) > LONG_QUERY:
+                break
+        batch, self._pending = self._pending[:n], self._pending[n:]
+        return batch
 
     def _pass_on(self) -> None:
         """Give up a turn (``_turns`` held): to the longest-waiting query no turn was handed to
