@@ -40,7 +40,7 @@ ENV: dict[str, tuple[str, str]] = {
     "shop_dir": ("KB_SHOP_DIR", "Folder of the demo shop pages."),
     "reload_interval": ("KB_RELOAD_INTERVAL", "Seconds between checks for a newer search index."),
     "cache_size": ("KB_CACHE_SIZE", "Search answers kept in memory for repeated queries; 0 disables."),
-    "search_threads": ("KB_SEARCH_THREADS", "Searches run at once (each is CPU-bound)."),
+    "search_threads": ("KB_SEARCH_THREADS", "Searches run at once (each is CPU-bound); more than the cores lets the queries that wait share the encoder's passes."),
 }
 
 
