@@ -110,10 +110,11 @@ class Service:
     def build(cls, settings: ServiceSettings) -> Service:
         cores = len(os.sched_getaffinity(0)) or 1
         per_search = max(1, cores // settings.search_threads)
-        # The encoder runs a forward pass per core, one OpenMP thread each (read when the model
-        # loads, after this; an explicit setting wins); the searches in flight, more than the
-        # passes, wait for one, and the queries that waited together share it.
-        os.environ.setdefault("KB_ENCODER_THREADS", "1")
+        # Searches run side by side, each on its own share of the cores: the encoder's OpenMP
+        # threads too (read when the model loads, after this; an explicit setting wins), and
+        # the encoder runs that many passes at once (cores / threads each): with more searches
+        # than that, the queries that wait for a pass share the next one.
+        os.environ.setdefault("KB_ENCODER_THREADS", str(per_search))
         index = IndexHolder(settings.index_dir, reload_interval=settings.reload_interval,
                             torch_threads=per_search)
         events = EventCollector(EventStore(settings.database_url), allowed_origins=settings.allowed_origins)
