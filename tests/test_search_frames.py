@@ -166,3 +166,38 @@ def test_the_fit_shops_tune_questions_name_their_pages() -> None:
         held = {d["q"] for d in yaml.safe_load((folder / "queries.yaml").read_text(encoding="utf-8"))}
         for d in yaml.safe_load((folder / "tune.yaml").read_text(encoding="utf-8")):
             assert d["split"] == "tune" and d["q"] not in held and set(d["expect"]) <= pages_, d
+
+
+def furniture_shop(tmp_path: Path) -> Searcher:
+    """A furniture shop whose pages declare no `products:` (as every shop written blind): its
+    sofa is said on its delivery, care, returns and warranty pages, never in a title."""
+    build_lexical_index([
+        PageRecord(url="orders/track/", title="Track your order", lang="en", category="orders",
+                   html="<p>Open My orders to see your order's status and its delivery date.</p>"),
+        PageRecord(url="delivery/large-items/", title="Large-item delivery", lang="en", category="delivery",
+                   html="<p>A sofa, a bed or a wardrobe comes in our own van; two people carry it in.</p>"),
+        PageRecord(url="care/fabric/", title="Fabric care", lang="en", category="care",
+                   html="<p>Vacuum the sofa every week. Keep the sofa out of the sun. Turn the sofa cushions.</p>"),
+        PageRecord(url="returns/policy/", title="Return policy", lang="en", category="returns",
+                   html="<p>Return a sofa or a bed within 7 days; the refund reaches you in 5 days.</p>"),
+        PageRecord(url="returns/refunds/", title="Refunds", lang="en", category="returns",
+                   html="<p>Your refund reaches your card in 5 working days.</p>"),
+        PageRecord(url="warranty/", title="Warranty", lang="en", category="warranty",
+                   html="<p>A sofa's frame has a five-year warranty.</p>"),
+    ], [], tmp_path / "furniture")
+    return Searcher(tmp_path / "furniture")
+
+
+def test_on_a_shop_without_products_a_thing_it_sells_is_a_product(tmp_path: Path) -> None:
+    # "where is my sofa" asks where the order is; on the words alone the sofa care page (which
+    # says "sofa" three times) came first, as no page declares the sofa a product.
+    s = furniture_shop(tmp_path)
+    for question in ("where is my sofa", "when will my sofa arrive", "mera sofa kab aayega"):
+        assert first(s, question) == "orders/track/", question
+    assert s.lexical.is_thing("sofa") and s.lexical.is_thing("bed")
+    # A help topic is no thing: "refund" is general shop help, "warranty" names a page.
+    assert not s.lexical.is_thing("refund") and not s.lexical.is_thing("warranti")
+    assert first(s, "where is my refund") == "returns/refunds/"
+    # A question that says what it wants about the sofa keeps its page.
+    assert first(s, "vacuum the sofa") == "care/fabric/"
+

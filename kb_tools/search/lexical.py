@@ -99,6 +99,15 @@ PRODUCT_WEIGHT = 0.3
 # order's delivery), searched as words of a question made only of a product's name, the frame's
 # words and grammar: this much each, as a glossary word counts beside the word typed.
 FRAME_BOOST = 0.6
+# A site whose pages declare no `products:` (every shop written blind) still sells things, and
+# its pages name them across its help topics without one naming a page: "sofa" is said on the
+# delivery, care, returns, made-to-order and warranty pages of a furniture shop, never in a
+# title; "refund", "track", "exchange", "emi" name pages or are general shop language. A page
+# word is taken for a thing the shop sells (LexicalIndex.is_thing) when it is in no page's title,
+# not a word of general shop help (help_words) and in the sections of this many categories.
+THING_CATEGORIES = 2
+# The line of data/glossary.yml after which its entries are kinds of products, not help words.
+GOODS_MARKER = "# --- kinds of products"
 
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -249,6 +258,36 @@ class Glossary:
         pages never use adds nothing anyway)."""
         return Glossary(_union(self.native, site.native), _union(self.latin, site.latin),
                         _union(self.by_key, site.by_key), {**site.written, **self.written})  # fmt: skip
+
+
+@cache
+def help_words() -> frozenset[str]:
+    """The analysed words of general shop help, in every language: the shipped glossary's
+    entries above its kinds of products (GOODS_MARKER) -- their English words and the Bengali,
+    Gujarati and Hindi words (native and Latin) for them -- and the shipped synonyms' words."""
+    path = DATA_DIR / "glossary.yml"
+    help_glossary = load_glossary(path, data=_glossary_part(path, goods=False))
+    out = set(help_glossary.written) | set(help_glossary.native) | {t for _, t in help_glossary.latin}
+    for key, targets in shipped_synonyms().items():
+        out.update(key.split(" "), targets)
+    return frozenset(out)
+
+
+@cache
+def goods_words() -> frozenset[str]:
+    """The analysed English words of the shipped glossary's kinds of products (after
+    GOODS_MARKER: phone, fan, saree, lipstick, furniture...), less any help word."""
+    path = DATA_DIR / "glossary.yml"
+    return frozenset(load_glossary(path, data=_glossary_part(path, goods=True)).written) - help_words()
+
+
+def _glossary_part(path: Path, *, goods: bool) -> bytes:
+    """The glossary's entries before GOODS_MARKER's line, or (``goods``) after it, the other
+    lines left empty so that a message names the file's own line."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    cut = next((i for i, line in enumerate(lines) if line.startswith(GOODS_MARKER)), len(lines))
+    kept = ([""] * (cut + 1) + lines[cut + 1 :]) if goods else lines[:cut]
+    return "\n".join(kept).encode("utf-8")
 
 
 @cache
@@ -559,6 +598,9 @@ class LexicalIndex:
         self._keys: Any = None
         self._sorted_vocab: list[str] | None = None
         self._product_sounds: dict[str, tuple[str, ...]] | None = None
+        self._things: dict[str, bool] = {}
+        self._page_word_sounds: dict[str, tuple[str, ...]] | None = None
+        self._category_of: np.ndarray | None = None
         self.synonyms = index_synonyms(folder)
         self.phrases = synonym_phrases(self.synonyms)
         self.glossary = index_glossary(folder)
@@ -567,9 +609,12 @@ class LexicalIndex:
 
     # -- vocabulary ---------------------------------------------------------------------
     def prepare(self) -> None:
-        """Build the spelling-correction and phonetic-key tables now rather than on the first
-        query that needs them."""
+        """Build the spelling-correction and phonetic-key tables (and, on a site whose pages
+        declare no products, the pages' words by sound) now rather than on the first query that
+        needs them."""
         self.keys()
+        if not self.products:
+            self.page_word_sounds()
         with self._lock:
             if self._delete_map is not None:
                 return
@@ -764,6 +809,10 @@ class LexicalIndex:
                 fixes[w] = self.surface[alts[0]]
         share = found / len(order) if order else 0.0
         weighted = weight_found / weight if weight else share
+        # Per clause: whether its word names one of the shop's products.
+        named = [self.names_product(c, w, surface.get(w, w), lang) for c, w in zip(clauses, clause_words, strict=True)]
+        products = {w for w, n in zip(clause_words, named, strict=True) if n}
+        frame = self.frame(text, lang, order, products, surface) if products else None
         corrected = text
         if fixes:
             out, pos = [], 0
@@ -772,10 +821,6 @@ class LexicalIndex:
                     out += [text[pos : wd.start], fixes[wd.term]]
                     pos = wd.end
             corrected = "".join(out) + text[pos:]
-        # Per clause: whether its word names one of the shop's products.
-        named = [self.names_product(c, w, surface.get(w, w)) for c, w in zip(clauses, clause_words, strict=True)]
-        products = {w for w, n in zip(clause_words, named, strict=True) if n}
-        frame = self.frame(text, lang, order, products, surface) if products else None
         if frame is not None:
             for term in frame.words:
                 clauses.append(self._frame_clause(term, lang))
@@ -796,11 +841,83 @@ class LexicalIndex:
             return []
         return [PRODUCT_WEIGHT if n else 1.0 for n in named]
 
-    def names_product(self, clause: query.Query, term: str, typed: str) -> bool:
+    def names_product(self, clause: query.Query, term: str, typed: str, lang: str | None = None) -> bool:
         """Whether a query word (``term`` analysed, its clause) names one of the shop's
         products: the clause searches a word of a page's `products:`, or the word is a
-        Bengali, Gujarati or Hindi spelling of one (:meth:`spells_product`)."""
-        return bool(self.products & clause_terms(clause)) or self.spells_product(term, typed)
+        Bengali, Gujarati or Hindi spelling of one (:meth:`spells_product`). On a site whose
+        pages declare no products, whether it names a thing the shop sells (:meth:`is_thing`;
+        a Bengali, Gujarati or Hindi word by the English page word it is written for; never a
+        grammar word, મારો "my" is not "more")."""
+        if self.products:
+            return bool(self.products & clause_terms(clause)) or self.spells_product(term, typed)
+        if grammar_word(typed, lang or "en"):
+            return False
+        if script_of(term[0]) in INDIC_LANGUAGES:
+            if any(self.is_thing(t) for t in self.glossary.english(term) if t in goods_words()):
+                return True
+            return any(self.is_thing(t) for t in self.spelt_page_words(term))
+        return self.is_thing(term)
+
+    def spelt_page_words(self, term: str) -> list[str]:
+        """The English page words a Bengali, Gujarati or Devanagari word (analysed) is written
+        for (সোফা: sofa), as spells_product compares a word with the products' names: the same
+        consonants and as alike as a loanword must be."""
+        from kb_tools.search.romanized import (
+            _YA_PHALA,
+            MIN_LOAN_SIMILARITY,
+            native_to_latin,
+            sound_similarity,
+        )
+
+        latin = native_to_latin(_YA_PHALA.sub("", term))
+        from kb_tools.search.romanized import sound_skeleton
+
+        return [t for t in self.page_word_sounds().get(sound_skeleton(latin, english=False), ())
+                if sound_similarity(latin, self.surface.get(t, t)) >= MIN_LOAN_SIMILARITY]
+
+    def page_word_sounds(self) -> dict[str, tuple[str, ...]]:
+        """The pages' English words that may name a thing (Latin letters, three or more, not
+        general shop help) by their sound skeleton, worked out once per index."""
+        if self._page_word_sounds is None:
+            from kb_tools.search.romanized import sound_skeleton
+
+            out: dict[str, list[str]] = defaultdict(list)
+            skip = help_words() | ENGLISH_STOP_WORDS | QUERY_FILLER
+            for t in sorted(self.vocab):
+                if len(t) >= 3 and t.isascii() and t.isalpha() and t not in skip:
+                    out[sound_skeleton(self.surface.get(t, t), english=True)].append(t)
+            self._page_word_sounds = {key: tuple(ts) for key, ts in out.items()}
+        return self._page_word_sounds
+
+    def is_thing(self, term: str) -> bool:
+        """Whether a page word (analysed, Latin letters) names a thing the shop sells, on a site
+        whose pages declare no products: a kind of product of the shipped glossary (goods_words:
+        "saree", though a care guide's title names it), or a word in no page's title, not
+        general shop help and in the sections of THING_CATEGORIES categories or more."""
+        hit = self._things.get(term)
+        if hit is not None:
+            return hit
+        known = THING_CATEGORIES > 0 and term in self.vocab and len(term) >= 3 and script_of(term[0]) == "latin"
+        thing = known and term in goods_words()
+        if known and not thing and not (term.isdigit() or term in help_words() or term in ENGLISH_STOP_WORDS
+                                        or term in QUERY_FILLER or self.postings.read("title", term)[0].size):
+            ids = np.unique(np.concatenate([self.postings.read(f, term)[0] for f in TEXT_FIELDS]))
+            categories = self.category_of()[ids]
+            thing = np.unique(categories[categories >= 0]).size >= THING_CATEGORIES
+        with self._lock:
+            self._things[term] = thing
+        return thing
+
+    def category_of(self) -> np.ndarray:
+        """Each chunk's category as a number (-1: none), read once from the index."""
+        if self._category_of is None:
+            out = np.full(self.n, -1, dtype=np.int32)
+            with self.ix.reader() as reader:
+                values = [v.decode("utf-8") if isinstance(v, bytes) else v for v in reader.lexicon("category")]
+            for i, value in enumerate(v for v in values if v):
+                out[self.postings.read("category", value)[0]] = i
+            self._category_of = out
+        return self._category_of
 
     def spells_product(self, term: str, typed: str) -> bool:
         """Whether a Bengali, Gujarati or Devanagari word is a product's English name written in
