@@ -9,8 +9,8 @@ tune split and the shops in bench_shops.FIT_SHOPS. Here a help center written fo
 (bench/sites/<site>/: another kind of shop, its own pages, nav, languages and policy facts;
 `tulip` sells clothing and cosmetics, `bazaar` groceries and phone accessories, `ghor`
 furniture — those three are in the answer model's fit — `medico` medicines, baby care and
-health devices, and `boipara` books and stationery, both written blind and never fitted or
-tuned on) is built exactly as a writer builds it —
+health devices, `boipara` books and stationery, and `phool` flowers, cakes and gifts, all three
+written blind and never fitted or tuned on) is built exactly as a writer builds it —
 `mkdocs build` with the kb plugin, the encoder the site's mkdocs.yml names (the default,
 multilingual-e5-small) — and its labelled queries (bench/sites/<site>/queries.yaml,
 written and committed before search was ever run on it; all held out) are searched with the
