@@ -57,6 +57,18 @@ def wait_until(condition, what: str) -> None:  # type: ignore[no-untyped-def]
         time.sleep(0.01)
 
 
+def test_with_the_cache_off_a_query_remembered_before_is_encoded_again() -> None:
+    """``cache_size = 0`` means every query is encoded (benchmarks, and tests that count passes)
+    -- also a query remembered while the cache was on, as after a warm-up."""
+    enc = FakeEncoder()
+    enc.cache_size = 8
+    enc.encode_query("refund")
+    enc.encode_query("refund")
+    assert enc.passes == [["refund"]]  # remembered
+    enc.cache_size = 0
+    enc.encode_query("refund")
+    assert enc.passes == [["refund"], ["refund"]]
+
 def test_queries_that_arrive_together_share_one_forward_pass() -> None:
     enc = FakeEncoder()
     enc.hold("a")

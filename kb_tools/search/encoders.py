@@ -126,12 +126,14 @@ class Encoder:
 
     def encode_query(self, text: str) -> np.ndarray:
         """One query's unit vector; concurrent callers share forward passes, and a text
-        encoded recently is not encoded again."""
-        with self._cache_lock:
-            hit = self._cache.get(text)
-            if hit is not None:
-                self._cache.move_to_end(text)
-                return hit
+        encoded recently is not encoded again (with ``cache_size`` 0, every query is encoded,
+        including those remembered before it was set to 0)."""
+        if self.cache_size:
+            with self._cache_lock:
+                hit = self._cache.get(text)
+                if hit is not None:
+                    self._cache.move_to_end(text)
+                    return hit
         if not self.batch_queries:
             vec = self.encode_queries([text])[0]
             self.batches += 1
