@@ -21,7 +21,7 @@ import math
 import threading
 import unicodedata
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from os.path import commonprefix
@@ -862,31 +862,40 @@ class LexicalIndex:
         """The English page words a Bengali, Gujarati or Devanagari word (analysed) is written
         for (সোফা: sofa), as spells_product compares a word with the products' names: the same
         consonants and as alike as a loanword must be."""
+        return self._spelt(term, self.page_word_sounds())
+
+    def _spelt(self, term: str, sounds: Mapping[str, tuple[str, ...]]) -> list[str]:
+        """The words of ``sounds`` (analysed, by the sound skeleton of the pages' spelling) that
+        a Bengali, Gujarati or Devanagari word (analysed) is written for: the same consonants
+        and as alike as a loanword must be (romanized.MIN_LOAN_SIMILARITY)."""
         from kb_tools.search.romanized import (
             _YA_PHALA,
             MIN_LOAN_SIMILARITY,
             native_to_latin,
             sound_similarity,
+            sound_skeleton,
         )
 
         latin = native_to_latin(_YA_PHALA.sub("", term))
+        return [t for t in sounds.get(sound_skeleton(latin, english=False), ())
+                if sound_similarity(latin, self.surface.get(t, t)) >= MIN_LOAN_SIMILARITY]
+
+    def _by_sound(self, words: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """``words`` (analysed) by the sound skeleton of the pages' spelling of each."""
         from kb_tools.search.romanized import sound_skeleton
 
-        return [t for t in self.page_word_sounds().get(sound_skeleton(latin, english=False), ())
-                if sound_similarity(latin, self.surface.get(t, t)) >= MIN_LOAN_SIMILARITY]
+        out: dict[str, list[str]] = defaultdict(list)
+        for t in sorted(words):
+            out[sound_skeleton(self.surface.get(t, t), english=True)].append(t)
+        return {key: tuple(ts) for key, ts in out.items()}
 
     def page_word_sounds(self) -> dict[str, tuple[str, ...]]:
         """The pages' English words that may name a thing (Latin letters, three or more, not
         general shop help) by their sound skeleton, worked out once per index."""
         if self._page_word_sounds is None:
-            from kb_tools.search.romanized import sound_skeleton
-
-            out: dict[str, list[str]] = defaultdict(list)
             skip = help_words() | ENGLISH_STOP_WORDS | QUERY_FILLER
-            for t in sorted(self.vocab):
-                if len(t) >= 3 and t.isascii() and t.isalpha() and t not in skip:
-                    out[sound_skeleton(self.surface.get(t, t), english=True)].append(t)
-            self._page_word_sounds = {key: tuple(ts) for key, ts in out.items()}
+            self._page_word_sounds = self._by_sound(t for t in self.vocab
+                                                    if len(t) >= 3 and t.isascii() and t.isalpha() and t not in skip)
         return self._page_word_sounds
 
     def is_thing(self, term: str) -> bool:
@@ -931,29 +940,14 @@ class LexicalIndex:
         glossed = self.glossary.english(term)
         if glossed and not self.products & set(glossed):
             return False
-        from kb_tools.search.romanized import (
-            _YA_PHALA,
-            MIN_LOAN_SIMILARITY,
-            native_to_latin,
-            sound_similarity,
-            sound_skeleton,
-        )
-
-        latin = native_to_latin(_YA_PHALA.sub("", term))
-        names = self.product_sounds().get(sound_skeleton(latin, english=False), ())
-        return any(sound_similarity(latin, name) >= MIN_LOAN_SIMILARITY for name in names)
+        return bool(self._spelt(term, self.product_sounds()))
 
     def product_sounds(self) -> dict[str, tuple[str, ...]]:
-        """The products' words as the pages write them (``rice``, ``cooker``) by their sound
-        skeleton (romanized.sound_skeleton), worked out once per index: spells_product looks
+        """The products' words (``rice``, ``cooker``) by the sound skeleton of the pages'
+        spelling (romanized.sound_skeleton), worked out once per index: spells_product looks
         every Bengali, Gujarati and Hindi question word up here."""
         if self._product_sounds is None:
-            from kb_tools.search.romanized import sound_skeleton
-
-            out: dict[str, list[str]] = defaultdict(list)
-            for name in sorted({self.surface.get(p, p) for p in self.products}):
-                out[sound_skeleton(name, english=True)].append(name)
-            self._product_sounds = {key: tuple(names) for key, names in out.items()}
+            self._product_sounds = self._by_sound(self.products)
         return self._product_sounds
 
     def frame(self, text: str, lang: str | None, order: list[str], products: set[str],
