@@ -22,6 +22,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 SITES = sorted(p.parent for p in (ROOT / "bench" / "sites").glob("*/queries.yaml"))
 SITE = ROOT / "bench" / "sites" / "tulip"
+DEVELOPMENT_SHOPS = ("phool",)  # its queries.yaml is tuned on (split: tune), not held out
 
 
 def test_the_sites_are_found() -> None:
@@ -34,7 +35,9 @@ def test_every_label_names_a_page_of_the_site_in_the_queries_language(site: Path
     pages = {p.relative_to(site / "docs").with_suffix("").as_posix() + "/" for p in (site / "docs").rglob("*.md")}
     kinds = {d["kind"] for d in data}
     assert kinds == {"native", "romanized", "code-mixed", "cross-lingual", "no-answer"}
-    assert {d["split"] for d in data} == {"heldout"}, "nothing is tuned on this site: every query is held out"
+    # Written blind and held out; phool, measured blind twice, is a development shop from round 13.
+    want = "tune" if site.name in DEVELOPMENT_SHOPS else "heldout"
+    assert {d["split"] for d in data} == {want}, f"every query of {site.name} is split: {want}"
     for d in data:
         assert set(d["expect"]) <= pages, d["q"]
         assert bool(d["expect"]) == (d["kind"] != "no-answer"), d["q"]
