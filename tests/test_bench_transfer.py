@@ -1,7 +1,8 @@
 """bench/bench_transfer.py and its help centers (bench/sites/*: tulip, clothing and cosmetics;
 bazaar, groceries and phone accessories; medico, a pharmacy and baby-care shop; ghor, a furniture and
 home-decor shop leaning on Gujarati; boipara, a College Street bookshop leaning on Bengali; phool,
-flowers, cakes and gifts delivered the same day or at midnight in four cities): every
+flowers, cakes and gifts delivered the same day or at midnight in four cities; chaka, bicycles,
+e-bikes, fitness and sports gear in six cities): every
 site builds as a writer builds it, its labels name pages that exist, and the benchmark runs end to
 end on a few queries of one site. No relevance figure is asserted: those are the benchmark's to
 measure."""
@@ -26,7 +27,7 @@ DEVELOPMENT_SHOPS = ("phool",)  # its queries.yaml is tuned on (split: tune), no
 
 
 def test_the_sites_are_found() -> None:
-    assert {s.name for s in SITES} >= {"tulip", "bazaar", "medico", "ghor", "boipara", "phool"}
+    assert {s.name for s in SITES} >= {"tulip", "bazaar", "medico", "ghor", "boipara", "phool", "chaka"}
 
 
 @pytest.mark.parametrize("site", SITES, ids=lambda s: s.name)
