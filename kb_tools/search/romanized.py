@@ -643,17 +643,27 @@ def _english_stems() -> frozenset[str]:
 def _missing_letter_of_english(word: str, english: set[str]) -> bool:
     """Whether a short word is an English word with a letter left out or two letters swapped,
     the commonest slips ("plese", "clse", "cancle"): then its ending says less. (Any slip
-    would be too loose for short words: "katse" is one letter from "kate".)"""
-    return _any_english(_slips(word, every_kind=False), english)
+    would be too loose for short words: "katse" is one letter from "kate".) Not of a rare
+    word the pages never use (:func:`_rarely_english`): "newar" (Bengali নেওয়ার, "of taking")
+    is one letter from "newark", a name: a shopper's slip is of a word people type."""
+    return _any_english(_slips(word, every_kind=False), english, _common_english())
 
 
-def _any_english(candidates: set[str], english: set[str]) -> bool:
-    """Whether one of ``candidates`` is an English word of the English model's list, or, in
-    its normal form, of the pages' (``english``)."""
+@cache
+def _common_english() -> frozenset[str]:
+    """The English model's words that are not rare (see :func:`_rarely_english`)."""
+    from kb_tools.search.lexical import english_ranks
+
+    return frozenset(w for w, rank in english_ranks().items() if rank < RARE_ENGLISH_RANK)
+
+
+def _any_english(candidates: set[str], english: set[str], common: frozenset[str] | None = None) -> bool:
+    """Whether one of ``candidates`` is an English word of the English model's list (or of
+    ``common``), or, in its normal form, of the pages' (``english``)."""
     from kb_tools.search.analyzer import normalize_word
     from kb_tools.search.lexical import english_words
 
-    common, starts = english_words(), _starts(english)
+    common, starts = english_words() if common is None else common, _starts(english)
     # Stemming keeps a word's first two letters: the rest need no stemming (it is slow).
     return any(e in common or (e[:2] in starts and normalize_word(e) in english) for e in candidates)
 
@@ -780,7 +790,9 @@ def encoder_text(text: str, lang: str, keys: KeyIndex | None, english: set[str])
     typed ("password", "order"), every other word is read in the native script -- Avro Phonetic
     for Bengali (the rules Bangladeshis type Banglish with), ITRANS for Hindi, and for Gujarati,
     which no scheme reads as Gujaratis type it, the index word with the same sound
-    (:func:`index_word`; a word with none stays as typed). So "password bhule gechi" is read
+    (:func:`index_word`), and a word the pages lack by the rules Gujarati is written with
+    (:func:`gujarati_word`; a word of two letters, an English word or one no rule reads stays
+    as typed). So "password bhule gechi" is read
     "password ভুলে গেছি" and "refund kyare malse" "refund ક્યારે મળશે": no more tokens than the
     typed text (the encoder's cost is per token) and nearer the pages. ``keys`` is the index's
     :class:`KeyIndex` (None: Gujarati words stay as typed)."""
@@ -798,6 +810,8 @@ def encoder_text(text: str, lang: str, keys: KeyIndex | None, english: set[str])
         def read(w: str) -> str:
             core = w.strip(string.punctuation)
             found = index_word(core, base, keys) if core else None
+            if not found and len(core) > 2 and not _english_grammar_word(core):
+                found = gujarati_word(core)  # "ma" (માં, not મા), "no", "to": as typed
             return w.replace(core, found, 1) if found else w
     return " ".join(w if _english_word(w, base, english) or (base == "hi" and _english_grammar_word(w))
                     else read(w) for w in text.split(" "))
@@ -1048,6 +1062,13 @@ class Loanwords:
         self.words = {k: max(v)[1:] for k, v in table.items()}
         self.every = {k: [w[1:] for w in sorted(v, reverse=True)] for k, v in table.items()}  # most used first
         self.written: dict[tuple[str, str, str], bool] = {}  # Loanwords._written_more_in_latin
+        # first letter -> (consonants, times used, word) of the pages' English words: chat's
+        # shorthand of them ("pswd", "pls", "msg") keeps a word's first letter and consonants
+        self.by_consonants: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
+        for term, df in vocab.items():
+            word = surface.get(term, term).casefold()
+            if word.isascii() and word.isalpha() and len(word) >= 4:
+                self.by_consonants[word[0]].append((_consonants(word), df, word))
         self.names: dict[tuple[str, str], str | None] = {}  # Loanwords.name, per word asked
 
     def english(self, word: str, known: bool, has_pages: bool) -> str | None:
@@ -1116,6 +1137,27 @@ class Loanwords:
             self.written[(english, term, lang)] = loan is not None and chunks(loan) > chunks(term)
         return self.written[(english, term, lang)]
 
+    def spelt_out(self, word: str) -> str | None:
+        """The English page word that ``word``, typed as chat types English -- without its
+        vowels ("pswd", "pls", "msg", "pymt") --, stands for: the word with the same first and
+        last letter whose consonants have the typed ones in order, and at most MAX_LEFT_OUT
+        more; the most alike, then the most used; none when two are as alike ("pls": please,
+        plus). None for a word with a vowel after its first letter, a page word or an English
+        word ("gst": an acronym)."""
+        from kb_tools.search.lexical import english_words
+
+        w = word.casefold()
+        if (len(w) < MIN_SHORTHAND or not (w.isascii() and w.isalpha()) or any(c in "aeiou" for c in w[1:])
+                or w in english_words() or w in self.acronyms):
+            return None
+        typed = _consonants(w)
+        fits = sorted(((len(typed) / len(cons), df, e) for cons, df, e in self.by_consonants.get(w[0], ())
+                       if cons[-1] == typed[-1] and len(cons) <= len(typed) + MAX_LEFT_OUT and _in_order(typed, cons)),
+                      reverse=True)
+        if not fits or (len(fits) > 1 and fits[1][0] == fits[0][0]):
+            return None  # "pls": please or plus -- no reading
+        return fits[0][2]
+
     def misspelt(self, word: str) -> str | None:
         """The English page word a Latin-letter word of a romanized query is a misspelling of
         ("pasword", "rifund", "delivary" typed in Banglish), by the same consonants and
@@ -1127,6 +1169,40 @@ class Loanwords:
         if english and english != word.casefold() and sound_similarity(word, reading, typed_english=True) >= MIN_LOAN_SIMILARITY:
             return english
         return None
+
+
+MIN_SHORTHAND = 3  # letters of a word typed without vowels: "pw", "ps" are too many words
+MAX_LEFT_OUT = 2  # consonants chat leaves out of a word as well ("pswd": password's "s" and "r")
+
+
+def _consonants(word: str) -> str:
+    """A word's first letter and its consonants after it, a doubled one once, "z" as "s"
+    ("password" -> "pswrd", "please" -> "pls", "plz" -> "pls")."""
+    out = word[:1]
+    for c in word[1:].replace("z", "s"):
+        if c not in "aeiou" and c != out[-1]:
+            out += c
+    return out
+
+
+def _in_order(part: str, whole: str) -> bool:
+    """Whether the letters of ``part`` are in ``whole`` in the same order."""
+    rest = iter(whole)
+    return all(c in rest for c in part)
+
+
+def spelt_out_text(text: str, lexical: Any, lang: str) -> str:
+    """A romanized question with its English words typed without vowels written out
+    (:meth:`Loanwords.spelt_out`: "pswd bhul gya" -> "password bhul gya"), not the
+    language's own function words typed so ("kr", "krna", "nhi")."""
+    table = loanwords(lexical)
+    out = []
+    for w in text.split(" "):
+        core = w.strip(string.punctuation).casefold()
+        listed = core in function_words().get(lang, ()) or shorthand(core, lang) is not None
+        full = None if listed or not core else table.spelt_out(core)
+        out.append(w.replace(w.strip(string.punctuation), full, 1) if full else w)
+    return " ".join(out)
 
 
 _LOANWORDS: weakref.WeakKeyDictionary[Any, Loanwords] = weakref.WeakKeyDictionary()
@@ -1197,7 +1273,8 @@ def avro_word(word: str) -> str:
 # "sakte" सकते, "galti" गलती), so two consonants typed together are a conjunct only where Hindi
 # writes one: a word's first two, a doubled consonant, a glide "y" (kya, pyaar), a stop before
 # "r", "s"/"sh" before a stop (sasta, dost); a nasal before a consonant is the anusvara
-# (milenge मिलेंगे). Words rarely end in a short "i" or "u" (nahi नही, bhi भी, karu करू), and a
+# (milenge मिलेंगे); a final "ai" of a word of two syllables or more is the noun suffix ाई
+# (silai सिलाई, dawai दवाई), of one the vowel ऐ (hai है). Words rarely end in a short "i" or "u" (nahi नही, bhi भी, karu करू), and a
 # final "n" after "ai", "e" or "oo" is nasal (main मैं, hain हैं, hoon हूं). ITRANS read "kab" as कब् and
 # "mera" as मेर: not words.
 _HI_CONSONANTS = {
@@ -1237,6 +1314,8 @@ def hindi_word(word: str) -> str:
         return word
     if units[-1] in _HI_FINAL_LONG and (len(units) > 1 or units[0] != "a"):
         units[-1] = _HI_FINAL_LONG[units[-1]]
+    if units[-1] == "ai" and sum(u in _HI_VOWELS for u in units) > 1:
+        units[-1:] = ["aa", "ii"]  # a noun's "-aai" (silai सिलाई, dawai दवाई); hai है, kai कई
     nasal_before = ("ai", "ei", "e", "oo", "uu")  # main मैं, hain हैं, mein में, hoon हूं; not kaun, dukaan
     # A "y" typed between a vowel and "e" or "i" is the glide Hindi hears, not a letter it
     # writes: aayega आएगा, chahiye चाहिए, gayi गई (not आयेगा, चहिये, गयी).
@@ -1258,6 +1337,47 @@ def hindi_word(word: str) -> str:
         if nxt in _HI_CONSONANTS and _conjunct(u, nxt, i == 0):
             out.append(_VIRAMA)
     return "".join(out)
+
+
+_DEVANAGARI, _GUJARATI_OFFSET = range(0x0900, 0x0980), 0x0A80 - 0x0900
+_NUKTA_HI = "\u093c"
+
+
+@lru_cache(maxsize=8192)
+def gujarati_word(word: str) -> str | None:
+    """A romanized Gujarati word in Gujarati letters, for a word the pages do not have
+    (:func:`index_word` reads those): Gujarati says and writes its words as Hindi does (no
+    vowel after a word's last consonant, long final "a" and "i", conjuncts only where they are
+    said, a nasal before a consonant the anusvara; :func:`hindi_word`), and the two scripts
+    have the same letters in the same order -- but the verb and the neuter ending "u" after
+    y/v/n/r/ch is nasal ું ("karvu" કરવું, "aavyu" આવ્યું, "tenu" તેનું; not "vastu" વસ્તુ), a
+    final "se" is the future's શે ("aavse" આવશે, "thase" થશે), a final "ai" is two vowels
+    ("thai" થઈ, Gujarati has no ઐ there), and there is no nukta. None for a word no rule reads, that no Gujarati word begins as (a brand typed
+    short: "gpay") or that is English ("phone", a word of the English model's list, or
+    "refund", of the shipped glossary's shop English): it stays as typed, as do the English
+    pages' words (:func:`encoder_text` keeps those)."""
+    from kb_tools.search.analyzer import normalize_word
+    from kb_tools.search.lexical import english_words, shipped_glossary
+
+    w = word.casefold()
+    if (not (w.isalpha() and w.isascii()) or not _can_begin_a_word(w) or w in english_words()
+            or normalize_word(w) in shipped_glossary().written):  # "refund": English of shop help
+        return None
+    stem = re.sub(r"(?<=[^s])s(h)?e$", "", w) if len(w) >= 4 else w  # aavse, malse, thase: -શે
+    read = hindi_word(stem)
+    if read == stem:
+        return None
+    if stem != w:
+        if stem.endswith("a") and not stem.endswith("aa") and read.endswith("\u093e"):
+            read = read[:-1]  # "tha" of "thase" is થ, its vowel unsaid
+        read += "शे"
+    elif read.endswith("\u0948"):
+        read = read[:-1] + "\u0908"  # a final "ai" is two vowels: thai થઈ, lai લઈ, bhai ભઈ (not ભૈ)
+    elif w.endswith("u") and not w.endswith(("uu", "ou", "au")) and read.endswith("\u0942"):
+        # ू -> ું after y/v/n/r/ch (karvu, aavyu, tenu, karu, pachu), else the short ુ (vastu)
+        read = read[:-1] + ("\u0941\u0902" if re.search(r"(?:[yvnr]|ch|chh)u$", w) else "\u0941")
+    return "".join(chr(ord(c) + _GUJARATI_OFFSET) if ord(c) in _DEVANAGARI else c
+                   for c in read.replace(_NUKTA_HI, ""))
 
 
 def _devanagari(word: str) -> str:

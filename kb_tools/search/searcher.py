@@ -472,10 +472,11 @@ class Searcher:
         a question frame ("where is my blender") is followed by what the frame asks about
         (``LexicalQuery.about``: "track order delivery"): read alone, the encoder takes it for
         a question about the product and puts the product's guides first."""
-        from kb_tools.search.romanized import encoder_text, loanword_text
+        from kb_tools.search.romanized import encoder_text, loanword_text, spelt_out_text
 
         if lang.endswith("-Latn"):
             keys = self.lexical.keys() if lang == "gu-Latn" else None
+            text = spelt_out_text(text, self.lexical, lang.split("-")[0])
             read = loanword_text(encoder_text(text, lang, keys, self.english_words()), self.lexical)
         else:
             read = glossed_text(loanword_text(lq.corrected, self.lexical), self.lexical)
