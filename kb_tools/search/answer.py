@@ -119,6 +119,12 @@ LEXICAL_FEATURES = ("coverage", "lexical_rank", "known", "known_weighted", "scor
 # each), answered -2 on tulip, +2 on bazaar, -1 on ghor, AUC +0.001 / +0.001 / -0.002 / +0.005;
 # with their pages removed (--subsites) the AUC rose on all 12 sub-site sizes and the questions
 # they no longer cover were declined more on 11 (sample 0.227 -> 0.290 with 4 groups kept).
+# Round 13, measured and not kept (bench/bench_sentences.py; README, "Round 13: sentence-level
+# evidence"): the question's best cosine to ONE sentence of the first hit's page, centred like
+# cosine_centered (and as a window of two, minus the section's cosine, read question to
+# question, the rarest word in it): left out, AUC 0.957 -> 0.959 (a bootstrap interval across 0),
+# sub-sites 7 sizes up / 5 down, and no better than the section's cosine on round 12's on-topic
+# unanswered questions (AUC 0.590 against 0.701): not worth a sentence vector per sentence.
 QUERY_FEATURES = ("coverage", "known_weighted", "cosine", "cosine_centered", "cross", "indic", "latn", "offtopic",
                   "shop", "agree", "indic_other_language", "heading_cosine")
 LEXICAL_QUERY_FEATURES = ("coverage", "known_weighted")
