@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import json
 import math
+import re
 import threading
 import unicodedata
 from collections import Counter, OrderedDict, defaultdict
@@ -63,6 +64,12 @@ QUERY_FILLER = frozenset(terms(
     "ur u ya im id ive dont do does did can cant someone somebody way ways possible"
 ))
 
+
+# A number typed glued to its unit ("5pm", "2kg", "210cm"), where the pages write "5 pm", "2 kg":
+# the glued form is no page word, so it dropped out of the query and the question's time or
+# weight went unasked (phool, round 13: "can the flowers come exactly at 4pm"). It is searched as
+# the number and the unit when the unit is a page word and the glued form is not.
+GLUED_UNIT = re.compile(r"\b([0-9]+)([A-Za-z]+)\b")
 
 SYNONYM_BOOST = 0.6
 # The English page word a Bengali, Gujarati or Hindi word of the query means (data/glossary.yml:
@@ -678,7 +685,7 @@ class LexicalIndex:
     def build_query(self, text: str, lang: str | None = None) -> LexicalQuery:
         """The query for ``text``; ``lang`` is how it is written (``bn-Latn``: Bengali in Latin
         letters, see romanized.detect_language)."""
-        text = unicodedata.normalize("NFC", text)
+        text = self.unglued(unicodedata.normalize("NFC", text))
         all_words = words(text)
         order = list(dict.fromkeys(w.term for w in all_words))[:32]
         # "whats", "wheres" (what's, where's typed without the apostrophe) stem to a stop word,
@@ -831,6 +838,17 @@ class LexicalIndex:
         boosts = self.product_boosts(named) if share >= 1.0 or frame is not None else []
         return LexicalQuery(q, hl, prefixes, corrected, share, native, weighted, clause_weights, boosts,
                             frame.about if frame is not None else "")
+
+    def unglued(self, text: str) -> str:
+        """``text`` with each number typed glued to its unit written apart ("at 4pm" -> "at 4 pm")
+        when the unit is a page word and the glued form is not (GLUED_UNIT); "5th" stays."""
+        def apart(m: re.Match[str]) -> str:
+            glued, unit = terms(m.group(0)), terms(m.group(2))
+            if any(t in self.vocab for t in glued) or not unit or unit[0] not in self.vocab:
+                return m.group(0)
+            return f"{m.group(1)} {m.group(2)}"
+
+        return GLUED_UNIT.sub(apart, text)
 
     @staticmethod
     def product_boosts(named: list[bool]) -> list[float]:
