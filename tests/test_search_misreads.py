@@ -107,3 +107,23 @@ def test_a_hinglish_noun_ending_in_aai_is_read_with_its_long_vowels() -> None:
     assert encoder_text("blouse ki silai bhi karte ho kya", "hi-Latn", None, english) == "blouse की सिलाई भी करते हो क्या"
     assert encoder_text("dawai kab tak aayegi", "hi-Latn", None, english) == "दवाई कब तक आएगी"
     assert encoder_text("silai ka charge kitna hai", "hi-Latn", None, english).endswith("कितना है")
+
+
+def test_a_typo_of_a_common_english_word_keeps_an_english_question_english() -> None:
+    # "ddo" is "do" mistyped before it is Hindi's "dedo" typed without its vowel: a slip of
+    # any English word still says a word may be English; only a verb ending's weight asks
+    # for a slip of a common one ("newar" above).
+    assert detect_language("what do i have to ddo to cancel a Gold account") == "en"
+
+
+def test_a_doubled_vowel_does_not_outweigh_a_bengali_verb_ending() -> None:
+    # "theke" and "ke" list it as Bengali, "maa" and "ke" as Gujarati; the doubled vowels of
+    # "maa" and "phool" (Banglish doubles some too) decided Gujarati before the verb ending
+    # "-bo" of "pathabo" (I will send) was heard.
+    assert detect_language("bidesh theke maa ke phool pathabo") == "bn-Latn"
+
+
+def test_an_english_like_final_y_of_hinglish_is_the_long_i() -> None:
+    # "mummy", "party": Hinglish spells a final "i" sound after a consonant as English does;
+    # read as the consonant य the encoder got मुम्म्य.
+    assert encoder_text("mummy ghar pe nahi thi", "hi-Latn", None, set()) == "मुम्मी घर पे नही थी"

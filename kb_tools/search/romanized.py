@@ -306,8 +306,10 @@ def detect_language(text: str, keys: KeyIndex | None = None, english: Iterable[s
     # Two languages whose lists place the question alike ("kya" is Hindi's "what" and
     # Gujarati's "where", "ke" both's "of") are not a reading: the other words speak, between
     # those two only ("cod milta h kya": Hindi's "-ta").
-    tied = [lang for lang in SCRIPT_LANGS if (score[lang], strong[lang], spelt[lang])
-            == (score[found[:2]], strong[found[:2]], spelt[found[:2]])] if found else []
+    # A doubled vowel ("maa", "phool": Banglish doubles some too) does not part them before a
+    # verb ending has spoken ("pathabo"); it breaks what is tied after.
+    tied = [lang for lang in SCRIPT_LANGS if (score[lang], strong[lang])
+            == (score[found[:2]], strong[found[:2]])] if found else []
     if found and len(tied) == 1:
         return found
     pages = {lang: 0 for lang in SCRIPT_LANGS}
@@ -315,7 +317,7 @@ def detect_language(text: str, keys: KeyIndex | None = None, english: Iterable[s
         heard = _heard_as(w, keys)
         if _taken_for_english(w, heard, english):
             continue
-        slip = _missing_letter_of_english(w, english)
+        slip = _slip_of_common_english(w, english)
         nearly = _nearly_heard_as(w, keys) if not heard else frozenset()
         exactly = _heard_as(w, keys, stems=False)
         for lang in SCRIPT_LANGS:
@@ -643,9 +645,17 @@ def _english_stems() -> frozenset[str]:
 def _missing_letter_of_english(word: str, english: set[str]) -> bool:
     """Whether a short word is an English word with a letter left out or two letters swapped,
     the commonest slips ("plese", "clse", "cancle"): then its ending says less. (Any slip
-    would be too loose for short words: "katse" is one letter from "kate".) Not of a rare
-    word the pages never use (:func:`_rarely_english`): "newar" (Bengali নেওয়ার, "of taking")
-    is one letter from "newark", a name: a shopper's slip is of a word people type."""
+    would be too loose for short words: "katse" is one letter from "kate".)"""
+    return _any_english(_slips(word, every_kind=False), english)
+
+
+@_remembered
+def _slip_of_common_english(word: str, english: set[str]) -> bool:
+    """:func:`_missing_letter_of_english`, of an English word that is not rare
+    (:func:`_rarely_english`) or of a page word: "newar" (Bengali নেওয়ার, "of taking") is one
+    letter from "newark", a name, and a shopper's slip is of a word people type -- so its
+    Bengali ending counts in full. (Whether a word may be English at all still counts every
+    slip: "ddo" is "do" mistyped before it is "dedo" typed short.)"""
     return _any_english(_slips(word, every_kind=False), english, _common_english())
 
 
@@ -1314,6 +1324,8 @@ def hindi_word(word: str) -> str:
         return word
     if units[-1] in _HI_FINAL_LONG and (len(units) > 1 or units[0] != "a"):
         units[-1] = _HI_FINAL_LONG[units[-1]]
+    if units[-1] == "y" and len(units) > 2 and units[-2] in _HI_CONSONANTS:
+        units[-1] = "ii"  # English-like "-y" after a consonant: mummy मम्मी, party पार्टी, sorry
     if units[-1] == "ai" and sum(u in _HI_VOWELS for u in units) > 1:
         units[-1:] = ["aa", "ii"]  # a noun's "-aai" (silai सिलाई, dawai दवाई); hai है, kai कई
     nasal_before = ("ai", "ei", "e", "oo", "uu")  # main मैं, hain हैं, mein में, hoon हूं; not kaun, dukaan
