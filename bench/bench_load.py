@@ -88,12 +88,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def index_of(chunks: int) -> Path:
+def index_of(chunks: int, model: str = "") -> Path:
+    """``model``: another encoder than the site's (its own copy of the sample; `kb serve` loads
+    the encoder the index names)."""
     from bench.bench_speed import synthetic_index
     from bench.search_common import project_copy, sample_index
 
     # A fresh build of the sample (reused when nothing changed), then the scaled copy of it.
-    return synthetic_index(sample_index(project_copy("load-site")), chunks)
+    return synthetic_index(sample_index(project_copy(f"load-site-{model}" if model else "load-site"), model or None),
+                           chunks)
 
 
 def start_server(index: Path, port: int, cache_size: int, threads: int | None,
@@ -357,6 +360,8 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=20.0)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--search-threads", type=int, default=None, help="kb serve's --search-threads (default: its own)")
+    ap.add_argument("--model", default="", help="the encoder of the index (default: the site's), e.g. "
+                    "multilingual-e5-small-torch")
     ap.add_argument("--quick", action="store_true",
                     help="only the varied queries and the floor (for before/after pairs in the same minutes)")
     ap.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
@@ -367,12 +372,12 @@ def main() -> None:
                     help="only the varied queries, each request's stages stamped (bench.load_trace)")
     args = ap.parse_args()
     if args.trace:
-        traced(index_of(args.chunks), args.clients, args.duration, args.search_threads)
+        traced(index_of(args.chunks, args.model), args.clients, args.duration, args.search_threads)
         return
     if args.stages:
         os.environ["KB_ENCODER_THREADS"] = "1"  # as each search of kb serve; read when the model loads
         load = os.getloadavg()[0]
-        rows = stages(index_of(args.chunks), varied_queries(310, seed=9))
+        rows = stages(index_of(args.chunks, args.model), varied_queries(310, seed=9))
         print(f"\nCPU per search by stage, {args.chunks} chunks, hybrid, one encoder thread, 300 varied "
               f"queries one at a time (load average before: {load:.1f})\n")
         print("| stage | CPU ms per query |\n|---|---:|")
@@ -390,7 +395,7 @@ def main() -> None:
         return
 
     load_before = os.getloadavg()[0]
-    index = index_of(args.chunks)
+    index = index_of(args.chunks, args.model)
     chunks = json.loads((index / "manifest.json").read_text())["chunks"]
     rows: list[list[object]] = []
     probe = varied_queries(200, seed=3)

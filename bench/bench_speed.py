@@ -69,7 +69,10 @@ def synthetic_index(index_dir: Path, n: int) -> Path:
     from kb_tools.search.chunking import Chunk
 
     manifest = json.loads((index_dir / MANIFEST).read_text())
-    out = WORK / f"synthetic-{n}"
+    # An index of another encoder (--model) gets its own copy: the two do not rebuild each other's.
+    model = str(manifest.get("model") or "")
+    other = model and model != "multilingual-e5-small" and not Path(model).is_absolute()
+    out = WORK / (f"synthetic-{n}-{model}" if other else f"synthetic-{n}")
     if (out / MANIFEST).exists():
         m = json.loads((out / MANIFEST).read_text())
         if (m.get("chunks") == n and m.get("source") == manifest["fingerprint"] and m.get("schema") == manifest["schema"]
@@ -539,14 +542,17 @@ def main() -> None:
                     help="only write every result and answer feature of every query at each size (0: the sample "
                          "itself) to FILE, to compare two revisions byte for byte")
     ap.add_argument("--skip-rebuild", action="store_true")
+    ap.add_argument("--model", default="",
+                    help="the encoder of the sample's index (default: the site's), e.g. multilingual-e5-small-torch; "
+                         "its own copy of the sample and of the synthetic indexes")
     ap.add_argument("--build-pages", type=int, default=0,
                     help="cold build on the first N pages only (default: the whole sample)")
     args = ap.parse_args()
     import os
 
     os.environ["KB_SEARCH"] = "true"
-    project = project_copy("site")
-    index_dir = sample_index(project)
+    project = project_copy(f"site-{args.model}" if args.model else "site")
+    index_dir = sample_index(project, args.model or None)
     if args.dump:
         dump(index_dir, [int(x) for x in args.sizes.split(",")], args.dump)
         return

