@@ -102,3 +102,45 @@ def test_results_fold_translations_as_before(seed: int) -> None:
                 if len(plain) >= k:
                     break
             assert group_by_page(ranked, page_of, url_of, k, 0.95, t, lang) == plain[:k]
+
+
+def test_a_hits_dict_is_what_dataclasses_asdict_gave() -> None:
+    """Hit.to_dict writes the fields itself (asdict deep-copied each value): the same keys in
+    the same order (the API's JSON) and the same values, for an article and a video hit."""
+    from dataclasses import asdict
+
+    from kb_tools.search import Hit
+
+    hits = [Hit(url="returns/x/#s", title="Return", section="Step 1", snippet="a <mark>b</mark>", score=0.123456,
+                lang="bn", kind="article", confidence=0.5),
+            Hit(url="videos/v/", title="V", section="", snippet="", score=1.0, lang="en", kind="video", start=12.5)]
+    for hit in hits:
+        assert list(hit.to_dict().items()) == list(asdict(hit).items())
+
+
+def test_a_term_a_field_does_not_hold_stays_absent_and_the_rest_reads_as_before(tmp_path) -> None:
+    """PostingLists remembers the terms a field does not hold (a search asks ~10 a time): asked
+    again they are still empty, a term the field holds reads as before, and the memory is
+    bounded (the oldest forgotten first)."""
+    from kb_tools.records import PageRecord
+    from kb_tools.search import Searcher
+    from kb_tools.search.build import build_lexical_index
+    from kb_tools.search.lexical import PostingLists
+
+    pages = [PageRecord(url=f"p{i}/", title=f"Refund {i}", html=f"<p>refund money item{i}</p>", lang="en")
+             for i in range(20)]
+    build_lexical_index(pages, [], tmp_path / "idx")
+    lexical = Searcher(tmp_path / "idx").lexical
+    postings = PostingLists(lexical.ix)
+    postings.ABSENT_KEPT = 3
+    fresh = PostingLists(lexical.ix)
+    for _ in range(2):
+        for term in ("nosuch", "refund", "other", "item7", "third", "fourth"):
+            ids, tfs = postings.read("body", term)
+            want_ids, want_tfs = fresh.read("body", term)
+            assert ids.tolist() == want_ids.tolist() and tfs.tolist() == want_tfs.tolist()
+            assert ids.dtype == want_ids.dtype and tfs.dtype == want_tfs.dtype
+    assert postings.read("body", "refund")[0].size == 20
+    assert list(postings._absent) == [("body", "other"), ("body", "third"), ("body", "fourth")]
+    postings.close()
+    fresh.close()

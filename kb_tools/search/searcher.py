@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ from kb_tools.search.ranking import (
 )
 
 CANDIDATES = 50
+SEMANTIC_GROUPS = 20  # the best translation groups by centred cosine a query keeps (Candidates.semantic_pages)
 REBUILD = "run `mkdocs build` (or `KB_SEARCH=true mkdocs build`) to rebuild it"
 
 
@@ -108,7 +109,12 @@ class Hit:
     confidence: float = 0.0  # probability that this hit answers the query (calibrated, 0..1)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # The fields in their order, as dataclasses.asdict gives them (every value is a str, a
+        # float or None: asdict's deep copy of each one only cost time, ~10 per cent of a
+        # search's own work besides the encoder; tests/test_search_speed.py compares the two).
+        return {"url": self.url, "title": self.title, "section": self.section, "snippet": self.snippet,
+                "score": self.score, "lang": self.lang, "kind": self.kind, "start": self.start,
+                "confidence": self.confidence}
 
 
 def glossed_text(text: str, lexical: Any) -> str:
@@ -389,13 +395,16 @@ class Searcher:
         else:
             by_centred = best_first(centred, m) if centre else top[np.argsort(-centred[top], kind="stable")]
         groups: dict[str, float] = {}
+        group_of = self._group_of
         for i, value in zip(by_centred.tolist(), centred[by_centred].tolist(), strict=True):
-            g = self._group_of[i]
+            g = group_of[i]
             if g not in groups:
                 groups[g] = value
+                if len(groups) == SEMANTIC_GROUPS:  # the rest of the ~400 cannot enter the list
+                    break
         out["best"] = float(centred[by_centred[0]]) if by_centred.size else 0.0
         out["other"] = self._best_in_other_languages(centred, lang)
-        out["groups"] = list(groups.items())[:20]
+        out["groups"] = list(groups.items())
         return out
 
     def _best_in_other_languages(self, centred: Any, lang: str) -> float:
