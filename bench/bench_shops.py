@@ -54,10 +54,8 @@ from bench.subsites import SubSite, VectorCache, subsites
 
 SAMPLE = "sample (tune)"
 # The shops whose labelled queries the shipped answer model is fitted on beside the sample's tune
-# split (bench_relevance --calibrate reads them too); medico, boipara and chaka stay the shops no
-# model saw. phool, a development shop since round 13, joined in round 14 (its 43 no-answer
-# questions: each shop left out declined more, README "Round 14").
-FIT_SHOPS = ("tulip", "bazaar", "ghor", "phool")
+# split (bench_relevance --calibrate reads them too); medico stays the shop no model saw.
+FIT_SHOPS = ("tulip", "bazaar", "ghor")
 
 
 def as_tune(runs: list[Run]) -> list[Run]:
