@@ -39,12 +39,13 @@ from kb_tools.content.languages import INDIC_LANGUAGES
 from kb_tools.search.analyzer import (
     ENGLISH_STOP_WORDS,
     KbTokenizer,
+    normalize_word,
     other_forms,
     script_of,
     terms,
     words,
 )
-from kb_tools.search.build import SITE_FRAMES, SITE_GLOSSARY, SITE_SYNONYMS
+from kb_tools.search.build import CHUNKS, SITE_FRAMES, SITE_GLOSSARY, SITE_SYNONYMS
 from kb_tools.search.chunking import Chunk
 
 FIELD_BOOSTS = {"title": 3.0, "heading": 2.0, "meta": 1.2, "body": 1.0}
@@ -113,11 +114,44 @@ FRAME_BOOST = 0.6
 # word is taken for a thing the shop sells (LexicalIndex.is_thing) when it is in no page's title,
 # not a word of general shop help (help_words) and in the sections of this many categories.
 THING_CATEGORIES = 2
+# Never a thing, whatever pages say it: English's closed classes (prepositions, adverbs of degree
+# and place, quantifiers, pronouns, numbers) and its words of time ("after", "more", "about",
+# "not", "still", "early", "morning", "february": said on every topic's pages, so they passed
+# the rule above on every blind shop), and a name -- a word the pages write capitalised
+# wherever it stands inside a sentence ("Eid", "Dhaka", "WhatsApp", "Visa": LexicalIndex.names).
+# General English, no shop's words.
+THING_NEVER = frozenset(
+    """about above across after afterwards again against ago ahead all almost along already also
+    although always among another any anyone anything anyway anywhere around away back before
+    behind below beneath beside besides between beyond both down during each either else
+    elsewhere enough even ever every everyone everything everywhere except far few first further
+    here however inside instead just last least less little many maybe more most much must near
+    nearly neither never next no nobody none nor not nothing now off often once one only onto
+    other others otherwise out outside over own per perhaps quite rather really same second
+    several since some somehow someone something sometimes somewhere soon still such than though
+    through throughout thus till too toward towards twice under unless until up upon very via
+    well whatever whenever wherever whether while whole within without yet itself myself
+    ourselves themselves himself herself yourself yourselves zero two three four five six seven
+    eight nine ten eleven twelve twenty hundred thousand third fourth fifth half double today
+    tomorrow tonight yesterday morning afternoon evening night midnight noon day week weekend
+    month year hour minute early late later daily weekly monthly yearly season holiday monday
+    tuesday wednesday thursday friday saturday sunday january february march april may june july
+    august september october november december""".split()
+)
 # The line of data/glossary.yml after which its entries are kinds of products, not help words.
 GOODS_MARKER = "# --- kinds of products"
 
 
 DATA_DIR = Path(__file__).with_name("data")
+# A word inside a sentence: after a letter, a digit or a comma and a space (not a sentence's,
+# a heading's or a list item's first word, which is capitalised whatever it is).
+_INSIDE_A_SENTENCE = re.compile(r"(?<=[\w,] )([A-Za-z]+)\b")
+
+
+@cache
+def thing_never() -> frozenset[str]:
+    """THING_NEVER analysed as the pages' words are."""
+    return frozenset(normalize_word(w) for w in THING_NEVER)
 
 
 class GlossaryError(ValueError):
@@ -608,6 +642,8 @@ class LexicalIndex:
         self._things: dict[str, bool] = {}
         self._page_word_sounds: dict[str, tuple[str, ...]] | None = None
         self._category_of: np.ndarray | None = None
+        self._names: frozenset[str] | None = None
+        self.folder = Path(folder)
         self.synonyms = index_synonyms(folder)
         self.phrases = synonym_phrases(self.synonyms)
         self.glossary = index_glossary(folder)
@@ -868,11 +904,14 @@ class LexicalIndex:
         grammar word, મારો "my" is not "more")."""
         if self.products:
             return bool(self.products & clause_terms(clause)) or self.spells_product(term, typed)
+        indic = script_of(term[0]) in INDIC_LANGUAGES
+        # A word the glossary gives a kind of product for is that noun, whatever function word it
+        # sounds like by its consonants (খাট, "bed", is not কত "how much").
+        if indic and any(self.is_thing(t) for t in self.glossary.english(term) if t in goods_words()):
+            return True
         if grammar_word(typed, lang or "en"):
             return False
-        if script_of(term[0]) in INDIC_LANGUAGES:
-            if any(self.is_thing(t) for t in self.glossary.english(term) if t in goods_words()):
-                return True
+        if indic:
             return any(self.is_thing(t) for t in self.spelt_page_words(term))
         return self.is_thing(term)
 
@@ -920,20 +959,46 @@ class LexicalIndex:
         """Whether a page word (analysed, Latin letters) names a thing the shop sells, on a site
         whose pages declare no products: a kind of product of the shipped glossary (goods_words:
         "saree", though a care guide's title names it), or a word in no page's title, not
-        general shop help and in the sections of THING_CATEGORIES categories or more."""
+        general shop help and in the sections of THING_CATEGORIES categories or more -- never a
+        word of THING_NEVER or a name (:meth:`names`)."""
         hit = self._things.get(term)
         if hit is not None:
             return hit
         known = THING_CATEGORIES > 0 and term in self.vocab and len(term) >= 3 and script_of(term[0]) == "latin"
         thing = known and term in goods_words()
         if known and not thing and not (term.isdigit() or term in help_words() or term in ENGLISH_STOP_WORDS
-                                        or term in QUERY_FILLER or self.postings.read("title", term)[0].size):
+                                        or term in QUERY_FILLER or term in thing_never() or term in self.names()
+                                        or self.postings.read("title", term)[0].size):
             ids = np.unique(np.concatenate([self.postings.read(f, term)[0] for f in TEXT_FIELDS]))
             categories = self.category_of()[ids]
             thing = np.unique(categories[categories >= 0]).size >= THING_CATEGORIES
         with self._lock:
             self._things[term] = thing
         return thing
+
+    def names(self) -> frozenset[str]:
+        """The pages' Latin-letter words (analysed) written capitalised wherever they stand inside
+        a sentence of a page's text, never in lower case: names of places, festivals, brands,
+        months and languages ("Eid", "Dhaka", "WhatsApp"), not things a shop sells. Read once
+        from the index's chunks (none when it has no chunks file)."""
+        if self._names is None:
+            upper: Counter[str] = Counter()
+            lower: set[str] = set()
+            try:
+                chunks = json.loads((self.folder / CHUNKS).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                chunks = []
+            for chunk in chunks if isinstance(chunks, list) else []:
+                text = chunk.get("text", "") if isinstance(chunk, dict) else ""
+                for m in _INSIDE_A_SENTENCE.finditer(text):
+                    word = m.group(1)
+                    term = normalize_word(word.casefold())
+                    if word[0].isupper():
+                        upper[term] += 1
+                    else:
+                        lower.add(term)
+            self._names = frozenset(t for t in upper if t not in lower)
+        return self._names
 
     def category_of(self) -> np.ndarray:
         """Each chunk's category as a number (-1: none), read once from the index."""
