@@ -653,11 +653,12 @@ class LexicalIndex:
     # -- vocabulary ---------------------------------------------------------------------
     def prepare(self) -> None:
         """Build the spelling-correction and phonetic-key tables (and, on a site whose pages
-        declare no products, the pages' words by sound) now rather than on the first query that
-        needs them."""
+        declare no products, the pages' words by sound and their names) now rather than on the
+        first query that needs them."""
         self.keys()
         if not self.products:
             self.page_word_sounds()
+            self.names()
         with self._lock:
             if self._delete_map is not None:
                 return
