@@ -363,10 +363,14 @@ class E5OnnxEncoder(Encoder):
         except ValueError as e:
             raise SearchIndexError(f"KB_ENCODER_THREADS={threads!r}: give a whole number of threads, 1 or more") from e
         try:
-            import onnx  # noqa: F401 - the graph is written with it
+            import importlib.util
+
             import onnxruntime  # noqa: F401
 
             from kb_tools.search.e5onnx import E5Onnx
+
+            if importlib.util.find_spec("onnx") is None:  # writes the graph (imported only then)
+                raise ImportError("onnx")
         except ImportError as e:
             raise SearchIndexError(
                 f"the search model {E5ONNX} needs onnxruntime and onnx: run `make install` "
