@@ -112,3 +112,11 @@ def test_model_onnx_in_the_settings_indexes_and_searches_with_it(tmp_path, both)
         assert searcher.search("how long does a refund take", k=3)[0].url.startswith("refunds/card-refunds/")
     finally:
         searcher.close()
+
+
+def test_an_unwritable_cache_folder_is_named_with_what_to_do(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("KB_ONNX_CACHE", str(blocked))
+    with pytest.raises(SearchIndexError, match="not-a-folder.*set KB_ONNX_CACHE to a writable folder"):
+        E5OnnxEncoder()

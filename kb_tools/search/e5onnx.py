@@ -260,10 +260,10 @@ def cached_graph(weights: Path, precision: str, folder: Path | None = None) -> t
         data = build_graph(read_model(weights), precision)
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".building-", suffix=".onnx")
         except OSError as e:
-            raise OSError(f"cannot create the ONNX cache folder {folder}: {e}; set KB_ONNX_CACHE to a writable folder") from e
+            raise OSError(f"cannot write the ONNX cache folder {folder}: {e}; set KB_ONNX_CACHE to a writable folder") from e
         final = folder / f"{stem}{hashlib.sha256(data).hexdigest()[:16]}.onnx"
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".building-", suffix=".onnx")
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
