@@ -39,7 +39,9 @@ from bench.search_common import ROOT, WORK, project_copy, sample_index, table
 
 BITEXT = ROOT.parent / "shared" / "eval" / "bitext" / "customer_support_queries.csv"
 HERE = Path(__file__).resolve().parent
-ENCODERS = {"e5": "multilingual-e5-small", "minilm": "all-MiniLM-L6-v2"}
+# e5onnx: the same multilingual-e5-small and weights file on ONNX Runtime (opt-in, round 14), to
+# measure relevance and the answer decision with it beside the default C engine.
+ENCODERS = {"e5": "multilingual-e5-small", "e5onnx": "multilingual-e5-small-onnx", "minilm": "all-MiniLM-L6-v2"}
 KINDS = ("native", "romanized", "code-mixed", "cross-lingual", "no-answer")
 MODES = ("lexical", "semantic", "hybrid")
 ORIGINAL = 266  # the first entries of queries.yaml: the labelled set before issue 10
