@@ -45,7 +45,7 @@ from kb_tools.search.analyzer import (
     terms,
     words,
 )
-from kb_tools.search.build import CHUNKS, SITE_FRAMES, SITE_GLOSSARY, SITE_SYNONYMS
+from kb_tools.search.build import SITE_FRAMES, SITE_GLOSSARY, SITE_SYNONYMS
 from kb_tools.search.chunking import Chunk
 
 FIELD_BOOSTS = {"title": 3.0, "heading": 2.0, "meta": 1.2, "body": 1.0}
@@ -620,7 +620,9 @@ def english_words() -> frozenset[str]:
 class LexicalIndex:
     """A read-only whoosh index held in memory, so a later rebuild cannot pull files away."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, texts: Sequence[str] = ()) -> None:
+        """``texts``: each chunk's text (Chunk.text), as the Searcher read them with the index;
+        :meth:`names` reads the pages' names there."""
         src = FileStorage(str(folder / LEXICAL_DIR))
         ram = RamStorage()
         for name in src.list():
@@ -643,7 +645,7 @@ class LexicalIndex:
         self._page_word_sounds: dict[str, tuple[str, ...]] | None = None
         self._category_of: np.ndarray | None = None
         self._names: frozenset[str] | None = None
-        self.folder = Path(folder)
+        self._texts = texts
         self.synonyms = index_synonyms(folder)
         self.phrases = synonym_phrases(self.synonyms)
         self.glossary = index_glossary(folder)
@@ -981,16 +983,12 @@ class LexicalIndex:
         """The pages' Latin-letter words (analysed) written capitalised wherever they stand inside
         a sentence of a page's text, never in lower case: names of places, festivals, brands,
         months and languages ("Eid", "Dhaka", "WhatsApp"), not things a shop sells. Read once
-        from the index's chunks (none when it has no chunks file)."""
+        from the chunks' texts the index was opened with (the Searcher's, already in memory: a
+        rebuild that swaps the folder meanwhile does not change them)."""
         if self._names is None:
             upper: Counter[str] = Counter()
             lower: set[str] = set()
-            try:
-                chunks = json.loads((self.folder / CHUNKS).read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                chunks = []
-            for chunk in chunks if isinstance(chunks, list) else []:
-                text = chunk.get("text", "") if isinstance(chunk, dict) else ""
+            for text in self._texts:
                 for m in _INSIDE_A_SENTENCE.finditer(text):
                     word = m.group(1)
                     term = normalize_word(word.casefold())

@@ -195,7 +195,7 @@ class Searcher:
             # the model loads (lexical search never reads them).
             heads = self.index_dir / HEADINGS
             self._heading_matrix = np.load(heads, mmap_mode="r") if heads.exists() else None
-            self.lexical = LexicalIndex(self.index_dir)
+            self.lexical = LexicalIndex(self.index_dir, [c.text for c in self.chunks])
         except Exception as e:
             raise SearchIndexError(f"the search index in {self.index_dir} is broken ({e}): {REBUILD}") from e
         self._page_of = [c.page_url for c in self.chunks]
