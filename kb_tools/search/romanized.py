@@ -18,8 +18,9 @@ Three pieces:
 
 :func:`encoder_text` gives the semantic side a native-script reading of a romanized query
 (Avro Phonetic for Bengali — the rules Bangladeshis type Banglish with —, a word Avro misreads
-spelt as the encoder's vocabulary has it, :func:`bengali_word`; ITRANS for Hindi
-words, the index word of the same sound for Gujarati; English words of the pages kept as typed).
+spelt as the encoder's vocabulary has it, :func:`bengali_word`; Hindi by its own writing rules, a
+word so misread respelt the same way, :func:`hindi_spelling`; the index word of the same sound
+for Gujarati; English words of the pages kept as typed).
 """
 
 from __future__ import annotations
@@ -1371,10 +1372,16 @@ def bengali_word(word: str) -> str:
     if (not core or not known or core in known or len(core) > 16
             or not all(ord(ch) in _BN_LETTERS for ch in core)):
         return read
-    slots = _bengali_spellings(core)
+    found = _known_spelling(_bengali_spellings(core), BENGALI_SPELLING_CHANGES if len(core) > 3 else 1, known)
+    return read.replace(core, found, 1) if found else read  # "rot" (of "phe rot") is not ডট: 1 change
+
+
+def _known_spelling(slots: list[list[str]], most: int, known: dict[str, float]) -> str | None:
+    """The word of ``known`` (the encoder's whole words) that the fewest changes (at most
+    ``most``) of ``slots`` -- each letter as read first, then the letters it may stand for --
+    spell, the commonest of those; None when none does."""
     best: tuple[int, float, str] | None = None
     changeable = [i for i, s in enumerate(slots) if len(s) > 1]
-    most = BENGALI_SPELLING_CHANGES if len(core) > 3 else 1  # "rot" (of "phe rot") is not ডট
 
     def spell(changes: int, start: int, letters: list[str]) -> None:
         nonlocal best
@@ -1383,7 +1390,7 @@ def bengali_word(word: str) -> str:
             score = known.get(word)
             if score is not None and (best is None or (changes, -score) < (best[0], -best[1])):
                 best = (changes, score, word)
-        if changes == most:
+        if changes == most or (best is not None and best[0] <= changes):
             return
         for n, i in enumerate(changeable[start:], start):
             for option in slots[i][1:]:
@@ -1392,7 +1399,7 @@ def bengali_word(word: str) -> str:
             letters[i] = slots[i][0]
 
     spell(0, 0, [s[0] for s in slots])
-    return read.replace(core, best[2], 1) if best is not None else read
+    return best[2] if best is not None else None
 
 
 # -- Hinglish read in Devanagari --------------------------------------------------------------
@@ -1513,8 +1520,66 @@ def gujarati_word(word: str) -> str | None:
 
 
 def _devanagari(word: str) -> str:
-    """A Hinglish word of a question in Devanagari (:func:`hindi_word`), or, when it is a
+    """A Hinglish word of a question in Devanagari (:func:`hindi_spelling`), or, when it is a
     function word typed without its vowels ("kb", "tk", "h", "krna": :func:`shorthand`), that
     function word."""
     core = word.casefold()
-    return hindi_word(_full_spelling(core, "hi")) if core.isalpha() and core.isascii() else word
+    return hindi_spelling(_full_spelling(core, "hi")) if core.isalpha() and core.isascii() else word
+
+
+# -- Hinglish read as the Hindi word its sounds spell -------------------------------------------
+# hindi_word writes what the letters say, but Hinglish leaves out what Hindi says and the Latin
+# keyboard has no letter for: a long "a" typed short ("wala" वाला, "chawal" चावल, "kahan" कहाँ),
+# ी/ू typed "i"/"u" ("tarika" तरीका), ै typed "e" ("kese" कैसे), the retroflex ट ड ठ ढ typed as
+# t d th dh ("atka" अटका, "thik" ठीक), ड़ typed "d" or "r" ("padega" पड़ेगा, "larka" लड़का), the
+# nasal long "aan" typed "an" ("kahan" कहाँ), a nukta or a conjunct the word has not. As for Banglish (bengali_word), which letter was meant is
+# a matter of which word it makes: when hindi_word's reading is no whole word of the encoder's
+# vocabulary (and the typed word no English word, "cut" stays चुत, nor a word of two letters, where
+# one letter more or less is another word, "ni" is नी (nahi), nor a listed function word, whose
+# readings round 12 wrote the rules for) and the same sounds, so respelt with the fewest changes (at most
+# HINDI_SPELLING_CHANGES, one in a word typed with three letters or fewer; the commonest of
+# those), make one, the encoder reads that word. No word is listed.
+HINDI_SPELLING_CHANGES = 2
+_HI_ALIKE: dict[str, tuple[str, ...]] = {
+    "त": ("ट",), "ट": ("त",), "थ": ("ठ",), "ठ": ("थ",), "द": ("ड", "ड़"), "ड": ("द", "ड़"), "ध": ("ढ", "ढ़"),
+    "ढ": ("ध", "ढ़"), "र": ("ड़",),
+    "ि": ("ी",), "ी": ("ि",), "ु": ("ू",), "ू": ("ु",), "े": ("ै",), "ो": ("ौ",), "इ": ("ई",), "उ": ("ऊ",),
+    "अ": ("आ",), "ए": ("ऐ",), "ं": ("ँ",), "़": ("",), "्": ("",),
+}
+_HI_CONSONANT = re.compile("[\u0915-\u0939]")
+_HI_AFTER = frozenset("\u093e\u093f\u0940\u0941\u0942\u0943\u0947\u0948\u094b\u094c\u094d\u093c\u0901\u0902")
+
+
+def _hindi_spellings(word: str) -> list[list[str]]:
+    """Each letter of a Devanagari reading with the letters it may stand for as typed in Latin
+    letters (see above), the letter as read first; a consonant that keeps the inherent vowel
+    may have had a long "a" (ा) typed short."""
+    slots: list[list[str]] = []
+    for i, ch in enumerate(word):
+        options = [ch, *_HI_ALIKE.get(ch, ())]
+        nxt = word[i + 1] if i + 1 < len(word) else ""
+        bare = _HI_CONSONANT.fullmatch(ch) or (ch == _NUKTA_HI and i and _HI_CONSONANT.fullmatch(word[i - 1]))
+        if bare and nxt and nxt not in _HI_AFTER:  # not the last: a final vowel is typed ("wala")
+            options += [o + "\u093e" for o in options if o]  # the vowel typed "a" is long: ा
+        if ch == "न" and not nxt and i and (_HI_CONSONANT.fullmatch(word[i - 1]) or word[i - 1] == _NUKTA_HI):
+            options += ["\u093e\u0901", "\u093e\u0902"]  # a final "-an" is the nasal "-aan": kahan कहाँ
+        slots.append(options)
+    return slots
+
+
+@lru_cache(maxsize=8192)
+def hindi_spelling(word: str) -> str:
+    """A Hinglish word in Devanagari: :func:`hindi_word`'s reading, or, when that is no word of
+    the encoder's vocabulary, the word of it that the same sounds spell with the fewest changes
+    (see above)."""
+    from kb_tools.search.lexical import english_words
+
+    read = hindi_word(word)
+    known = encoder_words()
+    w = word.casefold()
+    if (not known or read in known or w in english_words()  # "cut" is not चूत
+            or len(w) <= 2 or is_function_word(w, "hi")  # "ni" (nahi) is not नि
+            or not all(0x0900 <= ord(ch) < 0x0980 for ch in read) or len(read) > 16):
+        return read
+    found = _known_spelling(_hindi_spellings(read), HINDI_SPELLING_CHANGES if len(word) > 3 else 1, known)
+    return found or read
