@@ -144,3 +144,35 @@ def test_a_term_a_field_does_not_hold_stays_absent_and_the_rest_reads_as_before(
     assert list(postings._absent) == [("body", "other"), ("body", "third"), ("body", "fourth")]
     postings.close()
     fresh.close()
+
+
+@pytest.mark.parametrize("seed", [8, 9, 10])
+def test_hit_features_read_the_best_of_every_candidate_of_a_hits_group(seed: int) -> None:
+    """answer.hit_features works the best coverage and cosines out for the hits' groups only:
+    each is still the best over every candidate of that group (round 14 worked them out for
+    every group the candidates had)."""
+    from kb_tools.search.answer import hit_features
+    from kb_tools.search.ranking import Candidates
+
+    rng = random.Random(seed)
+    group_of = [f"g{rng.randrange(40)}" for _ in range(400)]
+    lexical = [(c, rng.random() * 9) for c in rng.sample(range(400), 50)]
+    semantic = rng.sample(range(400), 60) + [c for c, _ in lexical[:10]]
+    cands = Candidates(lexical, {c: rng.random() for c in semantic}, set(), set(), None, query_lang="en",
+                       coverage={c: rng.random() for c, _ in lexical if rng.random() < 0.8},
+                       cosine={c: rng.uniform(-0.2, 0.9) for c in semantic if rng.random() < 0.9},
+                       centred={c: rng.uniform(-1.5, 0.3) for c in semantic},
+                       semantic_pages=[(f"g{i}", 0.5 - i / 100) for i in range(20)], words=3)
+    grouped = [(c, s) for c, s in rng.sample([*lexical, *((c, 0.1) for c in semantic)], 10)]
+    for mode in ("hybrid", "lexical"):
+        feats = hit_features(cands, grouped, group_of, mode, ["en"] * 10)
+        for f, (cid, _) in zip(feats, grouped, strict=True):
+            g = group_of[cid]
+            lex = [cands.coverage.get(c, 0.0) for c, _ in lexical if group_of[c] == g]
+            sem = [c for c in cands.centred if group_of[c] == g]
+            assert f["coverage"] == (max([0.0, *lex]) if lex else 0.0)
+            if mode == "lexical":
+                assert f["cosine"] == f["cosine_centered"] == 0.0
+                continue
+            assert f["cosine_centered"] == (max([-1.0, *(cands.centred[c] for c in sem)]) if sem else 0.0)
+            assert f["cosine"] == (max([-1.0, *(cands.cosine.get(c, 0.0) for c in sem)]) if sem else 0.0)

@@ -357,19 +357,27 @@ def hit_features(cands: Any, grouped: Sequence[tuple[int, float]], group_of: Seq
     ``hit_langs`` is the language of each hit's page; ``headings``: each hit's translation
     group -> its ``heading_cosine`` (None without heading vectors: the signal is left out)."""
     semantic = mode != "lexical" and bool(cands.semantic)
+    groups = [group_of[cid] for cid, _ in grouped]
+    # The best coverage and cosines are read for the hits' groups only (the same maxima over
+    # the same candidates: the other ~90 groups' were worked out and never read).
+    hit_groups = set(groups)
     best_cov: dict[str, float] = {}
     lex_rank: dict[str, int] = {}
+    coverage = cands.coverage
     for cid, _ in cands.lexical:
         g = group_of[cid]
         lex_rank.setdefault(g, len(lex_rank) + 1)
-        best_cov[g] = max(best_cov.get(g, 0.0), cands.coverage.get(cid, 0.0))
+        if g in hit_groups:
+            best_cov[g] = max(best_cov.get(g, 0.0), coverage.get(cid, 0.0))
     best_cos: dict[str, float] = {}
     best_cen: dict[str, float] = {}
     if semantic:
+        cosine = cands.cosine
         for cid, v in cands.centred.items():
             g = group_of[cid]
-            best_cen[g] = max(best_cen.get(g, -1.0), v)
-            best_cos[g] = max(best_cos.get(g, -1.0), cands.cosine.get(cid, 0.0))
+            if g in hit_groups:
+                best_cen[g] = max(best_cen.get(g, -1.0), v)
+                best_cos[g] = max(best_cos.get(g, -1.0), cosine.get(cid, 0.0))
     sem_rank = {g: i for i, (g, _) in enumerate(cands.semantic_pages, 1)} if semantic else {}
     sem_vals = [v for _, v in cands.semantic_pages] if semantic else []
     margin = (sem_vals[0] - sum(sem_vals[1:6]) / max(1, len(sem_vals[1:6]))) if len(sem_vals) > 1 else 0.0
@@ -381,7 +389,6 @@ def hit_features(cands: Any, grouped: Sequence[tuple[int, float]], group_of: Seq
     latn = float(lang.endswith("-Latn"))
     indic = float(bool(cands.script) and not latn)
     base = lang.split("-")[0]
-    groups = [group_of[cid] for cid, _ in grouped]
     order = list(dict.fromkeys(groups))
     scores: dict[str, float] = {}
     for (_, s), g in zip(grouped, groups, strict=True):
