@@ -1282,9 +1282,11 @@ class LexicalIndex:
         if cand.size > limit:
             cand = cand[np.argpartition(-total[cand], limit - 1)[:limit]]
         order = cand[np.argsort(-total[cand], kind="stable")]
+        # Whole arrays read at once (.tolist(): the same ints and floats as int() and float()).
+        ids = order.tolist()
         if coverage is not None and covered is not None and reachable > 0:
-            coverage.update((int(i), float(covered[i]) / reachable) for i in order)
-        return [(int(i), float(total[i])) for i in order]
+            coverage.update(zip(ids, [v / reachable for v in covered[order].tolist()], strict=True))
+        return list(zip(ids, total[order].tolist(), strict=True))
 
     def close(self) -> None:
         self.postings.close()
