@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip setuptools wheel
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e '.[test,onnx]'
+	$(PIP) install --quiet -e '.[test]'
 	touch $(STAMP)
 
 # Debian packages: Chromium for browser tests and screenshots, espeak-ng for sample narration,

@@ -54,9 +54,10 @@ from bench.bench_relevance import (
     rank_all,
 )
 from bench.search_common import ROOT, WORK, project_copy, sample_index, table
+from kb_tools.search.encoders import DEFAULT_MODEL
 
 SITES = ROOT / "bench" / "sites"
-E5 = "multilingual-e5-small"
+E5 = DEFAULT_MODEL  # the sample beside a site: the encoder its mkdocs build gets
 
 
 def site_queries(site: Path, limit: int = 0, path: Path | None = None) -> list[dict[str, Any]]:

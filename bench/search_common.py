@@ -22,6 +22,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
+from kb_tools.search.encoders import DEFAULT_MODEL  # noqa: E402 (after the environment it reads)
+
 
 def project_copy(name: str = "site") -> Path:
     """A fresh copy of the sample project's content (its caches are kept)."""
@@ -111,7 +113,7 @@ def records_from_docs(project: Path) -> tuple[list[Any], list[Any], dict[str, An
             products=tuple(meta.get("products") or ()), tags=tuple(meta.get("tags") or ()),
             contact_topic=str(meta.get("contact_topic", "")), src_path=rel,
         ))
-    kw = {"model": "multilingual-e5-small", "query_prefix": "", "passage_prefix": "",
+    kw = {"model": DEFAULT_MODEL, "query_prefix": "", "passage_prefix": "",
           "cache_dir": project / ".kb_cache", "progress": True}
     return pages, [], kw
 

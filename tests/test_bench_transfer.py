@@ -83,7 +83,7 @@ def test_the_site_builds_and_the_benchmark_runs_on_a_few_queries(tmp_path: Path)
     # on the site.
     built = tmp_path / "transfer" / "tulip"
     manifest = json.loads((built / "search_index" / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["model"] == "multilingual-e5-small"
+    assert manifest["model"] == "multilingual-e5-small-onnx"  # the default encoder
     assert manifest["pages"] == len(list((SITE / "docs").rglob("*.md")))
     assert set(manifest["counts"]["lang"]) == {"en", "bn", "gu"}
     for page in (SITE / "docs").rglob("*.md"):

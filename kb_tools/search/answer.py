@@ -295,12 +295,21 @@ def heading_vectors(encoder: Any, headings: Sequence[str], vecs: Any) -> Any:
 
 def write_bank_vectors(encoder: Any, path: Path = BANK_VECTORS, text: Path = BANK_FILE) -> None:
     """Ship a bank's vectors for ``encoder`` (float16: a cosine moves by < 0.001); the
-    off-topic bank unless ``text`` names another."""
+    off-topic bank unless ``text`` names another. Other encoders' vectors of the same bank stay
+    in the file (the default encoder and the C engine both find theirs there); a changed bank
+    keeps only this encoder's."""
     import numpy as np
 
     sentences = bank_sentences(text)
+    digest = bank_digest(sentences)
     vecs = np.asarray(encoder.encode_queries(sentences), dtype=np.float32)
-    np.savez_compressed(path, digest=np.asarray(bank_digest(sentences)), **{encoder.name: vecs.astype(np.float16)})
+    kept: dict[str, Any] = {}
+    if path.exists():
+        with np.load(path) as z:
+            if str(z["digest"]) == digest:
+                kept = {k: z[k] for k in z.files if k != "digest"}
+    kept[encoder.name] = vecs.astype(np.float16)
+    np.savez_compressed(path, digest=np.asarray(digest), **kept)
     with _bank_lock:
         _bank_vectors.clear()  # the shop bank's rows are centred on the off-topic bank's means
 
