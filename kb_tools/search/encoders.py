@@ -192,25 +192,31 @@ class Encoder:
         return me.row
 
     def _alone(self, text: str) -> np.ndarray:
-        """``text`` in a pass of its own, once one of the ``max_passes`` turns is free (a query
-        that finds them all taken waits for one, in ``_pending`` meanwhile)."""
+        """``text`` in a pass of its own, once one of the ``max_passes`` turns is free. Waiting
+        queries queue in ``_pending``, first come first served: a pass that ends hands its turn
+        to the longest-waiting one, so a query that arrives then never takes the turn of one
+        that waited (a woken waiter re-queued behind newcomers made a tail of seconds)."""
         turns = self._turns
         with turns:
-            if self._passes >= self.max_passes:
+            if self._pending or self._passes >= self.max_passes:
                 me = _Waiting(text)
                 self._pending.append(me)
-                while self._passes >= self.max_passes:
+                while not me.lead:
                     turns.wait()
-                self._pending.remove(me)
-            self._passes += 1
+                me.lead = False  # the turn handed to this query; _passes already counts it
+            else:
+                self._passes += 1
         try:
             return self.encode_queries([text])[0]
         finally:
             with turns:
-                self._passes -= 1
                 self.batches += 1
                 self.batched += 1
-                turns.notify()
+                if self._pending:
+                    self._pending.pop(0).lead = True
+                    turns.notify_all()
+                else:
+                    self._passes -= 1
 
     def _next_batch(self) -> list[_Waiting]:
         """The next pass's queries (``_turns`` held), first come first served: up to MAX_BATCH,
