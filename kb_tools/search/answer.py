@@ -125,6 +125,12 @@ LEXICAL_FEATURES = ("coverage", "lexical_rank", "known", "known_weighted", "scor
 # question, the rarest word in it): left out, AUC 0.957 -> 0.959 (a bootstrap interval across 0),
 # sub-sites 7 sizes up / 5 down, and no better than the section's cosine on round 12's on-topic
 # unanswered questions (AUC 0.590 against 0.701): not worth a sentence vector per sentence.
+# Round 15, measured and not kept (bench/bench_reader.py; README, "Round 15: a learned reader"):
+# the e5 vectors of the question and of the first hit's best section as inputs (PCA of q*s, |q-s|,
+# q-s; a strong-L2 reader on the pair; one fitted on (question, top-5 page) pairs). The page reader
+# lowers the left-out AUC (0.952 -> 0.945); the question's vector alone lifts it most (+0.019: it
+# learns our no-answer questions' kind) and declines fewer held-out; PCA 16 of |q-s| separates
+# better on every shop but at the cut answers fewer (phool 0.876 -> 0.822 against this model).
 QUERY_FEATURES = ("coverage", "known_weighted", "cosine", "cosine_centered", "cross", "indic", "latn", "offtopic",
                   "shop", "agree", "indic_other_language", "heading_cosine")
 LEXICAL_QUERY_FEATURES = ("coverage", "known_weighted")
