@@ -5,6 +5,8 @@ never loaded; ``model:`` chooses it."""
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 
@@ -135,9 +137,17 @@ def test_model_onnx_in_the_settings_indexes_and_searches_with_it(tmp_path, both)
         searcher.close()
 
 
-def test_an_unwritable_cache_folder_is_named_with_what_to_do(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unwritable_cache_folder_costs_time_not_search(tmp_path, both, monkeypatch: pytest.MonkeyPatch,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    # A service user with a read-only home (or none) still searches: the graph built in memory
+    # is used, and the warning names the folder and what to do.
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the cache folder should be")
     monkeypatch.setenv("KB_ONNX_CACHE", str(blocked))
-    with pytest.raises(SearchIndexError, match="not-a-folder.*set KB_ONNX_CACHE to a writable folder"):
-        E5OnnxEncoder()
+    with caplog.at_level(logging.WARNING, logger="kb_tools.search.e5onnx"):
+        enc = E5OnnxEncoder()
+    assert enc.model.onnx_file is None and blocked.read_text() == "a file where the cache folder should be"
+    assert any("not-a-folder" in r.getMessage() and "set KB_ONNX_CACHE to a writable folder" in r.getMessage()
+               for r in caplog.records)
+    _, cached = both
+    np.testing.assert_array_equal(enc.encode_queries(TEXTS[:3]), cached.encode_queries(TEXTS[:3]))

