@@ -379,6 +379,26 @@ def test_the_product_context_breaks_ties_between_answers_but_never_outranks_the_
     assert first("water") == first("water", "product:blender-x2") == "products/kettle-k1/"
 
 
+def test_an_english_word_counts_once_however_many_fields_repeat_it(tmp_path: Path) -> None:
+    """A florist's "flowers" fills the care page's title, headings and paragraphs; the question
+    is about the city, which only the delivery-area section names, beside "flowers" once.
+    Summed over the fields, the product word outweighed it (lexical.BEST_FIELD_LANGS)."""
+    care = ("<p>Fresh flowers last longer in cool water.</p>"
+            "<h2 id='photo'>When flowers differ from the photo</h2><p>Seasonal flowers may replace the ones shown.</p>"
+            "<h2 id='vase'>Flowers in a vase</h2><p>Trim the flowers every second day.</p>")
+    pages = [page("flowers/care/", "Flower care", care),
+             page("delivery/where/", "Where we deliver",
+                  "<p>We deliver flowers and cakes inside Dhaka.</p><h2 id='not'>Where we do not deliver</h2>"
+                  "<p>We cannot send flowers to other cities (Sylhet, Khulna, Rajshahi) by courier.</p>"),
+             page("cakes/designer/", "Designer cakes", "<p>Order a designer cake two days ahead.</p>"),
+             page("payments/methods/", "Payment methods", "<p>Pay by card, bKash or cash on delivery.</p>"),
+             page("returns/refunds/", "Refunds", "<p>Refunds reach your card in 7 working days.</p>")]
+    build_lexical_index(pages, [], tmp_path / "idx")
+    s = Searcher(tmp_path / "idx")
+    assert s.search("can you send flowers to sylhet", mode="lexical")[0].url == "delivery/where/#not"
+    assert s.search("flowers differ from the photo", mode="lexical")[0].url == "flowers/care/#photo"
+
+
 def test_at_most_two_sections_per_page(tmp_path: Path) -> None:
     sections = "".join(f"<h2 id='s{i}'>Warranty part {i}</h2><p>warranty warranty claim {i}</p>" for i in range(8))
     pages = [page("w/", "Warranty", sections), page("x/", "Other", "<p>warranty card</p>")]
