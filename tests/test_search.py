@@ -507,6 +507,26 @@ def test_fast_scorer_agrees_with_whoosh(searcher: Searcher, query: str) -> None:
     assert ours[0][0] == theirs[0][0]
 
 
+@pytest.mark.parametrize("query", ["kettle vinegar", "return the item box", "delivery Dhaka", "blender blades"])
+def test_best_field_scores_on_postings_equal_the_whole_array_ones(searcher: Searcher, query: str) -> None:
+    """An English word's fields are scored on the chunks its postings name (LexicalIndex._best_field);
+    the same query with each field wrapped, scored on whole arrays, gives the very same floats."""
+    from whoosh import query as wq
+
+    from kb_tools.search.lexical import best_field
+
+    q = best_field(searcher.lexical.build_query(query).query)
+
+    def wrapped(node: wq.Query) -> wq.Query:
+        if isinstance(node, wq.DisjunctionMax):
+            return wq.DisjunctionMax([wq.Or([t]) for t in node.subqueries], boost=node.boost, tiebreak=node.tiebreak)
+        return node.apply(wrapped) if isinstance(node, wq.compound.CompoundQuery) else node
+
+    assert "DisMax" in str(q) and "DisMax" in str(wrapped(q))
+    ours = searcher.lexical.search(q)
+    assert ours and ours == searcher.lexical.search(wrapped(q))
+
+
 def test_posting_lists_match_whooshs_own_matcher(tmp_path: Path) -> None:
     """Every posting list of a real index, read by our adapter, equals what whoosh's public
     matcher yields: terms in one chunk (stored inline), and in 300 chunks (three blocks)."""

@@ -1241,6 +1241,35 @@ class LexicalIndex:
                 self._cache.popitem(last=False)
         return ids, impact
 
+    def _best_field(self, q: query.DisjunctionMax, boost: float) -> tuple[np.ndarray, np.ndarray]:
+        """One word's fields (``q``: a Term per field, see best_field) scored as the best field
+        plus ``q.tiebreak`` of the others: (chunk ids, score), cached. The same float32 steps
+        as on whole arrays, on the chunks the word's postings name only (an English word's
+        search took 0.24 -> 0.44 ms at 10k chunks on whole arrays; 0.15-0.19 ms so)."""
+        key = ("best", q.tiebreak, boost, tuple((t.fieldname, t.text, t.boost) for t in q.subqueries))
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        parts = [(ids, impact * (boost * t.boost)) for t in q.subqueries
+                 for ids, impact in (self._impacts(t.fieldname, t.text),) if ids.size]
+        if not parts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        ids = np.unique(np.concatenate([i for i, _ in parts]))
+        best = np.zeros(ids.size, dtype=np.float32)
+        total = np.zeros(ids.size, dtype=np.float32)
+        for i, v in parts:  # each field's postings name a chunk once
+            at = np.searchsorted(ids, i)
+            best[at] = np.maximum(best[at], v)
+            total[at] += v
+        out = ids, best + q.tiebreak * (total - best)
+        with self._lock:
+            self._cache[key] = out
+            if len(self._cache) > 50_000:
+                self._cache.popitem(last=False)
+        return out
+
     def _add(self, q: query.Query, scores: np.ndarray, boost: float) -> None:
         if isinstance(q, query.Term):
             ids, impact = self._impacts(q.fieldname, q.text)
@@ -1256,6 +1285,10 @@ class LexicalIndex:
             self._add(q.a, part, boost * q.boost)
             ids, _ = self.postings.read(q.b.fieldname, q.b.text)
             scores[ids] += part[ids]
+        elif isinstance(q, query.DisjunctionMax) and q.tiebreak and all(isinstance(t, query.Term) for t in q.subqueries):
+            ids, value = self._best_field(q, boost * q.boost)
+            if ids.size:
+                scores[ids] += value
         elif isinstance(q, query.DisjunctionMax):
             best = np.zeros_like(scores)
             total = np.zeros_like(scores) if q.tiebreak else None
