@@ -154,7 +154,10 @@ def test_model_onnx_in_the_settings_indexes_and_searches_with_it(tmp_path, both)
     searcher = Searcher(out)
     try:
         assert isinstance(searcher.encoder, E5OnnxEncoder) and searcher.encoder is both[1]
-        assert searcher.search("how long does a refund take", k=3)[0].url.startswith("refunds/card-refunds/")
+        # The refund policy's "How long it takes", as bench/queries.yaml labels "how long do refunds
+        # take" (since an English word counts its best field, not the sum of its fields, the card
+        # refunds page's "How long a card refund takes" comes second).
+        assert searcher.search("how long does a refund take", k=3)[0].url == "refunds/refund-policy/#how-long-it-takes"
     finally:
         searcher.close()
 
