@@ -58,10 +58,9 @@ TEXT_FIELDS = tuple(FIELD_BOOSTS)
 # center "its 9pm and still not delivered where is my order" put the delivery-area page
 # ("deliver" in its title, both headings and the body) above the late-delivery page, and in
 # "can you send flowers to sylhet" the "Flower care" section scored 26.3 to the Sylhet
-# section's 12.0 (14.7 to 12.0 with the best field). A
-# question in Bengali or Gujarati script, or in Latin letters, reaches its pages through a
-# reading or a glossary word, where a match in the title is the best evidence there is: its
-# words keep the sum. Chosen on the tune split and phool (bench_relevance, bench_transfer;
+# section's 12.0 (14.7 to 12.0 with the best field). A question in Bengali or Gujarati
+# script, or in Latin letters, reaches its pages through a reading or a glossary word, where
+# a match in the title is the best evidence there is: its words keep the sum. Chosen on the tune split and phool (bench_relevance, bench_transfer;
 # hybrid MRR@10): English 0.934 -> 0.944 and 0.856 -> 0.866, code-mixed 0.886 -> 0.904 and
 # 0.835 -> 0.840, every other kind the same; for every question, romanized fell (0.906 ->
 # 0.897, phool 0.972 -> 0.954) and cross-lingual too (0.857 -> 0.843). README: Search ›
@@ -654,7 +653,8 @@ class LexicalIndex:
         self.avg = np.maximum(self.lengths.mean(axis=0), 1.0) if self.n else np.ones(len(TEXT_FIELDS))
         self.postings = PostingLists(self.ix)
         self._lock = threading.Lock()  # the impact cache and the spelling table are shared by threads
-        self._cache: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        # (field, term) -> its impacts; ("best", ...) -> a word's best-field scores (_best_field)
+        self._cache: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._delete_map: dict[str, list[str]] | None = None
         self._keys: Any = None
         self._sorted_vocab: list[str] | None = None
@@ -1221,11 +1221,9 @@ class LexicalIndex:
     def _impacts(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(chunk ids, BM25 impact of the term in each) for one field, cached."""
         key = (field, term)
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
-                return hit
+        hit = self._recall(key)
+        if hit is not None:
+            return hit
         ids, tfs = self.postings.read(field, term)
         if ids.size:
             fi = TEXT_FIELDS.index(field)
@@ -1237,11 +1235,23 @@ class LexicalIndex:
             impact = np.zeros(0, dtype=np.float32)
         if not ids.size:  # a term the index does not hold: not kept (clients choose these freely)
             return ids, impact
+        return self._keep(key, (ids, impact))
+
+    def _recall(self, key: tuple) -> Any:
+        """What the scores' cache (least recently used out first) holds for ``key``, or None."""
         with self._lock:
-            self._cache[key] = (ids, impact)
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+            return hit
+
+    def _keep(self, key: tuple, value: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """``value`` kept under ``key`` (at most 50,000 entries), returned."""
+        with self._lock:
+            self._cache[key] = value
             if len(self._cache) > 50_000:
                 self._cache.popitem(last=False)
-        return ids, impact
+        return value
 
     def _best_field(self, q: query.DisjunctionMax, boost: float) -> tuple[np.ndarray, np.ndarray]:
         """One word's fields (``q``: a Term per field, see best_field) scored as the best field
@@ -1249,11 +1259,9 @@ class LexicalIndex:
         as on whole arrays, on the chunks the word's postings name only (an English word's
         search took 0.24 -> 0.44 ms at 10k chunks on whole arrays; 0.15-0.19 ms so)."""
         key = ("best", q.tiebreak, boost, tuple((t.fieldname, t.text, t.boost) for t in q.subqueries))
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
-                return hit
+        hit = self._recall(key)
+        if hit is not None:
+            return hit
         parts = [(ids, impact * (boost * t.boost)) for t in q.subqueries
                  for ids, impact in (self._impacts(t.fieldname, t.text),) if ids.size]
         if not parts:
@@ -1265,12 +1273,7 @@ class LexicalIndex:
             at = np.searchsorted(ids, i)
             best[at] = np.maximum(best[at], v)
             total[at] += v
-        out = ids, best + q.tiebreak * (total - best)
-        with self._lock:
-            self._cache[key] = out
-            if len(self._cache) > 50_000:
-                self._cache.popitem(last=False)
-        return out
+        return self._keep(key, (ids, best + q.tiebreak * (total - best)))
 
     def _add(self, q: query.Query, scores: np.ndarray, boost: float) -> None:
         if isinstance(q, query.Term):
