@@ -685,3 +685,39 @@ def test_a_latin_letter_question_search_misread_gets_its_page_first(searcher, qu
     results = searcher.search(query, k=5)
     assert results.query_lang == lang
     assert page(results[0].url) == first, [h.url for h in results]
+
+
+def test_a_loanword_with_a_case_ending_is_read_as_the_english_word() -> None:
+    """A place or a thing the native pages never name, with its case ending on ("in
+    Rajshahi", "the cartoon's"), sounded like no English word: the question never met the
+    English page that names it. An ending that is a vowel sign alone is not cut: it is as
+    often the word's own end (ভিতরে "inside" would read "better", ગરબા "groove")."""
+    from types import SimpleNamespace
+
+    from kb_tools.search.romanized import case_stem, loanword_text
+
+    class Pages:  # what the loanword reading uses of a LexicalIndex
+        vocab = {"rajshahi": 2, "gandhinagar": 1, "cartoon": 3, "warranty": 5, "better": 4, "groove": 1}
+        surface: dict[str, str] = {}
+
+        def keys(self) -> SimpleNamespace:
+            return SimpleNamespace(languages={"bn", "gu"})
+
+    pages = Pages()
+    assert loanword_text("রাজশাহীতে সাইকেল পাঠাবেন?", pages).endswith(" rajshahi")
+    assert loanword_text("ગાંધીનગરમાં ડિલિવરી કરો છો?", pages).endswith(" gandhinagar")
+    assert loanword_text("কার্টুনের থিম কেক", pages).endswith(" cartoon")
+    assert loanword_text("વોરંટીમાં રિપેર થશે", pages).endswith(" warranty")
+    assert case_stem("ভিতরে") is None and case_stem("ગરબા") is None
+    assert loanword_text("বাক্সের ভিতরে", pages) == "বাক্সের ভিতরে"
+    assert loanword_text("ગરબા ક્યારે છે", pages) == "ગરબા ક્યારે છે"
+
+
+def test_an_inflected_english_word_finds_the_english_only_page(searcher) -> None:
+    # "Will it be repaired under (in) the warranty": the Gujarati pages have no warranty page;
+    # read as "warranty", the question finds the English one before the Gujarati damaged-item page.
+    results = searcher.search("પંખો બગડી ગયો વોરંટીમાં રિપેર થશે", k=3)
+    assert page(results[0].url) == "returns/warranty-claims/", [h.url for h in results]
+    # "The password reset's OTP does not come": the reset page, not registration problems.
+    results = searcher.search("পাসওয়ার্ড রিসেটের ওটিপি আসছে না", k=3)
+    assert page(results[0].url) == "account/reset-password/", [h.url for h in results]

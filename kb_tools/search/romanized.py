@@ -1054,6 +1054,19 @@ def function_word_likeness(word: str) -> float:
     return max((_alike(latin, w) for w in function_words_by_key().get((lang, phonetic_key(word)), ())), default=0.0)
 
 
+def case_stem(word: str) -> str | None:
+    """``word`` (native script, as typed) less its case or plural ending when that ending is a
+    syllable of its own -- a letter, not a vowel sign alone: রাজশাহীতে -> রাজশাহী ("in
+    Rajshahi"), কার্টুনের, વડોદરામાં, কোম্পানির ("the company's", a genitive র after ি) --, else
+    None. A vowel sign is as often the end of a word itself (ગરબા, નોકરી, ভিতরে "inside"): read
+    without it, such words sound like English ones they are not ("groove", "better")."""
+    from kb_tools.search.analyzer import indic_stem
+
+    stem = indic_stem(word, script_of(word[:1]))
+    ending = word[len(stem):] if stem != word and word.startswith(stem) else ""
+    return stem if any(unicodedata.category(ch) == "Lo" for ch in ending) else None
+
+
 class Loanwords:
     """The English words of an index vocabulary by :func:`sound_skeleton`, most used first,
     and its short English words by themselves (acronyms: "otp", "emi", "upi")."""
@@ -1234,11 +1247,18 @@ def loanwords(lexical: Any) -> Loanwords:
 
 def loanword(word: str, term: str, lexical: Any) -> str | None:
     """The English word of the index's pages that the native-script ``word`` (as typed;
-    ``term`` its analysed form) stands for, or None (see :class:`Loanwords`)."""
+    ``term`` its analysed form) stands for, or None (see :class:`Loanwords`); a word with a
+    case ending the pages never use (রাজশাহীতে "in Rajshahi", વોરંટીમાં "in the warranty")
+    is read without it (:func:`case_stem`)."""
     lang = script_of(word[:1]) if word else ""
     if lang not in SCRIPT_LANGS:
         return None
-    return loanwords(lexical).english(word, term in lexical.vocab, lang in lexical.keys().languages)
+    table, known, has_pages = loanwords(lexical), term in lexical.vocab, lang in lexical.keys().languages
+    found = table.english(word, known, has_pages)
+    # The ending's sounds are read too (ગાંધીનગરમાં: "gandhinagar" and "ma"), so an inflected
+    # word sounds like no English word: its stem may.
+    stem = case_stem(word) if found is None and not known else None
+    return table.english(stem, known, has_pages) if stem else found
 
 
 def latin_name(word: str, term: str, lexical: Any) -> str | None:
