@@ -192,6 +192,26 @@ def test_english_words_a_shop_means_apart_are_not_one_stem(tmp_path: Path) -> No
         assert [h.url for h in s.search(query, mode="lexical")] == [want], query
 
 
+def test_an_american_spelling_finds_the_british_pages_and_back(tmp_path: Path) -> None:
+    # Help centers in Bangladesh and India write British English; shoppers' phones type
+    # American. "center" was a word no page has (the question half unknown, so unanswered) and
+    # "tire" was corrected into "time".
+    s = searcher(tmp_path, [
+        page("service/centres/", "Service centres", "<p>Our service centres in Dhaka and Ahmedabad fix any bike.</p>"),
+        page("service/tyres/", "Flat tyre", "<p>A flat tyre or a puncture is fixed free in the first month.</p>"),
+        page("orders/colours/", "Colours", "<p>Every frame comes in three colours; the colour is on the box.</p>"),
+        page("orders/time/", "Delivery time", "<p>Delivery takes three days; the time is in your order e-mail.</p>"),
+    ])
+    for query, want in (("service center in dhaka", "service/centres/"), ("my tire is flat", "service/tyres/"),
+                        ("what color options", "orders/colours/"), ("ahmedabad me service center kaha h", "service/centres/")):
+        assert [h.url for h in s.search(query, mode="lexical")][:1] == [want], query
+    lq = s.lexical.build_query("my tire is flat", "en")
+    assert "time" not in lq.terms and lq.known == 1.0
+    # The other way: British typed, American written.
+    s = searcher(tmp_path / "us", [page("help/", "Help center", "<p>Our help center has a color chart.</p>")])
+    assert [h.url for h in s.search("colour chart", mode="lexical")] == ["help/"]
+
+
 def product_site(tmp_path: Path) -> Searcher:
     """A shop whose kettle guide says "kettle" in its title, summary and every section, beside
     the pages that answer what shoppers want about any product."""

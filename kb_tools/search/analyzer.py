@@ -218,6 +218,54 @@ def english_stem(word: str) -> str:
     return stem
 
 
+# American and British spellings of the same English word. Help centers in Bangladesh and India
+# write British English ("colour", "centre", "tyre", "jewellery"); shoppers' phones autocorrect to
+# American ("color", "center", "tire"), and a spelling the pages never use was unknown to search,
+# or corrected into another word ("my tire is flat" -> "time"). Whole words that differ
+# otherwise, both ways:
+SPELLING_PAIRS = {
+    "tire": "tyre", "tires": "tyres", "jewelry": "jewellery", "aluminum": "aluminium",
+    "program": "programme", "programs": "programmes", "gray": "grey", "mom": "mum", "moms": "mums",
+    "pajamas": "pyjamas", "plow": "plough", "mold": "mould", "moldy": "mouldy", "curb": "kerb",
+    "cozy": "cosy", "donut": "doughnut", "donuts": "doughnuts", "airplane": "aeroplane",
+    "math": "maths", "skeptical": "sceptical", "fulfill": "fulfil", "enroll": "enrol",
+    "installment": "instalment", "installments": "instalments",
+}
+SPELLING_PAIRS.update({b: a for a, b in list(SPELLING_PAIRS.items())})
+# Regular endings, American first: center/centre, color/colour (colored, favorite, neighborhood),
+# organize/organise (organization), analyze/analyse, license/licence, catalog/catalogue. Each rule
+# is read both ways. Only a spelling the pages use is ever searched for (LexicalIndex), so a rule
+# that makes a non-word ("order" -> "ordre", "your" -> "yor") finds nothing.
+_SPELLING_RULES = tuple(
+    (re.compile(a), b) for a, b in (
+        (r"^(.{2,}[^aeiouy])er(s?)$", r"\1re\2"), (r"^(.{2,}[^aeiouy])re(s?)$", r"\1er\2"),
+        (r"^(.*[^aeou])or(s|ed|ing|ful|ite|ites|less|able|hood|hoods|ist|ists)?$", r"\1our\2"),
+        (r"^(.*[^aeou])our(s|ed|ing|ful|ite|ites|less|able|hood|hoods|ist|ists)?$", r"\1or\2"),
+        (r"^(.{2,})iz(e|es|ed|ing|ation|ations|er|ers)$", r"\1is\2"),
+        (r"^(.{2,})is(e|es|ed|ing|ation|ations|er|ers)$", r"\1iz\2"),
+        (r"^(.+)yz(e|es|ed|ing|er|ers)$", r"\1ys\2"), (r"^(.+)ys(e|es|ed|ing|er|ers)$", r"\1yz\2"),
+        (r"^(.{3,})ense(s?)$", r"\1ence\2"), (r"^(.{3,})ence(s?)$", r"\1ense\2"),
+        (r"^(.{3,})og(s?)$", r"\1ogue\2"), (r"^(.{3,})ogue(s?)$", r"\1og\2"),
+    )
+)
+MIN_SPELLING_WORD = 4  # "for" is not "four"
+
+
+def spelling_variants(word: str) -> tuple[str, ...]:
+    """The other spellings, American or British, of a casefolded English ``word`` as typed:
+    "color" -> ("colour",), "centre" -> ("center",), "tire" -> ("tyre",), "organized" ->
+    ("organised",). Guesses by ending: whether one is a word is for the caller to check against
+    the pages' words."""
+    if len(word) < MIN_SPELLING_WORD or not (word.isascii() and word.isalpha()):
+        return ()
+    out = [SPELLING_PAIRS[word]] if word in SPELLING_PAIRS else []
+    for pattern, repl in _SPELLING_RULES:
+        other = pattern.sub(repl, word)
+        if other != word and other not in out:
+            out.append(other)
+    return tuple(out)
+
+
 def normalize_word(raw: str, stem: bool = True) -> str:
     """One raw token (already NFC) -> the indexed term. Words are cached; long tokens are not,
     so the cache stays small (at most 100,000 words of 40 characters) whatever clients send."""

@@ -41,6 +41,7 @@ from kb_tools.search.analyzer import (
     KbTokenizer,
     normalize_word,
     other_forms,
+    spelling_variants,
     script_of,
     terms,
     words,
@@ -1080,11 +1081,23 @@ class LexicalIndex:
         """The page words that are another inflection of a Bengali, Gujarati or Hindi query word
         (analysed ``term``, ``typed`` as typed): analyzer.other_forms that the pages have, or
         that the glossary lists. The suffix stripper alone cannot tell ঢাকার "of Dhaka" (ঢাকা +
-        র) from অর্ডার "order"; the pages' own words can: ঢাকা is one of them, অর্ডা is not."""
+        র) from অর্ডার "order"; the pages' own words can: ঢাকা is one of them, অর্ডা is not.
+        An English word's other spelling, American or British (:meth:`_other_spellings`)."""
+        if script_of(term[0]) == "latin":
+            return self._other_spellings(term, typed)
         if script_of(term[0]) not in INDIC_LANGUAGES:
             return []
         return [f for f in other_forms(unicodedata.normalize("NFC", typed).casefold())
                 if f != term and (f in self.vocab or self.glossary.english(f))]
+
+    def _other_spellings(self, term: str, typed: str) -> list[str]:
+        """The page words that are an English query word (analysed ``term``, ``typed`` as
+        typed) spelt the other way, American or British (analyzer.spelling_variants: "color"
+        on pages that write "colour"), when the pages never use it as typed."""
+        if term in self.vocab:
+            return []
+        found = [normalize_word(v) for v in spelling_variants(typed.casefold())]
+        return [f for f in dict.fromkeys(found) if f != term and f in self.vocab]
 
     def _latin_name(self, typed: str, term: str) -> str | None:
         """The page word in Latin letters a native-script word its pages use stands for
@@ -1132,6 +1145,10 @@ class LexicalIndex:
             for t, boost in self.expansions(term, phrased=phrased):
                 parts.append(self._term_clause(t, boost))
                 hl.add(t)
+        elif not is_function_word(typed, lang):
+            for f in self._other_spellings(term, typed):  # "service center kaha h": the pages' "centre"
+                parts.append(self._term_clause(f, FORM_BOOST))
+                hl.add(f)
         best = None
         sure = bool(parts)
         keys = self.keys()
