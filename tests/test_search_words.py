@@ -212,6 +212,25 @@ def test_an_american_spelling_finds_the_british_pages_and_back(tmp_path: Path) -
     assert [h.url for h in s.search("colour chart", mode="lexical")] == ["help/"]
 
 
+def test_an_order_number_or_amount_is_not_an_unknown_word(tmp_path: Path) -> None:
+    # "order status MD-5521-0917": the two numbers were words no page has, so the question was
+    # 60 % known and declined though its page is first; an amount or a date likewise.
+    s = searcher(tmp_path, [
+        page("orders/track/", "Order status", "<p>Your order status is on the Orders page. Delivery in 3 days.</p>"),
+        page("payments/cod/", "Cash on delivery", "<p>Pay cash on delivery for any order.</p>"),
+    ])
+    for query, plain in (("order status 5521-0917", "order status"),
+                         ("cash on delivery for a 30000 taka order", "cash on delivery for a taka order")):
+        assert s.lexical.build_query(query, "en").known == s.lexical.build_query(plain, "en").known, query
+        assert [h.url for h in s.search(query, mode="lexical")][:1] == [h.url for h in s.search(plain, mode="lexical")][:1]
+        assert s.search(query, mode="lexical").answered == s.search(plain, mode="lexical").answered
+    assert s.lexical.build_query("order status", "en").known == 1.0
+    # A number the pages have is a word like any other ("3 days"); numbers alone are no question.
+    assert "3" in s.lexical.build_query("delivery in 3 days", "en").terms
+    assert s.lexical.build_query("5521 0917", "en").known == 0.0
+    assert not s.search("5521 0917", mode="lexical").answered
+
+
 def product_site(tmp_path: Path) -> Searcher:
     """A shop whose kettle guide says "kettle" in its title, summary and every section, beside
     the pages that answer what shoppers want about any product."""

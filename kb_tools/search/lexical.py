@@ -769,7 +769,14 @@ class LexicalIndex:
         clause_weights: list[float] = []
         clause_words: list[str] = []  # per clause: the question's word it searches for
         native: list[str] = []
+        # An order number, an amount or a date the pages do not have ("MD-5521-0917", "30000
+        # taka", "5th") is not a word the pages should: it is neither searched nor counted as
+        # unknown, and the question is as known as its words (one with only such numbers: not).
+        neutral = 0
         for w in order:
+            if w not in self.vocab and any(ch.isdigit() for ch in w):
+                neutral += 1
+                continue
             if romanized and script_of(w[0]) == "latin":
                 parts, best, sure = self._romanized_parts(w, surface.get(w, w), romanized, hl, phrased.get(w, ()))
                 if parts:
@@ -872,7 +879,7 @@ class LexicalIndex:
             # (পানি "water" is not পাইনি): the encoder knows the language and reads it as typed.
             if alts and alts[0] in self.surface and script_of(w[0]) == "latin":
                 fixes[w] = self.surface[alts[0]]
-        share = found / len(order) if order else 0.0
+        share = found / (len(order) - neutral) if len(order) > neutral else 0.0
         weighted = weight_found / weight if weight else share
         # Per clause: whether its word names one of the shop's products.
         named = [self.names_product(c, w, surface.get(w, w), lang) for c, w in zip(clauses, clause_words, strict=True)]
