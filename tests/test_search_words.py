@@ -89,6 +89,19 @@ def test_a_contraction_typed_without_its_apostrophe_is_not_corrected_into_a_page
         assert [h.url for h in s.search(query, mode="lexical")] == ["refunds/policy/"], query
 
 
+def test_a_negation_typed_without_its_apostrophe_is_grammar_not_an_unknown_word(tmp_path: Path) -> None:
+    # "wasnt", "didnt", "wont" are no page word: a question with one was that much less known
+    # (phool's "my mom wasnt home when the delivery guy came" declined with its page first).
+    s = searcher(tmp_path, [
+        page("problems/not-home/", "Recipient not home", "<p>If nobody is home, the rider calls and waits.</p>"),
+        page("orders/pickup/", "Pick up from the shop", "<p>Pick up your cake from our shop.</p>"),
+    ])
+    for query, plain in (("nobody wasnt home", "nobody home"), ("rider didnt call", "rider call"),
+                         ("can i pick up the cake myself", "can i pick up the cake")):
+        assert s.lexical.build_query(query, "en").known == s.lexical.build_query(plain, "en").known == 1.0, query
+        assert s.lexical.build_query(query, "en").terms == s.lexical.build_query(plain, "en").terms, query
+
+
 def test_a_word_with_a_case_ending_finds_the_page_with_the_bare_word(tmp_path: Path) -> None:
     # The genitive র on a Bengali loanword (পলিসির, "of the policy") and Gujarati "from in"
     # (એપમાંથી, which lost only its -થી) never found the page with the bare word.

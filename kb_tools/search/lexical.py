@@ -80,7 +80,11 @@ LEXICAL_DIR = "lexical"
 QUERY_FILLER = frozenset(terms(
     "help helping assistance assist need needing want wanting wanna gonna please pls plz kindly "
     "could would should like know tell show see seeing check checking got get getting "
-    "ur u ya im id ive dont do does did can cant someone somebody way ways possible"
+    "ur u ya im id ive dont do does did can cant someone somebody way ways possible "
+    # Contractions as phones type them, without the apostrophe, and reflexives: grammar, not
+    # words a page should have ("my mom wasnt home", "pick up the cake myself").
+    "didnt wasnt isnt doesnt wont havent hasnt arent werent shouldnt couldnt wouldnt youre theyre "
+    "myself yourself"
 ))
 
 
