@@ -41,8 +41,8 @@ from kb_tools.search.analyzer import (
     KbTokenizer,
     normalize_word,
     other_forms,
-    spelling_variants,
     script_of,
+    spelling_variants,
     terms,
     words,
 )
