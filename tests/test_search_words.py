@@ -244,6 +244,27 @@ def test_an_order_number_or_amount_is_not_an_unknown_word(tmp_path: Path) -> Non
     assert not s.search("5521 0917", mode="lexical").answered
 
 
+def test_a_short_hinglish_word_finds_its_glossary_word_by_its_spelling(tmp_path: Path) -> None:
+    # "naam" (नाम, name) and "ghar" (घर, home): their phonetic keys ("nm", "gr") are too short
+    # to look a word up by, so a Hinglish question never met the English pages' "name". Spelt
+    # out as the native word is, it is that word; another word of the same two consonants is not.
+    from kb_tools.search.lexical import load_glossary
+
+    glossary = load_glossary()
+    assert "name" in glossary.english("naam", romanized="hi", typed="naam")
+    assert "home" in glossary.english("ghar", romanized="hi", typed="ghar")
+    assert "name" not in glossary.english("nimu", romanized="hi", typed="nimu")
+    # Two flower pages: only "naam" tells which one the question is about.
+    s = searcher(tmp_path, [
+        page("orders/cards/", "Flower message cards", "<p>Send flowers without your name: we leave it off the card.</p>"),
+        page("flowers/care/", "Flower care", "<p>Keep flowers fresh: trim the stems and change the water.</p>"),
+    ])
+    query = "bina naam ke flowers bhejne hai"
+    assert s.query_language(query) == "hi-Latn"
+    assert "name" in s.lexical.build_query(query, "hi-Latn").terms
+    assert [h.url for h in s.search(query, mode="lexical")][:1] == ["orders/cards/"]
+
+
 def product_site(tmp_path: Path) -> Searcher:
     """A shop whose kettle guide says "kettle" in its title, summary and every section, beside
     the pages that answer what shoppers want about any product."""

@@ -99,6 +99,7 @@ SYNONYM_BOOST = 0.6
 # ঠিকানা, સરનામું, पता -> address), below the word as typed.
 GLOSS_BOOST = 0.6
 GLOSS_KEY_MIN = 3  # a romanized word finds glossary words by a phonetic key this long or longer
+SPELT = "="  # by_key entries of a shorter key's words: "=" and how they are typed (short_word_spellings)
 NUMBER_BOOST = 0.3  # "$299", "350 dollars": numbers match prices on unrelated pages
 SOUND_BOOST = 1.0  # a native word with the romanized word's phonetic key
 NEAR_SOUND_BOOST = 0.6  # ... with a key one edit away
@@ -303,16 +304,20 @@ class Glossary:
         """The English words ``term`` (analysed) glosses to: a native-script word's; with
         ``romanized`` (bn/gu/hi), a Latin word's by its listed spelling or by the phonetic key of
         the glossary's native words ("thikana", "ঠিকানা": the same key), the key of the word as
-        ``typed`` (the English stemmer cuts Latin words: "wapas" is analysed "wapa"). Keys
-        shorter than GLOSS_KEY_MIN letters are not looked up: "pt" is पता and a dozen other words."""
+        ``typed`` (the English stemmer cuts Latin words: "wapas" is analysed "wapa"). A key
+        shorter than GLOSS_KEY_MIN letters fits a dozen words ("pt": पता, पेट, पूरा...): such a
+        native word is found only by how it is spelt out (romanized.short_word_spellings: "naam"
+        is नाम, "ghar" घर, "taka" টাকা)."""
         if romanized is None:
             return self.native.get(term, ()) if script_of(term[0]) in INDIC_LANGUAGES else ()
-        from kb_tools.search.romanized import phonetic_key
+        from kb_tools.search.romanized import phonetic_key, typed_spelling
 
         out = list(self.latin.get((romanized, term), ()))
         key = phonetic_key(typed or term)
         if len(key) >= GLOSS_KEY_MIN:
             out += [t for t in self.by_key.get((romanized, key), ()) if t not in out]
+        elif key:  # "naam", "ghar", "taka": a short key only by the native word's own spelling
+            out += [t for t in self.by_key.get((romanized, SPELT + typed_spelling(typed or term)), ()) if t not in out]
         return tuple(out)
 
     def merged(self, site: Glossary) -> Glossary:
@@ -485,7 +490,7 @@ def load_glossary(path: Path | None = None, *, data: bytes | None = None) -> Glo
         return Glossary({}, {}, {})
     if not isinstance(root, yaml.MappingNode):
         raise fail(root, "a glossary is a mapping: `english words: {bn: words, gu: words, hi: words}`")
-    from kb_tools.search.romanized import phonetic_key
+    from kb_tools.search.romanized import phonetic_key, short_word_spellings
 
     seen: set[str] = set()
     for key_node, value_node in root.value:
@@ -523,6 +528,10 @@ def load_glossary(path: Path | None = None, *, data: bytes | None = None) -> Glo
                     for t in english:
                         if key and t not in by_key[(base, key)]:
                             by_key[(base, key)].append(t)
+                    if key and len(key) < GLOSS_KEY_MIN:  # নাম, ঘর, টাকা: found by their spelling
+                        for spelt in short_word_spellings(word):
+                            listed = by_key[(base, SPELT + spelt)]
+                            listed.extend(t for t in english if t not in listed)
                 targets.extend(t for t in english if t not in targets)
     return Glossary({k: tuple(v) for k, v in native.items()}, {k: tuple(v) for k, v in latin.items()},
                     {k: tuple(v) for k, v in by_key.items()}, written)

@@ -992,6 +992,19 @@ def sound_similarity(latin: str, english: str, *, typed_english: bool = False) -
     return _alike(_loose(latin, typed_english), _loose(english, True))
 
 
+def short_word_spellings(word: str) -> set[str]:
+    """How a short native word (its phonetic key under the glossary's minimum: নাম, ঘর, টাকা)
+    may be typed in Latin letters, as loose spellings (:func:`_loose`): with and without its
+    inherent vowels said. A Latin word of a romanized question is that word only when its own
+    loose spelling is one of these: a two-letter key alone fits a dozen words."""
+    return {_loose(native_to_latin(w), False) for w in {word, _with_inherent_vowels(word)}}
+
+
+def typed_spelling(word: str) -> str:
+    """A Latin-letter word's loose spelling, to compare with :func:`short_word_spellings`."""
+    return _loose(word.casefold(), True)
+
+
 def _alike(a: str, b: str) -> float:
     """1 - the edit distance of two loose spellings / the longer one's length."""
     prev = list(range(len(b) + 1))
