@@ -994,15 +994,18 @@ def sound_similarity(latin: str, english: str, *, typed_english: bool = False) -
 
 def short_word_spellings(word: str) -> set[str]:
     """How a short native word (its phonetic key under the glossary's minimum: নাম, ঘর, টাকা)
-    may be typed in Latin letters, as loose spellings (:func:`_loose`): with and without its
-    inherent vowels said. A Latin word of a romanized question is that word only when its own
-    loose spelling is one of these: a two-letter key alone fits a dozen words."""
-    return {_loose(native_to_latin(w), False) for w in {word, _with_inherent_vowels(word)}}
+    is typed in Latin letters: its letters' Latin spelling (:func:`native_to_latin`) with and
+    without its inherent vowels said, a doubled letter written once (:func:`typed_spelling`).
+    A Latin word of a romanized question is that word only when it is spelt so: a two-letter
+    key alone fits a dozen words, and so does a loose spelling ("kat" is not খাট "khat", bed;
+    "dava" not ડબા "daba", box)."""
+    return {typed_spelling(native_to_latin(w)) for w in {word, _with_inherent_vowels(word)}}
 
 
 def typed_spelling(word: str) -> str:
-    """A Latin-letter word's loose spelling, to compare with :func:`short_word_spellings`."""
-    return _loose(word.casefold(), True)
+    """A Latin-letter word with each run of one letter written once ("naam" -> "nam"), as
+    :func:`short_word_spellings` writes a native word."""
+    return re.sub(r"(.)\1+", r"\1", word.casefold())
 
 
 def _alike(a: str, b: str) -> float:
