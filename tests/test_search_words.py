@@ -254,6 +254,11 @@ def test_a_short_hinglish_word_finds_its_glossary_word_by_its_spelling(tmp_path:
     assert "name" in glossary.english("naam", romanized="hi", typed="naam")
     assert "home" in glossary.english("ghar", romanized="hi", typed="ghar")
     assert "name" not in glossary.english("nimu", romanized="hi", typed="nimu")
+    # Spelt as typed, not loosely: "kat" (कट, money cut) is not खाट (khat, a bed), "dava"
+    # (medicine) not ડબા (daba, a box).
+    assert "deduct" in glossary.english("kat", romanized="hi", typed="kat")
+    assert "bed" not in glossary.english("kat", romanized="hi", typed="kat")
+    assert not {"jar", "contain"} & set(glossary.english("dava", romanized="gu", typed="dava"))
     # Two flower pages: only "naam" tells which one the question is about.
     s = searcher(tmp_path, [
         page("orders/cards/", "Flower message cards", "<p>Send flowers without your name: we leave it off the card.</p>"),
