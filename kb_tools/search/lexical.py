@@ -61,11 +61,11 @@ TEXT_FIELDS = tuple(FIELD_BOOSTS)
 # "can you send flowers to sylhet" the "Flower care" section scored 26.3 to the Sylhet
 # section's 12.0 (14.7 to 12.0 with the best field). A question in Bengali or Gujarati
 # script, or in Latin letters, reaches its pages through a reading or a glossary word, where
-# a match in the title is the best evidence there is: its words keep the sum. Chosen on the tune split and phool (bench_relevance, bench_transfer;
-# hybrid MRR@10): English 0.934 -> 0.944 and 0.856 -> 0.866, code-mixed 0.886 -> 0.904 and
-# 0.835 -> 0.840, every other kind the same; for every question, romanized fell (0.906 ->
-# 0.897, phool 0.972 -> 0.954) and cross-lingual too (0.857 -> 0.843). README: Search ›
-# Relevance, "Round 16: a word counts once".
+# a match in the title is the best evidence there is: its words keep the sum. Chosen on the
+# tune split and phool (bench_relevance, bench_transfer; hybrid MRR@10): English 0.934 ->
+# 0.944 and 0.856 -> 0.866, code-mixed 0.886 -> 0.904 and 0.835 -> 0.840, every other kind the
+# same; for every question, romanized fell (0.906 -> 0.897, phool 0.972 -> 0.954) and
+# cross-lingual too (0.857 -> 0.843). README: Search › Relevance, "Round 16: a word counts once".
 BEST_FIELD_LANGS = frozenset({"en", "hi-Latn"})
 FIELD_TIEBREAK = 0.3
 VOCAB_FILE = "vocab.json"
