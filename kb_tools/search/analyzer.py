@@ -302,15 +302,20 @@ class Word:
 
 def words(text: str, *, stem: bool = True, stopwords: bool = True) -> list[Word]:
     """Analyse ``text`` (NFC-normalised here) into terms with character offsets."""
+    return [Word(*span) for span in spans(text, stem=stem, stopwords=stopwords)]
+
+
+def spans(text: str, *, stem: bool = True, stopwords: bool = True) -> list[tuple[str, int, int]]:
+    """:func:`words` as (term, start, end) tuples: the same analysis without a ``Word`` object
+    a word (a frozen dataclass's construction is a fifth of analysing a chunk for a snippet)."""
     text = unicodedata.normalize("NFC", text)
-    out: list[Word] = []
+    out: list[tuple[str, int, int]] = []
+    stop = ENGLISH_STOP_WORDS if stopwords else frozenset()
     for m in WORD_RE.finditer(text):
         raw = m.group(0).strip("\u200c\u200d")
-        if not raw:
+        if not raw or (raw.isascii() and raw.lower() in stop):
             continue
-        if stopwords and raw.isascii() and raw.lower() in ENGLISH_STOP_WORDS:
-            continue
-        out.append(Word(normalize_word(raw, stem), m.start(), m.end()))
+        out.append((normalize_word(raw, stem), m.start(), m.end()))
     return out
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
-from kb_tools.search.analyzer import normalize_text, words
+from kb_tools.search.analyzer import normalize_text, spans
 from kb_tools.search.chunking import Chunk
 from kb_tools.search.query import Context
 
@@ -354,8 +354,8 @@ def _analysed(text: str) -> tuple[tuple[str, ...], array[int], array[int], str]:
     ``Word`` objects: the garbage collector never looks inside those, while thousands of
     cached chunks' ``Word`` objects (about 200 a chunk) made every full collection visit them
     all (the slowest searches of ``bench_speed --tail``)."""
-    ws = words(text)
-    return (tuple(w.term for w in ws), array("l", (w.start for w in ws)), array("l", (w.end for w in ws)),
+    ws = spans(text)
+    return (tuple(w[0] for w in ws), array("l", (w[1] for w in ws)), array("l", (w[2] for w in ws)),
             normalize_text(text))
 
 
