@@ -53,6 +53,40 @@ def test_the_first_answer_is_the_right_page_in_the_shoppers_language(searcher, q
     assert results.answered
 
 
+@pytest.mark.parametrize(
+    ("typed", "plain"),
+    [
+        ("WHERE IS MY ORDER", "where is my order"),  # caps lock
+        ("Where is my order", "where is my order"),  # a phone's capital
+        ("where is my order 😡", "where is my order"),
+        ("😡😡 Where is my order!!!", "where is my order"),
+        ("AMAR ORDER KOTHAY", "amar order kothay"),  # Avro reads capitals as other letters
+        ("Refund kobe pabo pls 🙏🙏", "refund kobe pabo"),  # "pls" is not English that says en
+        ("refund kyare malse???", "refund kyare malse?"),
+        ("મારો order ક્યાં છે 🙏", "મારો order ક્યાં છે"),
+    ],
+)
+def test_case_emoji_and_courtesy_words_do_not_change_what_a_shopper_finds(searcher, typed: str, plain: str) -> None:
+    # Each of these put another page first, or read the question in another language, before:
+    # "where is my order" in capitals or with an emoji put the change-an-order page above the
+    # tracking page (the encoder reads case and emoji), "AMAR" was read আমাড়, "pls" made the
+    # Banglish question English.
+    got, want = searcher.search(typed, k=5), searcher.search(plain, k=5)
+    assert [h.url for h in got] == [h.url for h in want]
+    assert [h.confidence for h in got] == [h.confidence for h in want]
+    assert (got.answered, got.query_lang) == (want.answered, want.query_lang)
+
+
+def test_what_the_encoder_is_given_of_a_question_as_typed() -> None:
+    from kb_tools.search.searcher import plain_question
+
+    assert plain_question("😡😡 WHERE IS MY ORDER???") == "where is my order?"
+    assert plain_question("Thanks. Where is my order!!") == "where is my order"
+    assert plain_question("👨\u200d👩\u200d👧 family pack 👍🏽") == "family pack"  # joined emoji, skin tone
+    assert plain_question("র\u200d্যাব") == "র\u200d্যাব"  # a joiner between letters is Bengali spelling
+    assert plain_question("🙏") == "🙏"  # nothing else: as typed
+
+
 def test_a_native_question_in_the_pages_own_words_is_ranked_by_them(searcher) -> None:
     # "રિફંડ" is the Gujarati refund-status page's own word, in its title; the encoder, which
     # carried four fifths of the score, put two other refund pages above it. A question whose

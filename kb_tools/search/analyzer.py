@@ -54,6 +54,11 @@ def _mark_ranges() -> str:
 # [^\W_] is "letter or digit" (str.isalnum) in Python's Unicode re; marks and ZWNJ/ZWJ added.
 WORD_RE = re.compile(f"(?:[^\\W_]|[{_mark_ranges()}\u200c\u200d])+")
 
+# Words a shopper adds to be polite, in a question of any language typed in Latin letters: no
+# page's topic, and neither the language it is in ("refund er taka kobe pabo pls" is Banglish)
+# nor words to read in another script ("pls" in a Banglish question was read প্লস, "place").
+COURTESY = frozenset("please pls plz plzz plss plese kindly thanks thank thx tnx".split())
+
 ENGLISH_STOP_WORDS = frozenset(
     """a an and are as at be been but by can could did do does for from had has have how i
     if in into is it its me my of on or our so than that the their them then there these they

@@ -756,7 +756,9 @@ class LexicalIndex:
     def build_query(self, text: str, lang: str | None = None) -> LexicalQuery:
         """The query for ``text``; ``lang`` is how it is written (``bn-Latn``: Bengali in Latin
         letters, see romanized.detect_language)."""
-        text = self.unglued(unicodedata.normalize("NFC", text))
+        # In lower case: Avro Phonetic reads a capital as another letter ("AMAR" আমাড়), and a
+        # phone's capital or a shopper's caps lock is no such thing (searcher.plain_question).
+        text = self.unglued(unicodedata.normalize("NFC", text).lower())
         all_words = words(text)
         order = list(dict.fromkeys(w.term for w in all_words))[:32]
         # "whats", "wheres" (what's, where's typed without the apostrophe) stem to a stop word,

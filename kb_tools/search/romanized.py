@@ -292,8 +292,9 @@ def detect_language(text: str, keys: KeyIndex | None = None, english: Iterable[s
     but whose phonetic key is a word of the language's pages counts ½. When no language
     passes, the words' endings speak (:func:`ending_weight`): Banglish is often typed with
     none of the listed words ("parcel aschena", "bkash e taka katse"), and a question the
-    lists already place is never moved by them."""
-    from kb_tools.search.analyzer import detect_script
+    lists already place is never moved by them. Courtesy words (``analyzer.COURTESY``: "pls",
+    "thanks") say nothing of the language and are left out."""
+    from kb_tools.search.analyzer import COURTESY, detect_script
 
     script = detect_script(text)
     if script is None:
@@ -301,7 +302,7 @@ def detect_language(text: str, keys: KeyIndex | None = None, english: Iterable[s
     if script:
         return script
     english = english if isinstance(english, (set, frozenset)) else set(english)
-    words = list(dict.fromkeys(_LATIN_WORD.findall(text.casefold())))
+    words = [w for w in dict.fromkeys(_LATIN_WORD.findall(text.casefold())) if w not in COURTESY]
     score, strong, unknown = _listed_scores(words, keys, english)
     spelt = _long_vowel_spelling(words, english)
     found = _best_language(score, strong, spelt=spelt)

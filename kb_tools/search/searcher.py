@@ -12,6 +12,7 @@ languages, and this takes that out; fusion, boosts and translation folding
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 
 from kb_tools.content.languages import INDIC_LANGUAGES
 from kb_tools.errors import SearchIndexError
-from kb_tools.search.analyzer import detect_script, script_of
+from kb_tools.search.analyzer import COURTESY, detect_script, script_of
 from kb_tools.search.answer import (
     AnswerModel,
     bank_vectors,
@@ -115,6 +116,35 @@ class Hit:
         return {"url": self.url, "title": self.title, "section": self.section, "snippet": self.snippet,
                 "score": self.score, "lang": self.lang, "kind": self.kind, "start": self.start,
                 "confidence": self.confidence}
+
+
+_MARKS = re.compile(r"!+|([?.,])\1+")  # "!" read as nothing, "???" as "?"
+_JOINERS = "\u200d\ufe0e\ufe0f"  # zero-width joiner, text and emoji variation selectors
+
+
+def plain_question(text: str) -> str:
+    """What the encoder is given of a question as typed: in lower case, without emoji and
+    other symbols, without exclamation marks, "???" as "?", and without the courtesy words
+    (``analyzer.COURTESY``). The encoder reads all of these as meaning: "WHERE IS MY ORDER",
+    "Where is my order" (a phone's capital) and "where is my order 😡" each put the
+    change-an-order page first where "where is my order" puts the tracking page; a Banglish
+    question in capitals was read by Avro Phonetic's capital letters ("AMAR" আমাড়). A single
+    "?" stays: the encoder reads a question better with it (left out, 17 labelled questions
+    fell and 4 rose). The lexical side folds case too and never sees symbols. A zero-width
+    joiner is kept between letters (Bengali র‍্য), dropped with the emoji it joined. A
+    question of nothing else stays as typed."""
+    import unicodedata
+
+    out: list[str] = []
+    for ch in text.lower():
+        if unicodedata.category(ch) in ("So", "Sk", "Cs", "Co") or (ch in _JOINERS and (not out or out[-1] == " ")):
+            if out and out[-1] != " ":
+                out.append(" ")
+            continue
+        out.append(ch)
+    plain = _MARKS.sub(r"\1", "".join(out))
+    plain = " ".join(w for w in plain.split() if w.strip(".,!?") not in COURTESY)
+    return plain or text
 
 
 def glossed_text(text: str, lexical: Any) -> str:
@@ -487,7 +517,8 @@ class Searcher:
         return detect_language(text, self.lexical.keys(), self.english_words(), default=self._latin_lang or "en")
 
     def encoder_text(self, text: str, lang: str, lq: Any) -> str:
-        """What the encoder reads: the query with its Latin-script words spell-corrected
+        """What the encoder reads: the query as :func:`plain_question` leaves it (lower case,
+        no emoji, no courtesy words), with its Latin-script words spell-corrected
         ("cancle order" -> "cancel order"; a Bengali, Gujarati or Hindi word stays as typed:
         ``LexicalQuery.corrected``), for a romanized one its native-script reading word by word
         (the pages' English words as typed: ``romanized.encoder_text``), for one in Bengali,
@@ -500,10 +531,10 @@ class Searcher:
 
         if lang.endswith("-Latn"):
             keys = self.lexical.keys() if lang == "gu-Latn" else None
-            text = spelt_out_text(text, self.lexical, lang.split("-")[0])
+            text = spelt_out_text(plain_question(text), self.lexical, lang.split("-")[0])
             read = loanword_text(encoder_text(text, lang, keys, self.english_words()), self.lexical)
         else:
-            read = glossed_text(loanword_text(lq.corrected, self.lexical), self.lexical)
+            read = glossed_text(loanword_text(plain_question(lq.corrected), self.lexical), self.lexical)
         return f"{read} {lq.about}" if lq.about else read
 
     def candidates(self, text: str, mode: str, filters: dict[str, str] | None = None,
@@ -521,7 +552,7 @@ class Searcher:
             # only the English pages cover matches a Bengali page on "how" alone, not fully.
             coverage = {c: v * lq.known for c, v in coverage.items()}
         cands = Candidates(lexical, {}, lq.terms, lq.prefixes, detect_script(text),
-                           query_lang=lang, coverage=coverage, known=lq.known, words=len(text.split()),
+                           query_lang=lang, coverage=coverage, known=lq.known, words=len(plain_question(text).split()),
                            known_weighted=lq.known_weighted)
         if mode != "lexical" and self.has_vectors:
             vector = query_vector if query_vector is not None else self.encoder.encode_query(self.encoder_text(text, lang, lq))
