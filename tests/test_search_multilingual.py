@@ -64,6 +64,9 @@ def test_the_first_answer_is_the_right_page_in_the_shoppers_language(searcher, q
         ("Refund kobe pabo pls 🙏🙏", "refund kobe pabo"),  # "pls" is not English that says en
         ("refund kyare malse???", "refund kyare malse?"),
         ("મારો order ક્યાં છે 🙏", "મારો order ક્યાં છે"),
+        ("hi, where is my order", "where is my order"),  # a chat message's greeting
+        ("Hello sir, refund kobe pabo", "refund kobe pabo"),
+        ("refund kab milega sir?", "refund kab milega?"),
     ],
 )
 def test_case_emoji_and_courtesy_words_do_not_change_what_a_shopper_finds(searcher, typed: str, plain: str) -> None:
@@ -85,6 +88,27 @@ def test_what_the_encoder_is_given_of_a_question_as_typed() -> None:
     assert plain_question("👨\u200d👩\u200d👧 family pack 👍🏽") == "family pack"  # joined emoji, skin tone
     assert plain_question("র\u200d্যাব") == "র\u200d্যাব"  # a joiner between letters is Bengali spelling
     assert plain_question("🙏") == "🙏"  # nothing else: as typed
+
+
+@pytest.mark.parametrize(
+    ("typed", "left"),
+    [
+        ("hi, where is my order", "where is my order"),
+        ("Hello sir where is my order", "where is my order"),
+        ("good morning, refund kobe pabo", "refund kobe pabo"),
+        ("refund kab milega sir?", "refund kab milega?"),
+        ("sir, cancel my order", "cancel my order"),
+        ("sir dard ki dawai", "sir dard ki dawai"),  # Hindi: medicine for a headache
+        ("aaj hi delivery ho jayegi", "aaj hi delivery ho jayegi"),  # Hindi "hi": today itself
+        ("history of my order", "history of my order"),
+        ("bhai ne rakhi mokalvi che", "bhai ne rakhi mokalvi che"),  # the brother is the question
+        ("hello", "hello"),  # a greeting alone is what was asked (and is not answered)
+    ],
+)
+def test_a_greeting_is_taken_off_the_ends_of_a_question_only(typed: str, left: str) -> None:
+    from kb_tools.search.analyzer import without_greeting
+
+    assert without_greeting(typed) == left
 
 
 def test_a_native_question_in_the_pages_own_words_is_ranked_by_them(searcher) -> None:

@@ -58,6 +58,23 @@ WORD_RE = re.compile(f"(?:[^\\W_]|[{_mark_ranges()}\u200c\u200d])+")
 # page's topic, and neither the language it is in ("refund er taka kobe pabo pls" is Banglish)
 # nor words to read in another script ("pls" in a Banglish question was read প্লস, "place").
 COURTESY = frozenset("please pls plz plzz plss plese kindly thanks thank thx tnx".split())
+# How a chat message to a shop opens or closes ("hi, where is my order", "hello sir ...",
+# "... kab milega sir"): taken off the ends of a question only, where they address the shop.
+# "sir" opens a question alone only before a comma ("sir dard" is a headache), and "bhai",
+# "vai", "apu" stay: as often what the question is about (a gift for a brother).
+_ADDRESS = r"(?:sir|madam|mam|maam)"
+_GREETING = re.compile(
+    rf"^\W*(?:(?:hi+|hello+|helo|hey+|dear|good (?:morning|evening|afternoon))\b\W*)+(?:{_ADDRESS}\b)?\W*"
+    rf"|^\W*{_ADDRESS}\s*[,!.:]\W*"  # "sir, ..."; "sir dard" (Hindi: a headache) stays
+    rf"|\W+{_ADDRESS}\b(?=\W*$)",  # its own mark stays: "... order sir?" -> "... order?"
+    re.IGNORECASE)
+
+
+def without_greeting(text: str) -> str:
+    """``text`` without the greeting that opens it or the "sir" that closes it, or ``text`` when
+    nothing else is left ("hello" alone is no question, and is not answered as one)."""
+    rest = _GREETING.sub("", text).strip()
+    return rest if any(ch.isalnum() for ch in rest) else text
 
 ENGLISH_STOP_WORDS = frozenset(
     """a an and are as at be been but by can could did do does for from had has have how i

@@ -44,6 +44,7 @@ from kb_tools.search.analyzer import (
     script_of,
     spelling_variants,
     terms,
+    without_greeting,
     words,
 )
 from kb_tools.search.build import SITE_FRAMES, SITE_GLOSSARY, SITE_SYNONYMS
@@ -758,7 +759,7 @@ class LexicalIndex:
         letters, see romanized.detect_language)."""
         # In lower case: Avro Phonetic reads a capital as another letter ("AMAR" আমাড়), and a
         # phone's capital or a shopper's caps lock is no such thing (searcher.plain_question).
-        text = self.unglued(unicodedata.normalize("NFC", text).lower())
+        text = self.unglued(without_greeting(unicodedata.normalize("NFC", text)).lower())
         all_words = words(text)
         order = list(dict.fromkeys(w.term for w in all_words))[:32]
         # "whats", "wheres" (what's, where's typed without the apostrophe) stem to a stop word,

@@ -20,7 +20,7 @@ from typing import Any
 
 from kb_tools.content.languages import INDIC_LANGUAGES
 from kb_tools.errors import SearchIndexError
-from kb_tools.search.analyzer import COURTESY, detect_script, script_of
+from kb_tools.search.analyzer import COURTESY, detect_script, script_of, without_greeting
 from kb_tools.search.answer import (
     AnswerModel,
     bank_vectors,
@@ -123,20 +123,21 @@ _JOINERS = "\u200d\ufe0e\ufe0f"  # zero-width joiner, text and emoji variation s
 
 
 def plain_question(text: str) -> str:
-    """What the encoder is given of a question as typed: in lower case, without emoji and
-    other symbols, without exclamation marks, "???" as "?", and without the courtesy words
-    (``analyzer.COURTESY``). The encoder reads all of these as meaning: "WHERE IS MY ORDER",
-    "Where is my order" (a phone's capital) and "where is my order 😡" each put the
+    """What the encoder is given of a question as typed: without the greeting that opens it
+    (``analyzer.without_greeting``), in lower case, without emoji and other symbols, without
+    exclamation marks, "???" as "?", and without courtesy words (``analyzer.COURTESY``). The
+    encoder reads all of these as meaning: "WHERE IS MY ORDER", "Where is my order" (a
+    phone's capital), "where is my order 😡" and "hi, where is my order" each put the
     change-an-order page first where "where is my order" puts the tracking page; a Banglish
     question in capitals was read by Avro Phonetic's capital letters ("AMAR" আমাড়). A single
     "?" stays: the encoder reads a question better with it (left out, 17 labelled questions
-    fell and 4 rose). The lexical side folds case too and never sees symbols. A zero-width
-    joiner is kept between letters (Bengali র‍্য), dropped with the emoji it joined. A
-    question of nothing else stays as typed."""
+    fell and 4 rose). The lexical side reads the question without its greeting and in lower
+    case too, and never sees symbols. A zero-width joiner is kept between letters (Bengali
+    র‍্য), dropped with the emoji it joined. A question of nothing else stays as typed."""
     import unicodedata
 
     out: list[str] = []
-    for ch in text.lower():
+    for ch in without_greeting(text).lower():
         if unicodedata.category(ch) in ("So", "Sk", "Cs", "Co") or (ch in _JOINERS and (not out or out[-1] == " ")):
             if out and out[-1] != " ":
                 out.append(" ")
@@ -514,7 +515,8 @@ class Searcher:
         """``en``, ``bn``, ``gu``, ``hi`` or ``bn-Latn``/``gu-Latn``/``hi-Latn``."""
         from kb_tools.search.romanized import detect_language
 
-        return detect_language(text, self.lexical.keys(), self.english_words(), default=self._latin_lang or "en")
+        return detect_language(without_greeting(text), self.lexical.keys(), self.english_words(),
+                               default=self._latin_lang or "en")
 
     def encoder_text(self, text: str, lang: str, lq: Any) -> str:
         """What the encoder reads: the query as :func:`plain_question` leaves it (lower case,
