@@ -1,0 +1,108 @@
+"""A question as a phone types it: the labelled questions typed with a capital first letter,
+in capitals, with an emoji, "pls", "!!!" or a chat greeting, against the same questions as
+written (README › Search › Relevance, "Round 18").
+
+    .venv/bin/python -m bench.bench_typing [--sites sample,tulip,...] [--variants CAPS,hi,]
+
+Every labelled question written in English or in Latin letters (Banglish, romanized Gujarati,
+Hinglish) of the sample (bench/queries.yaml, both splits) and of the shops in bench/sites/ (their
+queries.yaml and tune.yaml) is searched as typed and as each variant, hybrid, through
+``Searcher.search``: the same path a shopper's question takes. A cell is one site's questions
+of one kind of writing; the table gives, for each variant, all its questions' MRR@10 and
+answered share, the mean change of the cells against as typed, and the cell that lost the most
+answers. The labelled questions are written plainly, so the bench's other tables cannot see
+what the way of typing costs; this one does. Each shop's index is built as bench_transfer
+builds it (the first run takes minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from bench.bench_relevance import labelled, rank_of
+from bench.bench_transfer import SITES, build_site
+from bench.search_common import WORK, project_copy, sample_index, table
+
+SHOPS = ("tulip", "bazaar", "ghor", "phool", "medico", "boipara", "chaka")
+KINDS = ("en", "bn-Latn", "gu-Latn", "hi-Latn")  # how the question is written (its `lang`)
+VARIANTS: dict[str, Callable[[str], str]] = {
+    "as typed": lambda q: q,
+    "Capital first": lambda q: q[:1].upper() + q[1:],
+    "CAPS": str.upper,
+    "emoji": lambda q: q + " 🙏",
+    "pls": lambda q: q + " pls",
+    "!!!": lambda q: q + "!!!",
+    "hi,": lambda q: "hi, " + q,
+    "Hello sir": lambda q: "Hello sir " + q,
+}
+
+
+def site_questions(name: str) -> tuple[Any, list[dict[str, Any]]]:
+    """The index folder of ``name`` ("sample" or a shop of bench/sites) and its labelled
+    questions written in English or Latin letters."""
+    if name == "sample":
+        index, qs = sample_index(project_copy()), labelled()
+    else:
+        site = SITES / name
+        index, _ = build_site(site, WORK / "sites")
+        qs = labelled(site / "queries.yaml") + (labelled(site / "tune.yaml") if (site / "tune.yaml").exists() else [])
+    return index, [q for q in qs if q["lang"] in KINDS]
+
+
+def cells(searcher: Any, questions: list[dict[str, Any]], typed: Callable[[str], str]) -> dict[str, list[tuple[float, bool]]]:
+    """Per kind, each answerable question's reciprocal rank (0 beyond 10) and whether it was
+    answered, the question typed as ``typed`` makes it."""
+    out: dict[str, list[tuple[float, bool]]] = {}
+    for q in questions:
+        if not q["expect"]:
+            continue
+        results = searcher.search(typed(q["q"]))
+        rank = rank_of(list(results), q["expect"])
+        out.setdefault(q["lang"], []).append((1 / rank if rank and rank <= 10 else 0.0, results.answered))
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    from kb_tools.search import Searcher
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sites", default=",".join(("sample", *SHOPS)))
+    ap.add_argument("--variants", default="|".join(VARIANTS), help="'|'-separated names of VARIANTS")
+    args = ap.parse_args(argv)
+    names = [v for v in args.variants.split("|") if v]
+    unknown = [v for v in names if v not in VARIANTS]
+    if unknown:
+        ap.error(f"unknown variant(s) {unknown}: one of {list(VARIANTS)}")
+    if "as typed" not in names:
+        names.insert(0, "as typed")
+    got: dict[str, dict[tuple[str, str], list[tuple[float, bool]]]] = {v: {} for v in names}
+    for site in args.sites.split(","):
+        index, questions = site_questions(site)
+        searcher = Searcher(index)
+        for v in names:
+            for kind, rows in cells(searcher, questions, VARIANTS[v]).items():
+                got[v][(site, kind)] = rows
+        searcher.close()
+
+    def mean(rows: list[tuple[float, bool]], i: int) -> float:
+        return sum(float(r[i]) for r in rows) / len(rows)
+
+    base = got["as typed"]
+    out = []
+    for v in names:
+        every = [r for rows in got[v].values() for r in rows]
+        d_mrr = [mean(got[v][c], 0) - mean(base[c], 0) for c in base]
+        d_ans = [mean(got[v][c], 1) - mean(base[c], 1) for c in base]
+        worst = min(base, key=lambda c: mean(got[v][c], 1) - mean(base[c], 1))
+        out.append([v, len(every), f"{mean(every, 0):.3f}", f"{mean(every, 1):.3f}",
+                    f"{sum(d_mrr) / len(d_mrr):+.3f}", f"{sum(d_ans) / len(d_ans):+.3f}",
+                    f"{worst[0]} {worst[1]} {mean(base[worst], 1):.3f} → {mean(got[v][worst], 1):.3f}"])
+    print(f"## A question as a phone types it ({len(base)} cells: {args.sites}; hybrid)\n")
+    print(table(["typed as", "questions", "MRR@10", "answered", "mean change of a cell: MRR@10",
+                 "answered", "cell that lost the most answers"], out))
+
+
+if __name__ == "__main__":
+    main()
