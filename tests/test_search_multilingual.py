@@ -102,7 +102,7 @@ def test_what_the_encoder_is_given_of_a_question_as_typed() -> None:
         ("aaj hi delivery ho jayegi", "aaj hi delivery ho jayegi"),  # Hindi "hi": today itself
         ("history of my order", "history of my order"),
         ("bhai ne rakhi mokalvi che", "bhai ne rakhi mokalvi che"),  # the brother is the question
-        ("hello", "hello"),  # a greeting alone is what was asked (and is not answered)
+        ("hello", "hello"),  # a greeting alone is left as typed: it is what was asked
     ],
 )
 def test_a_greeting_is_taken_off_the_ends_of_a_question_only(typed: str, left: str) -> None:
