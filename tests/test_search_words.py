@@ -348,6 +348,21 @@ def test_a_question_whose_only_word_is_the_product_finds_what_its_frame_asks(tmp
         assert [h.url for h in s.search(query, mode="lexical")][:1] == ["products/kettle/"], query
 
 
+def test_a_question_told_as_a_chat_message_keeps_its_frame(tmp_path: Path) -> None:
+    # Told at length, the same question says when ("last week", "5 din se", "pichle hafte")
+    # and names the order: those words say nothing else it wants, yet they kept the frame from
+    # applying and the kettle guide came first.
+    s = product_site(tmp_path)
+    for query in ("i ordered a kettle last week and it still has not arrived, where is it",
+                  "where is my kettle order", "mera kettle 5 din se nahi aaya",
+                  "maine pichle hafte kettle order kiya tha, kab aayega"):
+        assert [h.url for h in s.search(query, mode="lexical")][:1] == ["orders/track/"], query
+    # A word that says what it wants about the product still leaves the frame out.
+    for query in ("i got the kettle last week, when should i descale it",
+                  "received a kettle instead of a toaster"):
+        assert [h.url for h in s.search(query, mode="lexical")][:1] != ["orders/track/"], query
+
+
 def test_a_product_written_in_bengali_letters_is_the_product(tmp_path: Path) -> None:
     # কেটলি is the shop's "kettle" in Bengali letters (its `products:` slug is English): it
     # names the product, so "আমার কেটলি কোথায়" ("where is my kettle") asks where the order

@@ -162,6 +162,34 @@ THING_NEVER = frozenset(
     tuesday wednesday thursday friday saturday sunday january february march april may june july
     august september october november december""".split()
 )
+# Words of time and "not": when and how long ago ("last week", "5 days ago", "still not"), which
+# a question told as a chat message adds to its frame ("i ordered a blender last week and it
+# still has not arrived, where is it") without saying what else it wants. In English and in
+# Latin letters (Banglish, romanized Gujarati, Hinglish: yesterday, last, week, day, month, year,
+# hour, before, after, until; their "not" is grammar already). General language, no shop's
+# words; numbers count too (LexicalIndex.frame).
+_TIME_TERMS = frozenset(w.term for w in words(
+    """not never ago still yet already since until till last next past early late later soon now today
+    tomorrow tonight yesterday morning afternoon evening night midnight noon day week weekend
+    fortnight month year hour minute monday tuesday wednesday thursday friday saturday sunday
+    january february march april may june july august september october november december
+    one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty
+    hundred twice
+    gotokal goto porshu ajke aj din diner dine shoptaho soptaho saptaho mash mas bochor ghonta
+    age agey pore porjonto sokal bikal rat raat
+    gaye gai kale gaikale aaje aaj divas divse athvadiyu athvadiye athvadiya mahino mahine varas
+    kalak pehla pahela pachi sudhi
+    kal parso pichle pichhle pichla agle hafte hafta hafton dino mahina saal ghante ghanta pehle
+    baad subah shaam""", stopwords=False))
+
+
+@cache
+def _about_terms(about: str) -> frozenset[str]:
+    """The analysed words of what a frame asks about ("track order delivery"): said in the
+    question, they ask the frame's own question ("where is my blender order")."""
+    return frozenset(frame_terms(about))
+
+
 # The line of data/glossary.yml after which its entries are kinds of products, not help words.
 GOODS_MARKER = "# --- kinds of products"
 
@@ -1080,7 +1108,10 @@ class LexicalIndex:
               surface: Mapping[str, str]) -> Frame | None:
         """The question frame (data/frames.yml) of a question made only of a product's name,
         the frame's words and the grammar of its language ("where is my blender", "mera blender
-        kab aayega", "আমার ব্লেন্ডার কোথায় আছে"), or None. Such a question says nothing about
+        kab aayega", "আমার ব্লেন্ডার কোথায় আছে"), or None; words of time and numbers ("5 din se",
+        "last week") and the words of what the frame asks about ("my blender order") say no more,
+        so a question told as a chat message keeps its frame ("i ordered a blender last week and
+        it still has not arrived, where is it"). Such a question says nothing about
         what it wants but in its frame, and the product's own guides, which repeat its name
         in every section, would answer it on the words and the encoder alike. ``order``: the
         question's content words, analysed; ``products``: those that name a product."""
@@ -1089,8 +1120,9 @@ class LexicalIndex:
         found = next((f for f in self.frames if asked & f.asked.get(lang, frozenset())), None)
         if found is None:
             return None
-        return found if all(w in products or w in found.asked.get(lang, ()) or grammar_word(surface.get(w, w), lang)
-                            for w in order) else None
+        own = found.asked.get(lang, frozenset()) | _about_terms(found.about)
+        return found if all(w in products or w in own or w in _TIME_TERMS or w.isdigit()
+                            or grammar_word(surface.get(w, w), lang) for w in order) else None
 
     def _frame_clause(self, term: str, lang: str | None) -> query.Query:
         """The clause of a frame's page word: the English word, and the glossary's words for
