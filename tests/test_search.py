@@ -329,6 +329,34 @@ def test_snippets_of_the_labelled_queries_on_the_sample_pages_match_the_plain_sc
     assert compared > 1000 and marked > 500
 
 
+def test_a_text_is_cut_into_the_same_words_whatever_its_letters() -> None:
+    # English text takes a faster path (its letters and digits are all ASCII); every other
+    # text -- an accented letter, a mark, a joiner, a digit of another script anywhere in it --
+    # the general rule. Both must cut any text into the same words at the same offsets.
+    import unicodedata
+
+    from kb_tools.search.analyzer import WORD_RE, normalize_word, spans
+    from kb_tools.search.lexical import ENGLISH_STOP_WORDS
+
+    def general(text: str, stopwords: bool) -> list[tuple[str, int, int]]:
+        text = unicodedata.normalize("NFC", text)
+        out = []
+        for m in WORD_RE.finditer(text):
+            raw = m.group(0).strip("\u200c\u200d")
+            if raw and not (stopwords and raw.isascii() and raw.lower() in ENGLISH_STOP_WORDS):
+                out.append((normalize_word(raw), m.start(), m.end()))
+        return out
+
+    root = Path(__file__).resolve().parent.parent
+    texts = [block for f in sorted((root / "docs").rglob("*.md")) for block in f.read_text(encoding="utf-8").split("\n\n")]
+    texts += ["Refunds — in 5–7 days → ₹500, x_y, don't, e-mail 🙏", "café naïve", "ﬁle ① ² ª １２ x", "a\u0301b",
+              "ok\u200dok", "ok\ufe0f", "র‍্যাক ok", "The Blender X2 · 10:30 – “quoted” …", "", "—", "_a_", "A1b2 C3"]
+    assert len(texts) > 500
+    for text in texts:
+        for stop in (True, False):
+            assert spans(text, stopwords=stop) == general(text, stop), text[:60]
+
+
 def test_warm_up_freezes_the_index_and_the_next_one_collects_the_last(index_dir: Path) -> None:
     import gc
     import weakref

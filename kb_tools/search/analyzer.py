@@ -53,6 +53,20 @@ def _mark_ranges() -> str:
 
 # [^\W_] is "letter or digit" (str.isalnum) in Python's Unicode re; marks and ZWNJ/ZWJ added.
 WORD_RE = re.compile(f"(?:[^\\W_]|[{_mark_ranges()}\u200c\u200d])+")
+# The same words in a text whose letters and digits are all ASCII (English, with its dashes,
+# arrows and ₹ signs: no mark, no joiner), in about a quarter of WORD_RE's time.
+_ASCII_WORD_RE = re.compile("[A-Za-z0-9]+")
+_NON_ASCII_RE = re.compile("[^\x00-\x7f]")
+
+
+def _ascii_words(text: str) -> bool:
+    """Every letter, digit, mark and joiner of ``text`` is ASCII: _ASCII_WORD_RE finds the
+    words WORD_RE does. A Bengali or Gujarati text fails at its first letter."""
+    for m in _NON_ASCII_RE.finditer(text):
+        ch = m.group()
+        if ch.isalnum() or ch in "\u200c\u200d" or unicodedata.category(ch)[0] == "M":
+            return False
+    return True
 
 # Words a shopper adds to be polite, in a question of any language typed in Latin letters: no
 # page's topic, and neither the language it is in ("refund er taka kobe pabo pls" is Banglish)
@@ -333,6 +347,12 @@ def spans(text: str, *, stem: bool = True, stopwords: bool = True) -> list[tuple
     text = unicodedata.normalize("NFC", text)
     out: list[tuple[str, int, int]] = []
     stop = ENGLISH_STOP_WORDS if stopwords else frozenset()
+    if _ascii_words(text):  # English: no joiner to strip, every word ASCII
+        for m in _ASCII_WORD_RE.finditer(text):
+            raw = m.group(0)
+            if raw.lower() not in stop:
+                out.append((normalize_word(raw, stem), m.start(), m.end()))
+        return out
     for m in WORD_RE.finditer(text):
         raw = m.group(0).strip("\u200c\u200d")
         if not raw or (raw.isascii() and raw.lower() in stop):

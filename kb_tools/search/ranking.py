@@ -355,8 +355,8 @@ def _analysed(text: str) -> tuple[tuple[str, ...], array[int], array[int], str]:
     cached chunks' ``Word`` objects (about 200 a chunk) made every full collection visit them
     all (the slowest searches of ``bench_speed --tail``)."""
     ws = spans(text)
-    return (tuple(w[0] for w in ws), array("l", (w[1] for w in ws)), array("l", (w[2] for w in ws)),
-            normalize_text(text))
+    terms, starts, ends = zip(*ws, strict=True) if ws else ((), (), ())
+    return terms, array("l", starts), array("l", ends), normalize_text(text)
 
 
 def snippet(text: str, match_terms: set[str], prefixes: set[str], width: int = 200) -> str:
