@@ -293,6 +293,18 @@ def test_a_question_whose_only_word_is_the_product_asks_where_the_order_is(searc
     assert results[0] == first, results
 
 
+@pytest.mark.parametrize("query", [
+    "i ordered a blender last week and it still has not arrived, where is it",
+    "maine pichle hafte blender order kiya tha abhi tak nahi aaya, mera order kahan hai",
+])
+def test_the_same_question_told_as_a_chat_message_asks_where_the_order_is(searcher, query: str) -> None:
+    # Told with when it was ordered, the question kept its words of time and "order" besides
+    # the product and "where": the blender's troubleshooting page came first, the tracking
+    # page fourth (bench/chat_queries.yaml).
+    results = [page(h.url) for h in searcher.search(query, k=5)]
+    assert results[0] == "orders/track-your-order/", results
+
+
 def test_when_will_my_product_come_in_hinglish_gets_the_orders_delivery_not_the_guide(searcher) -> None:
     # "kab aayega" asks when it comes: the expected delivery date's page or the tracking page
     # answers, the blender's guide does not. (Since round 12 the encoder reads the Hindi as Hindi
