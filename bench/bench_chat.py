@@ -4,7 +4,7 @@ the labelled set in the same languages (README › Search › Relevance, "Round 
 
     .venv/bin/python -m bench.bench_chat
 
-bench/chat_queries.yaml holds 75 such messages with an answer on the sample and 6 without one,
+bench/chat_queries.yaml holds 99 such messages with an answer on the sample and 6 without one,
 in English, Bengali and Gujarati, in script and in Latin letters (Banglish, romanized Gujarati,
 Hinglish), split into the part looked at while trying a rule and a held-out part. Each is
 searched hybrid through ``Searcher.search``, the path a shopper's message takes from the widget;
