@@ -1108,13 +1108,14 @@ class LexicalIndex:
               surface: Mapping[str, str]) -> Frame | None:
         """The question frame (data/frames.yml) of a question made only of a product's name,
         the frame's words and the grammar of its language ("where is my blender", "mera blender
-        kab aayega", "আমার ব্লেন্ডার কোথায় আছে"), or None; words of time and numbers ("5 din se",
-        "last week") and the words of what the frame asks about ("my blender order") say no more,
-        so a question told as a chat message keeps its frame ("i ordered a blender last week and
-        it still has not arrived, where is it"). Such a question says nothing about
+        kab aayega", "আমার ব্লেন্ডার কোথায় আছে"), or None. Such a question says nothing about
         what it wants but in its frame, and the product's own guides, which repeat its name
-        in every section, would answer it on the words and the encoder alike. ``order``: the
-        question's content words, analysed; ``products``: those that name a product."""
+        in every section, would answer it on the words and the encoder alike. Words of time,
+        "not" and numbers ("5 din se", "last week", "still not") and the words of what the frame
+        asks about ("my blender order") say no more, so a question told as a chat message keeps
+        its frame ("i ordered a blender last week and it still has not arrived, where is it").
+        ``order``: the question's content words, analysed; ``products``: those that name a
+        product."""
         lang = lang or "en"
         asked = set(frame_terms(text))
         found = next((f for f in self.frames if asked & f.asked.get(lang, frozenset())), None)
