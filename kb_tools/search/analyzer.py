@@ -347,13 +347,7 @@ def spans(text: str, *, stem: bool = True, stopwords: bool = True) -> list[tuple
     text = unicodedata.normalize("NFC", text)
     out: list[tuple[str, int, int]] = []
     stop = ENGLISH_STOP_WORDS if stopwords else frozenset()
-    if _ascii_words(text):  # English: no joiner to strip, every word ASCII
-        for m in _ASCII_WORD_RE.finditer(text):
-            raw = m.group(0)
-            if raw.lower() not in stop:
-                out.append((normalize_word(raw, stem), m.start(), m.end()))
-        return out
-    for m in WORD_RE.finditer(text):
+    for m in (_ASCII_WORD_RE if _ascii_words(text) else WORD_RE).finditer(text):
         raw = m.group(0).strip("\u200c\u200d")
         if not raw or (raw.isascii() and raw.lower() in stop):
             continue
