@@ -18,6 +18,8 @@ builds it (the first run takes minutes).
 from __future__ import annotations
 
 import argparse
+import re
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +38,68 @@ VARIANTS: dict[str, Callable[[str], str]] = {
     "!!!": lambda q: q + "!!!",
     "hi,": lambda q: "hi, " + q,
     "Hello sir": lambda q: "Hello sir " + q,
+}
+# A question typed in a hurry (round 20): one slip of the thumb in the question's longest word,
+# a space left out, or the vowels left out of long words as SMS writes them ("ordr", "rfnd").
+# Where the slip falls is fixed by the question's text (crc32), so every run types it the same.
+QWERTY = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+
+
+def _spot(q: str, n: int) -> int:
+    """A position in 0..n-1 fixed by the question's text."""
+    return zlib.crc32(q.encode()) % n if n > 0 else 0
+
+
+def _longest(q: str) -> tuple[int, int] | None:
+    """The start and end of the question's longest ASCII word of four letters or more."""
+    words = [m.span() for m in re.finditer(r"[a-z]{4,}", q)]
+    return max(words, key=lambda s: s[1] - s[0]) if words else None
+
+
+def _neighbour(c: str) -> str:
+    """A key beside ``c`` on the same QWERTY row (the one to its right, at a row's end its left)."""
+    for row in QWERTY:
+        if c in row:
+            i = row.index(c)
+            return row[i + 1] if i + 1 < len(row) else row[i - 1]
+    return c
+
+
+def _slip(q: str, how: str) -> str:
+    """``q`` with one slip in its longest word, never on its first letter: a key off, two
+    letters swapped or a letter missing."""
+    span = _longest(q)
+    if span is None:
+        return q
+    a, b = span
+    i = a + 1 + _spot(q, b - a - 2)  # an inner letter: not the first, not the last
+    if how == "key":
+        return q[:i] + _neighbour(q[i]) + q[i + 1:]
+    if how == "swap":
+        return q[:i] + q[i + 1] + q[i] + q[i + 2:]
+    return q[:i] + q[i + 1:]
+
+
+def _no_space(q: str) -> str:
+    """``q`` with one of its spaces left out."""
+    spaces = [m.start() for m in re.finditer(" ", q.strip())]
+    if not spaces:
+        return q
+    i = spaces[_spot(q, len(spaces))]
+    return q[:i] + q[i + 1:]
+
+
+def _sms(q: str) -> str:
+    """Every ASCII word of five letters or more without the vowels after its first letter."""
+    return re.sub(r"\b([a-z])([a-z]{4,})\b", lambda m: m[1] + re.sub("[aeiou]", "", m[2]), q)
+
+
+VARIANTS |= {
+    "a key off": lambda q: _slip(q, "key"),
+    "two letters swapped": lambda q: _slip(q, "swap"),
+    "a letter missing": lambda q: _slip(q, "drop"),
+    "a space missing": _no_space,
+    "no vowels": _sms,
 }
 
 

@@ -94,6 +94,14 @@ QUERY_FILLER = frozenset(terms(
 # weight went unasked (phool, round 13: "can the flowers come exactly at 4pm"). It is searched as
 # the number and the unit when the unit is a page word and the glued form is not.
 GLUED_UNIT = re.compile(r"\b([0-9]+)([A-Za-z]+)\b")
+# A word typed with the space between two words left out ("myorder", "orderkya"), this long
+# or longer (LexicalIndex.spaced: a page word of four letters and a word of two)
+GLUED_LETTERS = 6
+GLUED_WORD = re.compile(rf"\b[A-Za-z]{{{GLUED_LETTERS},}}\b")
+# English grammar words, and the particles that end English compounds ("printout", "pickup")
+GRAMMAR = ENGLISH_STOP_WORDS | {"out", "up", "down", "off", "over", "back", "away"}
+MAX_GLUED = 10_000  # words LexicalIndex.glued_parts remembers
+ROMANIZED = ("bn", "gu", "hi")  # the languages typed in Latin letters
 
 SYNONYM_BOOST = 0.6
 # The English page word a Bengali, Gujarati or Hindi word of the query means (data/glossary.yml:
@@ -654,6 +662,8 @@ class LexicalQuery:
     weights: list[float] = field(default_factory=list)  # per top-level clause: 1, or ½ for a guessed word
     boosts: list[float] = field(default_factory=list)  # per top-level clause, its weight in ranking (PRODUCT_WEIGHT)
     about: str = ""  # what the question's frame asks about, for the encoder (Frame.about), or ""
+    # a romanized query's English words typed with a slip of the thumb: as typed -> the word
+    slips: dict[str, str] = field(default_factory=dict)
 
 
 @cache
@@ -706,6 +716,8 @@ class LexicalIndex:
         self._page_word_sounds: dict[str, tuple[str, ...]] | None = None
         self._category_of: np.ndarray | None = None
         self._names: frozenset[str] | None = None
+        self._glued: dict[str, tuple[str, str] | None] = {}  # glued_parts, per word asked
+        self._function_words: frozenset[str] | None = None
         self._texts = texts
         self.synonyms = index_synonyms(folder)
         self.phrases = synonym_phrases(self.synonyms)
@@ -805,6 +817,7 @@ class LexicalIndex:
         hl: set[str] = set()
         prefixes: set[str] = set()
         fixes: dict[str, str] = {}
+        slips: dict[str, str] = {}
         found = 0.0
         # The same share weighted by how rare each word is in the pages (a word no page has
         # weighs most): "gift wrap my order" knows "order", which every order page has, and
@@ -822,7 +835,7 @@ class LexicalIndex:
                 neutral += 1
                 continue
             if romanized and script_of(w[0]) == "latin":
-                parts, best, sure = self._romanized_parts(w, surface.get(w, w), romanized, hl, phrased.get(w, ()))
+                parts, best, sure = self._romanized_parts(w, surface.get(w, w), romanized, hl, slips, phrased.get(w, ()))
                 if parts:
                     clauses.append(parts[0] if len(parts) == 1 else query.Or(parts))
                     clause_weights.append(1.0 if sure or is_function_word(surface.get(w, w), romanized) else 0.5)
@@ -834,7 +847,9 @@ class LexicalIndex:
                     # sound is half known, like a spelling correction ("naukri" is not "nokri").
                     got = (1.0 if sure else 0.5) if parts else 0.0
                     found += got
-                    idf = self.idf(self.vocab.get(w if w in self.vocab else best or "", 0) if parts else 0)
+                    slip = slips.get(surface.get(w, w).casefold())
+                    page = next(iter(terms(slip)), w) if slip else w if w in self.vocab else best or ""
+                    idf = self.idf(self.vocab.get(page, 0) if parts else 0)
                     weight += idf
                     weight_found += got * idf
                 if best:
@@ -948,7 +963,7 @@ class LexicalIndex:
             q = best_field(q)
         boosts = self.product_boosts(named) if share >= 1.0 or frame is not None else []
         return LexicalQuery(q, hl, prefixes, corrected, share, native, weighted, clause_weights, boosts,
-                            frame.about if frame is not None else "")
+                            frame.about if frame is not None else "", slips)
 
     def unglued(self, text: str) -> str:
         """``text`` with each number typed glued to its unit written apart ("at 4pm" -> "at 4 pm")
@@ -960,6 +975,65 @@ class LexicalIndex:
             return f"{m.group(1)} {m.group(2)}"
 
         return GLUED_UNIT.sub(apart, text)
+
+    def spaced(self, text: str) -> str:
+        """``text`` with a space put back where a phone left one out, in a Latin-letter word
+        of GLUED_LETTERS letters or more that is no word at all and is two words glued
+        (:meth:`glued_parts`: "myorder", "orderkya", "refundstatus")."""
+        def apart(m: re.Match[str]) -> str:
+            word = m.group(0)
+            parts = self.glued_parts(word.casefold())
+            return f"{word[:len(parts[0])]} {word[len(parts[0]):]}" if parts else word
+
+        return GLUED_WORD.sub(apart, text)
+
+    def glued_parts(self, word: str) -> tuple[str, str] | None:
+        """The two words ``word`` (lower case) is, typed without the space between them, or
+        None. One is a page word of four letters or more, the other a page word or a function
+        word of Bengali, Gujarati or Hindi typed in Latin letters (data/romanized.yml) of three
+        letters or more, or an English grammar word before a page word of five ("myorder",
+        "inmumbai"; "printout" is one word).
+        Shorter parts glue into too many words of those languages ("padse" is not "pad se",
+        "newar" not "new ar"). Never a word of its own: a page word, an English word, a
+        function word, a glossary word, one the pages have by its sound, or one a letter from
+        a page word (a typo, put right elsewhere: "prescripton" is not "prescript on")."""
+        found = self._glued.get(word, ...)
+        if found is ...:
+            if len(self._glued) > MAX_GLUED:  # shoppers' words have no end
+                self._glued.clear()
+            found = self._glued[word] = self._glued_parts(word)
+        return found
+
+    def _glued_parts(self, word: str) -> tuple[str, str] | None:
+        from kb_tools.search.romanized import function_words, loanwords, phonetic_key
+
+        function = self._function_words
+        if function is None:
+            function = self._function_words = frozenset().union(*function_words().values())
+        if (normalize_word(word) in self.vocab or word in english_words() or word in function
+                or any(self.glossary.english(normalize_word(word), romanized=lang, typed=word) for lang in ROMANIZED)):
+            return None
+        keys = self.keys()
+        if any(keys.lookup(phonetic_key(word), lang, fuzzy=False)[0] for lang in keys.languages):
+            return None
+        if self._corrections(word) or loanwords(self).slipped(word):
+            return None
+
+        def page(part: str, letters: int) -> bool:
+            return len(part) >= letters and part not in GRAMMAR and normalize_word(part) in self.vocab
+
+        def other(part: str) -> bool:
+            return page(part, 3) or (len(part) >= 3 and part in function)
+
+        def grammar(part: str, beside: str) -> bool:
+            return part in GRAMMAR and part not in function and page(beside, 5)
+
+        cuts = [(word[:i], word[i:]) for i in range(2, len(word) - 1)]
+        # An English grammar word only before the page word: after it, the two are as often
+        # one English word ("printout", "checkout").
+        fits = [(a, b) for a, b in cuts if (page(a, 4) and other(b)) or (page(b, 4) and (other(a) or grammar(a, b)))]
+        # Two page words before a page word and another word; then the longer shorter part.
+        return max(fits, key=lambda ab: (page(ab[0], 3) and page(ab[1], 3), min(map(len, ab))), default=None)
 
     @staticmethod
     def product_boosts(named: list[bool]) -> list[float]:
@@ -1185,16 +1259,19 @@ class LexicalIndex:
         i = bisect.bisect_right(self._sorted_vocab, prefix)
         return i < len(self._sorted_vocab) and self._sorted_vocab[i].startswith(prefix)
 
-    def _romanized_parts(self, term: str, typed: str, lang: str, hl: set[str],
+    def _romanized_parts(self, term: str, typed: str, lang: str, hl: set[str], slips: dict[str, str],
                          phrased: Sequence[str] = ()) -> tuple[list[query.Query], str | None, bool]:
         """The clauses of one Latin-letter word of a romanized query, the native word it most
         likely stands for, and whether a page word matches it as typed or by its exact sound
-        (not only a near one). Never a spelling correction: "malse" must not become "mail".
-        ``phrased``: the page words of the synonym phrases the word is part of here."""
+        (not only a near one). Never a one-edit spelling correction ("malse" must not become
+        "mail"), only a slip of the thumb on a page's English word (romanized.Loanwords.slipped:
+        "paynent"), recorded in ``slips`` (as typed -> the word). ``phrased``: the page words
+        of the synonym phrases the word is part of here."""
         from kb_tools.search.romanized import is_function_word, phonetic_key
 
         parts: list[query.Query] = []
         typed = typed.casefold()
+        before = set(hl)
         if term in self.vocab and not is_function_word(typed, lang):
             parts.append(self._term_clause(term, NUMBER_BOOST if term.isdigit() else 1.0))
             hl.add(term)
@@ -1242,10 +1319,21 @@ class LexicalIndex:
                     hl.add(t)
                 sure = True
         if not sure and not is_function_word(typed, lang) and typed not in english_words():
-            # An English word misspelt in a romanized query ("pasword vule gesi"): the English
-            # pages' word, by sound (never a mere one-edit correction: "malse" is not "mail").
             from kb_tools.search.romanized import loanwords
 
+            # An English word of the pages with a slip of the thumb ("paynent", "cancrl"): that
+            # word, which the encoder reads too (``slips``, romanized.spelt_out_text). Only for a
+            # word that is nothing else: no page word by its sound, no word of the glossary
+            # whether or not the pages use its English ("mahine", months, is not "machine").
+            glossed = self.glossary.english(term, romanized=lang, typed=typed)
+            slip = None if glossed else loanwords(self).slipped(typed)
+            right = next(iter(terms(slip)), None) if slip else None
+            if slip and right in self.vocab:
+                hl.intersection_update(before)
+                slips[typed] = slip
+                return self._romanized_parts(right, slip, lang, hl, slips, phrased)
+            # An English word misspelt in a romanized query ("pasword vule gesi"): the English
+            # pages' word, by sound (never a mere one-edit correction: "malse" is not "mail").
             english = loanwords(self).misspelt(typed)
             loan = next(iter(terms(english)), None) if english else None
             if loan in self.vocab and loan not in hl:

@@ -1117,6 +1117,13 @@ class Loanwords:
             if word.isascii() and word.isalpha() and len(word) >= 4:
                 self.by_consonants[word[0]].append((_consonants(word), df, word))
         self.names: dict[tuple[str, str], str | None] = {}  # Loanwords.name, per word asked
+        # The pages' words in Latin letters, analysed -> times used (Loanwords.slipped).
+        self.latin_terms = {t: df for t, df in vocab.items() if surface.get(t, t).isascii() and surface.get(t, t).isalpha()}
+        self.latin_surface = {t: surface.get(t, t).casefold() for t in self.latin_terms}
+        self.latin_starting: dict[str, list[str]] = defaultdict(list)  # first three letters -> page words
+        for t in self.latin_terms:
+            self.latin_starting[t[:3]].append(t)
+        self.slips: dict[str, str | None] = {}  # Loanwords.slipped, per word asked
 
     def english(self, word: str, known: bool, has_pages: bool) -> str | None:
         """The English word native-script ``word`` sounds like, when the pages of its language
@@ -1184,6 +1191,35 @@ class Loanwords:
             self.written[(english, term, lang)] = loan is not None and chunks(loan) > chunks(term)
         return self.written[(english, term, lang)]
 
+    def slipped(self, word: str) -> str | None:
+        """The English page word that ``word``, a Latin-letter word of a romanized question
+        that is no page word, English word or function word, is with one slip of the thumb
+        (:func:`_thumb_slips`: "paynent", "cancrl", "oredr", "trackimg": payment, cancel, order,
+        tracking), written as the slip-free word is; the most used in the pages of those that
+        fit, None when none does."""
+        from kb_tools.search.lexical import english_words
+
+        w = word.casefold()
+        if len(w) < MIN_SLIPPED or not (w.isascii() and w.isalpha()) or w in english_words():
+            return None
+        return _recall(self.slips, w, lambda: self._slipped(w))
+
+    def _slipped(self, w: str) -> str | None:
+        from kb_tools.search.analyzer import normalize_word
+        from kb_tools.search.lexical import english_words
+
+        terms, starting = self.latin_terms, self.latin_starting
+        # An English word begins with its stem ("tracking": track), but for a last "y" made "i"
+        # ("delivery": deliveri): a candidate that begins with no page word's stem is not
+        # analysed (stemming is slow, and a typo has some 250 candidates).
+        # A candidate is a word as written: the pages' commonest spelling of a word or an
+        # English word ("padse", Gujarati "will fall", is not "passe", which stems as "pass").
+        english = english_words()
+        fits = [(terms[t], v == self.latin_surface[t], v) for v in _thumb_slips(w)
+                if any(v.startswith(t) or v.startswith(t[:-1]) for t in starting.get(v[:3], ()))
+                and (t := normalize_word(v, cache=False)) in terms and (v == self.latin_surface[t] or v in english)]
+        return max(fits)[2] if fits else None  # the most used; the page's own spelling first
+
     def spelt_out(self, word: str) -> str | None:
         """The English page word that ``word``, typed as chat types English -- without its
         vowels ("pswd", "pls", "msg", "pymt") --, stands for: the word with the same first and
@@ -1218,6 +1254,57 @@ class Loanwords:
         return None
 
 
+MIN_SLIPPED = 5  # letters of a word a slip of the thumb is read in (Loanwords.slipped)
+
+
+_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+
+
+@cache
+def _keys_beside() -> dict[str, frozenset[str]]:
+    """Each letter -> the letters whose keys touch its key on a QWERTY phone keyboard (beside
+    it on its row and the two above and below it: "s" -> a d w e z x)."""
+    at = {c: (r, i) for r, row in enumerate(_ROWS) for i, c in enumerate(row)}
+    # A row's keys sit half a key right of the row above: key i of row r touches keys i - 1
+    # and i of the row below it (rows 0 -> 1) or i and i + 1 (rows 1 -> 2 sit further right).
+    below = {0: (-1, 0), 1: (-1, 0)}
+    out: dict[str, set[str]] = {c: set() for c in at}
+    for c, (r, i) in at.items():
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(_ROWS[r]):
+                out[c].add(_ROWS[r][j])
+        if r in below:
+            for d in below[r]:
+                if 0 <= i + d < len(_ROWS[r + 1]):
+                    n = _ROWS[r + 1][i + d]
+                    out[c].add(n)
+                    out[n].add(c)
+    return {c: frozenset(v) for c, v in out.items()}
+
+
+def _thumb_slips(typed: str) -> set[str]:
+    """The words ``typed`` may be with one slip of the thumb undone, never on its first letter
+    (the rarest slip): a letter typed as a key beside it ("paynent": payment), two neighbours
+    swapped ("oredr"), and when the word is MIN_SLIPPED + 1 letters or longer either way, a
+    letter left out ("delivry") or one too many ("passwordd"). A letter typed as one whose
+    key is not beside it is a spelling ("badli" is not "badly"), which the sounds of the
+    word read (Loanwords.misspelt); a letter more or less in a shorter word is as often a
+    word of the language that looks like an English one ("parat" is not "part", "newar" not
+    "near")."""
+    beside, out = _keys_beside(), set()
+    for i in range(1, len(typed)):
+        head, c, tail = typed[:i], typed[i], typed[i + 1:]
+        out.update(head + k + tail for k in beside.get(c, ()))
+        if tail:
+            out.add(head + tail[0] + c + tail[1:])
+    if len(typed) > MIN_SLIPPED:  # a letter left out
+        out.update(typed[:i] + k + typed[i:] for i in range(1, len(typed) + 1) for k in string.ascii_lowercase)
+    if len(typed) - 1 > MIN_SLIPPED:  # one too many
+        out.update(typed[:i] + typed[i + 1:] for i in range(1, len(typed)))
+    out.discard(typed)
+    return out
+
+
 MIN_SHORTHAND = 3  # letters of a word typed without vowels: "pw", "ps" are too many words
 MAX_LEFT_OUT = 2  # consonants chat leaves out of a word as well ("pswd": password's "s" and "r")
 
@@ -1238,16 +1325,17 @@ def _in_order(part: str, whole: str) -> bool:
     return all(c in rest for c in part)
 
 
-def spelt_out_text(text: str, lexical: Any, lang: str) -> str:
+def spelt_out_text(text: str, lexical: Any, lang: str, slips: dict[str, str] | None = None) -> str:
     """A romanized question with its English words typed without vowels written out
-    (:meth:`Loanwords.spelt_out`: "pswd bhul gya" -> "password bhul gya"), not the
-    language's own function words typed so ("kr", "krna", "nhi")."""
+    (:meth:`Loanwords.spelt_out`: "pswd bhul gya" -> "password bhul gya") or with a slip of
+    the thumb put right (``slips``, as typed -> the word: LexicalQuery.slips, "paynent" ->
+    "payment"), not the language's own function words typed so ("kr", "krna", "nhi")."""
     table = loanwords(lexical)
     out = []
     for w in text.split(" "):
         core = w.strip(string.punctuation).casefold()
         listed = core in function_words().get(lang, ()) or shorthand(core, lang) is not None
-        full = None if listed or not core else table.spelt_out(core)
+        full = None if listed or not core else table.spelt_out(core) or (slips or {}).get(core)
         out.append(w.replace(w.strip(string.punctuation), full, 1) if full else w)
     return " ".join(out)
 

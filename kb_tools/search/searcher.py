@@ -533,7 +533,7 @@ class Searcher:
 
         if lang.endswith("-Latn"):
             keys = self.lexical.keys() if lang == "gu-Latn" else None
-            text = spelt_out_text(plain_question(text), self.lexical, lang.split("-")[0])
+            text = spelt_out_text(plain_question(text), self.lexical, lang.split("-")[0], lq.slips)
             read = loanword_text(encoder_text(text, lang, keys, self.english_words()), self.lexical)
         else:
             read = glossed_text(loanword_text(plain_question(lq.corrected), self.lexical), self.lexical)
@@ -543,6 +543,7 @@ class Searcher:
                    query_vector: Any = None) -> Candidates:
         """The lexical and semantic candidate lists of one (already cleaned) query;
         ``query_vector`` skips encoding (benchmarks encode many queries in one batch)."""
+        text = self.lexical.spaced(text)  # "myorder": a space a phone left out
         lang = self.query_language(text)
         lq = self.lexical.build_query(text, lang)
         lexical: list[tuple[int, float]] = []
