@@ -1,7 +1,8 @@
 """A question typed in a hurry (round 20): a slip of the thumb on the pages' English word in a
 question typed in Banglish, romanized Gujarati or Hinglish ("paynent", "cancrl", "regund")
 is read as that word, by the lexical side and by the encoder; the language's own words that
-look one letter from English stay as they are. Two words typed without the space between
+look one letter from English stay as they are. An English word typed without its vowels
+("dlvry", "rfnd") is the page word with those consonants, in English questions too. Two words typed without the space between
 them ("myorder", "invoicekaha") are read as two; an English compound or a word of the
 language that merely ends as a function word does is not cut."""
 
@@ -104,3 +105,16 @@ def test_two_words_typed_without_a_space_are_read_as_two(shop: Searcher, typed: 
 ])
 def test_a_word_that_may_be_one_is_not_cut(shop: Searcher, word: str) -> None:
     assert shop.lexical.spaced(f"refund {word}") == f"refund {word}"
+
+
+@pytest.mark.parametrize(("typed", "right"), [
+    ("dlvry times", "delivery times"),  # English
+    ("how to cncl an order", "how to cancel an order"),
+    ("rfnd kab milega", "refund kab milega"),  # Hinglish: the lexical side too, not only the encoder
+])
+def test_a_word_typed_without_its_vowels_finds_what_the_word_finds(shop: Searcher, typed: str, right: str) -> None:
+    got, want = shop.search(typed, mode="lexical"), shop.search(right, mode="lexical")
+    assert got.query_lang == want.query_lang
+    assert [h.url for h in got][:3] == [h.url for h in want][:3]
+    assert got.answered == want.answered
+    assert got[0].confidence == pytest.approx(want[0].confidence, abs=0.02)

@@ -873,6 +873,16 @@ class LexicalIndex:
                                else self._corrections(w))
             if script_of(w[0]) in INDIC_LANGUAGES:  # one edit there is often another word
                 alts = [a for a in alts if spelt_otherwise(w, a)]
+            elif not as_typed and not real:
+                # English typed as chat types it, without its vowels ("dlvry", "rfnd", "blndr"):
+                # the page word with those consonants (romanized.Loanwords.spelt_out, which the
+                # encoder of a romanized question reads too), before a one-edit correction.
+                from kb_tools.search.romanized import loanwords
+
+                full = loanwords(self).spelt_out(surface.get(w, w))
+                spelt = normalize_word(full) if full is not None else None
+                if spelt in self.vocab:
+                    alts = [spelt, *(a for a in alts if a != spelt)]
             syns += [(t, b) for a in alts for t, b in self.expansions(a) if t not in dict(syns)]
             # One clause per typed word: the word, its corrections and synonyms count as one.
             parts: list[query.Query] = []
@@ -1326,7 +1336,9 @@ class LexicalIndex:
             # word that is nothing else: no page word by its sound, no word of the glossary
             # whether or not the pages use its English ("mahine", months, is not "machine").
             glossed = self.glossary.english(term, romanized=lang, typed=typed)
-            slip = None if glossed else loanwords(self).slipped(typed)
+            table = loanwords(self)
+            # Or typed without its vowels ("rfnd", "dlvry": Loanwords.spelt_out).
+            slip = None if glossed else table.slipped(typed) or table.spelt_out(typed)
             right = next(iter(terms(slip)), None) if slip else None
             if slip and right in self.vocab:
                 hl.intersection_update(before)
@@ -1334,7 +1346,7 @@ class LexicalIndex:
                 return self._romanized_parts(right, slip, lang, hl, slips, phrased)
             # An English word misspelt in a romanized query ("pasword vule gesi"): the English
             # pages' word, by sound (never a mere one-edit correction: "malse" is not "mail").
-            english = loanwords(self).misspelt(typed)
+            english = table.misspelt(typed)
             loan = next(iter(terms(english)), None) if english else None
             if loan in self.vocab and loan not in hl:
                 parts.append(self._term_clause(loan, LOANWORD_BOOST))
