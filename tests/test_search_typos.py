@@ -46,6 +46,7 @@ def shop(tmp_path: Path) -> Searcher:
     ("parcel er trackimg link kothay", "parcel er tracking link kothay", "bn-Latn"),  # a form of "track"
     ("delivry kab tak hogi", "delivery kab tak hogi", "hi-Latn"),  # a letter left out
     ("paymetn kaise kare", "payment kaise kare", "hi-Latn"),  # two letters swapped
+    ("refund kab mikega", "refund kab milega", "hi-Latn"),  # a slip on the language's own word
 ])
 def test_a_slip_on_the_pages_english_word_finds_what_the_word_finds(shop: Searcher, typed: str, right: str,
                                                                        lang: str) -> None:
@@ -59,7 +60,12 @@ def test_a_slip_on_the_pages_english_word_finds_what_the_word_finds(shop: Search
 def test_the_encoder_reads_the_word_put_right(shop: Searcher) -> None:
     lq = shop.lexical.build_query("regund kab milega", "hi-Latn")
     assert lq.slips == {"regund": "refund"}
-    assert shop.encoder_text("regund kab milega", "hi-Latn", lq).startswith("refund ")
+    assert shop.encoder_text("regund kab milega", "hi-Latn", lq) == shop.encoder_text(
+        "refund kab milega", "hi-Latn", shop.lexical.build_query("refund kab milega", "hi-Latn"))
+    lq = shop.lexical.build_query("refund kab mikega", "hi-Latn")
+    assert lq.slips == {"mikega": "milega"}
+    assert shop.encoder_text("refund kab mikega", "hi-Latn", lq) == shop.encoder_text(
+        "refund kab milega", "hi-Latn", shop.lexical.build_query("refund kab milega", "hi-Latn"))
 
 
 @pytest.mark.parametrize("word", [

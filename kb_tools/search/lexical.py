@@ -836,18 +836,19 @@ class LexicalIndex:
                 continue
             if romanized and script_of(w[0]) == "latin":
                 parts, best, sure = self._romanized_parts(w, surface.get(w, w), romanized, hl, slips, phrased.get(w, ()))
+                slip = slips.get(surface.get(w, w).casefold())
+                grammar = is_function_word(slip or surface.get(w, w), romanized)  # "mikega": milega
                 if parts:
                     clauses.append(parts[0] if len(parts) == 1 else query.Or(parts))
-                    clause_weights.append(1.0 if sure or is_function_word(surface.get(w, w), romanized) else 0.5)
+                    clause_weights.append(1.0 if sure or grammar else 0.5)
                     clause_words.append(w)
-                if is_function_word(surface.get(w, w), romanized):
+                if grammar:
                     found += 1  # a grammar word of the language is a real word, not gibberish
                 else:
                     # A word the pages have by its sound is known; one only near a page word's
                     # sound is half known, like a spelling correction ("naukri" is not "nokri").
                     got = (1.0 if sure else 0.5) if parts else 0.0
                     found += got
-                    slip = slips.get(surface.get(w, w).casefold())
                     page = next(iter(terms(slip)), w) if slip else w if w in self.vocab else best or ""
                     idf = self.idf(self.vocab.get(page, 0) if parts else 0)
                     weight += idf
@@ -1277,7 +1278,7 @@ class LexicalIndex:
         "mail"), only a slip of the thumb on a page's English word (romanized.Loanwords.slipped:
         "paynent"), recorded in ``slips`` (as typed -> the word). ``phrased``: the page words
         of the synonym phrases the word is part of here."""
-        from kb_tools.search.romanized import is_function_word, phonetic_key
+        from kb_tools.search.romanized import function_word_slipped, is_function_word, phonetic_key
 
         parts: list[query.Query] = []
         typed = typed.casefold()
@@ -1344,6 +1345,13 @@ class LexicalIndex:
                 hl.intersection_update(before)
                 slips[typed] = slip
                 return self._romanized_parts(right, slip, lang, hl, slips, phrased)
+            # A function word of the language with a slip of the thumb ("mikega", "elhono":
+            # milega, ekhono): that word, read as such by the encoder too.
+            said = None if glossed else function_word_slipped(typed, lang)
+            if said is not None:
+                hl.intersection_update(before)
+                slips[typed] = said
+                return self._romanized_parts(normalize_word(said), said, lang, hl, slips, phrased)
             # An English word misspelt in a romanized query ("pasword vule gesi"): the English
             # pages' word, by sound (never a mere one-edit correction: "malse" is not "mail").
             english = table.misspelt(typed)

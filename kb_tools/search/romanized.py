@@ -1305,6 +1305,20 @@ def _thumb_slips(typed: str) -> set[str]:
     return out
 
 
+def function_word_slipped(word: str, lang: str) -> str | None:
+    """The function word of ``lang`` (data/romanized.yml) that ``word``, a Latin-letter word of
+    five letters or more that is no English word or function word, is with one slip of the
+    thumb (:func:`_thumb_slips`: "mikega", "elhono": milega, ekhono); None when none is, or
+    when several are."""
+    from kb_tools.search.lexical import english_words
+
+    w = word.casefold()
+    if len(w) < MIN_SLIPPED or not (w.isascii() and w.isalpha()) or w in english_words() or is_function_word(w, lang):
+        return None
+    fits = _thumb_slips(w) & function_words().get(lang, frozenset())
+    return next(iter(fits)) if len(fits) == 1 else None
+
+
 MIN_SHORTHAND = 3  # letters of a word typed without vowels: "pw", "ps" are too many words
 MAX_LEFT_OUT = 2  # consonants chat leaves out of a word as well ("pswd": password's "s" and "r")
 
