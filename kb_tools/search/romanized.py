@@ -1120,9 +1120,7 @@ class Loanwords:
         # The pages' words in Latin letters, analysed -> times used (Loanwords.slipped).
         self.latin_terms = {t: df for t, df in vocab.items() if surface.get(t, t).isascii() and surface.get(t, t).isalpha()}
         self.latin_surface = {t: surface.get(t, t).casefold() for t in self.latin_terms}
-        self.latin_starting: dict[str, list[str]] = defaultdict(list)  # first three letters -> page words
-        for t in self.latin_terms:
-            self.latin_starting[t[:3]].append(t)
+        self.latin_surfaces = frozenset(self.latin_surface.values())
         self.slips: dict[str, str | None] = {}  # Loanwords.slipped, per word asked
 
     def english(self, word: str, known: bool, has_pages: bool) -> str | None:
@@ -1208,16 +1206,13 @@ class Loanwords:
         from kb_tools.search.analyzer import normalize_word
         from kb_tools.search.lexical import english_words
 
-        terms, starting = self.latin_terms, self.latin_starting
-        # An English word begins with its stem ("tracking": track), but for a last "y" made "i"
-        # ("delivery": deliveri): a candidate that begins with no page word's stem is not
-        # analysed (stemming is slow, and a typo has some 250 candidates).
         # A candidate is a word as written: the pages' commonest spelling of a word or an
-        # English word ("padse", Gujarati "will fall", is not "passe", which stems as "pass").
-        english = english_words()
+        # English word ("padse", Gujarati "will fall", is not "passe", which stems as "pass");
+        # only those few of a typo's ~250 candidates are analysed (stemming is slow).
+        terms, surfaces, english = self.latin_terms, self.latin_surfaces, english_words()
         fits = [(terms[t], v == self.latin_surface[t], v) for v in _thumb_slips(w)
-                if any(v.startswith(t) or v.startswith(t[:-1]) for t in starting.get(v[:3], ()))
-                and (t := normalize_word(v, cache=False)) in terms and (v == self.latin_surface[t] or v in english)]
+                if (v in surfaces or v in english) and (t := normalize_word(v, cache=False)) in terms
+                and (v == self.latin_surface[t] or v in english)]
         return max(fits)[2] if fits else None  # the most used; the page's own spelling first
 
     def spelt_out(self, word: str) -> str | None:
