@@ -305,7 +305,7 @@ def spelling_variants(word: str) -> tuple[str, ...]:
 def normalize_word(raw: str, stem: bool = True, cache: bool = True) -> str:
     """One raw token (already NFC) -> the indexed term. Words are cached; long tokens are not,
     so the cache stays small (at most 100,000 words of 40 characters) whatever clients send;
-    nor is a word with ``cache=False`` (one of the many a typo may be: romanized._slips)."""
+    nor is a word with ``cache=False`` (one of the many a typo may be: romanized._thumb_slips)."""
     if cache and len(raw) <= CACHED_WORD_CHARS:
         return _normalize_cached(raw, stem)
     return _normalize(raw, stem)

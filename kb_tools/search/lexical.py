@@ -662,7 +662,8 @@ class LexicalQuery:
     weights: list[float] = field(default_factory=list)  # per top-level clause: 1, or ½ for a guessed word
     boosts: list[float] = field(default_factory=list)  # per top-level clause, its weight in ranking (PRODUCT_WEIGHT)
     about: str = ""  # what the question's frame asks about, for the encoder (Frame.about), or ""
-    # a romanized query's English words typed with a slip of the thumb: as typed -> the word
+    # a romanized query's words read as another word (a slip of the thumb on a page's English
+    # word or on a function word, an English word without its vowels): as typed -> the word
     slips: dict[str, str] = field(default_factory=dict)
 
 
@@ -1276,7 +1277,9 @@ class LexicalIndex:
         likely stands for, and whether a page word matches it as typed or by its exact sound
         (not only a near one). Never a one-edit spelling correction ("malse" must not become
         "mail"), only a slip of the thumb on a page's English word (romanized.Loanwords.slipped:
-        "paynent"), recorded in ``slips`` (as typed -> the word). ``phrased``: the page words
+        "paynent") or on a function word of the language (romanized.function_word_slipped:
+        "mikega"), or a page's English word typed without its vowels (Loanwords.spelt_out:
+        "rfnd"), each recorded in ``slips`` (as typed -> the word). ``phrased``: the page words
         of the synonym phrases the word is part of here."""
         from kb_tools.search.romanized import function_word_slipped, is_function_word, phonetic_key
 

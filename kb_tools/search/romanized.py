@@ -1260,8 +1260,8 @@ def _keys_beside() -> dict[str, frozenset[str]]:
     """Each letter -> the letters whose keys touch its key on a QWERTY phone keyboard (beside
     it on its row and the two above and below it: "s" -> a d w e z x)."""
     at = {c: (r, i) for r, row in enumerate(_ROWS) for i, c in enumerate(row)}
-    # A row's keys sit half a key right of the row above: key i of row r touches keys i - 1
-    # and i of the row below it (rows 0 -> 1) or i and i + 1 (rows 1 -> 2 sit further right).
+    # A row's keys sit half a key right of the row above: key i of a row touches keys i - 1
+    # and i of the row below it ("w": a and s; "s": z and x).
     below = {0: (-1, 0), 1: (-1, 0)}
     out: dict[str, set[str]] = {c: set() for c in at}
     for c, (r, i) in at.items():
