@@ -1,6 +1,7 @@
 """A question as a phone types it: the labelled questions typed with a capital first letter,
-in capitals, with an emoji, "pls", "!!!" or a chat greeting, against the same questions as
-written (README › Search › Relevance, "Round 18").
+in capitals, with an emoji, "pls", "!!!" or a chat greeting (README › Search › Relevance,
+"Round 18"), or in a hurry: a key off, two letters swapped, a letter or a space left out, no
+vowels in long words ("Round 20"), against the same questions as written.
 
     .venv/bin/python -m bench.bench_typing [--sites sample,tulip,...] [--variants CAPS,hi,]
 
