@@ -718,7 +718,6 @@ class LexicalIndex:
         self._category_of: np.ndarray | None = None
         self._names: frozenset[str] | None = None
         self._glued: dict[str, tuple[str, str] | None] = {}  # glued_parts, per word asked
-        self._function_words: frozenset[str] | None = None
         self._texts = texts
         self.synonyms = index_synonyms(folder)
         self.phrases = synonym_phrases(self.synonyms)
@@ -1017,11 +1016,9 @@ class LexicalIndex:
         return found
 
     def _glued_parts(self, word: str) -> tuple[str, str] | None:
-        from kb_tools.search.romanized import function_words, loanwords, phonetic_key
+        from kb_tools.search.romanized import any_function_word, loanwords, phonetic_key
 
-        function = self._function_words
-        if function is None:
-            function = self._function_words = frozenset().union(*function_words().values())
+        function = any_function_word()
         if (normalize_word(word) in self.vocab or word in english_words() or word in function
                 or any(self.glossary.english(normalize_word(word), romanized=lang, typed=word) for lang in ROMANIZED)):
             return None

@@ -710,6 +710,12 @@ def _any_indic(text: str) -> str | None:
     return None
 
 
+@cache
+def any_function_word() -> frozenset[str]:
+    """The function words of every language typed in Latin letters (:func:`function_words`)."""
+    return frozenset().union(*function_words().values())
+
+
 def is_function_word(word: str, lang: str) -> bool:
     """Whether ``word`` is a function word of ``lang`` (data/romanized.yml), one with না typed
     onto it (Bengali: "pabona"), or one typed without its inner vowels ("krna", "kb") that is
@@ -1112,15 +1118,16 @@ class Loanwords:
         # first letter -> (consonants, times used, word) of the pages' English words: chat's
         # shorthand of them ("pswd", "pls", "msg") keeps a word's first letter and consonants
         self.by_consonants: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
+        # the pages' words in Latin letters, analysed -> (times used, as written) (Loanwords.slipped)
+        self.latin: dict[str, tuple[int, str]] = {}
         for term, df in vocab.items():
             word = surface.get(term, term).casefold()
-            if word.isascii() and word.isalpha() and len(word) >= 4:
-                self.by_consonants[word[0]].append((_consonants(word), df, word))
+            if word.isascii() and word.isalpha():
+                self.latin[term] = (df, word)
+                if len(word) >= 4:
+                    self.by_consonants[word[0]].append((_consonants(word), df, word))
+        self.latin_spellings = frozenset(word for _, word in self.latin.values())
         self.names: dict[tuple[str, str], str | None] = {}  # Loanwords.name, per word asked
-        # The pages' words in Latin letters, analysed -> times used (Loanwords.slipped).
-        self.latin_terms = {t: df for t, df in vocab.items() if surface.get(t, t).isascii() and surface.get(t, t).isalpha()}
-        self.latin_surface = {t: surface.get(t, t).casefold() for t in self.latin_terms}
-        self.latin_surfaces = frozenset(self.latin_surface.values())
         self.slips: dict[str, str | None] = {}  # Loanwords.slipped, per word asked
 
     def english(self, word: str, known: bool, has_pages: bool) -> str | None:
@@ -1209,10 +1216,10 @@ class Loanwords:
         # A candidate is a word as written: the pages' commonest spelling of a word or an
         # English word ("padse", Gujarati "will fall", is not "passe", which stems as "pass");
         # only those few of a typo's ~250 candidates are analysed (stemming is slow).
-        terms, surfaces, english = self.latin_terms, self.latin_surfaces, english_words()
-        fits = [(terms[t], v == self.latin_surface[t], v) for v in _thumb_slips(w)
-                if (v in surfaces or v in english) and (t := normalize_word(v, cache=False)) in terms
-                and (v == self.latin_surface[t] or v in english)]
+        latin, english = self.latin, english_words()
+        fits = [(latin[t][0], v == latin[t][1], v) for v in _thumb_slips(w)
+                if (v in self.latin_spellings or v in english) and (t := normalize_word(v, cache=False)) in latin
+                and (v == latin[t][1] or v in english)]
         return max(fits)[2] if fits else None  # the most used; the page's own spelling first
 
     def spelt_out(self, word: str) -> str | None:
