@@ -124,3 +124,49 @@ def test_a_word_typed_without_its_vowels_finds_what_the_word_finds(shop: Searche
     assert [h.url for h in got][:3] == [h.url for h in want][:3]
     assert got.answered == want.answered
     assert got[0].confidence == pytest.approx(want[0].confidence, abs=0.02)
+
+
+@pytest.fixture
+def indic_shop(tmp_path: Path) -> Searcher:
+    """A small help center in English, Bengali and Gujarati."""
+    build_lexical_index([
+        page("refunds/status/", "Refund status", "<p>Your money back: a refund reaches your card in 5 to 7 days.</p>"),
+        page("bn/refunds/status/", "টাকা ফেরত", "<p>ফেরত টাকা ৫ থেকে ৭ দিনে আপনার কার্ডে পৌঁছায়।</p>", "bn"),
+        page("products/fan/", "Ceiling fan", "<p>The fan arrives in 3 to 5 days; a fitter sets it up.</p>"),
+        page("gu/products/fan/", "પંખો", "<p>પંખો ૩ થી ૫ દિવસમાં પહોંચે છે.</p>", "gu"),
+        page("shipping/times/", "Delivery times", "<p>Delivery takes 2 to 5 days.</p>"),
+    ], [], tmp_path / "idx")
+    s = Searcher(tmp_path / "idx")
+    yield s
+    s.close()
+
+
+@pytest.mark.parametrize(("typed", "right", "lang"), [
+    ("taka frrot kobe pabo", "taka ferot kobe pabo", "bn-Latn"),  # a key beside, Banglish
+    ("taka freot kobe pabo", "taka ferot kobe pabo", "bn-Latn"),  # two letters swapped
+    ("maro panlho kyare aavse", "maro pankho kyare aavse", "gu-Latn"),  # romanized Gujarati
+    ("psisa wapas kab milega", "paisa wapas kab milega", "hi-Latn"),  # Hinglish: by the glossary alone
+])
+def test_a_slip_on_a_word_of_the_language_finds_what_the_word_finds(indic_shop: Searcher, typed: str, right: str,
+                                                                    lang: str) -> None:
+    assert indic_shop.query_language(typed) == indic_shop.query_language(right) == lang
+    got, want = indic_shop.search(typed, mode="lexical"), indic_shop.search(right, mode="lexical")
+    assert [h.url for h in got][:3] == [h.url for h in want][:3]
+    assert got.answered == want.answered
+    assert got[0].confidence == pytest.approx(want[0].confidence, abs=0.02)
+    lq = indic_shop.lexical.build_query(typed, lang)
+    wrong = next(w for w, r in zip(typed.split(), right.split(), strict=True) if w != r)
+    assert lq.slips == {wrong: right.split()[typed.split().index(wrong)]}
+    assert indic_shop.encoder_text(typed, lang, lq) == indic_shop.encoder_text(
+        right, lang, indic_shop.lexical.build_query(right, lang))
+
+
+@pytest.mark.parametrize(("question", "lang"), [
+    ("amar shomoy nei", "bn-Latn"),  # "time", typed right: one key from nothing the glossary lists
+    ("fan chalu nahi hota", "hi-Latn"),  # "running": one key from chaku (knife)
+    ("purani kitab bechni hai", "hi-Latn"),  # "old", "to sell": another last vowel is the word inflected
+    ("pankho ghare aavse", "gu-Latn"),  # "at home"
+])
+def test_a_word_of_the_language_typed_right_is_not_read_as_a_slip(indic_shop: Searcher, question: str,
+                                                                  lang: str) -> None:
+    assert indic_shop.lexical.build_query(question, lang).slips == {}

@@ -337,20 +337,21 @@ class Glossary:
     # pages' commonest word of that stem may be another ("install"), which the encoder would read.
     written: dict[str, str] = field(default_factory=dict)
 
-    def english(self, term: str, *, romanized: str | None = None, typed: str = "") -> tuple[str, ...]:
+    def english(self, term: str, *, romanized: str | None = None, typed: str = "", key: str | None = None) -> tuple[str, ...]:
         """The English words ``term`` (analysed) glosses to: a native-script word's; with
         ``romanized`` (bn/gu/hi), a Latin word's by its listed spelling or by the phonetic key of
         the glossary's native words ("thikana", "ঠিকানা": the same key), the key of the word as
         ``typed`` (the English stemmer cuts Latin words: "wapas" is analysed "wapa"). A key
         shorter than GLOSS_KEY_MIN letters fits a dozen words ("pt": पता, पेट, पूरा...): such a
         native word is found only by how it is spelt out (romanized.short_word_spellings: "naam"
-        is नाम, "ghar" घर, "taka" টাকা)."""
+        is नाम, "ghar" घर, "taka" টাকা). ``key``: the phonetic key of ``typed``, when the caller
+        has it."""
         if romanized is None:
             return self.native.get(term, ()) if script_of(term[0]) in INDIC_LANGUAGES else ()
         from kb_tools.search.romanized import phonetic_key, typed_spelling
 
         out = list(self.latin.get((romanized, term), ()))
-        key = phonetic_key(typed or term)
+        key = phonetic_key(typed or term) if key is None else key
         if len(key) >= GLOSS_KEY_MIN:
             out += [t for t in self.by_key.get((romanized, key), ()) if t not in out]
         elif key:  # "naam", "ghar", "taka": a short key only by the native word's own spelling
@@ -1278,7 +1279,7 @@ class LexicalIndex:
         "mikega"), or a page's English word typed without its vowels (Loanwords.spelt_out:
         "rfnd"), each recorded in ``slips`` (as typed -> the word). ``phrased``: the page words
         of the synonym phrases the word is part of here."""
-        from kb_tools.search.romanized import function_word_slipped, is_function_word, phonetic_key
+        from kb_tools.search.romanized import function_word_slipped, is_function_word, native_slipped, phonetic_key
 
         parts: list[query.Query] = []
         typed = typed.casefold()
@@ -1352,6 +1353,13 @@ class LexicalIndex:
                 hl.intersection_update(before)
                 slips[typed] = said
                 return self._romanized_parts(normalize_word(said), said, lang, hl, slips, phrased)
+            # A word of the language with a slip of the thumb ("frrot", "panlho": ferot, pankho):
+            # that word, by its sound a page word or listed in the glossary.
+            meant = None if glossed or typed in slips.values() else native_slipped(typed, lang, self)
+            if meant is not None:
+                hl.intersection_update(before)
+                slips[typed] = meant
+                return self._romanized_parts(normalize_word(meant), meant, lang, hl, slips, phrased)
             # An English word misspelt in a romanized query ("pasword vule gesi"): the English
             # pages' word, by sound (never a mere one-edit correction: "malse" is not "mail").
             english = table.misspelt(typed)

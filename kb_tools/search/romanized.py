@@ -194,6 +194,7 @@ class KeyIndex:
         self._root: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.languages: set[str] = set()
         self.heard: dict[tuple[str, bool], frozenset[str]] = {}  # romanized._heard_as, per word
+        self.slipped: dict[tuple[str, str], str | None] = {}  # romanized.native_slipped, per word
         for term in vocab:
             lang = script_of(term[0])
             if lang not in SCRIPT_LANGS:
@@ -1319,6 +1320,51 @@ def function_word_slipped(word: str, lang: str) -> str | None:
         return None
     fits = _thumb_slips(w) & function_words().get(lang, frozenset())
     return next(iter(fits)) if len(fits) == 1 else None
+
+
+def native_slipped(word: str, lang: str, lexical: Any) -> str | None:
+    """The word of ``lang`` that ``word``, a Latin-letter word of a romanized question that is
+    no word of that language's pages or glossary by its sound, no English word and no function
+    word, is with one slip of the thumb (:func:`_thumb_slips`: "frrot", "psisa", "panlho":
+    ferot, paisa, pankho), typed without the slip; None when none is, or when the slips that
+    fit mean different words. Only a word the glossary lists, spelt exactly so: one of the
+    Latin spellings it lists (Gujarati's, a shop's own), or a word whose Avro reading (Bengali)
+    or Devanagari spelling (Hindi) is a glossary word. A word merely near a page word by its sound is as often a
+    word the pages do not use, typed right ("shomoy", "chalu", "ghare" read so would be "shomiy",
+    "chaku", "ghars"), and a last vowel typed as another is the word inflected ("purani",
+    "mokalvi": not purano, mokalvu)."""
+    from kb_tools.search.lexical import english_words
+
+    w = word.casefold()
+    if len(w) < MIN_SLIPPED or not (w.isascii() and w.isalpha()) or w in english_words() or is_function_word(w, lang):
+        return None
+    keys = lexical.keys()
+    return _recall(keys.slipped, (w, lang), lambda: _native_slipped(w, lang, lexical.glossary))
+
+
+def _native_slipped(w: str, lang: str, glossary: Any) -> str | None:
+    from kb_tools.search.analyzer import terms
+    from kb_tools.search.lexical import GLOSS_KEY_MIN, SPELT, english_words
+
+    english, listed = english_words(), function_words().get(lang, frozenset())
+    meant: dict[tuple[str, ...], str] = {}  # the English a slip-free word glosses to -> that word
+    for v in sorted(_thumb_slips(w)):
+        if v in english or v in listed:
+            continue  # Loanwords.slipped and function_word_slipped read those
+        if v[:-1] == w[:-1] and v[-1] in "aeiou" and w[-1] in "aeiou":
+            continue  # another last vowel is another form of the word ("purani", "purano": old)
+        glossed = glossary.latin.get((lang, v), ())  # a spelling listed (Gujarati's, a shop's own)
+        if not glossed and lang != "gu" and len(v) == len(w):
+            # Read by its sound only when a glossary word has that sound, and for a key beside
+            # or two letters swapped: a letter more or less makes ~26 candidates a place, and
+            # Avro reads a word in ~1.5 ms. The key is kept out of latin_key's cache.
+            key = latin_key.__wrapped__(v)
+            if (lang, key if len(key) >= GLOSS_KEY_MIN else SPELT + typed_spelling(v)) in glossary.by_key:
+                read = terms(avro_word(v) if lang == "bn" else _devanagari(v))
+                glossed = glossary.native.get(read[0], ()) if len(read) == 1 else ()
+        if glossed:
+            meant.setdefault(tuple(glossed), v)
+    return next(iter(meant.values())) if len(meant) == 1 else None
 
 
 MIN_SHORTHAND = 3  # letters of a word typed without vowels: "pw", "ps" are too many words
