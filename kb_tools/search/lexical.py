@@ -1279,7 +1279,12 @@ class LexicalIndex:
         "mikega"), or a page's English word typed without its vowels (Loanwords.spelt_out:
         "rfnd"), each recorded in ``slips`` (as typed -> the word). ``phrased``: the page words
         of the synonym phrases the word is part of here."""
-        from kb_tools.search.romanized import function_word_slipped, is_function_word, native_slipped, phonetic_key
+        from kb_tools.search.romanized import (
+            function_word_slipped,
+            is_function_word,
+            native_slipped,
+            phonetic_key,
+        )
 
         parts: list[query.Query] = []
         typed = typed.casefold()
