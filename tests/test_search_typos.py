@@ -107,7 +107,7 @@ def test_two_words_typed_without_a_space_are_read_as_two(shop: Searcher, typed: 
     "newar", "phonese",  # a page word and a two-letter function word: Bengali "newar" (of taking)
     "paymnet",  # a typo of a page word, put right as one
     "deliveryy",  # likewise
-    "kobepabo",  # two Banglish function words and no page word: nothing to gain, much to lose
+    "amitumi",  # two Banglish function words and no other word: nothing to gain, much to lose
 ])
 def test_a_word_that_may_be_one_is_not_cut(shop: Searcher, word: str) -> None:
     assert shop.lexical.spaced(f"refund {word}") == f"refund {word}"
@@ -170,3 +170,26 @@ def test_a_slip_on_a_word_of_the_language_finds_what_the_word_finds(indic_shop: 
 def test_a_word_of_the_language_typed_right_is_not_read_as_a_slip(indic_shop: Searcher, question: str,
                                                                   lang: str) -> None:
     assert indic_shop.lexical.build_query(question, lang).slips == {}
+
+
+@pytest.mark.parametrize(("typed", "spaced"), [
+    ("taka ferotkobe pabo", "taka ferot kobe pabo"),  # a Banglish word the glossary has, a function word
+    ("takaferot kobe pabo", "taka ferot kobe pabo"),  # two words the glossary has
+    ("maro pankhokyare aavse", "maro pankho kyare aavse"),  # romanized Gujarati
+    ("pankhothi pavan", "pankho thi pavan"),  # the small word after the word, not "pan khothi"
+    ("taka kobepabo", "taka kobe pabo"),  # a function word and a word the glossary has ("get")
+])
+def test_two_words_of_the_language_typed_without_a_space_are_read_as_two(indic_shop: Searcher, typed: str,
+                                                                          spaced: str) -> None:
+    assert indic_shop.lexical.spaced(typed) == spaced
+    got, want = indic_shop.search(typed, mode="lexical"), indic_shop.search(spaced, mode="lexical")
+    assert [h.url for h in got][:3] == [h.url for h in want][:3]
+    assert got.answered == want.answered and got.query_lang == want.query_lang
+
+
+@pytest.mark.parametrize("word", [
+    "pankhata",  # "the fan", one sound from the page's પંખો: not "pan khata"
+    "amitumi",  # two function words: no word of the pages or the glossary to gain
+])
+def test_a_word_of_the_language_is_not_cut(indic_shop: Searcher, word: str) -> None:
+    assert indic_shop.lexical.spaced(f"parcel {word}") == f"parcel {word}"

@@ -22,7 +22,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from os.path import commonprefix
@@ -101,6 +101,7 @@ GLUED_WORD = re.compile(rf"\b[A-Za-z]{{{GLUED_LETTERS},}}\b")
 # English grammar words, and the particles that end English compounds ("printout", "pickup")
 GRAMMAR = ENGLISH_STOP_WORDS | {"out", "up", "down", "off", "over", "back", "away"}
 MAX_GLUED = 10_000  # words LexicalIndex.glued_parts remembers
+MIN_GLUED_KEY = 4  # letters of the phonetic key of a part of a glued word found by its sound
 ROMANIZED = ("bn", "gu", "hi")  # the languages typed in Latin letters
 
 SYNONYM_BOOST = 0.6
@@ -1004,7 +1005,8 @@ class LexicalIndex:
         None. One is a page word of four letters or more, the other a page word or a function
         word of Bengali, Gujarati or Hindi typed in Latin letters (data/romanized.yml) of three
         letters or more, or an English grammar word before a page word of five ("myorder",
-        "inmumbai"; "printout" is one word).
+        "inmumbai"; "printout" is one word); when no page word fits, a word of those
+        languages stands for the page word (:meth:`_said_parts`: "kobeferot", "odarbatil").
         Shorter parts glue into too many words of those languages ("padse" is not "pad se",
         "newar" not "new ar"). Never a word of its own: a page word, an English word, a
         function word, a glossary word, one the pages have by its sound, or one a letter from
@@ -1042,8 +1044,45 @@ class LexicalIndex:
         # An English grammar word only before the page word: after it, the two are as often
         # one English word ("printout", "checkout").
         fits = [(a, b) for a, b in cuts if (page(a, 4) and other(b)) or (page(b, 4) and (other(a) or grammar(a, b)))]
-        # Two page words before a page word and another word; then the longer shorter part.
-        return max(fits, key=lambda ab: (page(ab[0], 3) and page(ab[1], 3), min(map(len, ab))), default=None)
+        if fits:  # two page words before a page word and another word; then the longer shorter part
+            return max(fits, key=lambda ab: (page(ab[0], 3) and page(ab[1], 3), min(map(len, ab))))
+        return self._said_parts(word, cuts, other)
+
+    def _said_parts(self, word: str, cuts: list[tuple[str, str]], other: Callable[[str], bool]) -> tuple[str, str] | None:
+        """A word of Bengali, Gujarati or Hindi typed in Latin letters glued to another word
+        ("kobeferot", "odarbatil", "obhijogkorte", "paisewapas"), the word as a page word is in
+        :meth:`_glued_parts`: :func:`said` below. Not a form of a page word of those languages,
+        one sound off its key or with its consonants ("thikanay", "dekhacche": not "thi kanay",
+        "dekhac che")."""
+        from kb_tools.search.romanized import phonetic_key
+
+        keys = self.keys()
+        key = phonetic_key(word)
+        stem = key[:-1] if key[-1:] in ("a", "e", "i", "o", "u") else ""
+        if any(keys.lookup(key, lang)[1] or keys.same_root(key, lang) or (stem and keys.lookup(stem, lang, fuzzy=False)[0])
+               for lang in keys.languages):
+            return None
+
+        def said(part: str) -> bool:
+            """One the glossary lists as spelt, of four letters or more, or whose sound a word
+            of the glossary or the pages has ("ferot", "batil") when its key has MIN_GLUED_KEY
+            letters or, too short to match more than the word, is spelt as the glossary's
+            ("taka"): a shorter key is many words' ("navra", "nbr", is not નંબર). The key
+            leaves out a first "a" or "o", so a part that begins with a vowel only as spelt
+            ("abhanga" is not "bhanga")."""
+            term = normalize_word(part)
+            if len(part) < 4 or any((lang, term) in self.glossary.latin for lang in ROMANIZED):
+                return len(part) >= 4
+            key = phonetic_key(part)
+            if part[0] in "aeiou" or GLOSS_KEY_MIN <= len(key) < MIN_GLUED_KEY:
+                return False
+            return (any(self.glossary.english(term, romanized=lang, typed=part, key=key) for lang in ROMANIZED)
+                    or (len(key) >= MIN_GLUED_KEY and any(keys.lookup(key, lang, fuzzy=False)[0] for lang in keys.languages)))
+
+        fits = [(a, b) for a, b in cuts if (said(a) and (other(b) or said(b))) or (said(b) and other(a))]
+        # The longer shorter part, then the longer first part (the languages put their small
+        # words after the word: "pankho thi", not "pan khothi").
+        return max(fits, key=lambda ab: (min(map(len, ab)), len(ab[0])), default=None)
 
     @staticmethod
     def product_boosts(named: list[bool]) -> list[float]:
