@@ -1049,11 +1049,12 @@ class LexicalIndex:
         return self._said_parts(word, cuts, other)
 
     def _said_parts(self, word: str, cuts: list[tuple[str, str]], other: Callable[[str], bool]) -> tuple[str, str] | None:
-        """A word of Bengali, Gujarati or Hindi typed in Latin letters glued to another word
-        ("kobeferot", "odarbatil", "obhijogkorte", "paisewapas"), the word as a page word is in
-        :meth:`_glued_parts`: :func:`said` below. Not a form of a page word of those languages,
-        one sound off its key or with its consonants ("thikanay", "dekhacche": not "thi kanay",
-        "dekhac che")."""
+        """The cut of ``word`` into a word of Bengali, Gujarati or Hindi typed in Latin letters
+        (``said`` below) and a function word, a page word or another such word ("kobeferot",
+        "odarbatil", "obhijogkorte", "paisewapas"), for a word no page-word cut fits
+        (:meth:`_glued_parts`; ``other``: a page word or function word of three letters or
+        more). Never for a form of a page word of those languages, one sound off its key or
+        with its consonants ("thikanay", "dekhacche": not "thi kanay", "dekhac che")."""
         from kb_tools.search.romanized import phonetic_key
 
         keys = self.keys()
@@ -1314,8 +1315,9 @@ class LexicalIndex:
         likely stands for, and whether a page word matches it as typed or by its exact sound
         (not only a near one). Never a one-edit spelling correction ("malse" must not become
         "mail"), only a slip of the thumb on a page's English word (romanized.Loanwords.slipped:
-        "paynent") or on a function word of the language (romanized.function_word_slipped:
-        "mikega"), or a page's English word typed without its vowels (Loanwords.spelt_out:
+        "paynent"), on a function word of the language (romanized.function_word_slipped:
+        "mikega") or on a word the glossary lists for it (romanized.native_slipped: "frrot"),
+        or a page's English word typed without its vowels (Loanwords.spelt_out:
         "rfnd"), each recorded in ``slips`` (as typed -> the word). ``phrased``: the page words
         of the synonym phrases the word is part of here."""
         from kb_tools.search.romanized import (
@@ -1398,7 +1400,8 @@ class LexicalIndex:
                 slips[typed] = said
                 return self._romanized_parts(normalize_word(said), said, lang, hl, slips, phrased)
             # A word of the language with a slip of the thumb ("frrot", "panlho": ferot, pankho):
-            # that word, by its sound a page word or listed in the glossary.
+            # the glossary's word (romanized.native_slipped). A word that is itself a slip put
+            # right is not read again.
             meant = None if glossed or typed in slips.values() else native_slipped(typed, lang, self)
             if meant is not None:
                 hl.intersection_update(before)

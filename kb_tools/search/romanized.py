@@ -1329,10 +1329,10 @@ def native_slipped(word: str, lang: str, lexical: Any) -> str | None:
     ferot, paisa, pankho), typed without the slip; None when none is, or when the slips that
     fit mean different words. Only a word the glossary lists, spelt exactly so: one of the
     Latin spellings it lists (Gujarati's, a shop's own), or a word whose Avro reading (Bengali)
-    or Devanagari spelling (Hindi) is a glossary word. A word merely near a page word by its sound is as often a
-    word the pages do not use, typed right ("shomoy", "chalu", "ghare" read so would be "shomiy",
-    "chaku", "ghars"), and a last vowel typed as another is the word inflected ("purani",
-    "mokalvi": not purano, mokalvu)."""
+    or Devanagari spelling (Hindi) is a glossary word. A word merely near a page word by its
+    sound is as often a word the pages do not use, typed right ("shomoy", "chalu", "ghare"
+    read so would be "shomiy", "chaku", "ghars"), and a last vowel typed as another is the
+    word inflected ("purani", "mokalvi": not purano, mokalvu)."""
     from kb_tools.search.lexical import english_words
 
     w = word.casefold()
