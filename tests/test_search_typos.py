@@ -8,6 +8,7 @@ language that merely ends as a function word does is not cut."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,10 +23,27 @@ def page(url: str, title: str, body: str, lang: str = "en") -> PageRecord:
     return PageRecord(url=url, title=title, html=body, lang=lang)  # type: ignore[arg-type]
 
 
+def searcher_of(pages: list[PageRecord], folder: Path) -> Iterator[Searcher]:
+    """A lexical index of ``pages`` in ``folder``, searched until the test ends."""
+    build_lexical_index(pages, [], folder)
+    s = Searcher(folder)
+    yield s
+    s.close()
+
+
+def assert_found_alike(s: Searcher, typed: str, right: str) -> None:
+    """``typed`` finds what ``right`` finds: the same first three, decision and confidence."""
+    got, want = s.search(typed, mode="lexical"), s.search(right, mode="lexical")
+    assert got.query_lang == want.query_lang
+    assert [h.url for h in got][:3] == [h.url for h in want][:3]
+    assert got.answered == want.answered
+    assert got[0].confidence == pytest.approx(want[0].confidence, abs=0.02)
+
+
 @pytest.fixture
-def shop(tmp_path: Path) -> Searcher:
+def shop(tmp_path: Path) -> Iterator[Searcher]:
     """A small help center in English and Bengali."""
-    build_lexical_index([
+    yield from searcher_of([
         page("payments/methods/", "Payment methods", "<p>Pay by card, bKash or cash on delivery. A cheque is not accepted.</p>"),
         page("orders/cancel/", "Cancel an order", "<p>Cancel an order from your account before it ships.</p>"),
         page("refunds/status/", "Refund status", "<p>A refund reaches your card in 5 to 7 days.</p>"),
@@ -33,10 +51,7 @@ def shop(tmp_path: Path) -> Searcher:
         page("shipping/times/", "Delivery times", "<p>Delivery takes 2 to 5 days. The machine in our warehouse packs each part.</p>"),
         page("bn/shipping/times/", "ডেলিভারি কত দিনে", "<p>ডেলিভারি ২ থেকে ৫ দিনে পৌঁছায়।</p>", "bn"),
         page("account/invoice/", "Print an invoice", "<p>Print the invoice or save it as a PDF on your new phone.</p>"),
-    ], [], tmp_path / "idx")
-    s = Searcher(tmp_path / "idx")
-    yield s
-    s.close()
+    ], tmp_path / "idx")
 
 
 @pytest.mark.parametrize(("typed", "right", "lang"), [
@@ -51,10 +66,7 @@ def shop(tmp_path: Path) -> Searcher:
 def test_a_slip_on_the_pages_english_word_finds_what_the_word_finds(shop: Searcher, typed: str, right: str,
                                                                        lang: str) -> None:
     assert shop.query_language(typed) == shop.query_language(right) == lang
-    got, want = shop.search(typed, mode="lexical"), shop.search(right, mode="lexical")
-    assert [h.url for h in got][:3] == [h.url for h in want][:3]
-    assert got.answered == want.answered
-    assert got[0].confidence == pytest.approx(want[0].confidence, abs=0.02)
+    assert_found_alike(shop, typed, right)
 
 
 def test_the_encoder_reads_the_word_put_right(shop: Searcher) -> None:
@@ -119,26 +131,19 @@ def test_a_word_that_may_be_one_is_not_cut(shop: Searcher, word: str) -> None:
     ("rfnd kab milega", "refund kab milega"),  # Hinglish: the lexical side too, not only the encoder
 ])
 def test_a_word_typed_without_its_vowels_finds_what_the_word_finds(shop: Searcher, typed: str, right: str) -> None:
-    got, want = shop.search(typed, mode="lexical"), shop.search(right, mode="lexical")
-    assert got.query_lang == want.query_lang
-    assert [h.url for h in got][:3] == [h.url for h in want][:3]
-    assert got.answered == want.answered
-    assert got[0].confidence == pytest.approx(want[0].confidence, abs=0.02)
+    assert_found_alike(shop, typed, right)
 
 
 @pytest.fixture
-def indic_shop(tmp_path: Path) -> Searcher:
+def indic_shop(tmp_path: Path) -> Iterator[Searcher]:
     """A small help center in English, Bengali and Gujarati."""
-    build_lexical_index([
+    yield from searcher_of([
         page("refunds/status/", "Refund status", "<p>Your money back: a refund reaches your card in 5 to 7 days.</p>"),
         page("bn/refunds/status/", "টাকা ফেরত", "<p>ফেরত টাকা ৫ থেকে ৭ দিনে আপনার কার্ডে পৌঁছায়।</p>", "bn"),
         page("products/fan/", "Ceiling fan", "<p>The fan arrives in 3 to 5 days; a fitter sets it up.</p>"),
         page("gu/products/fan/", "પંખો", "<p>પંખો ૩ થી ૫ દિવસમાં પહોંચે છે.</p>", "gu"),
         page("shipping/times/", "Delivery times", "<p>Delivery takes 2 to 5 days.</p>"),
-    ], [], tmp_path / "idx")
-    s = Searcher(tmp_path / "idx")
-    yield s
-    s.close()
+    ], tmp_path / "idx")
 
 
 @pytest.mark.parametrize(("typed", "right", "lang"), [
@@ -150,10 +155,7 @@ def indic_shop(tmp_path: Path) -> Searcher:
 def test_a_slip_on_a_word_of_the_language_finds_what_the_word_finds(indic_shop: Searcher, typed: str, right: str,
                                                                     lang: str) -> None:
     assert indic_shop.query_language(typed) == indic_shop.query_language(right) == lang
-    got, want = indic_shop.search(typed, mode="lexical"), indic_shop.search(right, mode="lexical")
-    assert [h.url for h in got][:3] == [h.url for h in want][:3]
-    assert got.answered == want.answered
-    assert got[0].confidence == pytest.approx(want[0].confidence, abs=0.02)
+    assert_found_alike(indic_shop, typed, right)
     lq = indic_shop.lexical.build_query(typed, lang)
     wrong = next(w for w, r in zip(typed.split(), right.split(), strict=True) if w != r)
     assert lq.slips == {wrong: right.split()[typed.split().index(wrong)]}
