@@ -4,6 +4,7 @@ in capitals, with an emoji, "pls", "!!!" or a chat greeting (README â€º Search â
 vowels in long words ("Round 20"), against the same questions as written.
 
     .venv/bin/python -m bench.bench_typing [--sites sample,tulip,...] [--variants CAPS,hi,]
+    .venv/bin/python -m bench.bench_typing --readings [--sites ...]
 
 Every labelled question written in English or in Latin letters (Banglish, romanized Gujarati,
 Hinglish) of the sample (bench/queries.yaml, both splits) and of the shops in bench/sites/ (their
@@ -14,6 +15,11 @@ answered share, the mean change of the cells against as typed, and the cell that
 answers. The labelled questions are written plainly, so the bench's other tables cannot see
 what the way of typing costs; this one does. Each shop's index is built as bench_transfer
 builds it (the first run takes minutes).
+
+``--readings`` ("Round 21") lists instead every word search reads as another in every labelled
+question as typed (any writing, answerable or not, and the sample's chat messages): a slip put
+right or a word cut in two, which for a question typed right is a rule's cost; and counts how
+the glued words of "a space missing" are cut, right (as the question was written), wrong or not.
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ from __future__ import annotations
 import argparse
 import re
 import zlib
+from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bench.bench_relevance import labelled, rank_of
@@ -129,13 +137,54 @@ def cells(searcher: Any, questions: list[dict[str, Any]], typed: Callable[[str],
     return out
 
 
+def readings(searcher: Any, questions: list[str]) -> tuple[list[tuple[str, str]], Counter[str]]:
+    """What search reads as other words in ``questions`` as typed -- (the word, what it is
+    read as: a slip put right, ``LexicalQuery.slips``, or two words, ``LexicalIndex.spaced``)
+    -- and how the glued words of their "a space missing" variant are cut: ``right`` (as the
+    question was written), ``wrong`` or ``none``. A rule that reads a word typed right as
+    another is a rule's cost; the variant's cuts are its gain."""
+    from kb_tools.search.lexical import GLUED_LETTERS, GLUED_WORD
+
+    read: list[tuple[str, str]] = []
+    cuts: Counter[str] = Counter()
+    lexical = searcher.lexical
+    for q in questions:
+        spaced = lexical.spaced(q)
+        for w in GLUED_WORD.findall(q):
+            parts = lexical.glued_parts(w.casefold())
+            if parts:
+                read.append((w, " ".join(parts)))
+        lang = searcher.query_language(spaced)
+        if lang.endswith("-Latn"):
+            read += sorted(lexical.build_query(spaced, lang).slips.items())
+        glued = _no_space(q)
+        at = next((i for i, (a, b) in enumerate(zip(glued, q, strict=False)) if a != b), None)
+        if at is None:
+            continue
+        start = glued.rfind(" ", 0, at) + 1
+        end = glued.find(" ", at)
+        word = glued[start:] if end < 0 else glued[start:end]
+        if len(word) < GLUED_LETTERS or not word.isalpha():
+            continue
+        parts = lexical.glued_parts(word.casefold())
+        cuts["none" if parts is None else "right" if " ".join(parts) == q[start:start + len(word) + 1].casefold()
+             else "wrong"] += 1
+    return read, cuts
+
+
 def main(argv: list[str] | None = None) -> None:
     from kb_tools.search import Searcher
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sites", default=",".join(("sample", *SHOPS)))
     ap.add_argument("--variants", default="|".join(VARIANTS), help="'|'-separated names of VARIANTS")
+    ap.add_argument("--readings", action="store_true",
+                    help="only what search reads as other words in every labelled question as typed (and the "
+                         "sample's chat messages), and how the glued words of 'a space missing' are cut")
     args = ap.parse_args(argv)
+    if args.readings:
+        print_readings(args.sites.split(","))
+        return
     names = [v for v in args.variants.split("|") if v]
     unknown = [v for v in names if v not in VARIANTS]
     if unknown:
@@ -167,6 +216,36 @@ def main(argv: list[str] | None = None) -> None:
     print(f"## A question as a phone types it ({len(base)} cells: {args.sites}; hybrid)\n")
     print(table(["typed as", "questions", "MRR@10", "answered", "mean change of a cell: MRR@10",
                  "answered", "cell that lost the most answers"], out))
+
+
+def print_readings(sites: list[str]) -> None:
+    import yaml
+
+    from kb_tools.search import Searcher
+
+    rows, listed = [], []
+    for site in sites:
+        index, _ = site_questions(site)
+        # every labelled question, answerable or not, in any writing (the rules must not misread any)
+        qs = [q["q"] for q in _every_question(site)]
+        if site == "sample":
+            chat = yaml.safe_load((Path(__file__).with_name("chat_queries.yaml")).read_text(encoding="utf-8")) or []
+            qs += [c["q"] for c in chat]
+        searcher = Searcher(index)
+        read, cuts = readings(searcher, qs)
+        searcher.close()
+        rows.append([site, len(qs), len(read), cuts["right"], cuts["wrong"], cuts["none"]])
+        listed += [f"{site}: {w!r} -> {r!r}" for w, r in read]
+    print("## Words read as other words, as typed; glued words of 'a space missing' cut\n")
+    print(table(["site", "questions", "words read as others, as typed", "glued: cut right", "cut wrong", "not cut"], rows))
+    print("\n" + "\n".join(listed))
+
+
+def _every_question(site: str) -> list[dict[str, Any]]:
+    if site == "sample":
+        return labelled()
+    path = SITES / site
+    return labelled(path / "queries.yaml") + (labelled(path / "tune.yaml") if (path / "tune.yaml").exists() else [])
 
 
 if __name__ == "__main__":
