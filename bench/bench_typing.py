@@ -89,13 +89,16 @@ def _slip(q: str, how: str) -> str:
     return q[:i] + q[i + 1:]
 
 
+def _space_left_out(q: str) -> int | None:
+    """The place of the space of ``q`` that "a space missing" leaves out, None when it has none."""
+    spaces = [m.start() for m in re.finditer(" ", q.strip())]
+    return spaces[_spot(q, len(spaces))] if spaces else None
+
+
 def _no_space(q: str) -> str:
     """``q`` with one of its spaces left out."""
-    spaces = [m.start() for m in re.finditer(" ", q.strip())]
-    if not spaces:
-        return q
-    i = spaces[_spot(q, len(spaces))]
-    return q[:i] + q[i + 1:]
+    i = _space_left_out(q)
+    return q if i is None else q[:i] + q[i + 1:]
 
 
 def _sms(q: str) -> str:
@@ -115,13 +118,16 @@ VARIANTS |= {
 def site_questions(name: str) -> tuple[Any, list[dict[str, Any]]]:
     """The index folder of ``name`` ("sample" or a shop of bench/sites) and its labelled
     questions written in English or Latin letters."""
+    index = sample_index(project_copy()) if name == "sample" else build_site(SITES / name, WORK / "sites")[0]
+    return index, [q for q in every_question(name) if q["lang"] in KINDS]
+
+
+def every_question(name: str) -> list[dict[str, Any]]:
+    """Every labelled question of ``name`` ("sample" or a shop of bench/sites), in any writing."""
     if name == "sample":
-        index, qs = sample_index(project_copy()), labelled()
-    else:
-        site = SITES / name
-        index, _ = build_site(site, WORK / "sites")
-        qs = labelled(site / "queries.yaml") + (labelled(site / "tune.yaml") if (site / "tune.yaml").exists() else [])
-    return index, [q for q in qs if q["lang"] in KINDS]
+        return labelled()
+    site = SITES / name
+    return labelled(site / "queries.yaml") + (labelled(site / "tune.yaml") if (site / "tune.yaml").exists() else [])
 
 
 def cells(searcher: Any, questions: list[dict[str, Any]], typed: Callable[[str], str]) -> dict[str, list[tuple[float, bool]]]:
@@ -157,18 +163,16 @@ def readings(searcher: Any, questions: list[str]) -> tuple[list[tuple[str, str]]
         lang = searcher.query_language(spaced)
         if lang.endswith("-Latn"):
             read += sorted(lexical.build_query(spaced, lang).slips.items())
-        glued = _no_space(q)
-        at = next((i for i, (a, b) in enumerate(zip(glued, q, strict=False)) if a != b), None)
+        at = _space_left_out(q)
         if at is None:
             continue
-        start = glued.rfind(" ", 0, at) + 1
-        end = glued.find(" ", at)
-        word = glued[start:] if end < 0 else glued[start:end]
+        start, end = q.rfind(" ", 0, at) + 1, q.find(" ", at + 1)
+        written = q[start:] if end < 0 else q[start:end]  # the two words, as the question has them
+        word = written.replace(" ", "", 1)
         if len(word) < GLUED_LETTERS or not word.isalpha():
             continue
         parts = lexical.glued_parts(word.casefold())
-        cuts["none" if parts is None else "right" if " ".join(parts) == q[start:start + len(word) + 1].casefold()
-             else "wrong"] += 1
+        cuts["none" if parts is None else "right" if " ".join(parts) == written.casefold() else "wrong"] += 1
     return read, cuts
 
 
@@ -227,7 +231,7 @@ def print_readings(sites: list[str]) -> None:
     for site in sites:
         index, _ = site_questions(site)
         # every labelled question, answerable or not, in any writing (the rules must not misread any)
-        qs = [q["q"] for q in _every_question(site)]
+        qs = [q["q"] for q in every_question(site)]
         if site == "sample":
             chat = yaml.safe_load((Path(__file__).with_name("chat_queries.yaml")).read_text(encoding="utf-8")) or []
             qs += [c["q"] for c in chat]
@@ -239,13 +243,6 @@ def print_readings(sites: list[str]) -> None:
     print("## Words read as other words, as typed; glued words of 'a space missing' cut\n")
     print(table(["site", "questions", "words read as others, as typed", "glued: cut right", "cut wrong", "not cut"], rows))
     print("\n" + "\n".join(listed))
-
-
-def _every_question(site: str) -> list[dict[str, Any]]:
-    if site == "sample":
-        return labelled()
-    path = SITES / site
-    return labelled(path / "queries.yaml") + (labelled(path / "tune.yaml") if (path / "tune.yaml").exists() else [])
 
 
 if __name__ == "__main__":
